@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# tabrl's one entry point for set-up, the demo and the tests.
+#   ./dev.sh demo    install missing Debian packages, build, run the demo
+#   ./dev.sh test    same set-up, then every test: the normal build and an
+#                    AddressSanitizer + UndefinedBehaviorSanitizer build
+#   ./dev.sh bench   same set-up, then `tabrl bench`
+# Builds go to build/ (release) and build-sanitize/ (debug + sanitizers).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel"
+
+install_packages() {
+  local missing=()
+  for p in $PACKAGES; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "dev.sh: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# build DIR [meson options...]: configure once, then compile.
+build() {
+  local dir=$1
+  shift
+  if [ ! -f "$dir/build.ninja" ]; then
+    meson setup "$dir" "$@" >/dev/null
+  else
+    meson configure "$dir" "$@" >/dev/null
+  fi
+  ninja -C "$dir" >/dev/null
+}
+
+# run_tests DIR [env...]: meson test, then add up the Check counts each test
+# program printed ("NN%: Checks: N, Failures: F, Errors: E").
+passed=0
+failed=0
+run_tests() {
+  local dir=$1 status=0
+  shift
+  env "$@" meson test -C "$dir" --print-errorlogs --no-rebuild --num-processes 2 || status=$?
+  local counts
+  counts=$(grep -hoE 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$dir/meson-logs/testlog.txt" |
+    awk -F'[:, ]+' '{c += $2; f += $4 + $6} END {print c + 0, f + 0}')
+  local checks=${counts% *} bad=${counts#* }
+  echo "$dir: $((checks - bad)) checks passed, $bad failed"
+  passed=$((passed + checks - bad))
+  failed=$((failed + bad))
+  # A test program that crashed before printing its counts still fails.
+  if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then failed=$((failed + 1)); fi
+}
+
+cmd=${1:-}
+case "$cmd" in
+demo)
+  install_packages
+  build build -Dwerror=true
+  ./build/tabrl solve riverswim --set states=6 --set horizon=20
+  ./build/tabrl solve forest
+  ./build/tabrl solve frozenlake --set map=4x4 --gamma 0.99 --format map
+  ./build/tabrl export frozenlake --set map=8x8 -o fl8.csv
+  ./build/tabrl solve file:fl8.csv --gamma 0.99 --method vi --eps 1e-6 | head -n 4
+  ;;
+test)
+  install_packages
+  build build -Dwerror=true
+  build build-sanitize -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+  run_tests build
+  run_tests build-sanitize UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
+  echo "$passed passed, $failed failed"
+  [ "$failed" -eq 0 ]
+  ;;
+bench)
+  install_packages
+  build build -Dwerror=true
+  ./build/tabrl bench "${@:2}"
+  ;;
+*)
+  echo "usage: ./dev.sh demo|test|bench" >&2
+  exit 2
+  ;;
+esac

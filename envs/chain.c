@@ -1,0 +1,48 @@
+/* A deterministic chain, the simplest deep-exploration problem: the
+ * n-chain of Strens (2000, "A Bayesian framework for reinforcement
+ * learning", ICML) without its slip, as used deterministically by Osband,
+ * Van Roy and Wen (2016, "Generalization and exploration via randomized
+ * value functions", ICML) and Osband et al. (2016, Bootstrapped DQN).
+ *
+ * States 0..n-1, start at 0.  Action 0 moves left (stays at 0), action 1
+ * moves right (stays at n-1).  Taking right at n-1 pays `reward`; taking
+ * left at 0 pays `left_reward` (a small distractor when > 0); everything
+ * else pays 0.  Reaching the reward needs n-1 right moves in a row. */
+#include "tabrl/env.h"
+#include "tabrl/error.h"
+
+static const tabrl_param chain_params[] = {
+    {"states", TABRL_INT, "10", "[2,inf)", "length n of the chain"},
+    {"reward", TABRL_DOUBLE, "1", "(-inf,inf)", "reward for taking right at the last state"},
+    {"left_reward", TABRL_DOUBLE, "0", "(-inf,inf)", "reward for taking left at state 0"},
+    TABRL_ENV_TIME_PARAMS("20", ""),
+    {0},
+};
+
+static int chain_build(const tabrl_values *v, tabrl_mdp **out)
+{
+  int n = (int)tabrl_values_int(v, "states"), horizon, status;
+  double reward = tabrl_values_double(v, "reward");
+  double left_reward = tabrl_values_double(v, "left_reward"), gamma;
+  tabrl_mdp_builder *b;
+
+  if ((status = tabrl_env_time(v, &horizon, &gamma))) return status;
+  if (!(b = tabrl_mdp_builder_alloc(n, 2, 1))) return TABRL_ENOMEM;
+  tabrl_mdp_builder_set_time(b, horizon, gamma);
+  for (int s = 0; s < n; s++) {
+    tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, s == 0 ? left_reward : 0.0);
+    tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, s == n - 1 ? reward : 0.0);
+  }
+  status = tabrl_mdp_builder_set_name(b, "chain");
+  if (!status) status = tabrl_mdp_builder_finish(b, out);
+  tabrl_mdp_builder_free(b);
+  return status;
+}
+
+const tabrl_env_type tabrl_env_chain = {
+    .name = "chain",
+    .doc = "Deterministic n-chain: the reward waits at the far end",
+    .source = "Strens 2000 (ICML) n-chain without slip; Osband, Van Roy, Wen 2016 (ICML)",
+    .params = chain_params,
+    .build = chain_build,
+};

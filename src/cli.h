@@ -1,0 +1,52 @@
+/* Private header of the tabrl program: the subcommand table and helpers
+ * shared by the subcommands.  Exit codes: 0 ok, 1 run-time failure, 2 usage
+ * or input error. */
+#ifndef TABRL_CLI_H
+#define TABRL_CLI_H
+
+#include <stddef.h>
+#include "tabrl/mdp.h"
+#include "tabrl/param.h"
+
+enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
+
+typedef struct {
+  const char *name;
+  int (*run)(int argc, char **argv);
+  const char *synopsis; /* arguments after the name */
+  const char *help;     /* one line */
+} cli_command;
+
+extern const cli_command cli_commands[];
+
+/* Prints "tabrl: <message>" on stderr. */
+void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Exit code for a library status: input errors 2, the rest 1. */
+int cli_status(int status);
+
+/* Prints the synopsis and help of a command and returns exit code code. */
+int cli_usage(const char *command, int code);
+
+/* --set key=value list collected from the command line; values point into
+ * argv. */
+typedef struct {
+  tabrl_setting *items;
+  size_t n, cap;
+} cli_settings;
+
+int cli_settings_add(cli_settings *s, const char *arg, const char *source);
+void cli_settings_free(cli_settings *s);
+
+/* Builds env name with settings, then applies --horizon / --gamma (given
+ * as text, NULL if absent).  Prints the error and returns the exit code. */
+int cli_build_env(const char *name, const cli_settings *settings, const char *horizon,
+                  const char *gamma, tabrl_mdp **out);
+
+int cli_list(int argc, char **argv);
+int cli_describe(int argc, char **argv);
+int cli_solve(int argc, char **argv);
+int cli_export(int argc, char **argv);
+int cli_bench(int argc, char **argv);
+
+#endif

@@ -1,0 +1,108 @@
+/* tabrl: the command-line program.  One table drives dispatch, `tabrl help`
+ * and each command's usage line. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "cli.h"
+#include "tabrl/error.h"
+
+#ifndef TABRL_VERSION
+#define TABRL_VERSION "unknown"
+#endif
+
+static int cli_help(int argc, char **argv);
+
+const cli_command cli_commands[] = {
+    {"list", cli_list, "envs|algos", "the registered environment or algorithm types"},
+    {"describe", cli_describe, "NAME", "an environment's parameters: type, default, range, doc"},
+    {"solve", cli_solve,
+     "ENV [--set key=value]... [--horizon H | --gamma G] [--method backward|vi|pi] "
+     "[--eps E] [--format table|csv|map] [--trace] [--objective mean]",
+     "exact optimal values and policy"},
+    {"export", cli_export, "ENV [--set key=value]... [--horizon H | --gamma G] -o FILE.csv",
+     "write the model as CSV (FILE '-' is standard output)"},
+    {"bench", cli_bench, "[--quick]", "simulator steps/s and VI sweep time against bare loops"},
+    {"help", cli_help, "[COMMAND]", "this list, or one command's usage"},
+    {NULL, NULL, NULL, NULL},
+};
+
+void cli_error(const char *fmt, ...)
+{
+  va_list ap;
+  fputs("tabrl: ", stderr);
+  va_start(ap, fmt);
+  vfprintf(stderr, fmt, ap);
+  va_end(ap);
+  fputc('\n', stderr);
+}
+
+int cli_status(int status)
+{
+  switch (status) {
+  case TABRL_OK:
+    return CLI_OK;
+  case TABRL_EINVAL:
+  case TABRL_ENOTFOUND:
+  case TABRL_EUNSUPPORTED:
+    return CLI_USAGE;
+  default:
+    return CLI_FAIL;
+  }
+}
+
+int cli_usage(const char *command, int code)
+{
+  FILE *out = code ? stderr : stdout;
+  for (const cli_command *c = cli_commands; c->name; c++)
+    if (!strcmp(c->name, command)) {
+      fprintf(out, "usage: tabrl %s %s\n  %s\n", c->name, c->synopsis, c->help);
+      return code;
+    }
+  return code;
+}
+
+static int cli_help(int argc, char **argv)
+{
+  if (argc > 1) {
+    for (const cli_command *c = cli_commands; c->name; c++)
+      if (!strcmp(c->name, argv[1])) return cli_usage(argv[1], CLI_OK);
+    cli_error("unknown command '%s' (tabrl help lists them)", argv[1]);
+    return CLI_USAGE;
+  }
+  printf("tabrl %s: reinforcement-learning theory on tabular and linear MDPs\n\n"
+         "usage: tabrl COMMAND [ARGS]   (tabrl COMMAND --help for details)\n\n",
+         TABRL_VERSION);
+  for (const cli_command *c = cli_commands; c->name; c++) printf("  %-10s %s\n", c->name, c->help);
+  printf("\n  --version  print the version\n");
+  return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+  const char *names[32];
+  size_t n = 0;
+  tabrl_init();
+  if (argc < 2) {
+    cli_help(1, argv);
+    return CLI_USAGE;
+  }
+  if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+    printf("tabrl %s\n", TABRL_VERSION);
+    return CLI_OK;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) return cli_help(1, argv);
+  for (const cli_command *c = cli_commands; c->name; c++) {
+    if (!strcmp(c->name, argv[1])) {
+      for (int i = 2; i < argc; i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return cli_usage(c->name, CLI_OK);
+      return c->run(argc - 1, argv + 1);
+    }
+    names[n++] = c->name;
+  }
+  const char *near = tabrl_closest(argv[1], names, n);
+  if (near)
+    cli_error("unknown command '%s'; did you mean '%s'?", argv[1], near);
+  else
+    cli_error("unknown command '%s' (tabrl help lists them)", argv[1]);
+  return CLI_USAGE;
+}

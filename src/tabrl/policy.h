@@ -1,0 +1,45 @@
+/* tabrl/policy.h: stochastic, stage-dependent tabular policies.
+ *
+ * A policy is a dense table pi(a | h, s); stages is 1 (stationary, used for
+ * every h) or H.  Dense because the oracle evaluates it in O(H * nnz) and
+ * every algorithm's policy() fills it once per episode. */
+#ifndef TABRL_POLICY_H
+#define TABRL_POLICY_H
+
+#include "tabrl/mdp.h"
+#include "tabrl/rng.h"
+
+typedef struct {
+  int S, A, stages;
+  double *prob; /* stages*S*A, prob[(h*S + s)*A + a] */
+} tabrl_policy;
+
+tabrl_policy *tabrl_policy_alloc(int S, int A, int stages);
+void tabrl_policy_free(tabrl_policy *pi);
+
+/* A policy shaped for m: stages = H for episodic models, 1 for discounted. */
+tabrl_policy *tabrl_policy_alloc_for(const tabrl_mdp *m);
+
+static inline double *tabrl_policy_row(const tabrl_policy *pi, int h, int s)
+{
+  int hs = pi->stages == 1 ? 0 : h;
+  return pi->prob + ((size_t)hs * (size_t)pi->S + (size_t)s) * (size_t)pi->A;
+}
+
+/* Uniform over the valid actions of m at every (h, s). */
+void tabrl_policy_set_uniform(tabrl_policy *pi, const tabrl_mdp *m);
+
+/* Deterministic choice a at (h, s). */
+void tabrl_policy_set_action(tabrl_policy *pi, int h, int s, int a);
+
+/* Checks the policy fits m: sizes agree, each row is a distribution within
+ * 1e-9 and puts no mass on invalid actions. */
+int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m);
+
+/* Draws an action at (h, s); O(A). */
+int tabrl_policy_sample(const tabrl_policy *pi, int h, int s, tabrl_pcg32 *rng);
+
+/* Most likely action at (h, s) (lowest index on ties). */
+int tabrl_policy_argmax(const tabrl_policy *pi, int h, int s);
+
+#endif

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# End-to-end tests of the tabrl program: outputs, exit codes and error lines.
+# Usage: cli_test.sh PATH/TO/tabrl.  Prints the Check-style count line.
+set -u
+tabrl=$1
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+checks=0
+failures=0
+
+# expect NAME CODE PATTERN CMD...: exit code CODE and output (stdout+stderr)
+# matching the extended regex PATTERN.
+expect() {
+  local name=$1 code=$2 pattern=$3 out rc
+  shift 3
+  checks=$((checks + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    failures=$((failures + 1))
+    echo "FAIL $name: exit $rc (want $code), output:" >&2
+    head -n 5 <<<"$out" >&2
+  fi
+}
+
+# check NAME CONDITION...: a shell condition.
+check() {
+  local name=$1
+  shift
+  checks=$((checks + 1))
+  if ! "$@"; then
+    failures=$((failures + 1))
+    echo "FAIL $name" >&2
+  fi
+}
+
+expect version 0 '^tabrl [0-9]+\.[0-9]+' "$tabrl" --version
+expect help 0 'solve' "$tabrl" help
+expect list-envs 0 'riverswim .*RiverSwim' "$tabrl" list envs
+expect describe 0 'states +int +default 6' "$tabrl" describe riverswim
+expect describe-unknown 2 "unknown environment 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
+
+# The reference value of ALGORITHMS.md.
+expect solve-riverswim 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3\.39726395915' \
+  "$tabrl" solve riverswim --set states=6 --set horizon=20
+expect solve-forest 0 '^ +2 +33\.484 +0' "$tabrl" solve forest
+expect solve-forest-vi 0 'value iteration' "$tabrl" solve forest --method vi
+"$tabrl" solve riverswim --format csv >"$work/rs.csv"
+check solve-csv-header test "$(head -n 1 "$work/rs.csv")" = "h,s,value,action"
+check solve-csv-rows test "$(wc -l <"$work/rs.csv")" -eq $((20 * 6 + 1))
+check solve-csv-value grep -q '^0,0,3.397263959' "$work/rs.csv"
+expect solve-map 0 '^<\^\^\^$' "$tabrl" solve frozenlake --gamma 0.99 --format map
+expect solve-trace 0 'iteration +1 +residual' "$tabrl" solve forest --trace
+
+# Export, reload, solve: the same values.
+expect export 0 '' "$tabrl" export frozenlake --set map=8x8 -o "$work/fl8.csv"
+check export-file test -s "$work/fl8.csv"
+"$tabrl" solve frozenlake --set map=8x8 --gamma 0.99 --format csv >"$work/a.csv"
+"$tabrl" solve "file:$work/fl8.csv" --gamma 0.99 --format csv >"$work/b.csv"
+check export-roundtrip cmp -s "$work/a.csv" "$work/b.csv"
+expect export-stdout 0 '^s,a,s_next,p,r$' "$tabrl" export riverswim -o -
+
+# Bad input: one line, exit 2, nothing written.
+expect bad-set-type 2 "--set states=abc: env riverswim key 'states': 'abc' is not an integer" \
+  "$tabrl" solve riverswim --set states=abc
+expect bad-set-range 2 "out of range" "$tabrl" solve riverswim --set states=0
+expect bad-set-key 2 "unknown key 'stats' in env riverswim; did you mean 'states'" \
+  "$tabrl" solve riverswim --set stats=4
+expect bad-set-form 2 'expected key=value' "$tabrl" solve riverswim --set states
+expect bad-both-times 2 'not both' "$tabrl" solve riverswim --horizon 5 --gamma 0.9
+expect bad-gamma 2 "out of range \[0,1\)" "$tabrl" solve forest --gamma 1
+expect bad-env 2 "unknown environment 'fozenlake'; did you mean 'frozenlake'" "$tabrl" solve fozenlake
+expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" slove riverswim
+expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
+expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
+expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
+expect bad-objective 2 "only 'mean'" "$tabrl" solve riverswim --objective cvar:0.1
+expect missing-file 2 'nothing.csv' "$tabrl" solve file:"$work/nothing.csv" --gamma 0.9
+printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,1,0.4,1\n1,0,1,1,0\n' >"$work/bad.csv"
+expect bad-csv-sum 2 "bad.csv:2: state 0, action 0: probabilities sum to 0.9" \
+  "$tabrl" solve "file:$work/bad.csv" --gamma 0.9
+printf 's,a,s_next,p,r\n0,0,1,1,0\n1,0,x,1,0\n' >"$work/bad2.csv"
+expect bad-csv-field 2 "bad2.csv:3: .*s_next" "$tabrl" solve "file:$work/bad2.csv" --horizon 3
+printf 's,a,s_next,p,r\n0,0,1,1,0\n1,0,1,1,1\n' >"$work/plain.csv"
+expect no-time 2 'give --horizon H or --gamma G' "$tabrl" solve "file:$work/plain.csv"
+expect plain-horizon 0 'J\* = .* = 2$' "$tabrl" solve "file:$work/plain.csv" --horizon 3
+expect export-unwritable 1 'nonexistent' "$tabrl" export riverswim -o /nonexistent/dir/x.csv
+check export-nothing-left test ! -e /nonexistent/dir/x.csv
+expect export-needs-o 2 'needs -o' "$tabrl" export riverswim
+
+pct=100
+[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
+echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
+[ "$failures" -eq 0 ]
