@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # tabrl's one entry point for set-up, the demo and the tests.
 #   ./dev.sh demo    install missing Debian packages, build, run the demo
+#                    (experiments/quickstart.ini: results/quickstart/)
 #   ./dev.sh test    same set-up, then every test: the normal build and an
 #                    AddressSanitizer + UndefinedBehaviorSanitizer build
 #   ./dev.sh bench   same set-up, then `tabrl bench`
@@ -59,11 +60,8 @@ case "$cmd" in
 demo)
   install_packages
   build build -Dwerror=true
-  ./build/tabrl solve riverswim --set states=6 --set horizon=20
-  ./build/tabrl solve forest
-  ./build/tabrl solve frozenlake --set map=4x4 --gamma 0.99 --format map
-  ./build/tabrl export frozenlake --set map=8x8 -o fl8.csv
-  ./build/tabrl solve file:fl8.csv --gamma 0.99 --method vi --eps 1e-6 | head -n 4
+  ./build/tabrl solve riverswim --set states=6 --set horizon=20 | head -n 3
+  ./build/tabrl run experiments/quickstart.ini -j 2
   ;;
 test)
   install_packages

@@ -48,5 +48,10 @@ int cli_describe(int argc, char **argv);
 int cli_solve(int argc, char **argv);
 int cli_export(int argc, char **argv);
 int cli_bench(int argc, char **argv);
+int cli_summarize(int argc, char **argv);
+int cli_merge(int argc, char **argv);
+int cli_plot(int argc, char **argv);
+int cli_run(int argc, char **argv);
+int cli_eval(int argc, char **argv);
 
 #endif

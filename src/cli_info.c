@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -14,8 +15,10 @@ int cli_list(int argc, char **argv)
     return CLI_OK;
   }
   if (!strcmp(argv[1], "algos")) {
-    cli_error("no algorithm types are registered yet: the experiment runner adds them");
-    return CLI_FAIL;
+    for (size_t i = 0; tabrl_algo_types[i]; i++)
+      printf("%-18s %-12s %-18s %s\n", tabrl_algo_types[i]->name, tabrl_algo_types[i]->family,
+             tabrl_protocol_name(tabrl_algo_types[i]->protocol), tabrl_algo_types[i]->doc);
+    return CLI_OK;
   }
   cli_error("list what? '%s' is neither 'envs' nor 'algos'", argv[1]);
   return CLI_USAGE;
@@ -36,9 +39,26 @@ int cli_describe(int argc, char **argv)
   const char *path;
   const tabrl_env_type *env;
   if (argc != 2) return cli_usage("describe", CLI_USAGE);
+  const tabrl_algo_type *algo = tabrl_algo_find(argv[1]);
+  if (algo) {
+    printf("%s (algorithm, family %s, protocol %s): %s\nsource: %s\n", algo->name, algo->family,
+           tabrl_protocol_name(algo->protocol), algo->doc, algo->source);
+    print_params(algo->params);
+    return CLI_OK;
+  }
   env = tabrl_env_find(argv[1], &path);
   if (!env) {
-    cli_error("%s", tabrl_error_message());
+    /* Suggest from both registries. */
+    const char *names[128];
+    size_t n = 0;
+    for (size_t i = 0; tabrl_env_types[i] && n < 128; i++) names[n++] = tabrl_env_types[i]->name;
+    for (size_t i = 0; tabrl_algo_types[i] && n < 128; i++) names[n++] = tabrl_algo_types[i]->name;
+    const char *near = tabrl_closest(argv[1], names, n);
+    if (near)
+      cli_error("unknown environment or algorithm '%s'; did you mean '%s'?", argv[1], near);
+    else
+      cli_error("unknown environment or algorithm '%s' (tabrl list envs, tabrl list algos)",
+                argv[1]);
     return CLI_USAGE;
   }
   printf("%s (environment): %s\nsource: %s\n", env->name, env->doc, env->source);

@@ -13,14 +13,31 @@
 static int cli_help(int argc, char **argv);
 
 const cli_command cli_commands[] = {
-    {"list", cli_list, "envs|algos", "the registered environment or algorithm types"},
-    {"describe", cli_describe, "NAME", "an environment's parameters: type, default, range, doc"},
+    {"list", cli_list, "envs|algos",
+     "the registered environment or algorithm types, one line each"},
+    {"describe", cli_describe, "NAME",
+     "an environment's or algorithm's parameters: type, default, range, doc"},
     {"solve", cli_solve,
      "ENV [--set key=value]... [--horizon H | --gamma G] [--method backward|vi|pi] "
      "[--eps E] [--format table|csv|map] [--trace] [--objective mean]",
      "exact optimal values and policy"},
     {"export", cli_export, "ENV [--set key=value]... [--horizon H | --gamma G] -o FILE.csv",
      "write the model as CSV (FILE '-' is standard output)"},
+    {"run", cli_run,
+     "EXP.ini [--set section.key=value]... [-j N] [--shard i/n] [--resume] [--out DIR] [--quiet]",
+     "run an experiment: runs.csv, policies.csv, summary.csv, manifest.ini, figure"},
+    {"eval", cli_eval,
+     "ENV --policy FILE.csv [--select algo=A,config=C,seed=S] [--set key=value]... "
+     "[--horizon H | --gamma G] [--objective mean]",
+     "exact value and regret of a policy (e.g. from policies.csv)"},
+    {"summarize", cli_summarize, "DIR",
+     "recompute DIR/summary.csv (mean, std, 95% t-interval over seeds)"},
+    {"merge", cli_merge, "DIR... --out DIR",
+     "join shard directories into one (runs.csv, manifest.ini, summary.csv, figure)"},
+    {"plot", cli_plot,
+     "DIR [--metric cum_regret|value] [-o FILE.png|svg|pdf] [--term dumb] [--logx] [--logy] "
+     "[--x KEY]",
+     "draw DIR/summary.csv with gnuplot (writes the figure and its script FILE.gp)"},
     {"bench", cli_bench, "[--quick]", "simulator steps/s and VI sweep time against bare loops"},
     {"help", cli_help, "[COMMAND]", "this list, or one command's usage"},
     {NULL, NULL, NULL, NULL},

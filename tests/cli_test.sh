@@ -38,7 +38,7 @@ expect version 0 '^tabrl [0-9]+\.[0-9]+' "$tabrl" --version
 expect help 0 'solve' "$tabrl" help
 expect list-envs 0 'riverswim .*RiverSwim' "$tabrl" list envs
 expect describe 0 'states +int +default 6' "$tabrl" describe riverswim
-expect describe-unknown 2 "unknown environment 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
+expect describe-unknown 2 "unknown environment or algorithm 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
 
 # The reference value of ALGORITHMS.md.
 expect solve-riverswim 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3\.39726395915' \

@@ -1,0 +1,349 @@
+/* plug-in: certainty-equivalence planning on the empirical model.
+ *
+ * The model-based offline baseline (Azar, Munos, Kappen 2013, "Minimax PAC
+ * bounds on the sample complexity of RL with a generative model", MLJ 91,
+ * the "empirical model" approach; Agarwal, Kakade, Yang 2020, COLT, for its
+ * optimality with a generative model).  From the dataset's transitions
+ * (h, s, a, s', r) it counts N_h(s,a), N_h(s,a,s') and the reward sums,
+ * estimates
+ *
+ *   P-hat_h(s'|s,a) = N_h(s,a,s') / N_h(s,a),
+ *   r-hat_h(s,a)    = (sum of the rewards seen at (h,s,a)) / N_h(s,a),
+ *
+ * and plans on (P-hat, r-hat) as if it were the truth:
+ *
+ * - episodic: backward induction, V_H = 0,
+ *   Q_h(s,a) = r-hat_h(s,a) + sum_s' P-hat_h(s'|s,a) V_{h+1}(s'),
+ *   V_h(s) = max over valid a of Q_h(s,a);
+ * - discounted: value iteration with the same backup (discount gamma),
+ *   warm-started from the previous fit's V and stopped when
+ *   ||V_k - V_{k-1}||_inf < tolerance (1 - gamma) / (2 gamma), so the greedy
+ *   policy is tolerance-optimal for the empirical model (Puterman 1994,
+ *   Thm 6.3.1); more than max_sweeps sweeps is a TABRL_ENUMERIC error.
+ *
+ * Counts are stage-dependent (h is part of the key) unless `stationary` is
+ * set, which pools them across h; a discounted problem always pools (its
+ * steps' h is ignored).  An unvisited (h, s, a) (N = 0) gets
+ *   unvisited = zero:        Q_h(s,a) = 0 (the action is taken to be worth
+ *                            nothing from here on: pessimistic, the lower
+ *                            bound on values when rewards are >= 0);
+ *   unvisited = optimistic:  Q_h(s,a) = H - h episodic, 1 / (1 - gamma)
+ *                            discounted (the largest value when rewards lie
+ *                            in [0,1]; R-max style).
+ * policy() is greedy in Q, lowest action on ties (deterministic).
+ *
+ * Incremental counts.  fit() sees growing prefixes of one dataset, so it
+ * only counts the steps it has not seen (O(new steps)) and then plans
+ * (O(H * entries)).  N_h(s,a,s') is stored sparsely, one entry per distinct
+ * (h, s, a, s') seen, chained per block and found through an open-addressing
+ * hash table; memory is O(H S A + distinct transitions), never the dense
+ * H S A S.  The arrays grow geometrically inside fit() when a prefix brings
+ * more new steps than they can hold (never per step).  A prefix shorter than
+ * the last one or a different steps array starts the counts afresh. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tabrl/algo.h"
+#include "tabrl/error.h"
+#include "actions.h"
+
+enum { UNVISITED_ZERO, UNVISITED_OPTIMISTIC };
+
+static const tabrl_param plug_in_params[] = {
+    {"stationary", TABRL_BOOL, "false", NULL,
+     "pool the counts of all stages h (a stationary empirical model); discounted problems always "
+     "pool"},
+    {"unvisited", TABRL_CHOICE, "zero", "zero|optimistic",
+     "Q of an unvisited (h,s,a): 0, or the largest value H - h (1/(1-gamma) discounted)"},
+    {"tolerance", TABRL_DOUBLE, "1e-9", "(0,inf)",
+     "discounted only: the greedy policy is tolerance-optimal for the empirical model"},
+    {"max_sweeps", TABRL_INT, "1000000", "[1,inf)",
+     "discounted only: value-iteration sweeps allowed per fit"},
+    {0},
+};
+
+#define NO_ENTRY SIZE_MAX
+
+typedef struct {
+  int S, A, H; /* H = 0 when discounted */
+  double gamma;
+  int count_stages; /* H, or 1 when pooled */
+  int value_stages; /* H, or 1 when discounted */
+  int unvisited;
+  double tolerance;
+  long max_sweeps;
+  baseline_actions actions;
+
+  /* per block b = (hc*S + s)*A + a, hc the count stage */
+  long *visits;
+  double *reward_sum;
+  size_t *head; /* first entry of the block's chain, or NO_ENTRY */
+
+  /* one entry per distinct (block, s') */
+  size_t entries, capacity, max_entries;
+  size_t *entry_block;
+  int *entry_next;
+  long *entry_count;
+  size_t *entry_link; /* the next entry of the same block, or NO_ENTRY */
+  size_t *slot;       /* hash_size slots: entry index or NO_ENTRY */
+  size_t hash_size;   /* power of 2, >= 2 capacity */
+
+  const tabrl_step *steps_seen;
+  size_t n_seen;
+
+  double *V, *V_next; /* (H+1)*S episodic; S each discounted */
+  int *greedy;        /* value_stages*S */
+} plug_in_state;
+
+static void plug_in_release(void *state)
+{
+  plug_in_state *st = state;
+  baseline_actions_free(&st->actions);
+  free(st->visits);
+  free(st->reward_sum);
+  free(st->head);
+  free(st->entry_block);
+  free(st->entry_next);
+  free(st->entry_count);
+  free(st->entry_link);
+  free(st->slot);
+  free(st->V);
+  free(st->V_next);
+  free(st->greedy);
+}
+
+static inline size_t hash_key(size_t block, int next, size_t S)
+{
+  /* Fibonacci hashing of the (block, s') key (Knuth, TAOCP 6.4). */
+  uint64_t key = (uint64_t)block * (uint64_t)S + (uint64_t)next;
+  return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 17);
+}
+
+static void hash_insert(plug_in_state *st, size_t e)
+{
+  size_t mask = st->hash_size - 1;
+  size_t i = hash_key(st->entry_block[e], st->entry_next[e], (size_t)st->S) & mask;
+  while (st->slot[i] != NO_ENTRY) i = (i + 1) & mask;
+  st->slot[i] = e;
+}
+
+/* Room for `needed` entries; rehashes when the table grows. */
+static int reserve(plug_in_state *st, size_t needed)
+{
+  size_t capacity, hash_size = 16;
+  if (needed > st->max_entries) needed = st->max_entries;
+  if (needed <= st->capacity) return 0;
+  capacity = st->capacity * 2 > needed ? st->capacity * 2 : needed;
+  if (capacity > st->max_entries) capacity = st->max_entries;
+  while (hash_size < 2 * capacity) hash_size *= 2;
+  size_t *block = realloc(st->entry_block, capacity * sizeof *block);
+  if (block) st->entry_block = block;
+  int *next = realloc(st->entry_next, capacity * sizeof *next);
+  if (next) st->entry_next = next;
+  long *count = realloc(st->entry_count, capacity * sizeof *count);
+  if (count) st->entry_count = count;
+  size_t *link = realloc(st->entry_link, capacity * sizeof *link);
+  if (link) st->entry_link = link;
+  size_t *slot = malloc(hash_size * sizeof *slot);
+  if (!block || !next || !count || !link || !slot) {
+    free(slot);
+    return tabrl_error(TABRL_ENOMEM, "plug-in: out of memory for %zu transition counts", capacity);
+  }
+  free(st->slot);
+  st->slot = slot;
+  st->hash_size = hash_size;
+  st->capacity = capacity;
+  for (size_t i = 0; i < hash_size; i++) slot[i] = NO_ENTRY;
+  for (size_t e = 0; e < st->entries; e++) hash_insert(st, e);
+  return 0;
+}
+
+static void clear_counts(plug_in_state *st)
+{
+  size_t blocks = (size_t)st->count_stages * (size_t)st->S * (size_t)st->A;
+  memset(st->visits, 0, blocks * sizeof *st->visits);
+  memset(st->reward_sum, 0, blocks * sizeof *st->reward_sum);
+  for (size_t b = 0; b < blocks; b++) st->head[b] = NO_ENTRY;
+  for (size_t i = 0; i < st->hash_size; i++) st->slot[i] = NO_ENTRY;
+  st->entries = 0;
+  st->n_seen = 0;
+  st->steps_seen = NULL;
+}
+
+static void count_step(plug_in_state *st, const tabrl_step *step)
+{
+  int hc = st->count_stages == 1 ? 0 : step->h;
+  size_t block = ((size_t)hc * (size_t)st->S + (size_t)step->s) * (size_t)st->A + (size_t)step->a;
+  size_t mask = st->hash_size - 1, i = hash_key(block, step->next, (size_t)st->S) & mask, e;
+  st->visits[block]++;
+  st->reward_sum[block] += step->reward;
+  for (; (e = st->slot[i]) != NO_ENTRY; i = (i + 1) & mask)
+    if (st->entry_block[e] == block && st->entry_next[e] == step->next) {
+      st->entry_count[e]++;
+      return;
+    }
+  /* reserve() made room: entries < capacity <= hash_size / 2 */
+  e = st->entries++;
+  st->entry_block[e] = block;
+  st->entry_next[e] = step->next;
+  st->entry_count[e] = 1;
+  st->entry_link[e] = st->head[block];
+  st->head[block] = e;
+  st->slot[i] = e;
+}
+
+/* max over valid a of Q(s, a) at stage h (count stage hc) from next-stage
+ * values next_V; the argmax (lowest on ties) goes to *argmax. */
+static double backup(const plug_in_state *st, int h, int s, const double *next_V, double discount,
+                     double unvisited_value, int *argmax)
+{
+  int hc = st->count_stages == 1 ? 0 : h;
+  const int *list = baseline_actions_list(&st->actions, h, s);
+  int n = baseline_actions_count(&st->actions, h, s), best_a = list[0];
+  double best = -INFINITY;
+  for (int i = 0; i < n; i++) {
+    int a = list[i];
+    size_t block = ((size_t)hc * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a;
+    double q;
+    if (st->visits[block] == 0) {
+      q = unvisited_value;
+    } else {
+      double expected = 0;
+      for (size_t e = st->head[block]; e != NO_ENTRY; e = st->entry_link[e])
+        expected += (double)st->entry_count[e] * next_V[st->entry_next[e]];
+      q = (st->reward_sum[block] + discount * expected) / (double)st->visits[block];
+    }
+    if (q > best) {
+      best = q;
+      best_a = a;
+    }
+  }
+  *argmax = best_a;
+  return best;
+}
+
+static int plan(plug_in_state *st)
+{
+  int S = st->S, optimistic = st->unvisited == UNVISITED_OPTIMISTIC;
+  if (st->H > 0) {
+    memset(st->V + (size_t)st->H * S, 0, (size_t)S * sizeof *st->V);
+    for (int h = st->H - 1; h >= 0; h--)
+      for (int s = 0; s < S; s++)
+        st->V[(size_t)h * S + s] = backup(st, h, s, st->V + (size_t)(h + 1) * S, 1.0,
+                                          optimistic ? st->H - h : 0.0, &st->greedy[h * S + s]);
+    return 0;
+  }
+  double unvisited_value = optimistic ? 1.0 / (1.0 - st->gamma) : 0.0;
+  double threshold = st->gamma > 0 ? st->tolerance * (1 - st->gamma) / (2 * st->gamma) : INFINITY;
+  for (long k = 0; k < st->max_sweeps; k++) {
+    double residual = 0, *swap;
+    for (int s = 0; s < S; s++) {
+      st->V_next[s] = backup(st, 0, s, st->V, st->gamma, unvisited_value, &st->greedy[s]);
+      residual = fmax(residual, fabs(st->V_next[s] - st->V[s]));
+    }
+    swap = st->V;
+    st->V = st->V_next;
+    st->V_next = swap;
+    if (!isfinite(residual))
+      return tabrl_error(TABRL_ENUMERIC, "plug-in: value iteration produced non-finite values");
+    if (residual < threshold) {
+      /* greedy with respect to the final V, as Puterman's Thm 6.3.1 needs */
+      for (int s = 0; s < S; s++)
+        backup(st, 0, s, st->V, st->gamma, unvisited_value, &st->greedy[s]);
+      return 0;
+    }
+  }
+  return tabrl_error(TABRL_ENUMERIC,
+                     "plug-in: value iteration on the empirical model did not reach tolerance %g "
+                     "in %ld sweeps",
+                     st->tolerance, st->max_sweeps);
+}
+
+static int plug_in_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
+{
+  plug_in_state *st = state;
+  int status;
+  size_t blocks, values;
+  st->S = problem->S;
+  st->A = problem->A;
+  st->H = problem->horizon;
+  st->gamma = problem->gamma;
+  if (st->H == 0 && !(st->gamma >= 0 && st->gamma < 1))
+    return tabrl_error(TABRL_EINVAL, "plug-in: discount %g is not in [0,1)", st->gamma);
+  st->value_stages = st->H > 0 ? st->H : 1;
+  st->count_stages = st->H > 0 && !tabrl_values_bool(params, "stationary") ? st->H : 1;
+  st->unvisited = tabrl_values_choice(params, "unvisited");
+  st->tolerance = tabrl_values_double(params, "tolerance");
+  st->max_sweeps = tabrl_values_int(params, "max_sweeps");
+  if ((status = baseline_actions_init(&st->actions, problem, "plug-in"))) return status;
+  blocks = (size_t)st->count_stages * (size_t)st->S * (size_t)st->A;
+  st->max_entries = blocks * (size_t)st->S;
+  st->visits = malloc(blocks * sizeof *st->visits);
+  st->reward_sum = malloc(blocks * sizeof *st->reward_sum);
+  st->head = malloc(blocks * sizeof *st->head);
+  values = (size_t)(st->H > 0 ? st->H + 1 : 1) * (size_t)st->S;
+  st->V = calloc(values, sizeof *st->V);
+  st->V_next = calloc(values, sizeof *st->V_next);
+  st->greedy = calloc((size_t)st->value_stages * (size_t)st->S, sizeof *st->greedy);
+  if (!st->visits || !st->reward_sum || !st->head || !st->V || !st->V_next || !st->greedy)
+    return tabrl_error(TABRL_ENOMEM, "plug-in: out of memory");
+  if ((status = reserve(st, 64))) return status;
+  clear_counts(st);
+  /* With no data every pair is unvisited: the policy is already defined. */
+  return plan(st);
+}
+
+static int plug_in_fit(void *state, const tabrl_dataset *data)
+{
+  plug_in_state *st = state;
+  int status;
+  if (data->n > 0 && !data->steps)
+    return tabrl_error(TABRL_EINVAL, "plug-in needs a dataset of transitions");
+  if (data->steps != st->steps_seen || data->n < st->n_seen) clear_counts(st);
+  /* Check the new steps before counting any, so an error leaves the counts
+   * as they were. */
+  for (size_t i = st->n_seen; i < data->n; i++) {
+    const tabrl_step *step = &data->steps[i];
+    if (step->s < 0 || step->s >= st->S || step->next < 0 || step->next >= st->S || step->a < 0 ||
+        step->a >= st->A || (st->H > 0 && (step->h < 0 || step->h >= st->H)) ||
+        !isfinite(step->reward))
+      return tabrl_error(TABRL_EINVAL,
+                         "plug-in: dataset step %zu (h %d, s %d, a %d, s' %d, r %g) is out of "
+                         "range for %d states, %d actions, horizon %d",
+                         i, step->h, step->s, step->a, step->next, step->reward, st->S, st->A,
+                         st->H);
+  }
+  if ((status = reserve(st, st->entries + (data->n - st->n_seen)))) return status;
+  for (size_t i = st->n_seen; i < data->n; i++) count_step(st, &data->steps[i]);
+  st->steps_seen = data->steps;
+  st->n_seen = data->n;
+  return plan(st);
+}
+
+static int plug_in_policy(void *state, tabrl_policy *pi)
+{
+  plug_in_state *st = state;
+  if (pi->S != st->S || pi->A != st->A || pi->stages != st->value_stages)
+    return tabrl_error(TABRL_EINVAL, "plug-in: policy must be %d x %d with %d stages", st->S, st->A,
+                       st->value_stages);
+  for (int h = 0; h < st->value_stages; h++)
+    for (int s = 0; s < st->S; s++) tabrl_policy_set_action(pi, h, s, st->greedy[h * st->S + s]);
+  return 0;
+}
+
+const tabrl_algo_type tabrl_algo_plug_in = {
+    .name = "plug-in",
+    .family = "baseline",
+    .doc = "Certainty equivalence: plan on the empirical model of the dataset",
+    .source = "Azar, Munos, Kappen 2013 (MLJ 91), empirical-model planning; Agarwal, Kakade, "
+              "Yang 2020 (COLT)",
+    .protocol = TABRL_OFFLINE,
+    .commits_per_episode = 1,
+    .params = plug_in_params,
+    .state_size = sizeof(plug_in_state),
+    .init = plug_in_init,
+    .release = plug_in_release,
+    .policy = plug_in_policy,
+    .fit = plug_in_fit,
+};

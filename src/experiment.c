@@ -1,0 +1,877 @@
+/* Experiment files: reading, validation, configs, manifest.  See
+ * tabrl/experiment.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <ini.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tabrl/error.h"
+#include "tabrl/experiment.h"
+
+static const tabrl_param experiment_params[] = {
+    {"name", TABRL_STRING, "", NULL, "results go to results/NAME (default: the file's base name)"},
+    {"env", TABRL_STRING, NULL, NULL, "environment type, or file:PATH.csv"},
+    {"episodes", TABRL_INT, NULL, "[1,1000000000]",
+     "episodes K (online), iterations (planning), trajectories (offline)"},
+    {"seeds", TABRL_INT, "1", "[1,1000000]", "runs use seeds 0..seeds-1 unless seed_list is given"},
+    {"seed_list", TABRL_STRING, "", NULL, "explicit comma-separated seeds"},
+    {"log", TABRL_STRING, "geometric:100", NULL,
+     "checkpoints: every:N (every N-th episode) or geometric:K (K log-spaced points)"},
+    {"objective", TABRL_STRING, "mean", NULL, "objective of the regret (only mean for now)"},
+    {"behavior", TABRL_STRING, "uniform", NULL,
+     "offline data policy: uniform, optimal, or mixed:EPS (optimal w.p. 1-EPS, else uniform)"},
+    {"link", TABRL_CHOICE, "logistic", "logistic|probit|linear|deterministic",
+     "preference feedback: P(first preferred) as a function of the return difference"},
+    {"temperature", TABRL_DOUBLE, "1", "(0,inf)", "scale of the return difference in the link"},
+    {0},
+};
+
+/* ---- small helpers ---- */
+
+static char *dup_str(const char *s)
+{
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+static char *trim(char *s)
+{
+  char *end;
+  while (isspace((unsigned char)*s)) s++;
+  end = s + strlen(s);
+  while (end > s && isspace((unsigned char)end[-1])) *--end = '\0';
+  return s;
+}
+
+static int valid_label(const char *s)
+{
+  if (!*s) return 0;
+  for (; *s; s++)
+    if (!isalnum((unsigned char)*s) && !strchr("._+-", *s)) return 0;
+  return 1;
+}
+
+void tabrl_experiment_free(tabrl_experiment *e)
+{
+  if (!e) return;
+  for (size_t i = 0; i < e->nentries; i++) {
+    free(e->entries[i].section);
+    free(e->entries[i].key);
+    free(e->entries[i].value);
+    free(e->entries[i].file);
+  }
+  free(e->entries);
+  for (size_t i = 0; i < e->nalgos; i++) free(e->algos[i].label);
+  free(e->algos);
+  for (size_t i = 0; i < e->nsweeps; i++) {
+    free(e->sweeps[i].target);
+    free(e->sweeps[i].key);
+    for (size_t k = 0; k < e->sweeps[i].n; k++) free(e->sweeps[i].values[k]);
+    free(e->sweeps[i].values);
+  }
+  free(e->sweeps);
+  free(e->seeds);
+  free(e->path);
+  free(e->name);
+  free(e->env);
+  free(e->objective);
+  free(e->behavior);
+  free(e->link);
+  free(e);
+}
+
+static int add_entry(tabrl_experiment *e, const char *section, const char *key, const char *value,
+                     const char *file, int line)
+{
+  tabrl_exp_entry *grown = realloc(e->entries, (e->nentries + 1) * sizeof *grown);
+  if (!grown) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  e->entries = grown;
+  tabrl_exp_entry *x = &e->entries[e->nentries];
+  x->section = dup_str(section);
+  x->key = dup_str(key);
+  x->value = dup_str(value);
+  x->file = dup_str(file);
+  x->line = line;
+  e->nentries++;
+  if (!x->section || !x->key || !x->value || !x->file)
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  return 0;
+}
+
+static tabrl_exp_entry *find_entry(const tabrl_experiment *e, const char *section, const char *key)
+{
+  for (size_t i = 0; i < e->nentries; i++)
+    if (!strcmp(e->entries[i].section, section) && !strcmp(e->entries[i].key, key))
+      return &e->entries[i];
+  return NULL;
+}
+
+/* ---- reading the INI file ---- */
+
+struct reader {
+  FILE *f;
+  int line;
+  tabrl_experiment *e;
+  const char *path;
+  int status;
+  /* section headers seen, to refuse a label given twice */
+  char **headers;
+  int *header_lines;
+  size_t nheaders;
+};
+
+static int check_section_header(struct reader *r, const char *text)
+{
+  char name[256];
+  const char *close = strchr(text, ']');
+  size_t len;
+  if (!close) return 0; /* inih reports the syntax error */
+  len = (size_t)(close - text - 1);
+  if (len >= sizeof name) len = sizeof name - 1;
+  memcpy(name, text + 1, len);
+  name[len] = '\0';
+  char *t = trim(name);
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (!strcmp(r->headers[i], t)) {
+      r->status =
+          tabrl_error(TABRL_EINVAL, "%s:%d: section [%s] appears twice (first at line %d)%s",
+                      r->path, r->line, t, r->header_lines[i],
+                      !strncmp(t, "algo ", 5) ? "; algorithm labels must be unique" : "");
+      return -1;
+    }
+  char **h = realloc(r->headers, (r->nheaders + 1) * sizeof *h);
+  int *l = realloc(r->header_lines, (r->nheaders + 1) * sizeof *l);
+  if (h) r->headers = h;
+  if (l) r->header_lines = l;
+  if (!h || !l || !(r->headers[r->nheaders] = dup_str(t))) {
+    r->status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    return -1;
+  }
+  r->header_lines[r->nheaders++] = r->line;
+  return 0;
+}
+
+/* inih reads through this, so the line number of the key being handled is
+ * always r->line (inih handles a line before reading the next). */
+static char *read_line(char *str, int num, void *stream)
+{
+  struct reader *r = stream;
+  if (r->status) return NULL;
+  if (!fgets(str, num, r->f)) return NULL;
+  r->line++;
+  const char *t = str;
+  while (isspace((unsigned char)*t)) t++;
+  if (*t == '[' && check_section_header(r, t)) return NULL;
+  return str;
+}
+
+static int on_entry(void *user, const char *section, const char *key, const char *value)
+{
+  struct reader *r = user;
+  static const char *const sections[] = {"experiment", "env", "sweep", "algo"};
+  tabrl_exp_entry *old;
+  if (r->status) return 0;
+  if (strcmp(section, "experiment") && strcmp(section, "env") && strcmp(section, "sweep") &&
+      strncmp(section, "algo ", 5)) {
+    const char *near = tabrl_closest(section, sections, 4);
+    r->status = tabrl_error(TABRL_ENOTFOUND,
+                            "%s:%d: unknown section [%s]%s%s%s (sections: [experiment], [env], "
+                            "[algo LABEL], [sweep])",
+                            r->path, r->line, section, near ? "; did you mean [" : "",
+                            near ? near : "", near ? "]?" : "");
+    return 0;
+  }
+  if (!strncmp(section, "algo ", 5) && !valid_label(section + 5)) {
+    r->status = tabrl_error(TABRL_EINVAL,
+                            "%s:%d: algorithm label '%s' may only use letters, digits and . _ + -",
+                            r->path, r->line, section + 5);
+    return 0;
+  }
+  if ((old = find_entry(r->e, section, key))) {
+    r->status = tabrl_error(TABRL_EINVAL, "%s:%d: key '%s' in [%s] is already set at line %d",
+                            r->path, r->line, key, section, old->line);
+    return 0;
+  }
+  r->status = add_entry(r->e, section, key, value, r->path, r->line);
+  return r->status == 0;
+}
+
+static int read_file(tabrl_experiment *e, const char *path)
+{
+  struct reader r = {0};
+  int rc;
+  r.f = fopen(path, "r");
+  if (!r.f) return tabrl_error(TABRL_EIO, "%s: %s", path, strerror(errno));
+  r.e = e;
+  r.path = path;
+  rc = ini_parse_stream(read_line, &r, on_entry, &r);
+  fclose(r.f);
+  for (size_t i = 0; i < r.nheaders; i++) free(r.headers[i]);
+  free(r.headers);
+  free(r.header_lines);
+  if (r.status) return r.status;
+  if (rc > 0)
+    return tabrl_error(TABRL_EINVAL, "%s:%d: not a key = value line or [section]", path, rc);
+  if (rc < 0) return tabrl_error(TABRL_EIO, "%s: cannot read", path);
+  return 0;
+}
+
+/* ---- --set overrides ---- */
+
+static int apply_override(tabrl_experiment *e, const char *text)
+{
+  char buf[1024], *eq, *dot, section[300];
+  if (strlen(text) >= sizeof buf)
+    return tabrl_error(TABRL_EINVAL, "--set %.40s...: too long", text);
+  strcpy(buf, text);
+  eq = strchr(buf, '=');
+  dot = strchr(buf, '.');
+  if (!eq || !dot || dot > eq || dot == buf || dot + 1 == eq)
+    return tabrl_error(TABRL_EINVAL,
+                       "--set %s: expected section.key=value (e.g. env.states=12, "
+                       "LABEL.scale=0.5, experiment.episodes=100)",
+                       text);
+  *eq = '\0';
+  *dot = '\0';
+  const char *target = trim(buf), *key = trim(dot + 1), *value = trim(eq + 1);
+  if (!strcmp(target, "experiment") || !strcmp(target, "env"))
+    snprintf(section, sizeof section, "%s", target);
+  else if (!strcmp(target, "sweep"))
+    snprintf(section, sizeof section, "sweep");
+  else
+    snprintf(section, sizeof section, "algo %s", target);
+  if (!strncmp(section, "algo ", 5)) {
+    /* The label must exist: --set cannot create an algorithm by accident. */
+    int known = 0;
+    const char *labels[64];
+    size_t n = 0;
+    for (size_t i = 0; i < e->nentries; i++) {
+      const char *s = e->entries[i].section;
+      if (strncmp(s, "algo ", 5)) continue;
+      known |= !strcmp(s, section);
+      int seen = 0;
+      for (size_t k = 0; k < n; k++) seen |= !strcmp(labels[k], s + 5);
+      if (!seen && n < 64) labels[n++] = s + 5;
+    }
+    if (!known) {
+      const char *near = tabrl_closest(target, labels, n);
+      return tabrl_error(TABRL_ENOTFOUND, "--set %s=%s: no section '%s'%s%s%s", text, value, target,
+                         near ? "; did you mean '"
+                              : " (use experiment., env., sweep. or an algorithm label)",
+                         near ? near : "", near ? "'?" : "");
+    }
+  }
+  tabrl_exp_entry *old = find_entry(e, section, key);
+  if (old) {
+    char *v = dup_str(value), *f = dup_str("--set");
+    if (!v || !f) {
+      free(v);
+      free(f);
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    }
+    free(old->value);
+    free(old->file);
+    old->value = v;
+    old->file = f;
+    old->line = 0;
+    return 0;
+  }
+  return add_entry(e, section, key, value, "--set", 0);
+}
+
+/* ---- validation ---- */
+
+static void entry_where(const tabrl_exp_entry *x, char *buf, size_t size)
+{
+  if (x->line > 0)
+    snprintf(buf, size, "%s:%d: ", x->file, x->line);
+  else
+    snprintf(buf, size, "--set %s=%s: ", x->key, x->value);
+}
+
+/* Settings of one section, in file order, for tabrl_values_resolve. */
+static tabrl_setting *section_settings(const tabrl_experiment *e, const char *section,
+                                       const char *skip_key, size_t extra, size_t *n)
+{
+  tabrl_setting *s = malloc((e->nentries + extra + 1) * sizeof *s);
+  *n = 0;
+  if (!s) return NULL;
+  for (size_t i = 0; i < e->nentries; i++) {
+    const tabrl_exp_entry *x = &e->entries[i];
+    if (strcmp(x->section, section) || (skip_key && !strcmp(x->key, skip_key))) continue;
+    s[(*n)++] = (tabrl_setting){x->key, x->value, x->line > 0 ? x->file : "--set", x->line};
+  }
+  return s;
+}
+
+static long find_algo(const tabrl_experiment *e, const char *label)
+{
+  for (size_t i = 0; i < e->nalgos; i++)
+    if (!strcmp(e->algos[i].label, label)) return (long)i;
+  return -1;
+}
+
+static const tabrl_param *find_param(const tabrl_param *table, const char *key)
+{
+  for (; table->name; table++)
+    if (!strcmp(table->name, key)) return table;
+  return NULL;
+}
+
+static int closest_param_error(const tabrl_param *table, const char *at, const char *key,
+                               const char *owner)
+{
+  const char *names[128];
+  size_t n = 0;
+  for (; table->name && n < 128; table++) names[n++] = table->name;
+  const char *near = tabrl_closest(key, names, n);
+  if (near)
+    return tabrl_error(TABRL_ENOTFOUND, "%sunknown key '%s' in %s; did you mean '%s'?", at, key,
+                       owner, near);
+  return tabrl_error(TABRL_ENOTFOUND, "%sunknown key '%s' in %s (see tabrl describe)", at, key,
+                     owner);
+}
+
+static int parse_sweeps(tabrl_experiment *e, const tabrl_env_type *env_type)
+{
+  char at[512], owner[300];
+  for (size_t i = 0; i < e->nentries; i++) {
+    const tabrl_exp_entry *x = &e->entries[i];
+    if (strcmp(x->section, "sweep")) continue;
+    entry_where(x, at, sizeof at);
+    const char *dot = strrchr(x->key, '.');
+    if (!dot || dot == x->key || !dot[1])
+      return tabrl_error(TABRL_EINVAL, "%ssweep key '%s' must be LABEL.key or env.key", at, x->key);
+    size_t tlen = (size_t)(dot - x->key);
+    char *target = malloc(tlen + 1);
+    if (!target) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    memcpy(target, x->key, tlen);
+    target[tlen] = '\0';
+    const tabrl_param *table;
+    if (!strcmp(target, "env")) {
+      table = env_type->params;
+      snprintf(owner, sizeof owner, "[env] (%s)", env_type->name);
+    } else {
+      long a = find_algo(e, target);
+      if (a < 0) {
+        const char *labels[64];
+        size_t n = 0;
+        for (size_t k = 0; k < e->nalgos && n < 64; k++) labels[n++] = e->algos[k].label;
+        const char *near = tabrl_closest(target, labels, n);
+        int status = tabrl_error(
+            TABRL_ENOTFOUND, "%ssweep over '%s': no algorithm labelled '%s'%s%s%s", at, x->key,
+            target, near ? "; did you mean '" : "", near ? near : "", near ? "'?" : "");
+        free(target);
+        return status;
+      }
+      table = e->algos[a].type->params;
+      snprintf(owner, sizeof owner, "[algo %s] (%s)", target, e->algos[a].type->name);
+    }
+    const tabrl_param *p = find_param(table, dot + 1);
+    if (!p) {
+      free(target);
+      return closest_param_error(table, at, dot + 1, owner);
+    }
+    tabrl_exp_sweep *grown = realloc(e->sweeps, (e->nsweeps + 1) * sizeof *grown);
+    if (!grown) {
+      free(target);
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    }
+    e->sweeps = grown;
+    tabrl_exp_sweep *sw = &e->sweeps[e->nsweeps++];
+    memset(sw, 0, sizeof *sw);
+    sw->target = target;
+    sw->key = dup_str(dot + 1);
+    char *copy = dup_str(x->value), *save = NULL;
+    if (!sw->key || !copy) {
+      free(copy);
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      char *v = trim(tok);
+      double number;
+      if (!*v) continue;
+      if (tabrl_param_parse(p, v, &number)) {
+        tabrl_error_prefix("%ssweep %s", at, x->key);
+        free(copy);
+        return TABRL_EINVAL;
+      }
+      char **values = realloc(sw->values, (sw->n + 1) * sizeof *values);
+      if (!values || !(values[sw->n] = dup_str(v))) {
+        if (values) sw->values = values;
+        free(copy);
+        return tabrl_error(TABRL_ENOMEM, "out of memory");
+      }
+      sw->values = values;
+      sw->n++;
+    }
+    free(copy);
+    if (sw->n == 0) return tabrl_error(TABRL_EINVAL, "%ssweep %s has no values", at, x->key);
+  }
+  e->nconfigs = 1;
+  for (size_t i = 0; i < e->nsweeps; i++) {
+    if (e->nconfigs > 100000 / e->sweeps[i].n)
+      return tabrl_error(TABRL_EINVAL, "the sweep grid has more than 100000 configs");
+    e->nconfigs *= e->sweeps[i].n;
+  }
+  return 0;
+}
+
+static int parse_log(tabrl_experiment *e, const char *text, const char *at)
+{
+  char *end;
+  long v;
+  if (!strncmp(text, "every:", 6)) {
+    e->log_kind = TABRL_LOG_EVERY;
+    v = strtol(text + 6, &end, 10);
+  } else if (!strncmp(text, "geometric:", 10)) {
+    e->log_kind = TABRL_LOG_GEOMETRIC;
+    v = strtol(text + 10, &end, 10);
+  } else {
+    return tabrl_error(TABRL_EINVAL, "%slog '%s': expected every:N or geometric:K", at, text);
+  }
+  if (*end || v < 1)
+    return tabrl_error(TABRL_EINVAL, "%slog '%s': the number must be a whole number >= 1", at,
+                       text);
+  e->log_param = v;
+  return 0;
+}
+
+static int parse_seeds(tabrl_experiment *e, const tabrl_values *v, const char *at)
+{
+  const char *list = tabrl_values_string(v, "seed_list");
+  if (list && *list) {
+    char *copy = dup_str(list), *save = NULL;
+    if (!copy) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    e->seeds = malloc((strlen(list) / 2 + 2) * sizeof *e->seeds);
+    if (!e->seeds) {
+      free(copy);
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    }
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      char *t = trim(tok), *end;
+      errno = 0;
+      unsigned long long s = strtoull(t, &end, 10);
+      if (!*t || *end || errno || *t == '-') {
+        free(copy);
+        return tabrl_error(TABRL_EINVAL, "%sseed_list: '%s' is not a seed (a whole number >= 0)",
+                           at, t);
+      }
+      for (size_t k = 0; k < e->nseeds; k++)
+        if (e->seeds[k] == s) {
+          free(copy);
+          return tabrl_error(TABRL_EINVAL, "%sseed_list: seed %llu is listed twice", at, s);
+        }
+      e->seeds[e->nseeds++] = s;
+    }
+    free(copy);
+    if (e->nseeds == 0) return tabrl_error(TABRL_EINVAL, "%sseed_list is empty", at);
+    if (tabrl_values_explicit(v, "seeds") && (size_t)tabrl_values_int(v, "seeds") != e->nseeds)
+      return tabrl_error(TABRL_EINVAL, "%sseeds = %ld but seed_list has %zu seeds", at,
+                         tabrl_values_int(v, "seeds"), e->nseeds);
+    return 0;
+  }
+  e->nseeds = (size_t)tabrl_values_int(v, "seeds");
+  e->seeds = malloc(e->nseeds * sizeof *e->seeds);
+  if (!e->seeds) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t k = 0; k < e->nseeds; k++) e->seeds[k] = k;
+  return 0;
+}
+
+static const char *base_name(const char *path, char *buf, size_t size)
+{
+  const char *slash = strrchr(path, '/');
+  snprintf(buf, size, "%s", slash ? slash + 1 : path);
+  char *dot = strrchr(buf, '.');
+  if (dot && dot != buf) *dot = '\0';
+  return buf;
+}
+
+static int check_behavior(const char *text, const char *at)
+{
+  if (!strcmp(text, "uniform") || !strcmp(text, "optimal")) return 0;
+  if (!strncmp(text, "mixed:", 6)) {
+    char *end;
+    double eps = strtod(text + 6, &end);
+    if (!*end && end != text + 6 && eps >= 0 && eps <= 1) return 0;
+  }
+  return tabrl_error(TABRL_EINVAL,
+                     "%sbehavior '%s': expected uniform, optimal or mixed:EPS with EPS in [0,1]",
+                     at, text);
+}
+
+static int validate_experiment(tabrl_experiment *e)
+{
+  size_t n;
+  tabrl_setting *s = section_settings(e, "experiment", NULL, 0, &n);
+  tabrl_values *v = NULL;
+  char at[512], buf[256];
+  int status;
+  if (!s) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  status = tabrl_values_resolve(experiment_params, "[experiment]", s, n, 0, &v);
+  free(s);
+  if (status == TABRL_EINVAL && !find_entry(e, "experiment", "env"))
+    return tabrl_error(TABRL_EINVAL, "%s: [experiment] needs env = ENV (tabrl list envs)", e->path);
+  if (status == TABRL_EINVAL && !find_entry(e, "experiment", "episodes"))
+    return tabrl_error(TABRL_EINVAL, "%s: [experiment] needs episodes = K", e->path);
+  if (status) {
+    if (!strchr(tabrl_error_message(), ':') ||
+        strncmp(tabrl_error_message(), e->path, strlen(e->path)))
+      tabrl_error_prefix("%s", e->path);
+    return status;
+  }
+  const tabrl_exp_entry *x;
+  x = find_entry(e, "experiment", "log");
+  if (x)
+    entry_where(x, at, sizeof at);
+  else
+    snprintf(at, sizeof at, "%s: ", e->path);
+  status = parse_log(e, tabrl_values_string(v, "log"), at);
+  x = find_entry(e, "experiment", "seed_list");
+  if (!x) x = find_entry(e, "experiment", "seeds");
+  if (x) entry_where(x, at, sizeof at);
+  if (!status) status = parse_seeds(e, v, at);
+  const char *name = tabrl_values_string(v, "name");
+  e->name = dup_str(name && *name ? name : base_name(e->path, buf, sizeof buf));
+  e->env = dup_str(tabrl_values_string(v, "env"));
+  e->episodes = tabrl_values_int(v, "episodes");
+  e->objective = dup_str(tabrl_values_string(v, "objective"));
+  e->behavior = dup_str(tabrl_values_string(v, "behavior"));
+  e->link = dup_str(tabrl_values_string(v, "link"));
+  e->temperature = tabrl_values_double(v, "temperature");
+  tabrl_values_free(v);
+  if (!status && (!e->name || !e->env || !e->objective || !e->behavior || !e->link))
+    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+  if (!status && !valid_label(e->name)) {
+    x = find_entry(e, "experiment", "name");
+    if (x) entry_where(x, at, sizeof at);
+    status = tabrl_error(TABRL_EINVAL, "%sname '%s' may only use letters, digits and . _ + -", at,
+                         e->name);
+  }
+  if (!status && strcmp(e->objective, "mean")) {
+    x = find_entry(e, "experiment", "objective");
+    entry_where(x, at, sizeof at);
+    status = tabrl_error(TABRL_EINVAL,
+                         "%sobjective '%s' is not implemented yet: only 'mean' (risk-sensitive "
+                         "objectives come with the risk issue)",
+                         at, e->objective);
+  }
+  if (!status) {
+    x = find_entry(e, "experiment", "behavior");
+    if (x) entry_where(x, at, sizeof at);
+    status = check_behavior(e->behavior, at);
+  }
+  return status;
+}
+
+static int collect_algos(tabrl_experiment *e)
+{
+  char at[512];
+  for (size_t i = 0; i < e->nentries; i++) {
+    const char *section = e->entries[i].section;
+    if (strncmp(section, "algo ", 5) || find_algo(e, section + 5) >= 0) continue;
+    const tabrl_exp_entry *t = find_entry(e, section, "type");
+    if (!t) {
+      entry_where(&e->entries[i], at, sizeof at);
+      return tabrl_error(TABRL_EINVAL, "%s[%s] needs type = ALGORITHM (tabrl list algos)", at,
+                         section);
+    }
+    const tabrl_algo_type *type = tabrl_algo_find(t->value);
+    if (!type) {
+      entry_where(t, at, sizeof at);
+      tabrl_error_prefix("%s[%s]", at, section);
+      return TABRL_ENOTFOUND;
+    }
+    tabrl_exp_algo *grown = realloc(e->algos, (e->nalgos + 1) * sizeof *grown);
+    if (!grown) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    e->algos = grown;
+    e->algos[e->nalgos].type = type;
+    if (!(e->algos[e->nalgos].label = dup_str(section + 5)))
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    e->nalgos++;
+  }
+  if (e->nalgos == 0)
+    return tabrl_error(TABRL_EINVAL, "%s: no [algo LABEL] section: nothing to run", e->path);
+  return 0;
+}
+
+/* ---- configs and settings ---- */
+
+size_t tabrl_experiment_runs(const tabrl_experiment *e)
+{
+  return e->nconfigs * e->nalgos * e->nseeds;
+}
+
+void tabrl_experiment_run_indices(const tabrl_experiment *e, size_t r, size_t *config, size_t *algo,
+                                  size_t *seed)
+{
+  *seed = r % e->nseeds;
+  *algo = (r / e->nseeds) % e->nalgos;
+  *config = r / (e->nseeds * e->nalgos);
+}
+
+void tabrl_experiment_config_label(const tabrl_experiment *e, size_t c, char *buf, size_t size)
+{
+  if (e->nsweeps == 0)
+    snprintf(buf, size, "default");
+  else
+    snprintf(buf, size, "c%zu", c + 1);
+}
+
+/* Value index of sweep k in config c: mixed radix, first sweep slowest. */
+static size_t sweep_choice(const tabrl_experiment *e, size_t c, size_t k)
+{
+  size_t stride = 1;
+  for (size_t j = k + 1; j < e->nsweeps; j++) stride *= e->sweeps[j].n;
+  return (c / stride) % e->sweeps[k].n;
+}
+
+int tabrl_experiment_settings(const tabrl_experiment *e, size_t c, long a, uint64_t seed,
+                              tabrl_setting **out, size_t *n)
+{
+  static _Thread_local char seed_text[32];
+  char section[300];
+  const char *target = a < 0 ? "env" : e->algos[a].label;
+  snprintf(section, sizeof section, a < 0 ? "env" : "algo %s", target);
+  tabrl_setting *s = section_settings(e, section, a < 0 ? NULL : "type", e->nsweeps + 1, n);
+  if (!s) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t k = 0; k < e->nsweeps; k++) {
+    if (strcmp(e->sweeps[k].target, target)) continue;
+    /* A swept key replaces the section's own value of that key. */
+    size_t i;
+    for (i = 0; i < *n; i++)
+      if (!strcmp(s[i].key, e->sweeps[k].key)) break;
+    s[i] =
+        (tabrl_setting){e->sweeps[k].key, e->sweeps[k].values[sweep_choice(e, c, k)], "[sweep]", 0};
+    if (i == *n) (*n)++;
+  }
+  if (a < 0) {
+    const char *path;
+    const tabrl_env_type *type = tabrl_env_find(e->env, &path);
+    int has_seed = 0, set = 0;
+    if (type) has_seed = find_param(type->params, "seed") != NULL;
+    for (size_t i = 0; i < *n; i++) set |= !strcmp(s[i].key, "seed");
+    if (has_seed && !set) {
+      snprintf(seed_text, sizeof seed_text, "%llu", (unsigned long long)seed);
+      s[(*n)++] = (tabrl_setting){"seed", seed_text, "run seed", 0};
+    }
+  }
+  *out = s;
+  return 0;
+}
+
+long *tabrl_experiment_checkpoints(const tabrl_experiment *e, size_t *n)
+{
+  long K = e->episodes, *points;
+  *n = 0;
+  if (e->log_kind == TABRL_LOG_EVERY) {
+    long step = e->log_param;
+    points = malloc(((size_t)(K / step) + 2) * sizeof *points);
+    if (!points) return NULL;
+    for (long k = step; k <= K; k += step) points[(*n)++] = k;
+    if (*n == 0 || points[*n - 1] != K) points[(*n)++] = K;
+    return points;
+  }
+  /* geometric:P: round(K^(i/(P-1))), i = 0..P-1, without repeats. */
+  long P = e->log_param;
+  points = malloc(((size_t)P + 2) * sizeof *points);
+  if (!points) return NULL;
+  for (long i = 0; i < P; i++) {
+    long k = P == 1 ? K : lround(pow((double)K, (double)i / (double)(P - 1)));
+    if (k < 1) k = 1;
+    if (k > K) k = K;
+    if (*n == 0 || points[*n - 1] < k) points[(*n)++] = k;
+  }
+  if (points[*n - 1] != K) points[(*n)++] = K;
+  return points;
+}
+
+/* ---- the whole load ---- */
+
+static int validate_configs(tabrl_experiment *e)
+{
+  /* Every config's env and algo settings are resolved (and the env built)
+   * now, so no run can fail later on a value. */
+  for (size_t c = 0; c < e->nconfigs; c++) {
+    char label[32];
+    tabrl_setting *s;
+    size_t n;
+    tabrl_mdp *m = NULL;
+    int status;
+    tabrl_experiment_config_label(e, c, label, sizeof label);
+    if ((status = tabrl_experiment_settings(e, c, -1, e->seeds[0], &s, &n))) return status;
+    status = tabrl_env_build(e->env, s, n, &m);
+    free(s);
+    if (status) {
+      /* Messages about a line of the file already name it. */
+      if (strncmp(tabrl_error_message(), e->path, strlen(e->path)) != 0)
+        tabrl_error_prefix("%s: [env]%s%s", e->path, e->nsweeps ? " config " : "",
+                           e->nsweeps ? label : "");
+      return status;
+    }
+    for (size_t a = 0; a < e->nalgos && !status; a++) {
+      const tabrl_algo_type *type = e->algos[a].type;
+      char owner[300];
+      tabrl_values *v = NULL;
+      snprintf(owner, sizeof owner, "[algo %s] (%s)", e->algos[a].label, type->name);
+      if ((status = tabrl_experiment_settings(e, c, (long)a, e->seeds[0], &s, &n))) break;
+      status = tabrl_values_resolve(type->params, owner, s, n, 0, &v);
+      free(s);
+      tabrl_values_free(v);
+      if (!status && type->protocol != TABRL_PLANNING && type->protocol != TABRL_OFFLINE &&
+          m->horizon == 0)
+        status = tabrl_error(TABRL_EINVAL,
+                             "%s: [algo %s] (%s) is an online algorithm: the env must be "
+                             "episodic (set horizon in [env])",
+                             e->path, e->algos[a].label, type->name);
+    }
+    tabrl_mdp_free(m);
+    if (status) return status;
+  }
+  return 0;
+}
+
+int tabrl_experiment_load(const char *path, const char *const *overrides, size_t noverrides,
+                          tabrl_experiment **out)
+{
+  tabrl_experiment *e = calloc(1, sizeof *e);
+  int status;
+  const char *env_path;
+  const tabrl_env_type *env_type;
+  *out = NULL;
+  if (!e || !(e->path = dup_str(path))) {
+    free(e);
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
+  if ((status = read_file(e, path))) goto fail;
+  for (size_t i = 0; i < noverrides; i++)
+    if ((status = apply_override(e, overrides[i]))) goto fail;
+  if ((status = validate_experiment(e))) goto fail;
+  env_type = tabrl_env_find(e->env, &env_path);
+  if (!env_type) {
+    char at[512];
+    entry_where(find_entry(e, "experiment", "env"), at, sizeof at);
+    tabrl_error_prefix("%s[experiment] env", at);
+    status = TABRL_ENOTFOUND;
+    goto fail;
+  }
+  if ((status = collect_algos(e))) goto fail;
+  if ((status = parse_sweeps(e, env_type))) goto fail;
+  /* Unknown keys in [env] and [algo] sections are reported with their line
+   * by the resolution of config 1 below; check the sweep has no key that
+   * the [env] section cannot take first, for a clearer message. */
+  if ((status = validate_configs(e))) goto fail;
+  *out = e;
+  return 0;
+fail:
+  tabrl_experiment_free(e);
+  return status;
+}
+
+/* ---- manifest ---- */
+
+static void write_values(FILE *f, const tabrl_param *table, const tabrl_setting *s, size_t n,
+                         const char *seed_note)
+{
+  tabrl_values *v = NULL;
+  if (tabrl_values_resolve(table, "manifest", s, n, 1, &v)) return;
+  for (size_t i = 0; i < tabrl_values_count(v); i++) {
+    const char *name = tabrl_values_name(v, i), *text = tabrl_values_text(v, i);
+    int run_seed = 0;
+    for (size_t k = 0; k < n; k++)
+      if (!strcmp(s[k].key, name) && s[k].file && !strcmp(s[k].file, "run seed")) run_seed = 1;
+    if (run_seed)
+      fprintf(f, "%s = %s\n", name, seed_note);
+    else
+      fprintf(f, "%s = %s\n", name, text ? text : "");
+  }
+  tabrl_values_free(v);
+}
+
+static void write_body(const tabrl_experiment *e, FILE *f)
+{
+  char label[32];
+  tabrl_setting *s;
+  size_t n;
+  const char *env_path;
+  const tabrl_env_type *env_type = tabrl_env_find(e->env, &env_path);
+
+  fprintf(f,
+          "[experiment]\nname = %s\nenv = %s\nepisodes = %ld\nseeds = %zu\nseed_list = ", e->name,
+          e->env, e->episodes, e->nseeds);
+  for (size_t k = 0; k < e->nseeds; k++)
+    fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)e->seeds[k]);
+  fprintf(f,
+          "\nlog = %s:%ld\nobjective = %s\nbehavior = %s\nlink = %s\ntemperature = %.17g\nalgos = ",
+          e->log_kind == TABRL_LOG_EVERY ? "every" : "geometric", e->log_param, e->objective,
+          e->behavior, e->link, e->temperature);
+  for (size_t a = 0; a < e->nalgos; a++) fprintf(f, "%s%s", a ? ", " : "", e->algos[a].label);
+  fprintf(f, "\nconfigs = ");
+  for (size_t c = 0; c < e->nconfigs; c++) {
+    tabrl_experiment_config_label(e, c, label, sizeof label);
+    fprintf(f, "%s%s", c ? ", " : "", label);
+  }
+  fprintf(f, "\n\n[env]\n");
+  if (env_type && !tabrl_experiment_settings(e, 0, -1, 0, &s, &n)) {
+    if (env_path) {
+      s[n++] = (tabrl_setting){"path", env_path, NULL, 0};
+    }
+    write_values(f, env_type->params, s, n, "(the run's seed)");
+    free(s);
+  }
+  for (size_t a = 0; a < e->nalgos; a++) {
+    fprintf(f, "\n[algo %s]\ntype = %s\n", e->algos[a].label, e->algos[a].type->name);
+    if (!tabrl_experiment_settings(e, 0, (long)a, 0, &s, &n)) {
+      write_values(f, e->algos[a].type->params, s, n, "");
+      free(s);
+    }
+  }
+  if (e->nsweeps) {
+    fprintf(f, "\n[sweep]\n");
+    for (size_t k = 0; k < e->nsweeps; k++) {
+      fprintf(f, "%s.%s = ", e->sweeps[k].target, e->sweeps[k].key);
+      for (size_t i = 0; i < e->sweeps[k].n; i++)
+        fprintf(f, "%s%s", i ? ", " : "", e->sweeps[k].values[i]);
+      fprintf(f, "\n");
+    }
+  }
+  for (size_t c = 0; c < e->nconfigs; c++) {
+    tabrl_experiment_config_label(e, c, label, sizeof label);
+    fprintf(f, "\n[config %s]\n", label);
+    for (size_t k = 0; k < e->nsweeps; k++)
+      fprintf(f, "%s.%s = %s\n", e->sweeps[k].target, e->sweeps[k].key,
+              e->sweeps[k].values[sweep_choice(e, c, k)]);
+  }
+}
+
+uint64_t tabrl_experiment_hash(const tabrl_experiment *e)
+{
+  char *text = NULL;
+  size_t size = 0;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  FILE *f = open_memstream(&text, &size);
+  if (!f) return 0;
+  write_body(e, f);
+  fclose(f);
+  for (size_t i = 0; i < size; i++) {
+    h ^= (unsigned char)text[i];
+    h *= 0x100000001b3ULL;
+  }
+  free(text);
+  return h;
+}
+
+int tabrl_experiment_write_manifest(const tabrl_experiment *e, FILE *f, const char *version,
+                                    const char *command, const char *shard)
+{
+  fprintf(f, "# tabrl manifest: the resolved experiment; rerun with the command below\n");
+  fprintf(f, "[tabrl]\nversion = %s\ncommand = %s\nexperiment_hash = %016llx\n", version, command,
+          (unsigned long long)tabrl_experiment_hash(e));
+  if (shard) fprintf(f, "shard = %s\n", shard);
+  fprintf(f, "\n");
+  write_body(e, f);
+  return ferror(f) ? tabrl_error(TABRL_EIO, "cannot write the manifest") : 0;
+}

@@ -1,0 +1,44 @@
+/* Private helpers shared by results.c and plot.c: atomic file writes, the
+ * manifest (a small ordered INI document) and comma lists. */
+#ifndef TABRL_RESULTS_PRIVATE_H
+#define TABRL_RESULTS_PRIVATE_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* Writes path through write(f, ctx) into path.tmp.<pid>, then flush, fsync
+ * and rename; on any failure the temporary file is removed and TABRL_EIO
+ * (or write's own negative code) is returned.  write returns 0 or a
+ * negative TABRL_E* code; stream errors are detected here. */
+int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx);
+
+/* "dir/name" in a malloc'ed string (NULL when out of memory). */
+char *tabrl_path_join(const char *dir, const char *name);
+
+/* An INI document kept in file order, empty sections included, so that a
+ * manifest can be rewritten faithfully.  Keys before any section belong to
+ * section "". */
+typedef struct {
+  char *section, *key, *value; /* key NULL: the section header itself */
+} tabrl_ini_item;
+
+typedef struct {
+  tabrl_ini_item *items;
+  size_t n, cap;
+} tabrl_ini;
+
+/* Reads path.  TABRL_ENOTFOUND if it does not exist, TABRL_EINVAL
+ * "path:LINE: ..." for a line that is neither blank, a comment ('#' or ';'
+ * first), "[section]" nor "key = value". */
+int tabrl_ini_read(const char *path, tabrl_ini *ini);
+/* The value of key in section, NULL if absent (the last one if repeated). */
+const char *tabrl_ini_get(const tabrl_ini *ini, const char *section, const char *key);
+int tabrl_ini_write(const tabrl_ini *ini, const char *path);
+void tabrl_ini_free(tabrl_ini *ini);
+
+/* Splits a comma list into trimmed malloc'ed items (empty text: 0 items).
+ * Free with tabrl_list_free. */
+int tabrl_list_split(const char *text, char ***items, size_t *n);
+void tabrl_list_free(char **items, size_t n);
+
+#endif

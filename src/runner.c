@@ -1,0 +1,669 @@
+/* Running experiments: the four protocols, metrics, and the output files.
+ * See tabrl/runner.h. */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include "tabrl/error.h"
+#include "tabrl/feedback.h"
+#include "tabrl/oracle.h"
+#include "tabrl/results.h"
+#include "tabrl/runner.h"
+
+static double now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* ---- one run ---- */
+
+struct run {
+  const tabrl_experiment *e;
+  size_t config, algo_index, seed_index;
+  uint64_t seed;
+  char config_label[32];
+  tabrl_mdp *m;
+  double J_star;
+  tabrl_algo *algo;
+  unsigned char *valid;
+  gsl_rng *algo_rng, *transitions, *feedback_rng;
+  tabrl_policy *pi, *pi_prev, *pi_second;
+  double *V;
+  double value_prev;
+  int have_prev;
+  tabrl_step *traj, *traj_second;
+  long *checkpoints;
+  size_t ncheckpoints, next_checkpoint;
+  double cum_regret, t0;
+  FILE *rows;
+};
+
+static void run_free(struct run *r)
+{
+  tabrl_algo_free(r->algo);
+  tabrl_mdp_free(r->m);
+  free(r->valid);
+  gsl_rng_free(r->algo_rng);
+  gsl_rng_free(r->transitions);
+  gsl_rng_free(r->feedback_rng);
+  tabrl_policy_free(r->pi);
+  tabrl_policy_free(r->pi_prev);
+  tabrl_policy_free(r->pi_second);
+  free(r->V);
+  free(r->traj);
+  free(r->traj_second);
+  free(r->checkpoints);
+}
+
+/* Exact value (objective: mean) of a policy, reusing the last evaluation
+ * when the policy has not changed: most episodes of a learner end with the
+ * same greedy policy. */
+static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
+{
+  size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
+  int status;
+  if (r->have_prev && pi->stages == r->pi_prev->stages &&
+      !memcmp(pi->prob, r->pi_prev->prob, bytes)) {
+    *value = r->value_prev;
+    return 0;
+  }
+  if ((status = tabrl_oracle_evaluate(r->m, pi, r->V))) {
+    tabrl_error_prefix("the policy of the algorithm is not valid");
+    return status;
+  }
+  *value = r->value_prev = tabrl_oracle_start_value(r->m, r->V);
+  tabrl_policy_free(r->pi_prev);
+  r->pi_prev = tabrl_policy_alloc(pi->S, pi->A, pi->stages);
+  if (!r->pi_prev) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  memcpy(r->pi_prev->prob, pi->prob, bytes);
+  r->have_prev = 1;
+  return 0;
+}
+
+/* The algorithm's current policy, in a table of the shape it asks for
+ * (it may fill a stationary or a stage-dependent one: we offer H stages and
+ * it writes all of them). */
+static int get_policy(struct run *r, tabrl_policy *pi)
+{
+  int status = r->algo->type->policy(r->algo->state, pi);
+  if (status) tabrl_error_prefix("policy()");
+  return status;
+}
+
+static void write_row(struct run *r, long episode, const double *ret, const double *value,
+                      double regret)
+{
+  const tabrl_experiment *e = r->e;
+  fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->m->name, e->algos[r->algo_index].label, r->config_label,
+          (unsigned long long)r->seed, episode);
+  if (ret) fprintf(r->rows, "%.17g", *ret);
+  fputc(',', r->rows);
+  if (value) fprintf(r->rows, "%.17g", *value);
+  fprintf(r->rows, ",%.17g,%.17g,%.3f\n", regret, r->cum_regret, now() - r->t0);
+}
+
+static int at_checkpoint(struct run *r, long k)
+{
+  if (r->next_checkpoint < r->ncheckpoints && r->checkpoints[r->next_checkpoint] == k) {
+    r->next_checkpoint++;
+    return 1;
+  }
+  return 0;
+}
+
+static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  const tabrl_algo_type *t = r->algo->type;
+  const tabrl_mdp *m = r->m;
+  tabrl_pcg32 *pcg = tabrl_gsl_rng_pcg32_state(r->transitions);
+  int status = 0;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double value = 0, ret = 0;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if (t->begin_episode && (status = t->begin_episode(r->algo->state, k))) return status;
+    if (t->commits_per_episode) {
+      if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value)))
+        return status;
+    }
+    int s = tabrl_mdp_sample_start(m, pcg);
+    for (int h = 0; h < m->horizon; h++) {
+      int a = t->act(r->algo->state, h, s);
+      if (a < 0 || a >= m->A || !tabrl_mdp_valid(m, h, s, a))
+        return tabrl_error(TABRL_EINVAL,
+                           "act() returned action %d, not valid at stage %d, state %d", a, h, s);
+      double reward;
+      int next = tabrl_mdp_step(m, h, s, a, pcg, &reward);
+      if (m->noise.kind != TABRL_NOISE_NONE)
+        reward += tabrl_noise_sample(&m->noise, r->transitions);
+      t->observe(r->algo->state, h, s, a, reward, next);
+      ret += reward;
+      s = next;
+    }
+    if (t->end_episode && (status = t->end_episode(r->algo->state, k))) return status;
+    double regret = r->J_star - (t->commits_per_episode ? value : ret);
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, &ret, t->commits_per_episode ? &value : NULL, regret);
+    if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+  }
+  atomic_fetch_add(episodes_done, r->e->episodes & 255);
+  return 0;
+}
+
+static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  const tabrl_algo_type *t = r->algo->type;
+  int H = r->m->horizon, status, link = tabrl_link_from_name(r->e->link);
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double v1, v2;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = t->propose(r->algo->state, k, r->pi, r->pi_second))) return status;
+    /* The second value is computed first so the cache keeps the first. */
+    if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
+      return status;
+    double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+    double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
+    double p = tabrl_link_prob((tabrl_link)link, (g1 - g2) / r->e->temperature);
+    int prefer_first = gsl_rng_uniform(r->feedback_rng) < p;
+    if ((status = t->feedback(r->algo->state, r->traj, r->traj_second, H, prefer_first)))
+      return status;
+    /* A duel is valued by the mean of its two policies (dueling-RL regret). */
+    double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, &ret, &value, regret);
+    if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+  }
+  atomic_fetch_add(episodes_done, r->e->episodes & 255);
+  return 0;
+}
+
+static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  const tabrl_algo_type *t = r->algo->type;
+  int status;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double value;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = t->iterate(r->algo->state, k))) return status;
+    if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value))) return status;
+    double regret = r->J_star - value;
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, NULL, &value, regret);
+    atomic_fetch_add(episodes_done, 1);
+  }
+  return 0;
+}
+
+/* Behaviour policy of offline datasets: uniform, optimal, or the mixture
+ * (1 - eps) optimal + eps uniform. */
+static int behavior_policy(struct run *r, tabrl_policy *pi)
+{
+  const char *b = r->e->behavior;
+  tabrl_policy *optimal = tabrl_policy_alloc_for(r->m);
+  double eps = !strcmp(b, "uniform") ? 1.0 : !strcmp(b, "optimal") ? 0.0 : atof(b + 6);
+  int status;
+  if (!optimal) return TABRL_ENOMEM;
+  status = r->m->horizon > 0 ? tabrl_oracle_backward(r->m, r->V, NULL, optimal)
+                             : tabrl_oracle_pi(r->m, 100000, optimal, r->V, NULL, NULL);
+  tabrl_policy_set_uniform(pi, r->m);
+  size_t n = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A;
+  for (size_t i = 0; i < n; i++) pi->prob[i] = eps * pi->prob[i] + (1 - eps) * optimal->prob[i];
+  tabrl_policy_free(optimal);
+  return status;
+}
+
+static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  const tabrl_algo_type *t = r->algo->type;
+  long K = r->e->episodes;
+  int length = r->m->horizon > 0 ? r->m->horizon : (int)fmin(1000, ceil(10 / (1 - r->m->gamma)));
+  tabrl_step *steps = malloc((size_t)K * (size_t)length * sizeof *steps);
+  gsl_rng *data_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_DATASET, 0);
+  int status = 0;
+  if (!steps || !data_rng) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory for a dataset of %ld trajectories", K);
+    goto done;
+  }
+  if ((status = behavior_policy(r, r->pi))) goto done;
+  for (long k = 0; k < K; k++)
+    tabrl_sim_episode(r->m, r->pi, data_rng, length, steps + (size_t)k * (size_t)length);
+  /* The curve is suboptimality against the number of trajectories n; each
+   * checkpoint fits on the first n. cum_regret repeats the suboptimality:
+   * there is nothing to accumulate offline. */
+  for (size_t c = 0; c < r->ncheckpoints; c++) {
+    long n = r->checkpoints[c];
+    double value;
+    if (stop && *stop) {
+      status = TABRL_EINTERRUPTED;
+      goto done;
+    }
+    tabrl_dataset data = {(size_t)n * (size_t)length, steps, length, NULL, NULL, NULL};
+    if ((status = t->fit(r->algo->state, &data))) goto done;
+    if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value))) goto done;
+    double regret = r->J_star - value;
+    r->cum_regret = regret;
+    write_row(r, n, NULL, &value, regret);
+    atomic_fetch_add(episodes_done, n - (c ? r->checkpoints[c - 1] : 0));
+  }
+done:
+  free(steps);
+  gsl_rng_free(data_rng);
+  return status;
+}
+
+static int run_setup(struct run *r)
+{
+  const tabrl_experiment *e = r->e;
+  tabrl_setting *s;
+  size_t n;
+  int status;
+  tabrl_values *values = NULL;
+
+  if ((status = tabrl_experiment_settings(e, r->config, -1, r->seed, &s, &n))) return status;
+  status = tabrl_env_build(e->env, s, n, &r->m);
+  free(s);
+  if (status) return status;
+  const tabrl_mdp *m = r->m;
+  r->V = malloc(tabrl_oracle_value_size(m) * sizeof *r->V);
+  r->pi = tabrl_policy_alloc_for(m);
+  r->pi_second = tabrl_policy_alloc_for(m);
+  r->traj = malloc(((size_t)m->horizon + 1) * sizeof *r->traj);
+  r->traj_second = malloc(((size_t)m->horizon + 1) * sizeof *r->traj_second);
+  r->algo_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_ALGO, 0);
+  r->transitions = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_TRANSITIONS, 0);
+  r->feedback_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_FEEDBACK, 0);
+  r->checkpoints = tabrl_experiment_checkpoints(e, &r->ncheckpoints);
+  int stages = m->stages;
+  r->valid = malloc((size_t)stages * (size_t)m->S * (size_t)m->A);
+  if (!r->V || !r->pi || !r->pi_second || !r->traj || !r->traj_second || !r->algo_rng ||
+      !r->transitions || !r->feedback_rng || !r->checkpoints || !r->valid)
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (int h = 0; h < stages; h++)
+    for (int st = 0; st < m->S; st++)
+      for (int a = 0; a < m->A; a++)
+        r->valid[((size_t)h * m->S + st) * m->A + a] = (unsigned char)tabrl_mdp_valid(m, h, st, a);
+
+  /* J*, the objective (mean) of an optimal policy. */
+  if (m->horizon > 0)
+    status = tabrl_oracle_backward(m, r->V, NULL, NULL);
+  else
+    status = tabrl_oracle_pi(m, 100000, r->pi, r->V, NULL, NULL);
+  if (status) return status;
+  r->J_star = tabrl_oracle_start_value(m, r->V);
+
+  const tabrl_algo_type *type = e->algos[r->algo_index].type;
+  char owner[300];
+  snprintf(owner, sizeof owner, "[algo %s]", e->algos[r->algo_index].label);
+  if ((status = tabrl_experiment_settings(e, r->config, (long)r->algo_index, r->seed, &s, &n)))
+    return status;
+  status = tabrl_values_resolve(type->params, owner, s, n, 0, &values);
+  free(s);
+  if (status) return status;
+  tabrl_problem problem = {
+      .S = m->S,
+      .A = m->A,
+      .horizon = m->horizon,
+      .gamma = m->gamma,
+      .episodes = e->episodes,
+      .valid = r->valid,
+      .valid_stages = stages,
+      .dim = m->dim,
+      .phi = m->phi,
+      .model = type->protocol == TABRL_PLANNING ? m : NULL,
+      .rng = r->algo_rng,
+  };
+  r->algo = tabrl_algo_alloc(type, &problem, values);
+  tabrl_values_free(values);
+  return r->algo ? 0 : TABRL_EINVAL;
+}
+
+int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  struct run r;
+  int status;
+  memset(&r, 0, sizeof r);
+  r.e = e;
+  r.rows = rows;
+  tabrl_experiment_run_indices(e, run, &r.config, &r.algo_index, &r.seed_index);
+  r.seed = e->seeds[r.seed_index];
+  tabrl_experiment_config_label(e, r.config, r.config_label, sizeof r.config_label);
+  r.t0 = now();
+  status = run_setup(&r);
+  if (!status) {
+    switch (r.algo->type->protocol) {
+    case TABRL_ONLINE:
+      status = run_online(&r, stop, episodes_done);
+      break;
+    case TABRL_ONLINE_PREFERENCE:
+      status = run_preference(&r, stop, episodes_done);
+      break;
+    case TABRL_OFFLINE:
+      status = run_offline(&r, stop, episodes_done);
+      break;
+    case TABRL_PLANNING:
+      status = run_planning(&r, stop, episodes_done);
+      break;
+    }
+  }
+  if (!status) status = get_policy(&r, r.pi);
+  if (!status) {
+    const tabrl_policy *pi = r.pi;
+    for (int h = 0; h < pi->stages; h++)
+      for (int s = 0; s < pi->S; s++)
+        for (int a = 0; a < pi->A; a++) {
+          double p = tabrl_policy_row(pi, h, s)[a];
+          if (p > 0)
+            fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.m->name,
+                    e->algos[r.algo_index].label, r.config_label, (unsigned long long)r.seed, h, s,
+                    a, p);
+        }
+  }
+  if (status && status != TABRL_EINTERRUPTED)
+    tabrl_error_prefix("algo %s, config %s, seed %llu", e->algos[r.algo_index].label,
+                       r.config_label, (unsigned long long)r.seed);
+  run_free(&r);
+  return status;
+}
+
+/* ---- files ---- */
+
+static int mkdir_p(const char *path)
+{
+  char buf[4096];
+  if (strlen(path) >= sizeof buf) return tabrl_error(TABRL_EIO, "%s: path too long", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0777) && errno != EEXIST)
+      return tabrl_error(TABRL_EIO, "%s: %s", buf, strerror(errno));
+    *p = '/';
+  }
+  if (mkdir(buf, 0777) && errno != EEXIST)
+    return tabrl_error(TABRL_EIO, "%s: %s", buf, strerror(errno));
+  return 0;
+}
+
+/* Writes data to path through path.tmp.PID, fsync'ed and renamed, so a
+ * reader sees the old file or the whole new one. */
+static int write_atomic(const char *path, const char *data, size_t size)
+{
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+  FILE *f = fopen(tmp, "w");
+  if (!f) return tabrl_error(TABRL_EIO, "%s: %s", tmp, strerror(errno));
+  int bad = fwrite(data, 1, size, f) != size;
+  bad |= fflush(f) != 0;
+  bad |= fsync(fileno(f)) != 0;
+  bad |= fclose(f) != 0;
+  if (bad || rename(tmp, path)) {
+    int err = errno;
+    unlink(tmp);
+    return tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err));
+  }
+  return 0;
+}
+
+static char *read_all(const char *path, size_t *size)
+{
+  FILE *f = fopen(path, "r");
+  char *data = NULL;
+  size_t cap = 0;
+  *size = 0;
+  if (!f) return NULL;
+  for (;;) {
+    if (*size + 65536 + 1 > cap) {
+      cap = 2 * cap + 65536 + 1;
+      char *grown = realloc(data, cap);
+      if (!grown) {
+        free(data);
+        fclose(f);
+        return NULL;
+      }
+      data = grown;
+    }
+    size_t got = fread(data + *size, 1, 65536, f);
+    *size += got;
+    if (got < 65536) break;
+  }
+  fclose(f);
+  data[*size] = '\0';
+  return data;
+}
+
+/* The experiment_hash recorded in DIR/manifest.ini, or 0 if none. */
+static unsigned long long manifest_hash(const char *dir)
+{
+  char path[4200], line[512];
+  unsigned long long h = 0;
+  snprintf(path, sizeof path, "%s/manifest.ini", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "experiment_hash = %llx", &h) == 1) break;
+  fclose(f);
+  return h;
+}
+
+static void run_file(char *buf, size_t size, const char *dir, const char *kind, size_t run)
+{
+  snprintf(buf, size, "%s/.runs/%s-%08zu.csv", dir, kind, run);
+}
+
+struct pool {
+  const tabrl_experiment *e;
+  const tabrl_run_options *opt;
+  size_t *todo, ntodo;
+  atomic_size_t next, done;
+  atomic_long episodes;
+  pthread_mutex_t lock;
+  int status;
+  char message[1024];
+  double run_seconds;
+};
+
+static void *worker(void *arg)
+{
+  struct pool *p = arg;
+  tabrl_error_clear();
+  for (;;) {
+    size_t i = atomic_fetch_add(&p->next, 1);
+    if (i >= p->ntodo) break;
+    pthread_mutex_lock(&p->lock);
+    int failed = p->status != 0;
+    pthread_mutex_unlock(&p->lock);
+    if (failed || (p->opt->stop && *p->opt->stop)) break;
+    size_t run = p->todo[i];
+    char *rows = NULL, *policy = NULL, path[4200];
+    size_t nrows = 0, npolicy = 0;
+    FILE *frows = open_memstream(&rows, &nrows), *fpolicy = open_memstream(&policy, &npolicy);
+    double t0 = now();
+    int status = frows && fpolicy
+                     ? tabrl_run_one(p->e, run, frows, fpolicy, p->opt->stop, &p->episodes)
+                     : tabrl_error(TABRL_ENOMEM, "out of memory");
+    if (frows) fclose(frows);
+    if (fpolicy) fclose(fpolicy);
+    if (!status) {
+      run_file(path, sizeof path, p->opt->out_dir, "policy", run);
+      status = write_atomic(path, policy, npolicy);
+      /* The rows file is written last: its presence marks the run done. */
+      run_file(path, sizeof path, p->opt->out_dir, "run", run);
+      if (!status) status = write_atomic(path, rows, nrows);
+    }
+    free(rows);
+    free(policy);
+    pthread_mutex_lock(&p->lock);
+    p->run_seconds += now() - t0;
+    /* An interrupted run is not a failure: it is simply not kept. */
+    if (status && status != TABRL_EINTERRUPTED && !p->status) {
+      p->status = status;
+      snprintf(p->message, sizeof p->message, "%s", tabrl_error_message());
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (status) break;
+    atomic_fetch_add(&p->done, 1);
+  }
+  return NULL;
+}
+
+/* Concatenates the per-run files of the shard, in run order, under header. */
+static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, const char *kind,
+                    const char *header, const char *name)
+{
+  char *out = NULL, path[4200];
+  size_t size = 0;
+  FILE *f = open_memstream(&out, &size);
+  int status = 0;
+  if (!f) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  fprintf(f, "%s\n", header);
+  for (size_t r = 0; r < tabrl_experiment_runs(e); r++) {
+    if (opt->shard_count > 1 && (int)(r % (size_t)opt->shard_count) != opt->shard_index - 1)
+      continue;
+    size_t n;
+    run_file(path, sizeof path, opt->out_dir, kind, r);
+    char *data = read_all(path, &n);
+    if (!data) {
+      status = tabrl_error(TABRL_EIO, "%s: %s", path, strerror(errno));
+      break;
+    }
+    fwrite(data, 1, n, f);
+    free(data);
+  }
+  fclose(f);
+  if (!status) {
+    snprintf(path, sizeof path, "%s/%s", opt->out_dir, name);
+    status = write_atomic(path, out, size);
+  }
+  free(out);
+  return status;
+}
+
+static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
+{
+  char path[4200];
+  int status;
+  unsigned long long old = manifest_hash(opt->out_dir);
+  if (old && old != (unsigned long long)tabrl_experiment_hash(e))
+    return tabrl_error(TABRL_EINVAL,
+                       "%s holds the results of a different experiment (its manifest.ini differs);"
+                       " choose another --out or remove it",
+                       opt->out_dir);
+  snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
+  if ((status = mkdir_p(path))) return status;
+  /* Leftovers: temporary files of killed writers always; finished runs
+   * unless resuming. */
+  DIR *d = opendir(path);
+  if (d) {
+    struct dirent *x;
+    while ((x = readdir(d))) {
+      if (x->d_name[0] == '.') continue;
+      if (strstr(x->d_name, ".tmp.") || !opt->resume) {
+        char file[4500];
+        snprintf(file, sizeof file, "%s/%s", path, x->d_name);
+        unlink(file);
+      }
+    }
+    closedir(d);
+  }
+  char *text = NULL, shard[64];
+  size_t size = 0;
+  FILE *f = open_memstream(&text, &size);
+  if (!f) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  snprintf(shard, sizeof shard, "%d/%d", opt->shard_index, opt->shard_count);
+  status = tabrl_experiment_write_manifest(e, f, opt->version, opt->command,
+                                           opt->shard_count > 1 ? shard : NULL);
+  fclose(f);
+  snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
+  if (!status) status = write_atomic(path, text, size);
+  free(text);
+  return status;
+}
+
+int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt,
+                         tabrl_run_report *report)
+{
+  struct pool p;
+  size_t total = tabrl_experiment_runs(e);
+  double t0 = now();
+  int status, threads = opt->threads < 1 ? 1 : opt->threads;
+  pthread_t *ids = NULL;
+  int started = 0;
+
+  memset(report, 0, sizeof *report);
+  memset(&p, 0, sizeof p);
+  /* An output directory that cannot be used is an input error: nothing has
+   * run yet. */
+  if ((status = prepare_dir(e, opt))) return status == TABRL_ENOMEM ? status : TABRL_EINVAL;
+  p.e = e;
+  p.opt = opt;
+  p.todo = malloc((total + 1) * sizeof *p.todo);
+  ids = malloc((size_t)threads * sizeof *ids);
+  if (!p.todo || !ids) {
+    free(p.todo);
+    free(ids);
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
+  for (size_t r = 0; r < total; r++) {
+    char path[4200];
+    if (opt->shard_count > 1 && (int)(r % (size_t)opt->shard_count) != opt->shard_index - 1)
+      continue;
+    report->runs_total++;
+    run_file(path, sizeof path, opt->out_dir, "run", r);
+    if (opt->resume && access(path, F_OK) == 0) {
+      report->runs_skipped++;
+      continue;
+    }
+    p.todo[p.ntodo++] = r;
+  }
+  atomic_init(&p.next, 0);
+  atomic_init(&p.done, 0);
+  atomic_init(&p.episodes, 0);
+  pthread_mutex_init(&p.lock, NULL);
+  if ((size_t)threads > p.ntodo) threads = p.ntodo ? (int)p.ntodo : 1;
+  for (; started < threads; started++)
+    if (pthread_create(&ids[started], NULL, worker, &p)) break;
+  if (started == 0) worker(&p);
+  /* The calling thread reports progress until every worker has finished. */
+  while (opt->progress && atomic_load(&p.done) < p.ntodo) {
+    pthread_mutex_lock(&p.lock);
+    int failed = p.status != 0;
+    pthread_mutex_unlock(&p.lock);
+    if (failed || (opt->stop && *opt->stop)) break;
+    opt->progress(opt->progress_ctx, report->runs_skipped + atomic_load(&p.done),
+                  report->runs_total, (double)atomic_load(&p.episodes), now() - t0);
+    nanosleep(&(struct timespec){0, 200000000}, NULL);
+  }
+  for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
+  free(ids);
+  free(p.todo);
+  pthread_mutex_destroy(&p.lock);
+  report->runs_done = atomic_load(&p.done);
+  report->run_seconds = p.run_seconds;
+  if (opt->progress && !p.status)
+    opt->progress(opt->progress_ctx, report->runs_skipped + report->runs_done, report->runs_total,
+                  (double)atomic_load(&p.episodes), now() - t0);
+  if (p.status) {
+    report->seconds = now() - t0;
+    return tabrl_error(p.status, "%s", p.message);
+  }
+  if (opt->stop && *opt->stop) {
+    report->seconds = now() - t0;
+    return tabrl_error(TABRL_EINTERRUPTED,
+                       "interrupted: %zu of %zu runs finished and kept; rerun with --resume",
+                       report->runs_skipped + report->runs_done, report->runs_total);
+  }
+  double t1 = now();
+  status = assemble(e, opt, "run", TABRL_RUNS_HEADER, "runs.csv");
+  if (!status) status = assemble(e, opt, "policy", TABRL_POLICIES_HEADER, "policies.csv");
+  if (!status) status = tabrl_results_summarize(opt->out_dir);
+  report->output_seconds = now() - t1;
+  report->seconds = now() - t0;
+  return status;
+}

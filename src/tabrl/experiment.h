@@ -1,0 +1,105 @@
+/* tabrl/experiment.h: experiment files.
+ *
+ * An experiment is an INI file (parsed with inih) with the sections
+ * [experiment], [env], one [algo LABEL] per algorithm and an optional
+ * [sweep]; see README.md.  Loading validates every key against the
+ * parameter tables of the experiment, the env type and each algorithm type,
+ * before anything runs, and reports the first problem as
+ * "file:line: ... in [section]; did you mean '...'?".
+ *
+ * A sweep is a grid: each combination of its values is one config, labelled
+ * c1, c2, ... in grid order (the first key varies slowest); an experiment
+ * without a sweep has the one config "default".  Runs are the product
+ * configs x algos x seeds, numbered in that order (run index =
+ * (config * algos + algo) * seeds + seed), which fixes the order of every
+ * output file whatever the thread count or sharding. */
+#ifndef TABRL_EXPERIMENT_H
+#define TABRL_EXPERIMENT_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "tabrl/algo.h"
+#include "tabrl/env.h"
+#include "tabrl/param.h"
+
+typedef enum { TABRL_LOG_EVERY, TABRL_LOG_GEOMETRIC } tabrl_log_kind;
+
+/* One key = value line of the file (or of --set), with where it came from. */
+typedef struct {
+  char *section; /* "experiment", "env", "algo LABEL", "sweep" */
+  char *key;
+  char *value;
+  char *file; /* the experiment file, or "--set" */
+  int line;
+} tabrl_exp_entry;
+
+typedef struct {
+  char *label;
+  const tabrl_algo_type *type;
+} tabrl_exp_algo;
+
+typedef struct {
+  char *target; /* "env" or an algo label */
+  char *key;    /* the parameter */
+  char **values;
+  size_t n;
+} tabrl_exp_sweep;
+
+typedef struct tabrl_experiment {
+  char *path;
+  char *name;
+  char *env;       /* env type name (or file:PATH) */
+  long episodes;   /* K: episodes, iterations (planning) or trajectories (offline) */
+  uint64_t *seeds; /* run seeds in order */
+  size_t nseeds;
+  tabrl_log_kind log_kind;
+  long log_param;
+  char *objective;
+  char *behavior; /* offline data: uniform | optimal | mixed:EPS */
+  char *link;     /* preference feedback link: logistic | probit | linear | deterministic */
+  double temperature;
+  tabrl_exp_entry *entries; /* every line, file then --set, in order */
+  size_t nentries;
+  tabrl_exp_algo *algos;
+  size_t nalgos;
+  tabrl_exp_sweep *sweeps;
+  size_t nsweeps;
+  size_t nconfigs;
+} tabrl_experiment;
+
+/* Reads and validates path with the overrides (each "section.key=value",
+ * e.g. "env.states=12", "ucbvi.scale=0.5", "experiment.episodes=100").
+ * Errors (TABRL_EINVAL / TABRL_ENOTFOUND / TABRL_EIO) carry file:line. */
+int tabrl_experiment_load(const char *path, const char *const *overrides, size_t noverrides,
+                          tabrl_experiment **out);
+void tabrl_experiment_free(tabrl_experiment *e);
+
+size_t tabrl_experiment_runs(const tabrl_experiment *e);
+
+/* The (config, algo, seed) indices of run r. */
+void tabrl_experiment_run_indices(const tabrl_experiment *e, size_t r, size_t *config, size_t *algo,
+                                  size_t *seed);
+
+/* Label of config c ("default", or "c1", "c2", ...), written into buf. */
+void tabrl_experiment_config_label(const tabrl_experiment *e, size_t c, char *buf, size_t size);
+
+/* The settings of the env (or of algo a, a >= 0; -1 = env) under config c,
+ * as a malloc'ed array (caller frees; strings point into e).  For the env,
+ * `seed` is set to the run seed when the env has a seed parameter that the
+ * experiment leaves unset, so all algorithms of a seed share one instance. */
+int tabrl_experiment_settings(const tabrl_experiment *e, size_t c, long a, uint64_t seed,
+                              tabrl_setting **out, size_t *n);
+
+/* Episode numbers at which rows are written, increasing, the last = K.
+ * Returns a malloc'ed array and its length in *n. */
+long *tabrl_experiment_checkpoints(const tabrl_experiment *e, size_t *n);
+
+/* Writes the resolved configuration (every default explicit) as INI,
+ * preceded by a [tabrl] section with version, command and the hash. */
+int tabrl_experiment_write_manifest(const tabrl_experiment *e, FILE *f, const char *version,
+                                    const char *command, const char *shard);
+
+/* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
+uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
+
+#endif

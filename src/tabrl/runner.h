@@ -1,0 +1,57 @@
+/* tabrl/runner.h: running an experiment.
+ *
+ * Each run (config, algo, seed) is independent: it builds its env with the
+ * run's seed, computes J* with the oracle, and drives the algorithm through
+ * its protocol, drawing from the streams (seed, purpose), so its rows are
+ * the same whatever the thread count, shard or order.  A finished run is
+ * written at once to DIR/.runs/ (temporary name, then rename); runs.csv and
+ * policies.csv are assembled from those in run order when every run of the
+ * shard is done.  A killed run leaves no partial file; --resume skips the
+ * runs whose files exist. */
+#ifndef TABRL_RUNNER_H
+#define TABRL_RUNNER_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include "tabrl/experiment.h"
+
+typedef struct {
+  const char *out_dir;
+  int threads;     /* >= 1 */
+  int shard_index; /* 1..shard_count, or 0 for all runs */
+  int shard_count;
+  int resume;
+  const char *version;
+  const char *command;         /* recorded in the manifest */
+  volatile sig_atomic_t *stop; /* set asynchronously to interrupt; may be NULL */
+  /* Called from the calling thread about every 0.2 s while runs go on. */
+  void (*progress)(void *ctx, size_t done, size_t total, double episodes, double seconds);
+  void *progress_ctx;
+} tabrl_run_options;
+
+typedef struct {
+  size_t runs_total;     /* runs of this shard */
+  size_t runs_skipped;   /* found finished (--resume) */
+  size_t runs_done;      /* finished now */
+  double seconds;        /* wall time */
+  double run_seconds;    /* time inside the runs (sum over threads) */
+  double output_seconds; /* assembling runs.csv / policies.csv */
+} tabrl_run_report;
+
+/* Runs the experiment's runs (or its shard) into opt->out_dir.  Output
+ * errors are TABRL_EIO; an interrupted run TABRL_EINTERRUPTED (finished runs
+ * are kept for --resume); a failing algorithm TABRL_ENUMERIC or its code,
+ * with "algo LABEL, config C, seed S: ..." in the message. */
+int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt,
+                         tabrl_run_report *report);
+
+/* One run's rows (runs.csv without header) and final policy rows
+ * (policies.csv without header) appended to the two streams. */
+int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done);
+
+#define TABRL_RUNS_HEADER "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
+#define TABRL_POLICIES_HEADER "env,algo,config,seed,h,s,a,prob"
+
+#endif

@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# End-to-end tests of tabrl summarize / merge / plot on the fixture
+# directories of tests/data/results (2 algos x 1-2 configs x 3 seeds x 3
+# checkpoints; shard1 + shard2 = single).
+# Usage: results_test.sh PATH/TO/tabrl PATH/TO/tests/data/results.
+# Prints the Check-style count line.
+set -u
+tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+data=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+checks=0
+failures=0
+
+# expect NAME CODE PATTERN CMD...: exit code CODE and output (stdout+stderr)
+# matching the extended regex PATTERN.
+expect() {
+  local name=$1 code=$2 pattern=$3 out rc
+  shift 3
+  checks=$((checks + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    failures=$((failures + 1))
+    echo "FAIL $name: exit $rc (want $code), output:" >&2
+    head -n 5 <<<"$out" >&2
+  fi
+}
+
+# check NAME CONDITION...: a shell condition.
+check() {
+  local name=$1
+  shift
+  checks=$((checks + 1))
+  if ! "$@"; then
+    failures=$((failures + 1))
+    echo "FAIL $name" >&2
+  fi
+}
+
+# starts NAME FILE TEXT: FILE's first bytes are TEXT.
+starts() {
+  local n=${#3}
+  check "$1" test "$(head -c "$n" "$2" 2>/dev/null)" = "$3"
+}
+
+cp -r "$data"/. "$work"/
+cd "$work" || exit 1
+
+# summarize: the header, one row per (env, algo, config, checkpoint).
+expect summarize 0 'wrote single/summary.csv' "$tabrl" summarize single
+check summary-header test "$(head -n 1 single/summary.csv)" = \
+  "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi"
+check summary-rows test "$(wc -l <single/summary.csv)" -eq $((2 * 2 * 3 + 1))
+check summary-n grep -q '^riverswim,ucbvi-b,s0.5,10,3,' single/summary.csv
+check summary-empty-value grep -qE '^riverswim,qlearn,s1,1000,3,[^,]+,[^,]+,[^,]+,[^,]+,,,,$' single/summary.csv
+check summary-no-temporary test -z "$(ls single | grep tmp)"
+
+# merge: shards (given in either order) = the unsharded directory.
+expect merge 0 'merged 12 of 12 runs \(36 rows\) from 2 directories into merged' \
+  "$tabrl" merge shard2 shard1 --out merged
+check merge-runs cmp -s merged/runs.csv single/runs.csv
+check merge-summary cmp -s merged/summary.csv single/summary.csv
+check merge-manifest grep -q '^merged_from = 2 shards$' merged/manifest.ini
+check merge-no-shard-key test -z "$(grep '^shard' merged/manifest.ini)"
+check merge-figure test -s merged/cum_regret.png
+check merge-script test -s merged/cum_regret.gp
+expect merge-deep 0 'into a/b/c' "$tabrl" merge shard1 shard2 --out a/b/c
+check merge-mkdir-p cmp -s a/b/c/runs.csv single/runs.csv
+expect merge-partial 0 'warning: merged 6 of 12 runs \(6 missing\)' "$tabrl" merge shard1 --out part
+expect merge-other 2 'shard1 and other come from different experiments' \
+  "$tabrl" merge shard1 other --out x1
+expect merge-dup 2 'run riverswim/ucbvi-b/s0.5 seed 7 is in both shard1 and dup' \
+  "$tabrl" merge shard1 dup --out x2
+expect merge-same-shard 2 'shard1 and shard1 are both shard 1/2' "$tabrl" merge shard1 shard1 --out x3
+expect merge-into-input 2 'output directory shard1 is also an input' \
+  "$tabrl" merge shard1 shard2 --out shard1
+expect merge-no-out 2 'merge needs --out DIR' "$tabrl" merge shard1 shard2
+expect merge-missing 2 'nothing/manifest.ini: no such file' "$tabrl" merge shard1 nothing --out x4
+check merge-nothing-written test ! -e x1 -a ! -e x2 -a ! -e x3 -a ! -e x4
+# Without gnuplot the merge still succeeds, with a warning.
+mkdir -p nognuplot
+expect merge-no-gnuplot 0 'warning: gnuplot not found' env PATH="$work/nognuplot" "$tabrl" merge shard1 shard2 --out m2
+check merge-no-gnuplot-runs cmp -s m2/runs.csv single/runs.csv
+
+# plot: svg, png, pdf, dumb, sweep.
+expect plot-svg 0 'wrote x\.svg \(script x\.gp\)' "$tabrl" plot single -o x.svg
+check plot-svg-xml grep -qE '^<(\?xml|svg)' x.svg
+check plot-svg-script grep -q '^\$s1 << EOD$' x.gp
+expect plot-png 0 'wrote single/cum_regret.png' "$tabrl" plot single
+starts plot-png-magic single/cum_regret.png $'\x89PNG'
+expect plot-pdf 0 'wrote y\.pdf' "$tabrl" plot single --metric value --logx -o y.pdf
+starts plot-pdf-magic y.pdf '%PDF'
+check plot-value-script grep -q "ylabel 'value" y.gp
+expect plot-dumb 0 'ucbvi-b s0.5' "$tabrl" plot single --term dumb
+check plot-dumb-script test -s single/cum_regret.dumb.gp
+expect plot-dumb-title 0 'riverswim-sweep' "$tabrl" plot single --term dumb --logy
+expect summarize-nosweep 0 '' "$tabrl" summarize nosweep
+expect plot-one-config 0 'qlearn' "$tabrl" plot nosweep --term dumb
+check plot-one-config-title grep -q "title 'qlearn'$" nosweep/cum_regret.dumb.gp
+expect plot-sweep 0 'cum_regret-vs-ucbvi-b.scale.png' "$tabrl" plot single --x ucbvi-b.scale
+starts plot-sweep-png single/cum_regret-vs-ucbvi-b.scale.png $'\x89PNG'
+check plot-sweep-errorbars grep -q 'with yerrorlines' single/cum_regret-vs-ucbvi-b.scale.gp
+expect plot-sweep-dumb 0 'ucbvi-b.scale' "$tabrl" plot single --x ucbvi-b.scale --term dumb
+# The script redraws the figure by itself.
+rm -f x.svg
+expect plot-rerun 0 '' gnuplot x.gp
+check plot-rerun-svg grep -qE '^<(\?xml|svg)' x.svg
+
+# gnuplot missing: exit 1, the script is there, no image.
+expect plot-no-gnuplot 1 'gnuplot not found; the script is nosweep/cum_regret.gp \(install gnuplot-nox\)' \
+  env PATH="$work/nognuplot" "$tabrl" plot nosweep
+check plot-no-gnuplot-script test -s nosweep/cum_regret.gp
+check plot-no-gnuplot-image test ! -e nosweep/cum_regret.png
+# gnuplot failing: exit 1 with its message, no image left.
+mkdir -p badgnuplot
+printf '#!/bin/sh\necho "\\"x.gp\\" line 3: something went wrong" >&2\nexit 1\n' >badgnuplot/gnuplot
+chmod +x badgnuplot/gnuplot
+expect plot-gnuplot-fails 1 'gnuplot failed \(exit 1\) on z.gp: "x.gp" line 3: something went wrong' \
+  env PATH="$work/badgnuplot:$PATH" "$tabrl" plot single -o z.png
+check plot-gnuplot-fails-clean test -z "$(ls | grep '^z\.png')"
+
+# Bad input: one line, exit 2.
+expect plot-bad-metric 2 '--metric regret: expected cum_regret or value' "$tabrl" plot single --metric regret
+expect plot-bad-ext 2 "x.jpg: unknown image type '.jpg'" "$tabrl" plot single -o x.jpg
+expect plot-bad-term 2 '--term png: expected dumb' "$tabrl" plot single --term png
+expect plot-bad-key 2 'no config sets scale; swept keys are: ucbvi-b.scale' "$tabrl" plot single --x scale
+expect plot-no-sweep 2 'no config sets ucbvi-b.scale; this experiment has no sweep' \
+  "$tabrl" plot nosweep --x ucbvi-b.scale
+expect plot-no-dir 2 'nowhere: no such directory' "$tabrl" plot nowhere
+expect plot-no-summary 2 'shard1/summary.csv: no such file \(tabrl summarize shard1' "$tabrl" plot shard1
+expect plot-usage 2 'usage: tabrl plot' "$tabrl" plot
+expect plot-unwritable 1 '/nonexistent/x.gp' "$tabrl" plot single -o /nonexistent/x.png
+expect summarize-no-dir 2 'nowhere/runs.csv: no such file' "$tabrl" summarize nowhere
+expect summarize-usage 2 'usage: tabrl summarize' "$tabrl" summarize
+mkdir -p bad
+printf 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s\nrs,a,c,0,10,1,,0,0,0.1\nrs,a,c,0,20,1,,0,oops,0.1\n' >bad/runs.csv
+expect summarize-bad 2 "bad/runs.csv:3: cum_regret 'oops' is not a finite number" "$tabrl" summarize bad
+check summarize-bad-nothing test ! -e bad/summary.csv
+expect help-lists 0 'summarize' "$tabrl" help
+expect help-plot 0 'usage: tabrl plot DIR' "$tabrl" plot --help
+
+pct=100
+[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
+echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# End-to-end tests of `tabrl run`: file schema, determinism across -j and
+# shards (merged with GNU parallel), resume after a kill, every bad input.
+# Usage: run_test.sh PATH/TO/tabrl DATA_DIR.  Prints the Check-style count.
+set -u
+tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+data=$(cd "$2" && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work" || exit 1
+checks=0
+failures=0
+
+expect() {
+  local name=$1 code=$2 pattern=$3 out rc
+  shift 3
+  checks=$((checks + 1))
+  out=$("$@" 2>&1)
+  rc=$?
+  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
+    failures=$((failures + 1))
+    echo "FAIL $name: exit $rc (want $code), output:" >&2
+    head -n 5 <<<"$out" >&2
+  fi
+}
+
+check() {
+  local name=$1
+  shift
+  checks=$((checks + 1))
+  if ! "$@"; then
+    failures=$((failures + 1))
+    echo "FAIL $name" >&2
+  fi
+}
+
+# The CSVs without the elapsed_s column, the only one allowed to differ.
+strip() { cut -d, -f1-9 "$1"; }
+same_runs() { cmp -s <(strip "$1/runs.csv") <(strip "$2/runs.csv"); }
+
+# ---- a run and its files ----
+expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
+for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
+check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
+# 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
+check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
+check greedy-q-no-value test -z "$(awk -F, '$2 == "q" {print $7}' a/runs.csv | sort -u)"
+check random-has-value test -n "$(awk -F, '$2 == "random" {print $7}' a/runs.csv | sort -u)"
+# value iteration is exact after H = 10 iterations: regret 0 from then on
+check vi-converges awk -F, '$2 == "vi" && $5 >= 50 && ($8 > 1e-9 || $8 < -1e-9) {bad = 1} END {exit bad}' a/runs.csv
+# cum_regret is the running sum: non-decreasing for the random policy
+check cum-regret-grows awk -F, '$2 == "random" {if ($4 == s && $9 < c - 1e-9) bad = 1; s = $4; c = $9} END {exit bad}' a/runs.csv
+check manifest-hash grep -qE '^experiment_hash = [0-9a-f]{16}$' a/manifest.ini
+check manifest-defaults grep -q '^alpha = ' a/manifest.ini
+
+# ---- determinism: -j 2, and a second run, give the same bytes ----
+"$tabrl" run "$data/small.ini" --out b --quiet -j 2 >/dev/null 2>&1
+check deterministic-j2 same_runs a b
+check deterministic-policies cmp -s a/policies.csv b/policies.csv
+check deterministic-summary cmp -s a/summary.csv b/summary.csv
+
+# ---- shards with GNU parallel, then merge ----
+if command -v parallel >/dev/null; then
+  parallel --will-cite "$tabrl" run "$data/small.ini" --shard {}/3 --out part{} --quiet ::: 1 2 3 >/dev/null 2>&1
+  check shard-manifest grep -q '^shard = 2/3$' part2/manifest.ini
+  expect merge 0 '' "$tabrl" merge part1 part2 part3 --out merged
+  check sharded-equals-unsharded same_runs a merged
+  check merged-summary cmp -s a/summary.csv merged/summary.csv
+else
+  checks=$((checks + 1))
+  failures=$((failures + 1))
+  echo "FAIL parallel: GNU parallel is not installed (./dev.sh installs it)" >&2
+fi
+
+# ---- kill mid-way, resume, compare ----
+sed 's/^episodes = 300/episodes = 60000/' "$data/small.ini" >long.ini
+"$tabrl" run long.ini --out killed --quiet -j 2 >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  [ "$(ls killed/.runs 2>/dev/null | grep -c '^run-')" -ge 2 ] && break
+  sleep 0.05
+done
+kill -KILL "$pid" 2>/dev/null
+wait "$pid" 2>/dev/null
+check killed-no-partial test ! -e killed/runs.csv
+check killed-no-tmp-visible test -z "$(ls killed 2>/dev/null | grep -v -e '^manifest.ini$')"
+finished=$(ls killed/.runs | grep -c '^run-')
+expect resume 0 "already done" "$tabrl" run long.ini --out killed --resume -j 2
+"$tabrl" run long.ini --out whole --quiet -j 2 >/dev/null 2>&1
+check resumed-equals-whole same_runs killed whole
+check resume-kept-runs test "$finished" -ge 1
+
+# ---- SIGINT: clean stop, nothing half-written ----
+"$tabrl" run long.ini --out interrupted --quiet -j 1 >int.out 2>&1 &
+pid=$!
+sleep 0.5
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+checks=$((checks + 1))
+if [ "$rc" -ne 1 ] || ! grep -q 'rerun with --resume' int.out || [ -e interrupted/runs.csv ]; then
+  failures=$((failures + 1))
+  echo "FAIL sigint: exit $rc" >&2
+  cat int.out >&2
+fi
+
+# ---- sweeps and overrides ----
+expect sweep 0 '' "$tabrl" run "$data/sweep.ini" --out sw --quiet
+check sweep-configs test "$(cut -d, -f3 sw/runs.csv | sort -u | tr '\n' ' ')" = "c1 c2 c3 c4 c5 c6 config "
+check sweep-manifest grep -q '^q.epsilon = 0.2$' sw/manifest.ini
+expect set-override 0 '' "$tabrl" run "$data/small.ini" --set env.states=5 --set q.epsilon=0.5 --set experiment.episodes=100 --out ov --quiet
+check override-manifest grep -q '^states = 5$' ov/manifest.ini
+check override-episodes test "$(tail -n 1 ov/runs.csv | cut -d, -f5)" = 100
+expect offline 0 '' "$tabrl" run "$data/offline.ini" --out off --quiet
+check offline-rows test "$(tail -n +2 off/runs.csv | wc -l)" -eq 12
+
+# ---- eval a saved policy ----
+expect eval 0 'J\(pi\) = ' "$tabrl" eval riverswim --set states=4 --horizon 10 --policy a/policies.csv --select algo=vi,seed=0
+expect eval-vi-optimal 0 'regret J\* - J\(pi\) = -?[0-9.e-]*$' "$tabrl" eval riverswim --set states=4 --horizon 10 --policy a/policies.csv --select algo=vi,seed=1
+expect eval-ambiguous 2 'several policies' "$tabrl" eval riverswim --set states=4 --horizon 10 --policy a/policies.csv
+expect eval-bad-shape 2 'out of range' "$tabrl" eval riverswim --set states=3 --horizon 10 --policy a/policies.csv --select algo=vi,seed=0
+
+# ---- bad input: one line naming file:line, exit 2, nothing written ----
+bad() {
+  local name=$1 pattern=$2
+  shift 2
+  expect "bad-$name" 2 "$pattern" "$tabrl" run "$@" --out "bad-$name" --quiet
+  check "bad-$name-nothing-written" test ! -e "bad-$name"
+}
+bad key "bad_key.ini:7: unknown key 'epsilonn' in \[algo q\] \(greedy-q\); did you mean 'epsilon'\?" "$data/bad_key.ini"
+bad type "bad_type.ini:6: .*unknown algorithm 'greedy-qq'; did you mean 'greedy-q'\?" "$data/bad_type.ini"
+bad value "bad_value.ini:3: .*'ten' is not an integer" "$data/bad_value.ini"
+bad range "bad_range.ini:6: .*out of range" "$data/bad_range.ini"
+bad section "bad_section.ini:2: unknown section \[experimnt\]; did you mean \[experiment\]\?" "$data/bad_section.ini"
+bad duplicate "bad_duplicate.ini:8: section \[algo r\] appears twice \(first at line 5\)" "$data/bad_duplicate.ini"
+bad sweep "bad_sweep.ini:9: sweep q.epsilon has no values" "$data/bad_sweep.ini"
+bad missing "needs episodes" "$data/bad_missing.ini"
+bad env "bad_env.ini:2: .*unknown environment 'riverswm'; did you mean 'riverswim'\?" "$data/bad_env.ini"
+bad discounted "online algorithm: the env must be episodic" "$data/bad_discounted.ini"
+bad unreadable "nothing.ini: No such file" "$data/nothing.ini"
+bad set-label "no section 'qq'; did you mean 'q'\?" "$data/small.ini" --set qq.epsilon=0.1
+bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
+bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
+bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3
+bad jobs "-j 0: expected" "$data/small.ini" -j 0
+expect bad-outdir 2 "Permission denied|Not a directory|No such file" "$tabrl" run "$data/small.ini" --out /proc/version/x --quiet
+mkdir -p other && cp a/manifest.ini other/ && sed -i 's/^experiment_hash = .*/experiment_hash = 0123456789abcdef/' other/manifest.ini
+expect bad-other-experiment 2 "holds the results of a different experiment" "$tabrl" run "$data/small.ini" --out other --quiet
+check other-untouched test ! -e other/runs.csv
+
+pct=100
+[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
+echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
+[ "$failures" -eq 0 ]
