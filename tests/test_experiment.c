@@ -1,0 +1,226 @@
+/* Experiment files: parsing, validation, sweeps, overrides, run numbering,
+ * checkpoint schedules and the manifest hash. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "tabrl/error.h"
+#include "tabrl/experiment.h"
+
+#define DATA TABRL_TEST_DATA "/exp/"
+
+static tabrl_experiment *load(const char *file, const char *const *overrides, size_t n)
+{
+  tabrl_experiment *e = NULL;
+  int status = tabrl_experiment_load(file, overrides, n, &e);
+  ck_assert_msg(status == 0, "%s: %s", file, tabrl_error_message());
+  return e;
+}
+
+/* Writes text to a temporary .ini file (one per test process, which Check
+ * forks); returns its malloc'ed path. */
+static char *temp_ini(const char *text)
+{
+  char *path = malloc(64);
+  snprintf(path, 64, "/tmp/tabrl_exp_%ld.ini", (long)getpid());
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+  return path;
+}
+
+static void assert_points(tabrl_experiment *e, const long *expected, size_t n)
+{
+  size_t got;
+  long *points = tabrl_experiment_checkpoints(e, &got);
+  ck_assert_uint_eq(got, n);
+  for (size_t i = 0; i < n; i++) ck_assert_int_eq(points[i], expected[i]);
+  free(points);
+}
+
+START_TEST(test_small_file)
+{
+  tabrl_experiment *e = load(DATA "small.ini", NULL, 0);
+  ck_assert_str_eq(e->name, "small");
+  ck_assert_str_eq(e->env, "riverswim");
+  ck_assert_int_eq(e->episodes, 300);
+  ck_assert_uint_eq(e->nalgos, 4);
+  ck_assert_str_eq(e->algos[1].label, "q");
+  ck_assert_str_eq(e->algos[1].type->name, "greedy-q");
+  ck_assert_uint_eq(e->nseeds, 3);
+  ck_assert_uint_eq(e->seeds[2], 2);
+  ck_assert_uint_eq(e->nconfigs, 1);
+  ck_assert_uint_eq(tabrl_experiment_runs(e), 12);
+  char label[32];
+  tabrl_experiment_config_label(e, 0, label, sizeof label);
+  ck_assert_str_eq(label, "default");
+  static const long every50[] = {50, 100, 150, 200, 250, 300};
+  assert_points(e, every50, 6);
+  /* run r = (config * algos + algo) * seeds + seed */
+  size_t c, a, s;
+  tabrl_experiment_run_indices(e, 7, &c, &a, &s);
+  ck_assert_uint_eq(c, 0);
+  ck_assert_uint_eq(a, 2);
+  ck_assert_uint_eq(s, 1);
+  tabrl_experiment_free(e);
+}
+END_TEST
+
+START_TEST(test_checkpoint_schedules)
+{
+  /* geometric:5 of K = 200: round(200^(i/4)) = 1, 3.76, 14.1, 53.2, 200. */
+  const char *o1[] = {"experiment.log=geometric:5", "experiment.episodes=200"};
+  tabrl_experiment *e = load(DATA "small.ini", o1, 2);
+  static const long geo[] = {1, 4, 14, 53, 200};
+  assert_points(e, geo, 5);
+  tabrl_experiment_free(e);
+  /* geometric:10 of K = 3: 3^(i/9) rounds to 1,1,1,1,2,2,2,2,3,3: repeats go. */
+  const char *o2[] = {"experiment.log=geometric:10", "experiment.episodes=3"};
+  e = load(DATA "small.ini", o2, 2);
+  static const long small[] = {1, 2, 3};
+  assert_points(e, small, 3);
+  tabrl_experiment_free(e);
+  /* every:7 of K = 20 ends with K itself. */
+  const char *o3[] = {"experiment.log=every:7", "experiment.episodes=20"};
+  e = load(DATA "small.ini", o3, 2);
+  static const long every7[] = {7, 14, 20};
+  assert_points(e, every7, 3);
+  tabrl_experiment_free(e);
+}
+END_TEST
+
+static const char *setting(const tabrl_setting *s, size_t n, const char *key)
+{
+  const char *value = NULL;
+  for (size_t i = 0; i < n; i++)
+    if (!strcmp(s[i].key, key)) value = s[i].value;
+  return value;
+}
+
+START_TEST(test_sweep_grid)
+{
+  /* q.epsilon = 0.05, 0.2, 0.5 (slowest) x env.states = 3, 5 */
+  tabrl_experiment *e = load(DATA "sweep.ini", NULL, 0);
+  tabrl_setting *s;
+  size_t n;
+  char label[32];
+  ck_assert_uint_eq(e->nconfigs, 6);
+  ck_assert_uint_eq(tabrl_experiment_runs(e), 12);
+  tabrl_experiment_config_label(e, 2, label, sizeof label);
+  ck_assert_str_eq(label, "c3");
+  ck_assert_int_eq(tabrl_experiment_settings(e, 2, 0, 0, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "epsilon"), "0.2");
+  free(s);
+  ck_assert_int_eq(tabrl_experiment_settings(e, 2, -1, 0, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "states"), "3");
+  ck_assert_str_eq(setting(s, n, "horizon"), "10");
+  free(s);
+  ck_assert_int_eq(tabrl_experiment_settings(e, 5, -1, 0, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "states"), "5");
+  free(s);
+  tabrl_experiment_free(e);
+}
+END_TEST
+
+START_TEST(test_env_seed_follows_run)
+{
+  char *path = temp_ini("[experiment]\nenv = garnet\nepisodes = 5\n[env]\nhorizon = 5\n"
+                        "[algo r]\ntype = random\n");
+  tabrl_experiment *e = load(path, NULL, 0);
+  tabrl_setting *s;
+  size_t n;
+  ck_assert_int_eq(tabrl_experiment_settings(e, 0, -1, 42, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "seed"), "42");
+  free(s);
+  tabrl_experiment_free(e);
+  /* A seed set in [env] fixes one instance for every run. */
+  const char *o[] = {"env.seed=7"};
+  e = load(path, o, 1);
+  ck_assert_int_eq(tabrl_experiment_settings(e, 0, -1, 42, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "seed"), "7");
+  free(s);
+  tabrl_experiment_free(e);
+  unlink(path);
+  free(path);
+}
+END_TEST
+
+START_TEST(test_overrides_and_hash)
+{
+  tabrl_experiment *a = load(DATA "small.ini", NULL, 0), *b = load(DATA "small.ini", NULL, 0);
+  const char *o[] = {"q.epsilon=0.5", "env.states=5"};
+  tabrl_experiment *c = load(DATA "small.ini", o, 2);
+  tabrl_setting *s;
+  size_t n;
+  ck_assert_uint_eq(tabrl_experiment_hash(a), tabrl_experiment_hash(b));
+  ck_assert_uint_ne(tabrl_experiment_hash(a), tabrl_experiment_hash(c));
+  ck_assert_int_eq(tabrl_experiment_settings(c, 0, 1, 0, &s, &n), 0);
+  ck_assert_str_eq(setting(s, n, "epsilon"), "0.5");
+  free(s);
+  tabrl_experiment_free(a);
+  tabrl_experiment_free(b);
+  tabrl_experiment_free(c);
+}
+END_TEST
+
+static void expect_error(const char *file, const char *const *o, size_t n, int code,
+                         const char *fragment)
+{
+  tabrl_experiment *e = NULL;
+  int status = tabrl_experiment_load(file, o, n, &e);
+  ck_assert_int_eq(status, code);
+  ck_assert_ptr_null(e);
+  ck_assert_msg(strstr(tabrl_error_message(), fragment), "message '%s' lacks '%s'",
+                tabrl_error_message(), fragment);
+}
+
+START_TEST(test_bad_inputs)
+{
+  expect_error(
+      DATA "bad_key.ini", NULL, 0, TABRL_ENOTFOUND,
+      "bad_key.ini:7: unknown key 'epsilonn' in [algo q] (greedy-q); did you mean 'epsilon'?");
+  expect_error(DATA "bad_type.ini", NULL, 0, TABRL_ENOTFOUND, "did you mean 'greedy-q'?");
+  expect_error(DATA "bad_value.ini", NULL, 0, TABRL_EINVAL, "bad_value.ini:3:");
+  expect_error(DATA "bad_range.ini", NULL, 0, TABRL_EINVAL, "out of range");
+  expect_error(DATA "bad_section.ini", NULL, 0, TABRL_ENOTFOUND, "did you mean [experiment]?");
+  expect_error(DATA "bad_duplicate.ini", NULL, 0, TABRL_EINVAL, "appears twice (first at line 5)");
+  expect_error(DATA "bad_sweep.ini", NULL, 0, TABRL_EINVAL, "has no values");
+  expect_error(DATA "bad_missing.ini", NULL, 0, TABRL_EINVAL, "needs episodes");
+  expect_error(DATA "bad_discounted.ini", NULL, 0, TABRL_EINVAL, "must be episodic");
+  expect_error(DATA "nothing.ini", NULL, 0, TABRL_EIO, "No such file");
+  const char *o1[] = {"q.epsilon=abc"};
+  expect_error(DATA "small.ini", o1, 1, TABRL_EINVAL, "'abc' is not a number");
+  const char *o2[] = {"qq.epsilon=0.1"};
+  expect_error(DATA "small.ini", o2, 1, TABRL_ENOTFOUND, "did you mean 'q'?");
+  const char *o3[] = {"experiment.objective=cvar:0.1"};
+  expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL, "not implemented yet");
+  const char *o4[] = {"experiment.log=every:0"};
+  expect_error(DATA "small.ini", o4, 1, TABRL_EINVAL,
+               "log 'every:0': the number must be a whole number >= 1");
+  const char *o5[] = {"experiment.seed_list=1, 2, 1"};
+  expect_error(DATA "small.ini", o5, 1, TABRL_EINVAL, "seed 1 is listed twice");
+  const char *o6[] = {"experiment.behavior=greedy"};
+  expect_error(DATA "small.ini", o6, 1, TABRL_EINVAL, "expected uniform, optimal or mixed:EPS");
+}
+END_TEST
+
+int main(void)
+{
+  tabrl_init();
+  Suite *s = suite_create("experiment");
+  TCase *tc = tcase_create("files");
+  tcase_add_test(tc, test_small_file);
+  tcase_add_test(tc, test_checkpoint_schedules);
+  tcase_add_test(tc, test_sweep_grid);
+  tcase_add_test(tc, test_env_seed_follows_run);
+  tcase_add_test(tc, test_overrides_and_hash);
+  tcase_add_test(tc, test_bad_inputs);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
