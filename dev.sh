@@ -2,14 +2,14 @@
 # tabrl's one entry point for set-up, the demo and the tests.
 #   ./dev.sh demo    install missing Debian packages, build, run the demo
 #                    (experiments/quickstart.ini: results/quickstart/)
-#   ./dev.sh test    same set-up, then every test: the normal build and an
-#                    AddressSanitizer + UndefinedBehaviorSanitizer build
+#   ./dev.sh test    same set-up, then cppcheck and every test: the normal
+#                    build and an AddressSanitizer + UndefinedBehaviorSanitizer build
 #   ./dev.sh bench   same set-up, then `tabrl bench`
 # Builds go to build/ (release) and build-sanitize/ (debug + sanitizers).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel"
+PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck"
 
 install_packages() {
   local missing=()
@@ -67,6 +67,8 @@ test)
   install_packages
   build build -Dwerror=true
   build build-sanitize -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+  # Static analysis first: a warning fails the run like a test would.
+  cppcheck --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr -q -I src src envs algos
   run_tests build
   run_tests build-sanitize UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
   echo "$passed passed, $failed failed"

@@ -45,7 +45,7 @@ static int deepsea_build(const tabrl_values *v, tabrl_mdp **out)
   int randomize = tabrl_values_bool(v, "randomize");
   double move_cost = tabrl_values_double(v, "move_cost") / n, gamma;
   uint64_t seed = (uint64_t)tabrl_values_int(v, "seed");
-  int end = n * n, cells = n * n;
+  int cells = n * n, end = cells; /* the absorbing state after the last row */
   char *glyph_cells = NULL;
   int *state_of_cell = NULL;
   tabrl_mdp_builder *b = NULL;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
 
@@ -619,25 +620,13 @@ int tabrl_mdp_write_csv_stream(const tabrl_mdp *m, FILE *f)
   return err ? tabrl_error(TABRL_EIO, "writing the model: %s", strerror(err)) : 0;
 }
 
+static int write_model_status(FILE *f, void *ctx)
+{
+  int err = write_model(ctx, f);
+  return err ? tabrl_error(TABRL_EIO, "writing the model: %s", strerror(err)) : 0;
+}
+
 int tabrl_mdp_write_csv(const tabrl_mdp *m, const char *path)
 {
-  size_t size = strlen(path) + 32;
-  char *temporary = malloc(size);
-  FILE *f;
-  int err;
-
-  if (!temporary) return tabrl_error(TABRL_ENOMEM, "out of memory");
-  snprintf(temporary, size, "%s.tmp.%ld", path, (long)getpid());
-  if (!(f = fopen(temporary, "w"))) {
-    err = errno;
-    free(temporary);
-    return tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err));
-  }
-  err = write_model(m, f);
-  if (!err && fsync(fileno(f))) err = errno;
-  if (fclose(f) && !err) err = errno ? errno : EIO;
-  if (!err && rename(temporary, path)) err = errno;
-  if (err) unlink(temporary);
-  free(temporary);
-  return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : 0;
+  return tabrl_write_atomic(path, write_model_status, (void *)m);
 }

@@ -1,19 +1,11 @@
-/* Private helpers shared by results.c and plot.c: atomic file writes, the
+/* Private helpers shared by results.c and plot.c: the
  * manifest (a small ordered INI document) and comma lists. */
 #ifndef TABRL_RESULTS_PRIVATE_H
 #define TABRL_RESULTS_PRIVATE_H
 
 #include <stddef.h>
 #include <stdio.h>
-
-/* Writes path through write(f, ctx) into path.tmp.<pid>, then flush, fsync
- * and rename; on any failure the temporary file is removed and TABRL_EIO
- * (or write's own negative code) is returned.  write returns 0 or a
- * negative TABRL_E* code; stream errors are detected here. */
-int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx);
-
-/* "dir/name" in a malloc'ed string (NULL when out of memory). */
-char *tabrl_path_join(const char *dir, const char *name);
+#include "fileio.h"
 
 /* An INI document kept in file order, empty sections included, so that a
  * manifest can be rewritten faithfully.  Keys before any section belong to

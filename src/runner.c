@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
 #include "tabrl/oracle.h"
@@ -374,43 +375,6 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
 
 /* ---- files ---- */
 
-static int mkdir_p(const char *path)
-{
-  char buf[4096];
-  if (strlen(path) >= sizeof buf) return tabrl_error(TABRL_EIO, "%s: path too long", path);
-  strcpy(buf, path);
-  for (char *p = buf + 1; *p; p++) {
-    if (*p != '/') continue;
-    *p = '\0';
-    if (mkdir(buf, 0777) && errno != EEXIST)
-      return tabrl_error(TABRL_EIO, "%s: %s", buf, strerror(errno));
-    *p = '/';
-  }
-  if (mkdir(buf, 0777) && errno != EEXIST)
-    return tabrl_error(TABRL_EIO, "%s: %s", buf, strerror(errno));
-  return 0;
-}
-
-/* Writes data to path through path.tmp.PID, fsync'ed and renamed, so a
- * reader sees the old file or the whole new one. */
-static int write_atomic(const char *path, const char *data, size_t size)
-{
-  char tmp[4200];
-  snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-  FILE *f = fopen(tmp, "w");
-  if (!f) return tabrl_error(TABRL_EIO, "%s: %s", tmp, strerror(errno));
-  int bad = fwrite(data, 1, size, f) != size;
-  bad |= fflush(f) != 0;
-  bad |= fsync(fileno(f)) != 0;
-  bad |= fclose(f) != 0;
-  if (bad || rename(tmp, path)) {
-    int err = errno;
-    unlink(tmp);
-    return tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err));
-  }
-  return 0;
-}
-
 static char *read_all(const char *path, size_t *size)
 {
   FILE *f = fopen(path, "r");
@@ -492,10 +456,10 @@ static void *worker(void *arg)
     if (fpolicy) fclose(fpolicy);
     if (!status) {
       run_file(path, sizeof path, p->opt->out_dir, "policy", run);
-      status = write_atomic(path, policy, npolicy);
+      status = tabrl_write_atomic_buffer(path, policy, npolicy);
       /* The rows file is written last: its presence marks the run done. */
       run_file(path, sizeof path, p->opt->out_dir, "run", run);
-      if (!status) status = write_atomic(path, rows, nrows);
+      if (!status) status = tabrl_write_atomic_buffer(path, rows, nrows);
     }
     free(rows);
     free(policy);
@@ -539,7 +503,7 @@ static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, con
   fclose(f);
   if (!status) {
     snprintf(path, sizeof path, "%s/%s", opt->out_dir, name);
-    status = write_atomic(path, out, size);
+    status = tabrl_write_atomic_buffer(path, out, size);
   }
   free(out);
   return status;
@@ -556,7 +520,7 @@ static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
                        " choose another --out or remove it",
                        opt->out_dir);
   snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
-  if ((status = mkdir_p(path))) return status;
+  if ((status = tabrl_mkdir_p(path))) return status;
   /* Leftovers: temporary files of killed writers always; finished runs
    * unless resuming. */
   DIR *d = opendir(path);
@@ -581,7 +545,7 @@ static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
                                            opt->shard_count > 1 ? shard : NULL);
   fclose(f);
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
-  if (!status) status = write_atomic(path, text, size);
+  if (!status) status = tabrl_write_atomic_buffer(path, text, size);
   free(text);
   return status;
 }

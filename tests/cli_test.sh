@@ -2,37 +2,10 @@
 # End-to-end tests of the tabrl program: outputs, exit codes and error lines.
 # Usage: cli_test.sh PATH/TO/tabrl.  Prints the Check-style count line.
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 tabrl=$1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-checks=0
-failures=0
-
-# expect NAME CODE PATTERN CMD...: exit code CODE and output (stdout+stderr)
-# matching the extended regex PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3 out rc
-  shift 3
-  checks=$((checks + 1))
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    failures=$((failures + 1))
-    echo "FAIL $name: exit $rc (want $code), output:" >&2
-    head -n 5 <<<"$out" >&2
-  fi
-}
-
-# check NAME CONDITION...: a shell condition.
-check() {
-  local name=$1
-  shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    failures=$((failures + 1))
-    echo "FAIL $name" >&2
-  fi
-}
 
 expect version 0 '^tabrl [0-9]+\.[0-9]+' "$tabrl" --version
 expect help 0 'solve' "$tabrl" help
@@ -88,7 +61,4 @@ expect export-unwritable 1 'nonexistent' "$tabrl" export riverswim -o /nonexiste
 check export-nothing-left test ! -e /nonexistent/dir/x.csv
 expect export-needs-o 2 'needs -o' "$tabrl" export riverswim
 
-pct=100
-[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
-echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-[ "$failures" -eq 0 ]
+finish

@@ -5,38 +5,11 @@
 # Usage: results_test.sh PATH/TO/tabrl PATH/TO/tests/data/results.
 # Prints the Check-style count line.
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 data=$2
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-checks=0
-failures=0
-
-# expect NAME CODE PATTERN CMD...: exit code CODE and output (stdout+stderr)
-# matching the extended regex PATTERN.
-expect() {
-  local name=$1 code=$2 pattern=$3 out rc
-  shift 3
-  checks=$((checks + 1))
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    failures=$((failures + 1))
-    echo "FAIL $name: exit $rc (want $code), output:" >&2
-    head -n 5 <<<"$out" >&2
-  fi
-}
-
-# check NAME CONDITION...: a shell condition.
-check() {
-  local name=$1
-  shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    failures=$((failures + 1))
-    echo "FAIL $name" >&2
-  fi
-}
 
 # starts NAME FILE TEXT: FILE's first bytes are TEXT.
 starts() {
@@ -140,7 +113,4 @@ check summarize-bad-nothing test ! -e bad/summary.csv
 expect help-lists 0 'summarize' "$tabrl" help
 expect help-plot 0 'usage: tabrl plot DIR' "$tabrl" plot --help
 
-pct=100
-[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
-echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-[ "$failures" -eq 0 ]
+finish

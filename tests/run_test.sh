@@ -3,36 +3,12 @@
 # shards (merged with GNU parallel), resume after a kill, every bad input.
 # Usage: run_test.sh PATH/TO/tabrl DATA_DIR.  Prints the Check-style count.
 set -u
+. "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 data=$(cd "$2" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
-checks=0
-failures=0
-
-expect() {
-  local name=$1 code=$2 pattern=$3 out rc
-  shift 3
-  checks=$((checks + 1))
-  out=$("$@" 2>&1)
-  rc=$?
-  if [ "$rc" -ne "$code" ] || ! grep -qE -- "$pattern" <<<"$out"; then
-    failures=$((failures + 1))
-    echo "FAIL $name: exit $rc (want $code), output:" >&2
-    head -n 5 <<<"$out" >&2
-  fi
-}
-
-check() {
-  local name=$1
-  shift
-  checks=$((checks + 1))
-  if ! "$@"; then
-    failures=$((failures + 1))
-    echo "FAIL $name" >&2
-  fi
-}
 
 # The CSVs without the elapsed_s column, the only one allowed to differ.
 strip() { cut -d, -f1-9 "$1"; }
@@ -149,7 +125,4 @@ mkdir -p other && cp a/manifest.ini other/ && sed -i 's/^experiment_hash = .*/ex
 expect bad-other-experiment 2 "holds the results of a different experiment" "$tabrl" run "$data/small.ini" --out other --quiet
 check other-untouched test ! -e other/runs.csv
 
-pct=100
-[ "$checks" -gt 0 ] && pct=$(((checks - failures) * 100 / checks))
-echo "$pct%: Checks: $checks, Failures: $failures, Errors: 0"
-[ "$failures" -eq 0 ]
+finish

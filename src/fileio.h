@@ -1,0 +1,25 @@
+/* Private: atomic file writes and mkdir -p, shared by every writer of
+ * output files (model CSVs, run outputs, summaries, figures, manifests). */
+#ifndef TABRL_FILEIO_H
+#define TABRL_FILEIO_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* "dir/name" in a malloc'ed string (NULL when out of memory). */
+char *tabrl_path_join(const char *dir, const char *name);
+
+/* Writes path through write(f, ctx) into path.tmp.<pid>, then flush, fsync
+ * and rename, so a reader sees the old file or the whole new one; on any
+ * failure the temporary file is removed and TABRL_EIO (or write's own
+ * negative code) is returned.  Stream errors are detected here.  Two threads
+ * of one process must not write the same path at once. */
+int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx);
+
+/* The same for bytes already in memory. */
+int tabrl_write_atomic_buffer(const char *path, const char *data, size_t size);
+
+/* mkdir -p; TABRL_EIO naming the component that cannot be created. */
+int tabrl_mkdir_p(const char *path);
+
+#endif
