@@ -9,6 +9,7 @@
 #include <time.h>
 #include <gsl/gsl_randist.h>
 #include "cli.h"
+#include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
@@ -91,6 +92,50 @@ done:
   return rate;
 }
 
+/* Episodes per second of one online algorithm with its default parameters
+ * on m (simulator included, no exact evaluation: the runner's evaluation is
+ * a separate cost), for about `budget` seconds.  0 if it cannot run on m. */
+static double algo_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double budget, char *why,
+                        size_t why_size)
+{
+  tabrl_problem problem;
+  unsigned char *valid = NULL;
+  gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  tabrl_pcg32 rng;
+  tabrl_algo *algo = NULL;
+  double rate = 0, t0, elapsed = 0;
+  long k = 0;
+  why[0] = '\0';
+  tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
+  if (!algo_rng || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid)) goto done;
+  if (!(algo = tabrl_algo_alloc(type, &problem, NULL))) {
+    snprintf(why, why_size, "%s", tabrl_error_message());
+    goto done;
+  }
+  t0 = now();
+  while (elapsed < budget) {
+    for (int batch = 0; batch < 16; batch++, k++) {
+      if (type->begin_episode && type->begin_episode(algo->state, k + 1)) goto done;
+      int s = tabrl_mdp_sample_start(m, &rng);
+      for (int h = 0; h < m->horizon; h++) {
+        int a = type->act(algo->state, h, s);
+        double r;
+        int next = tabrl_mdp_step(m, h, s, a, &rng, &r);
+        type->observe(algo->state, h, s, a, r, next);
+        s = next;
+      }
+      if (type->end_episode && type->end_episode(algo->state, k + 1)) goto done;
+    }
+    elapsed = now() - t0;
+  }
+  rate = (double)k / elapsed;
+done:
+  tabrl_algo_free(algo);
+  free(valid);
+  gsl_rng_free(algo_rng);
+  return rate;
+}
+
 static int build(const char *name, const char *const *kv, size_t n, tabrl_mdp **m)
 {
   tabrl_setting settings[8];
@@ -109,7 +154,9 @@ int cli_bench(int argc, char **argv)
   static const char *const garnet2000[] = {"states",    "2000", "actions", "10",
                                            "branching", "5",    "gamma",   "0.9"};
   static const char *const river[] = {"states", "6", "horizon", "20"};
-  tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL;
+  static const char *const garnet200[] = {"states",    "200", "actions", "5",
+                                          "branching", "10",  "horizon", "50"};
+  tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL, *g3 = NULL;
   int opt, quick = 0, code = CLI_FAIL;
   optind = 0;
   while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
@@ -121,7 +168,7 @@ int cli_bench(int argc, char **argv)
   int sweeps = quick ? 20 : 400;
 
   if (build("garnet", garnet1000, 4, &g1) || build("garnet", garnet2000, 4, &g2) ||
-      build("riverswim", river, 2, &rs))
+      build("riverswim", river, 2, &rs) || build("garnet", garnet200, 4, &g3))
     goto done;
 
   printf("simulator, random actions (steps/s; %ld steps each)\n", steps);
@@ -155,8 +202,30 @@ int cli_bench(int argc, char **argv)
   printf("  %-52s %8.1f us\n", "one Bellman optimality sweep", sweep_us);
   free(V);
   free(W);
+
+  /* The simulator alone, at the same episode shapes, is the ceiling. */
+  double budget = quick ? 0.05 : 0.5;
+  const tabrl_algo_type *random = tabrl_algo_find("random");
+  char why[512];
+  printf("online algorithms, episodes/s with default parameters (simulator included)\n");
+  printf("  %-18s %22s %26s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
+  if (random)
+    printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random",
+           algo_rate(random, rs, budget, why, sizeof why),
+           algo_rate(random, g3, budget, why, sizeof why));
+  for (size_t i = 0; tabrl_algo_types[i]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_types[i];
+    if (t->protocol != TABRL_ONLINE || t == random) continue;
+    double a = algo_rate(t, rs, budget, why, sizeof why);
+    double b = a > 0 ? algo_rate(t, g3, budget, why, sizeof why) : 0;
+    if (a > 0 && b > 0)
+      printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
+    else
+      printf("  %-18s %22s   %s\n", t->name, "n/a", *why ? why : "failed");
+  }
   code = CLI_OK;
 done:
+  tabrl_mdp_free(g3);
   tabrl_mdp_free(g1);
   tabrl_mdp_free(g2);
   tabrl_mdp_free(rs);

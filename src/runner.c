@@ -280,15 +280,9 @@ static int run_setup(struct run *r)
   r->transitions = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_TRANSITIONS, 0);
   r->feedback_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_FEEDBACK, 0);
   r->checkpoints = tabrl_experiment_checkpoints(e, &r->ncheckpoints);
-  int stages = m->stages;
-  r->valid = malloc((size_t)stages * (size_t)m->S * (size_t)m->A);
   if (!r->V || !r->pi || !r->pi_second || !r->traj || !r->traj_second || !r->algo_rng ||
-      !r->transitions || !r->feedback_rng || !r->checkpoints || !r->valid)
+      !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
-  for (int h = 0; h < stages; h++)
-    for (int st = 0; st < m->S; st++)
-      for (int a = 0; a < m->A; a++)
-        r->valid[((size_t)h * m->S + st) * m->A + a] = (unsigned char)tabrl_mdp_valid(m, h, st, a);
 
   /* J*, the objective (mean) of an optimal policy. */
   if (m->horizon > 0)
@@ -306,19 +300,13 @@ static int run_setup(struct run *r)
   status = tabrl_values_resolve(type->params, owner, s, n, 0, &values);
   free(s);
   if (status) return status;
-  tabrl_problem problem = {
-      .S = m->S,
-      .A = m->A,
-      .horizon = m->horizon,
-      .gamma = m->gamma,
-      .episodes = e->episodes,
-      .valid = r->valid,
-      .valid_stages = stages,
-      .dim = m->dim,
-      .phi = m->phi,
-      .model = type->protocol == TABRL_PLANNING ? m : NULL,
-      .rng = r->algo_rng,
-  };
+  tabrl_problem problem;
+  status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
+                              type->protocol == TABRL_PLANNING, &r->valid);
+  if (status) {
+    tabrl_values_free(values);
+    return status;
+  }
   r->algo = tabrl_algo_alloc(type, &problem, values);
   tabrl_values_free(values);
   return r->algo ? 0 : TABRL_EINVAL;

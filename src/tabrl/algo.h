@@ -122,4 +122,10 @@ tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *p
                              const tabrl_values *params);
 void tabrl_algo_free(tabrl_algo *algo);
 
+/* What the protocol lets an algorithm see of m: sizes, time, features, the
+ * valid-action mask (malloc'ed into *valid, which the caller frees after
+ * the algorithm) and, when give_model, the model itself (planning). */
+int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_rng *rng,
+                       int give_model, unsigned char **valid);
+
 #endif
