@@ -43,6 +43,11 @@ void cli_settings_free(cli_settings *s);
 int cli_build_env(const char *name, const cli_settings *settings, const char *horizon,
                   const char *gamma, tabrl_mdp **out);
 
+/* Prints the last checkpoint of every (algo, config) of DIR/summary.csv,
+ * with the log-log slope of the mean cumulative regret over the last decade
+ * of checkpoints (1/2 for sqrt(K) regret, 1 for linear regret). */
+void cli_print_summary(const char *dir);
+
 int cli_list(int argc, char **argv);
 int cli_describe(int argc, char **argv);
 int cli_solve(int argc, char **argv);

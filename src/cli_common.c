@@ -1,4 +1,6 @@
 /* Helpers shared by the subcommands: --set lists and building an env. */
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "cli.h"
@@ -67,4 +69,95 @@ int cli_build_env(const char *name, const cli_settings *settings, const char *ho
     return status == TABRL_ENOMEM ? CLI_FAIL : CLI_USAGE;
   }
   return CLI_OK;
+}
+
+/* One (algo, config) series of summary.csv. */
+struct series {
+  char algo[128], config[64], last[1024];
+  double *episode, *regret;
+  size_t n, cap;
+};
+
+/* Least-squares slope of log(cum_regret) on log(episode) over the
+ * checkpoints of the last decade (episode >= last / 10) with positive
+ * regret; NAN with fewer than 3 such points. */
+static double loglog_slope(const struct series *x)
+{
+  double last = x->n ? x->episode[x->n - 1] : 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
+  size_t k = 0;
+  for (size_t i = 0; i < x->n; i++) {
+    if (x->episode[i] < last / 10 || x->regret[i] <= 0) continue;
+    double lx = log(x->episode[i]), ly = log(x->regret[i]);
+    sx += lx;
+    sy += ly;
+    sxx += lx * lx;
+    sxy += lx * ly;
+    k++;
+  }
+  if (k < 3) return NAN;
+  double denominator = (double)k * sxx - sx * sx;
+  return denominator > 0 ? ((double)k * sxy - sx * sy) / denominator : NAN;
+}
+
+static void print_series(const struct series *x)
+{
+  char line[1024], *field[13];
+  int n = 0;
+  snprintf(line, sizeof line, "%s", x->last);
+  for (char *p = line, *q; n < 13 && p; p = q ? q + 1 : NULL) {
+    q = strchr(p, ',');
+    if (q) *q = '\0';
+    field[n++] = p;
+  }
+  if (n != 13) return;
+  char value[32] = "-", slope[32] = "-";
+  if (*field[9]) snprintf(value, sizeof value, "%.6g", atof(field[9]));
+  double b = loglog_slope(x);
+  if (!isnan(b)) snprintf(slope, sizeof slope, "%.2f", b);
+  printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %12s %6s\n", field[1], field[2], field[3],
+         field[4], atof(field[5]), atof(field[7]), atof(field[8]), value, slope);
+}
+
+void cli_print_summary(const char *dir)
+{
+  char path[4200], line[1024];
+  struct series x = {0};
+  snprintf(path, sizeof path, "%s/summary.csv", dir);
+  FILE *f = fopen(path, "r");
+  if (!f || !fgets(line, sizeof line, f)) {
+    if (f) fclose(f);
+    return;
+  }
+  printf("%-16s %-8s %10s %4s %28s %12s %6s\n", "algo", "config", "episode", "n",
+         "cum_regret mean [95% CI]", "value mean", "slope");
+  while (fgets(line, sizeof line, f)) {
+    char algo[128] = "", config[64] = "";
+    double episode, regret;
+    line[strcspn(line, "\n")] = '\0';
+    if (sscanf(line, "%*[^,],%127[^,],%63[^,],%lf,%*[^,],%lf", algo, config, &episode, &regret) !=
+        4)
+      continue;
+    if (x.n && (strcmp(algo, x.algo) || strcmp(config, x.config))) {
+      print_series(&x);
+      x.n = 0;
+    }
+    if (x.n == x.cap) {
+      size_t cap = x.cap ? 2 * x.cap : 64;
+      double *e = realloc(x.episode, cap * sizeof *e),
+             *r = e ? realloc(x.regret, cap * sizeof *r) : NULL;
+      if (e) x.episode = e;
+      if (!e || !r) break;
+      x.regret = r;
+      x.cap = cap;
+    }
+    snprintf(x.algo, sizeof x.algo, "%s", algo);
+    snprintf(x.config, sizeof x.config, "%s", config);
+    snprintf(x.last, sizeof x.last, "%s", line);
+    x.episode[x.n] = episode;
+    x.regret[x.n++] = regret;
+  }
+  if (x.n) print_series(&x);
+  free(x.episode);
+  free(x.regret);
+  fclose(f);
 }

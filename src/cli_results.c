@@ -20,6 +20,7 @@ int cli_summarize(int argc, char **argv)
     cli_error("%s", tabrl_error_message());
     return cli_status(status);
   }
+  cli_print_summary(argv[optind]);
   printf("wrote %s/summary.csv\n", argv[optind]);
   return CLI_OK;
 }

@@ -51,51 +51,6 @@ static char *command_line(int argc, char **argv)
   return s;
 }
 
-/* Final checkpoint of every (algo, config) from summary.csv, as a table. */
-static void print_summary(const char *dir)
-{
-  char path[4200], line[4096], last[4096] = "", key[1024] = "", prev_key[1024] = "";
-  snprintf(path, sizeof path, "%s/summary.csv", dir);
-  FILE *f = fopen(path, "r");
-  if (!f || !fgets(line, sizeof line, f)) {
-    if (f) fclose(f);
-    return;
-  }
-  printf("%-16s %-8s %10s %4s %28s %14s\n", "algo", "config", "episode", "n",
-         "cum_regret mean [95% CI]", "value mean");
-  for (int more = 1; more;) {
-    more = fgets(line, sizeof line, f) != NULL;
-    if (more) {
-      /* env,algo,config,... : the key is algo,config */
-      char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL,
-           *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
-      if (!c3) continue;
-      snprintf(key, sizeof key, "%.*s", (int)(c3 - c1 - 1), c1 + 1);
-    }
-    if (*last && (!more || strcmp(key, prev_key))) {
-      char *field[13];
-      int n = 0;
-      for (char *p = last, *q; n < 13 && p; p = q ? q + 1 : NULL) {
-        q = strchr(p, ',');
-        if (q) *q = '\0';
-        field[n++] = p;
-      }
-      if (n == 13 && *field[9])
-        printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %14.6g\n", field[1], field[2], field[3],
-               field[4], atof(field[5]), atof(field[7]), atof(field[8]), atof(field[9]));
-      else if (n == 13)
-        printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %14s\n", field[1], field[2], field[3],
-               field[4], atof(field[5]), atof(field[7]), atof(field[8]), "-");
-    }
-    if (more) {
-      snprintf(last, sizeof last, "%s", line);
-      last[strcspn(last, "\n")] = '\0';
-      snprintf(prev_key, sizeof prev_key, "%s", key);
-    }
-  }
-  fclose(f);
-}
-
 int cli_run(int argc, char **argv)
 {
   static const struct option options[] = {{"set", required_argument, NULL, 's'},
@@ -190,7 +145,7 @@ int cli_run(int argc, char **argv)
       fprintf(stderr, "tabrl: warning: no figure: %s\n", tabrl_error_message());
   }
   if (!quiet) {
-    print_summary(out_dir);
+    cli_print_summary(out_dir);
     printf("%zu runs (%zu already done) in %.2f s; writing outputs took %.3f s; results in %s/\n",
            report.runs_total, report.runs_skipped, report.seconds, report.output_seconds, out_dir);
   }

@@ -16,6 +16,8 @@ same_runs() { cmp -s <(strip "$1/runs.csv") <(strip "$2/runs.csv"); }
 
 # ---- a run and its files ----
 expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
+# random's cumulative regret is exactly linear: log-log slope 1
+expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
 check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
