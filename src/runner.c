@@ -70,8 +70,7 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
 {
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
   int status;
-  if (r->have_prev && pi->stages == r->pi_prev->stages &&
-      !memcmp(pi->prob, r->pi_prev->prob, bytes)) {
+  if (r->have_prev && !memcmp(pi->prob, r->pi_prev->prob, bytes)) {
     *value = r->value_prev;
     return 0;
   }
@@ -80,9 +79,6 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
     return status;
   }
   *value = r->value_prev = tabrl_oracle_start_value(r->m, r->V);
-  tabrl_policy_free(r->pi_prev);
-  r->pi_prev = tabrl_policy_alloc(pi->S, pi->A, pi->stages);
-  if (!r->pi_prev) return tabrl_error(TABRL_ENOMEM, "out of memory");
   memcpy(r->pi_prev->prob, pi->prob, bytes);
   r->have_prev = 1;
   return 0;
@@ -274,14 +270,15 @@ static int run_setup(struct run *r)
   r->V = malloc(tabrl_oracle_value_size(m) * sizeof *r->V);
   r->pi = tabrl_policy_alloc_for(m);
   r->pi_second = tabrl_policy_alloc_for(m);
+  r->pi_prev = tabrl_policy_alloc_for(m); /* every policy here has this shape */
   r->traj = malloc(((size_t)m->horizon + 1) * sizeof *r->traj);
   r->traj_second = malloc(((size_t)m->horizon + 1) * sizeof *r->traj_second);
   r->algo_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_ALGO, 0);
   r->transitions = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_TRANSITIONS, 0);
   r->feedback_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_FEEDBACK, 0);
   r->checkpoints = tabrl_experiment_checkpoints(e, &r->ncheckpoints);
-  if (!r->V || !r->pi || !r->pi_second || !r->traj || !r->traj_second || !r->algo_rng ||
-      !r->transitions || !r->feedback_rng || !r->checkpoints)
+  if (!r->V || !r->pi || !r->pi_second || !r->pi_prev || !r->traj || !r->traj_second ||
+      !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
 
   /* J*, the objective (mean) of an optimal policy. */
