@@ -9,19 +9,37 @@
 #include "tabrl/error.h"
 
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
+extern const tabrl_algo_type tabrl_algo_mvp;
+extern const tabrl_algo_type tabrl_algo_optql;
+extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
+extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
+extern const tabrl_algo_type tabrl_algo_rlsvi;
+extern const tabrl_algo_type tabrl_algo_ucbvi;
+extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
+extern const tabrl_algo_type tabrl_algo_ucrl2;
 extern const tabrl_algo_type tabrl_algo_value_iteration;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_greedy_q,
+    &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_mvp,
+    &tabrl_algo_optql,
+    &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
     &tabrl_algo_policy_iteration,
+    &tabrl_algo_psrl,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_rlsvi,
+    &tabrl_algo_ucbvi,
+    &tabrl_algo_ucrl_vtr,
+    &tabrl_algo_ucrl2,
     &tabrl_algo_value_iteration,
     NULL,
 };

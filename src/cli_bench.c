@@ -95,9 +95,10 @@ done:
 /* Episodes per second of one online algorithm with its default parameters
  * on m (simulator included, no exact evaluation: the runner's evaluation is
  * a separate cost), for about `budget` seconds.  0 if it cannot run on m. */
-static double algo_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double budget, char *why,
-                        size_t why_size)
+static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
+                        const tabrl_mdp *m, double budget, char *why, size_t why_size)
 {
+  tabrl_values *values = NULL;
   tabrl_problem problem;
   unsigned char *valid = NULL;
   gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
@@ -108,7 +109,8 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double 
   why[0] = '\0';
   tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
   if (!algo_rng || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid)) goto done;
-  if (!(algo = tabrl_algo_alloc(type, &problem, NULL))) {
+  if (tabrl_values_resolve(type->params, type->name, set, nset, 0, &values) ||
+      !(algo = tabrl_algo_alloc(type, &problem, values))) {
     snprintf(why, why_size, "%s", tabrl_error_message());
     goto done;
   }
@@ -131,6 +133,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double 
   rate = (double)k / elapsed;
 done:
   tabrl_algo_free(algo);
+  tabrl_values_free(values);
   free(valid);
   gsl_rng_free(algo_rng);
   return rate;
@@ -211,17 +214,32 @@ int cli_bench(int argc, char **argv)
   printf("  %-18s %22s %26s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
   if (random)
     printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random",
-           algo_rate(random, rs, budget, why, sizeof why),
-           algo_rate(random, g3, budget, why, sizeof why));
+           algo_rate(random, NULL, 0, rs, budget, why, sizeof why),
+           algo_rate(random, NULL, 0, g3, budget, why, sizeof why));
   for (size_t i = 0; tabrl_algo_types[i]; i++) {
     const tabrl_algo_type *t = tabrl_algo_types[i];
     if (t->protocol != TABRL_ONLINE || t == random) continue;
-    double a = algo_rate(t, rs, budget, why, sizeof why);
-    double b = a > 0 ? algo_rate(t, g3, budget, why, sizeof why) : 0;
+    double a = algo_rate(t, NULL, 0, rs, budget, why, sizeof why);
+    double b = a > 0 ? algo_rate(t, NULL, 0, g3, budget, why, sizeof why) : 0;
     if (a > 0 && b > 0)
       printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
     else
       printf("  %-18s %22s   %s\n", t->name, "n/a", *why ? why : "failed");
+  }
+  /* Variants that differ in cost from the defaults. */
+  static const struct {
+    const char *algo, *label;
+    tabrl_setting set;
+  } variants[] = {
+      {"ucbvi", "ucbvi hoeffding", {"bonus", "hoeffding", "bench", 0}},
+      {"optql", "optql bernstein", {"bonus", "bernstein", "bench", 0}},
+  };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_find(variants[i].algo);
+    if (!t) continue;
+    printf("  %-18s %22.3g %26.3g\n", variants[i].label,
+           algo_rate(t, &variants[i].set, 1, rs, budget, why, sizeof why),
+           algo_rate(t, &variants[i].set, 1, g3, budget, why, sizeof why));
   }
   code = CLI_OK;
 done:

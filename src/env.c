@@ -16,6 +16,7 @@ extern const tabrl_env_type tabrl_env_frozenlake;
 extern const tabrl_env_type tabrl_env_garnet;
 extern const tabrl_env_type tabrl_env_gridworld;
 extern const tabrl_env_type tabrl_env_linear;
+extern const tabrl_env_type tabrl_env_linear_mixture;
 extern const tabrl_env_type tabrl_env_riverswim;
 
 /* Alphabetical: `tabrl list envs` prints them in this order. */
@@ -31,6 +32,7 @@ const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_garnet,
     &tabrl_env_gridworld,
     &tabrl_env_linear,
+    &tabrl_env_linear_mixture,
     &tabrl_env_riverswim,
     NULL,
 };

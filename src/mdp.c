@@ -23,6 +23,8 @@ struct tabrl_mdp_builder {
   tabrl_noise noise;
   int dim;
   double *phi, *theta;
+  int mixture_dim;
+  double *mixture_basis;
   tabrl_grid *grid;
   char *name;
   int bad_index; /* first out-of-range add, reported by finish */
@@ -71,6 +73,7 @@ void tabrl_mdp_free(tabrl_mdp *m)
   free(m->mu0);
   free(m->phi);
   free(m->theta);
+  free(m->mixture_basis);
   grid_free(m->grid);
   free(m->name);
   free(m);
@@ -130,6 +133,10 @@ tabrl_mdp *tabrl_mdp_clone(const tabrl_mdp *m)
   c->phi =
       dup_array(m->phi, (size_t)m->S * (size_t)m->A * (size_t)m->dim * sizeof(double), &failed);
   c->theta = dup_array(m->theta, (size_t)m->dim * sizeof(double), &failed);
+  c->mixture_basis = dup_array(m->mixture_basis,
+                               (size_t)m->mixture_dim * (size_t)m->S * (size_t)m->A * (size_t)m->S *
+                                   sizeof(double),
+                               &failed);
   c->name = m->name ? dup_array(m->name, strlen(m->name) + 1, &failed) : NULL;
   c->grid = NULL;
   if (m->grid) {
@@ -178,6 +185,7 @@ void tabrl_mdp_builder_free(tabrl_mdp_builder *b)
   free(b->mu0);
   free(b->phi);
   free(b->theta);
+  free(b->mixture_basis);
   grid_free(b->grid);
   free(b->name);
   free(b);
@@ -254,6 +262,19 @@ int tabrl_mdp_builder_set_features(tabrl_mdp_builder *b, int dim, const double *
     memcpy(b->theta, theta, (size_t)dim * sizeof(double));
   }
   b->dim = dim;
+  return 0;
+}
+
+int tabrl_mdp_builder_set_mixture(tabrl_mdp_builder *b, int dim, const double *basis)
+{
+  size_t n = (size_t)dim * (size_t)b->S * (size_t)b->A * (size_t)b->S;
+  if (dim < 1) return tabrl_error(TABRL_EINVAL, "mixture dimension %d must be >= 1", dim);
+  free(b->mixture_basis);
+  b->mixture_dim = 0;
+  b->mixture_basis = malloc(n * sizeof(double));
+  if (!b->mixture_basis) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  memcpy(b->mixture_basis, basis, n * sizeof(double));
+  b->mixture_dim = dim;
   return 0;
 }
 
@@ -365,6 +386,13 @@ static int validate_scalars(const tabrl_mdp_builder *b)
     for (size_t i = 0; i < n; i++)
       if (!isfinite(b->phi[i]))
         return tabrl_error(TABRL_EINVAL, "feature phi has a non-finite value at index %zu", i);
+  }
+  if (b->mixture_basis) {
+    size_t n = (size_t)b->mixture_dim * (size_t)b->S * (size_t)b->A * (size_t)b->S;
+    for (size_t i = 0; i < n; i++)
+      if (!(b->mixture_basis[i] >= 0 && isfinite(b->mixture_basis[i])))
+        return tabrl_error(TABRL_EINVAL,
+                           "mixture basis has a negative or non-finite value at index %zu", i);
   }
   return 0;
 }
@@ -496,6 +524,9 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
   m->dim = b->dim;
   m->phi = b->phi;
   m->theta = b->theta;
+  m->mixture_dim = b->mixture_dim;
+  m->mixture_basis = b->mixture_basis;
+  b->mixture_basis = NULL;
   m->grid = b->grid;
   m->name = b->name;
   b->phi = b->theta = NULL;

@@ -198,7 +198,8 @@ sweep_fixed(const tabrl_mdp *m, const double *V, double *V_new, int *action, con
       best = q > best ? q : best;
     }
     V_new[s] = best;
-    residual = fmax(residual, fabs(best - V[s]));
+    double change = fabs(best - V[s]);
+    residual = change > residual ? change : residual; /* not fmax: a libm call */
     if (action) action[s] = best_a;
   }
   return residual;
@@ -233,7 +234,8 @@ double tabrl_oracle_sweep(const tabrl_mdp *m, const double *V, double *V_new, in
   for (int s = 0; s < m->S; s++) {
     int a;
     V_new[s] = backup_max(m, 0, s, V, m->gamma, &a);
-    residual = fmax(residual, fabs(V_new[s] - V[s]));
+    double change = fabs(V_new[s] - V[s]);
+    residual = change > residual ? change : residual;
     if (action) action[s] = a;
   }
   return residual;

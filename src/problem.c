@@ -25,6 +25,8 @@ int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_
   p->valid_stages = m->stages;
   p->dim = m->dim;
   p->phi = m->phi;
+  p->mixture_dim = m->mixture_dim;
+  p->mixture_basis = m->mixture_basis;
   p->model = give_model ? m : NULL;
   p->rng = rng;
   *valid = mask;

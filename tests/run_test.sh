@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # End-to-end tests of `tabrl run`: file schema, determinism across -j and
 # shards (merged with GNU parallel), resume after a kill, every bad input.
-# Usage: run_test.sh PATH/TO/tabrl DATA_DIR.  Prints the Check-style count.
+# Usage: run_test.sh PATH/TO/tabrl DATA_DIR [EXPERIMENTS_DIR].  Prints the
+# Check-style count.
 set -u
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 data=$(cd "$2" && pwd)
+experiments=${3:+$(cd "$3" && pwd)}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
@@ -98,6 +100,15 @@ expect eval 0 'J\(pi\) = ' "$tabrl" eval riverswim --set states=4 --horizon 10 -
 expect eval-vi-optimal 0 'regret J\* - J\(pi\) = -?[0-9.e-]*$' "$tabrl" eval riverswim --set states=4 --horizon 10 --policy a/policies.csv --select algo=vi,seed=1
 expect eval-ambiguous 2 'several policies' "$tabrl" eval riverswim --set states=4 --horizon 10 --policy a/policies.csv
 expect eval-bad-shape 2 'out of range' "$tabrl" eval riverswim --set states=3 --horizon 10 --policy a/policies.csv --select algo=vi,seed=0
+
+# ---- every shipped experiment file loads and runs (shortened) ----
+if [ -n "$experiments" ]; then
+  for f in "$experiments"/*.ini; do
+    name=$(basename "$f" .ini)
+    expect "experiment-$name" 0 '' "$tabrl" run "$f" --set experiment.episodes=30 \
+      --set experiment.seeds=2 --set experiment.log=every:10 --out "exp-$name" --quiet
+  done
+fi
 
 # ---- bad input: one line naming file:line, exit 2, nothing written ----
 bad() {

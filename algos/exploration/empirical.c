@@ -89,21 +89,6 @@ int tabrl_empirical_add(tabrl_empirical *e, int h, int s, int a, double reward, 
   return 0;
 }
 
-double tabrl_empirical_mean_reward(const tabrl_empirical *e, size_t block)
-{
-  return e->visits[block] ? e->reward_sum[block] / (double)e->visits[block] : 0.0;
-}
-
-double tabrl_empirical_expect(const tabrl_empirical *e, size_t block, const double *V)
-{
-  long n = e->visits[block];
-  double total = 0;
-  if (!n) return 0.0;
-  for (int i = 0; i < e->n_next[block]; i++)
-    total += (double)e->next[block][i].count * V[e->next[block][i].next];
-  return total / (double)n;
-}
-
 double tabrl_empirical_variance(const tabrl_empirical *e, size_t block, const double *V)
 {
   long n = e->visits[block];

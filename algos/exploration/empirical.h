@@ -48,11 +48,23 @@ static inline size_t tabrl_empirical_block(const tabrl_empirical *e, int h, int 
 /* Records one transition. */
 int tabrl_empirical_add(tabrl_empirical *e, int h, int s, int a, double reward, int next);
 
-/* Mean observed reward of a block (0 if unvisited). */
-double tabrl_empirical_mean_reward(const tabrl_empirical *e, size_t block);
+/* Mean observed reward of a block (0 if unvisited).  Inline: planners call
+ * it and the next one for every visited block of every episode. */
+static inline double tabrl_empirical_mean_reward(const tabrl_empirical *e, size_t block)
+{
+  return e->visits[block] ? e->reward_sum[block] / (double)e->visits[block] : 0.0;
+}
 
 /* sum_s' P-hat(s' | block) V[s'] (0 if unvisited). */
-double tabrl_empirical_expect(const tabrl_empirical *e, size_t block, const double *V);
+static inline double tabrl_empirical_expect(const tabrl_empirical *e, size_t block, const double *V)
+{
+  long n = e->visits[block];
+  const tabrl_emp_next *next = e->next[block];
+  double total = 0;
+  if (!n) return 0.0;
+  for (int i = 0; i < e->n_next[block]; i++) total += (double)next[i].count * V[next[i].next];
+  return total / (double)n;
+}
 
 /* Var_{P-hat(. | block)}(V): the empirical variance of V at the next state
  * (0 if unvisited); computed in two passes for accuracy. */

@@ -45,6 +45,10 @@ typedef struct {
   const double *phi;      /* S*A*dim features, or NULL */
   const tabrl_mdp *model; /* planning protocol only; NULL otherwise */
   gsl_rng *rng;           /* the algorithm's own stream (PCG32) */
+  /* Linear mixture models: the known base kernels P_i (layout of
+   * tabrl_mdp.mixture_basis), or 0 and NULL; the weights theta stay hidden. */
+  int mixture_dim;
+  const double *mixture_basis;
 } tabrl_problem;
 
 static inline int tabrl_problem_valid(const tabrl_problem *p, int h, int s, int a)

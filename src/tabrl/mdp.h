@@ -78,6 +78,11 @@ typedef struct tabrl_mdp {
   double *theta;    /* dim, hidden reward parameter when the env knows it, or NULL */
   tabrl_grid *grid; /* or NULL */
   char *name;
+  /* Linear mixture P(s'|s,a) = sum_i theta_i P_i(s'|s,a) (Ayoub et al. 2020):
+   * the d known base kernels, mixture_basis[(i*S*A + s*A + a)*S + s'] =
+   * P_i(s'|s,a) for i < mixture_dim; 0 and NULL for other models. */
+  int mixture_dim;
+  double *mixture_basis;
 } tabrl_mdp;
 
 static inline size_t tabrl_mdp_block(const tabrl_mdp *m, int h, int s, int a)
@@ -130,6 +135,10 @@ void tabrl_mdp_builder_set_noise(tabrl_mdp_builder *b, tabrl_noise noise);
 /* phi is S*A*dim (copied); theta may be NULL. */
 int tabrl_mdp_builder_set_features(tabrl_mdp_builder *b, int dim, const double *phi,
                                    const double *theta);
+/* The d base kernels of a linear mixture model (layout of
+ * tabrl_mdp.mixture_basis, dim*S*A*S values, copied); finish checks that
+ * they are finite and non-negative. */
+int tabrl_mdp_builder_set_mixture(tabrl_mdp_builder *b, int dim, const double *basis);
 /* cells and state_of_cell are rows*cols; glyphs has A characters.  Copied. */
 int tabrl_mdp_builder_set_grid(tabrl_mdp_builder *b, int rows, int cols, const char *cells,
                                const int *state_of_cell, const char *glyphs);

@@ -1,0 +1,239 @@
+/* optql: optimistic Q-learning with UCB bonuses.
+ *
+ * Jin, Allen-Zhu, Bubeck and Jordan (2018), "Is Q-learning provably
+ * efficient?", NeurIPS (arXiv:1807.03765).  After the t-th visit of
+ * (h, s, a) with reward r and next state s':
+ *
+ *   Q_h(s,a) <- (1 - alpha_t) Q_h(s,a) + alpha_t (r + V_{h+1}(s') + b_t),
+ *   V_h(s)   <- min(H, max over valid a' of Q_h(s,a')),   V_H = 0,
+ *
+ * alpha_t = (H + 1) / (H + t) (their eq. (4)), Q_h and V_h initialised to H,
+ * iota = log(S A T / p), T = K H (p = `delta`).
+ *
+ *  hoeffding (Algorithm 1, Theorem 1): b_t = c sqrt(H^3 iota / t).
+ *  bernstein (Algorithm 2, Theorem 2, eq. (7)):
+ *      beta_t = min{ c1 ( sqrt(H/t (W_t + H) iota) + sqrt(H^7 S A) iota / t ),
+ *                    c2 sqrt(H^3 iota / t) },
+ *      b_t = (beta_t - (1 - alpha_t) beta_{t-1}) / (2 alpha_t),  beta_0 = 0,
+ *    where W_t = mu2/t - (mu/t)^2 is the empirical variance of the values
+ *    V_{h+1}(s') seen at the t visits (running sums mu, mu2 of V_{h+1}(s')
+ *    at the time of each visit, as the paper's Algorithm 2 keeps them).  This
+ *    b_t makes sum_i alpha_t^i b_i = beta_t / 2 exactly.
+ *
+ * The constants.  The paper proves both theorems "for some absolute
+ * constant c" (c1, c2) without a value; we take the smallest value its
+ * proof of Lemma 4.3 supports.  Optimism needs sum_i alpha_t^i b_i to cover
+ * the Azuma-Hoeffding deviation of sum_i alpha_t^i (V*(s'_i) - P V*), whose
+ * terms are bounded by alpha_t^i H with sum_i (alpha_t^i)^2 <= 2H/t (Lemma
+ * 4.1 b): |dev| <= sqrt(2 (2 H^3 / t) log(2/p')) = 2 sqrt(H^3 log(2/p') / t),
+ * with p' = p / (S A T) for the union over (s, a, h, t), so log(2/p') =
+ * iota + ln 2 <= 2 iota.  Since sum_i alpha_t^i / sqrt(i) >= 1/sqrt(t)
+ * (Lemma 4.1 a), c = 2 sqrt(2) suffices: default c = 2 sqrt(2).  For the
+ * Bernstein form sum_i alpha_t^i b_i = beta_t / 2, so its Hoeffding cap
+ * needs c2 = 2c = 4 sqrt(2); we take c1 = c2 (the paper does not fix c1; its
+ * Freedman term carries the same sqrt(2 * 2H/t * Var * log) factor).  With
+ * these constants the Bernstein branch is the smaller only once
+ * t >~ H^4 S A iota (Theorem 2 is an asymptotic statement): for RiverSwim(6),
+ * H = 20 that is millions of visits, so both forms act alike on small runs.
+ * `scale` multiplies c (and c1, c2).
+ *
+ * Counts t come from the shared empirical model (stages = H).  Actions are
+ * greedy in Q_h(s, .) with ties to the lowest action index (the paper's
+ * argmax has no tie rule; this one is reproducible without a random
+ * stream).  Q changes after every step, so commits_per_episode = 0 and the
+ * runner scores the realized return; policy() is the greedy policy of the
+ * current Q, i.e. what act() would do now. */
+#include <math.h>
+#include "tabrl/algo.h"
+#include "tabrl/error.h"
+#include "../baseline/actions.h"
+#include "empirical.h"
+
+enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
+
+static const tabrl_param optql_params[] = {
+    {"bonus", TABRL_CHOICE, "hoeffding", "hoeffding|bernstein",
+     "hoeffding: c sqrt(H^3 iota / t) (Jin et al. 2018, Alg. 1); bernstein: the variance-aware "
+     "beta_t of Alg. 2"},
+    {"scale", TABRL_DOUBLE, "1", "[0,inf)",
+     "multiplier on c = 2 sqrt(2) (and c1 = c2 = 4 sqrt(2) for bernstein), the smallest constants "
+     "the proof of Lemma 4.3 supports"},
+    {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
+     "failure probability p: iota = log(S A T / p), T = K H (Jin et al. 2018, Thm. 1)"},
+    {0},
+};
+
+typedef struct {
+  int S, A, H;
+  int bonus_kind;
+  double c, c1, c2, iota;
+  tabrl_empirical counts; /* stages = H; only the visit counts t are read */
+  baseline_actions actions;
+  double *Q;                           /* H*S*A */
+  double *V;                           /* (H+1)*S, V[H*S + s] = 0 */
+  double *value_sum, *value_sq, *beta; /* H*S*A, Bernstein only: mu, mu2, beta_{t-1} */
+  int status;
+} optql_state;
+
+static void optql_release(void *state)
+{
+  optql_state *st = state;
+  tabrl_empirical_free(&st->counts);
+  baseline_actions_free(&st->actions);
+  free(st->Q);
+  free(st->V);
+  free(st->value_sum);
+  free(st->value_sq);
+  free(st->beta);
+}
+
+static inline size_t qi(const optql_state *st, int h, int s, int a)
+{
+  return ((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a;
+}
+
+static int optql_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
+{
+  optql_state *st = state;
+  int status;
+  size_t n;
+  double K, scale, delta;
+  if (problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "optql needs an episodic problem (horizon H >= 1); this one is discounted");
+  st->S = problem->S;
+  st->A = problem->A;
+  st->H = problem->horizon;
+  st->bonus_kind = tabrl_values_choice(params, "bonus");
+  scale = tabrl_values_double(params, "scale");
+  delta = tabrl_values_double(params, "delta");
+  st->c = scale * 2.0 * sqrt(2.0);
+  st->c1 = st->c2 = scale * 4.0 * sqrt(2.0);
+  K = problem->episodes > 0 ? (double)problem->episodes : 1.0;
+  st->iota = log((double)st->S * st->A * K * st->H / delta);
+  if ((status = baseline_actions_init(&st->actions, problem, "optql"))) return status;
+  if ((status = tabrl_empirical_init(&st->counts, st->S, st->A, st->H))) return status;
+  n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
+  st->Q = malloc(n * sizeof *st->Q);
+  st->V = malloc(((size_t)st->H + 1) * (size_t)st->S * sizeof *st->V);
+  if (st->bonus_kind == BONUS_BERNSTEIN) {
+    st->value_sum = calloc(n, sizeof *st->value_sum);
+    st->value_sq = calloc(n, sizeof *st->value_sq);
+    st->beta = calloc(n, sizeof *st->beta);
+    if (!st->value_sum || !st->value_sq || !st->beta)
+      return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu variance sums", n);
+  }
+  if (!st->Q || !st->V)
+    return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu Q values", n);
+  for (size_t i = 0; i < n; i++) st->Q[i] = st->H;
+  for (int h = 0; h <= st->H; h++)
+    for (int s = 0; s < st->S; s++) st->V[(size_t)h * st->S + s] = h < st->H ? st->H : 0.0;
+  return 0;
+}
+
+/* The greedy action at (h, s), lowest index on ties. */
+static int greedy_action(const optql_state *st, int h, int s)
+{
+  const double *Q = st->Q + qi(st, h, s, 0);
+  const int *list = baseline_actions_list(&st->actions, h, s);
+  int n = baseline_actions_count(&st->actions, h, s), best = list[0];
+  for (int i = 1; i < n; i++)
+    if (Q[list[i]] > Q[best]) best = list[i];
+  return best;
+}
+
+static int optql_policy(void *state, tabrl_policy *pi)
+{
+  optql_state *st = state;
+  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
+    return tabrl_error(TABRL_EINVAL, "optql: policy must be %d x %d with %d stages", st->S, st->A,
+                       st->H);
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++) {
+      double *row = tabrl_policy_row(pi, h, s);
+      for (int a = 0; a < st->A; a++) row[a] = 0.0;
+      row[greedy_action(st, h, s)] = 1.0;
+    }
+  return 0;
+}
+
+static int optql_begin_episode(void *state, long k)
+{
+  (void)state;
+  (void)k;
+  return 0;
+}
+
+static int optql_act(void *state, int h, int s)
+{
+  return greedy_action(state, h, s);
+}
+
+static void optql_observe(void *state, int h, int s, int a, double reward, int next)
+{
+  optql_state *st = state;
+  size_t i = qi(st, h, s, a);
+  int status = tabrl_empirical_add(&st->counts, h, s, a, reward, next);
+  double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus, t;
+  if (status && !st->status) st->status = status;
+  t = (double)st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
+  alpha = (H + 1.0) / (H + t);
+  if (st->bonus_kind == BONUS_HOEFFDING) {
+    bonus = st->c * sqrt(H * H * H * st->iota / t);
+  } else {
+    double W, beta;
+    st->value_sum[i] += next_value;
+    st->value_sq[i] += next_value * next_value;
+    W = fmax(0.0, st->value_sq[i] / t - (st->value_sum[i] / t) * (st->value_sum[i] / t));
+    beta = fmin(st->c1 * (sqrt(H / t * (W + H) * st->iota) +
+                          sqrt(H * H * H * H * H * H * H * st->S * st->A) * st->iota / t),
+                st->c2 * sqrt(H * H * H * st->iota / t));
+    bonus = (beta - (1.0 - alpha) * st->beta[i]) / (2.0 * alpha);
+    st->beta[i] = beta;
+  }
+  st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
+  st->V[(size_t)h * st->S + s] = fmin(H, st->Q[qi(st, h, s, greedy_action(st, h, s))]);
+}
+
+static int optql_end_episode(void *state, long k)
+{
+  (void)k;
+  return ((optql_state *)state)->status;
+}
+
+const tabrl_algo_type tabrl_algo_optql = {
+    .name = "optql",
+    .family = "exploration",
+    .doc = "Optimistic Q-learning with UCB-Hoeffding or UCB-Bernstein bonuses",
+    .source = "Jin, Allen-Zhu, Bubeck, Jordan 2018 (NeurIPS), Algorithm 1 (Hoeffding, Thm. 1) and "
+              "Algorithm 2 (Bernstein, Thm. 2); learning rate eq. (4)",
+    .protocol = TABRL_ONLINE,
+    .commits_per_episode = 0,
+    .params = optql_params,
+    .state_size = sizeof(optql_state),
+    .init = optql_init,
+    .release = optql_release,
+    .policy = optql_policy,
+    .begin_episode = optql_begin_episode,
+    .act = optql_act,
+    .observe = optql_observe,
+    .end_episode = optql_end_episode,
+};
+
+/* Test accessors (no public header): Q_h(s,a) and V_h(s) (h <= H); NAN for
+ * another type. */
+double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a)
+{
+  if (algo->type != &tabrl_algo_optql) return NAN;
+  const optql_state *st = algo->state;
+  return st->Q[qi(st, h, s, a)];
+}
+
+double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s);
+double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s)
+{
+  if (algo->type != &tabrl_algo_optql) return NAN;
+  const optql_state *st = algo->state;
+  return st->V[(size_t)h * st->S + s];
+}

@@ -1,0 +1,310 @@
+/* ucrl2: optimism over L1 confidence sets, episodic finite-horizon form.
+ *
+ * Jaksch, Ortner and Auer (2010), "Near-optimal regret bounds for
+ * reinforcement learning", JMLR 11, Figure 1 (UCRL2) and Figure 2 (the inner
+ * maximisation of extended value iteration).  The plausible MDPs at the
+ * start of episode k, t_k = (steps so far) + 1, are those with, for every
+ * visited (s,a) and N = max(1, N_k(s,a)),
+ *
+ *   |r~(s,a) - r^(s,a)|        <= sqrt(7 log(2 S A t_k / delta) / (2 N))   (eq. 3)
+ *   ||p~(.|s,a) - p^(.|s,a)||_1 <= sqrt(14 S log(2 A t_k / delta) / N)     (eq. 4)
+ *
+ * (7/2 = 3.5), each radius multiplied by `scale` (1 = the paper).  UCRL2 is
+ * stated for average reward with its own doubling episodes; in the episodic
+ * setting the episodes are given, and we replan at the end of every one
+ * (commits_per_episode = 1) by backward induction instead of extended value
+ * iteration to convergence:
+ *
+ *   Q_h(s,a) = min(H - h, r~(h,s,a) + max_{p in ball} sum_s' p(s') V_{h+1}(s')),
+ *   r~ = min(1, r^ + radius),  V_h(s) = max over valid a of Q_h(s,a),  V_H = 0.
+ *
+ * Rewards are assumed in [0,1], as in the paper, so r~ is capped at 1 (the
+ * plausible set holds only rewards in [0,1]) and then the cap at H - h only
+ * guards rounding.  Stage-dependent counts (the default; stationary = true
+ * pools over h, the paper's time-homogeneous model): the union bound then
+ * runs over H S A pairs instead of S A, so A becomes H A inside both
+ * logarithms.  An unvisited pair has no estimate: its plausible set is every
+ * reward in [0,1] and every distribution, so r~ = 1 and p puts all its mass
+ * on the best next state (whatever `scale`).
+ *
+ * The inner max over the L1 ball (Figure 2): sort the next states by
+ * V_{h+1} descending; p(s'_1) = min(1, p^(s'_1) + d/2) on the best one, then
+ * take the added mass back from the worst states, in increasing V order,
+ * until p sums to 1.  Only states with p^ > 0 can give mass, so a block
+ * costs O(n log n) for its n observed next states, and a planning pass
+ * O(H S log S + H nnz log S) -- never O(H S^2 A).  Ties in V are ordered by
+ * index, ties in Q go to the lowest valid action: UCRL2 is deterministic.
+ *
+ * `delta` = 0.1 by default: the paper's bounds hold with probability
+ * 1 - delta for any delta in (0,1) and fix none.  Optimism (V_h >= V*_h for
+ * every h, s) holds whenever the true model lies in the sets. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "tabrl/algo.h"
+#include "tabrl/error.h"
+#include "empirical.h"
+
+static const tabrl_param ucrl2_params[] = {
+    {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
+     "confidence: the sets hold the true model with probability 1 - delta (Jaksch et al. eq. 3/4)"},
+    {"scale", TABRL_DOUBLE, "1", "[0,inf)",
+     "multiplier on both confidence radii (1 = the paper's constants 7/2 and 14)"},
+    {"stationary", TABRL_BOOL, "true", NULL,
+     "pool the counts over stages h (time-homogeneous MDP, as in the paper)"},
+    {0},
+};
+
+/* An observed next state of a block, with its V_{h+1} rank (0 = best). */
+typedef struct {
+  int rank, next;
+  double prob;
+} ucrl2_mass;
+
+typedef struct {
+  double value;
+  int state;
+} ucrl2_ranked;
+
+typedef struct {
+  tabrl_problem problem;
+  int S, A, H, stages;
+  double delta, scale;
+  tabrl_empirical model;
+  long steps;           /* transitions observed: t_k = steps + 1 */
+  int status;           /* sticky failure of observe() */
+  double *V;            /* (H+1)*S optimistic values */
+  int *plan;            /* H*S */
+  ucrl2_ranked *ranked; /* S: V_{h+1} sorted descending */
+  int *rank;            /* S: position of each state in ranked */
+  ucrl2_mass *mass;     /* S: the observed next states of one block */
+} ucrl2_state;
+
+static int by_value_descending(const void *x, const void *y)
+{
+  const ucrl2_ranked *a = x, *b = y;
+  if (a->value != b->value) return a->value > b->value ? -1 : 1;
+  return (a->state > b->state) - (a->state < b->state);
+}
+
+static int worst_first(const void *x, const void *y)
+{
+  const ucrl2_mass *a = x, *b = y;
+  return (a->rank < b->rank) - (a->rank > b->rank);
+}
+
+/* Figure 2 of Jaksch et al.: max of sum p V over the L1 ball of the given
+ * radius around p^, whose n support points are in mass (reordered here);
+ * best is the state of largest V.  When p is not NULL (S zeros on entry)
+ * the maximiser is written into it. */
+static double l1_optimistic(ucrl2_mass *mass, int n, const double *V, int best, double radius,
+                            double *p)
+{
+  double p_best = 0, value = 0, added, to_remove;
+  for (int i = 0; i < n; i++) {
+    value += mass[i].prob * V[mass[i].next];
+    if (mass[i].next == best) p_best = mass[i].prob;
+    if (p) p[mass[i].next] = mass[i].prob;
+  }
+  added = fmin(radius / 2, 1 - p_best);
+  if (added <= 0) return value;
+  value += added * V[best];
+  if (p) p[best] += added;
+  qsort(mass, (size_t)n, sizeof *mass, worst_first);
+  to_remove = added;
+  for (int i = 0; i < n && to_remove > 0; i++) {
+    if (mass[i].next == best) continue;
+    double take = fmin(mass[i].prob, to_remove);
+    value -= take * V[mass[i].next];
+    if (p) p[mass[i].next] -= take;
+    to_remove -= take;
+  }
+  return value;
+}
+
+static void ucrl2_release(void *state)
+{
+  ucrl2_state *st = state;
+  tabrl_empirical_free(&st->model);
+  free(st->V);
+  free(st->plan);
+  free(st->ranked);
+  free(st->rank);
+  free(st->mass);
+}
+
+/* Extended value iteration by backward induction into V and plan. */
+static void plan_optimistic(ucrl2_state *st)
+{
+  const int S = st->S, A = st->A, H = st->H;
+  const tabrl_empirical *e = &st->model;
+  double t = (double)st->steps + 1.0;
+  double pairs_A = (double)A * (double)st->stages; /* A, or H A for stage-dependent counts */
+  double log_p = log(2.0 * pairs_A * t / st->delta);
+  double log_r = log(2.0 * (double)S * pairs_A * t / st->delta);
+  for (int s = 0; s < S; s++) st->V[(size_t)H * S + s] = 0.0;
+  for (int h = H - 1; h >= 0; h--) {
+    const double *next_V = st->V + (size_t)(h + 1) * S;
+    for (int s = 0; s < S; s++) st->ranked[s] = (ucrl2_ranked){next_V[s], s};
+    qsort(st->ranked, (size_t)S, sizeof *st->ranked, by_value_descending);
+    for (int i = 0; i < S; i++) st->rank[st->ranked[i].state] = i;
+    int best_next = st->ranked[0].state;
+    for (int s = 0; s < S; s++) {
+      double best = -INFINITY;
+      int best_a = -1;
+      for (int a = 0; a < A; a++) {
+        double q;
+        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
+        size_t b = tabrl_empirical_block(e, h, s, a);
+        long visits = e->visits[b];
+        if (visits == 0) {
+          q = 1.0 + next_V[best_next];
+        } else {
+          double n = (double)visits;
+          double r = tabrl_empirical_mean_reward(e, b) + st->scale * sqrt(3.5 * log_r / n);
+          double radius = st->scale * sqrt(14.0 * S * log_p / n);
+          int k = e->n_next[b];
+          for (int i = 0; i < k; i++)
+            st->mass[i] = (ucrl2_mass){st->rank[e->next[b][i].next], e->next[b][i].next,
+                                       (double)e->next[b][i].count / n};
+          q = fmin(1.0, r) + l1_optimistic(st->mass, k, next_V, best_next, radius, NULL);
+        }
+        q = fmin(q, (double)(H - h));
+        if (q > best) {
+          best = q;
+          best_a = a;
+        }
+      }
+      st->V[(size_t)h * S + s] = best;
+      st->plan[(size_t)h * S + s] = best_a;
+    }
+  }
+}
+
+static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
+{
+  ucrl2_state *st = state;
+  int status;
+  if (problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "ucrl2 needs an episodic problem (horizon H >= 1), not a discounted one");
+  st->problem = *problem;
+  st->S = problem->S;
+  st->A = problem->A;
+  st->H = problem->horizon;
+  st->delta = tabrl_values_double(params, "delta");
+  st->scale = tabrl_values_double(params, "scale");
+  st->stages = tabrl_values_bool(params, "stationary") ? 1 : st->H;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++) {
+      int any = 0;
+      for (int a = 0; a < st->A && !any; a++) any = tabrl_problem_valid(problem, h, s, a);
+      if (!any)
+        return tabrl_error(TABRL_EINVAL, "ucrl2: no valid action at stage %d, state %d", h, s);
+    }
+  if ((status = tabrl_empirical_init(&st->model, st->S, st->A, st->stages))) return status;
+  st->V = malloc((size_t)(st->H + 1) * (size_t)st->S * sizeof *st->V);
+  st->plan = malloc((size_t)st->H * (size_t)st->S * sizeof *st->plan);
+  st->ranked = malloc((size_t)st->S * sizeof *st->ranked);
+  st->rank = malloc((size_t)st->S * sizeof *st->rank);
+  st->mass = malloc((size_t)st->S * sizeof *st->mass);
+  if (!st->V || !st->plan || !st->ranked || !st->rank || !st->mass)
+    return tabrl_error(TABRL_ENOMEM, "ucrl2: out of memory (S = %d, A = %d, H = %d)", st->S, st->A,
+                       st->H);
+  plan_optimistic(st);
+  return 0;
+}
+
+static int ucrl2_policy(void *state, tabrl_policy *pi)
+{
+  ucrl2_state *st = state;
+  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
+    return tabrl_error(TABRL_EINVAL, "ucrl2: policy must be %d x %d with %d stages", st->S, st->A,
+                       st->H);
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++) {
+      double *row = tabrl_policy_row(pi, h, s);
+      for (int a = 0; a < st->A; a++) row[a] = 0.0;
+      row[st->plan[(size_t)h * st->S + s]] = 1.0;
+    }
+  return 0;
+}
+
+static int ucrl2_begin_episode(void *state, long k)
+{
+  (void)state;
+  (void)k;
+  return 0;
+}
+
+static int ucrl2_act(void *state, int h, int s)
+{
+  const ucrl2_state *st = state;
+  return st->plan[(size_t)h * st->S + s];
+}
+
+static void ucrl2_observe(void *state, int h, int s, int a, double reward, int next)
+{
+  ucrl2_state *st = state;
+  int status = tabrl_empirical_add(&st->model, h, s, a, reward, next);
+  if (status && !st->status) st->status = status;
+  st->steps++;
+}
+
+static int ucrl2_end_episode(void *state, long k)
+{
+  ucrl2_state *st = state;
+  (void)k;
+  if (st->status) return st->status;
+  plan_optimistic(st);
+  return 0;
+}
+
+const tabrl_algo_type tabrl_algo_ucrl2 = {
+    .name = "ucrl2",
+    .family = "exploration",
+    .doc = "Optimism over L1 confidence sets: extended value iteration by backward induction",
+    .source = "Jaksch, Ortner, Auer 2010 (JMLR), Figure 1 (UCRL2), eq. (3)-(4), Figure 2 (inner "
+              "max of extended value iteration)",
+    .protocol = TABRL_ONLINE,
+    .commits_per_episode = 1,
+    .params = ucrl2_params,
+    .state_size = sizeof(ucrl2_state),
+    .init = ucrl2_init,
+    .release = ucrl2_release,
+    .policy = ucrl2_policy,
+    .begin_episode = ucrl2_begin_episode,
+    .act = ucrl2_act,
+    .observe = ucrl2_observe,
+    .end_episode = ucrl2_end_episode,
+};
+
+/* For the tests (no public header). */
+
+/* The optimistic values V_h(s) of the current plan, (H+1)*S; NULL for
+ * another type. */
+const double *tabrl_ucrl2_values(const tabrl_algo *algo);
+const double *tabrl_ucrl2_values(const tabrl_algo *algo)
+{
+  if (algo->type != &tabrl_algo_ucrl2) return NULL;
+  return ((const ucrl2_state *)algo->state)->V;
+}
+
+/* Figure 2 on a dense p^ (S <= 64 values summing to 1): the maximiser into
+ * p and its value sum p V. */
+double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p);
+double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p)
+{
+  ucrl2_ranked ranked[64];
+  ucrl2_mass mass[64];
+  int rank[64], n = 0;
+  if (S < 1 || S > 64) return NAN;
+  for (int s = 0; s < S; s++) ranked[s] = (ucrl2_ranked){V[s], s};
+  qsort(ranked, (size_t)S, sizeof *ranked, by_value_descending);
+  for (int i = 0; i < S; i++) rank[ranked[i].state] = i;
+  for (int s = 0; s < S; s++) {
+    p[s] = 0.0;
+    if (p_hat[s] > 0) mass[n++] = (ucrl2_mass){rank[s], s, p_hat[s]};
+  }
+  return l1_optimistic(mass, n, V, ranked[0].state, radius, p);
+}

@@ -1,0 +1,141 @@
+/* Least-squares value iteration on aggregated data; see lsvi.h. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lsvi.h"
+#include "ridge.h"
+#include "tabrl/error.h"
+
+int linear_lsvi_init(linear_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
+                     const char *who)
+{
+  int status;
+  size_t d, SA, HSA;
+  memset(l, 0, sizeof *l);
+  if (problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s needs an episodic problem (horizon H)", who);
+  if (problem->dim < 1 || !problem->phi)
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s needs an env with features, e.g. env = linear", who);
+  l->S = problem->S;
+  l->A = problem->A;
+  l->H = problem->horizon;
+  l->d = problem->dim;
+  l->problem = *problem;
+  l->lambda = lambda;
+  l->pessimistic = pessimistic;
+  d = (size_t)l->d;
+  SA = (size_t)l->S * (size_t)l->A;
+  HSA = (size_t)l->H * SA;
+  if ((status = tabrl_empirical_init(&l->counts, l->S, l->A, l->H))) return status;
+  l->visited = malloc(HSA * sizeof *l->visited);
+  l->n_visited = calloc((size_t)l->H, sizeof *l->n_visited);
+  l->Lambda_inv = malloc((size_t)l->H * d * d * sizeof *l->Lambda_inv);
+  l->w = calloc((size_t)l->H * d, sizeof *l->w);
+  l->target = malloc(d * sizeof *l->target);
+  l->scratch = malloc(d * sizeof *l->scratch);
+  l->Q = malloc(HSA * sizeof *l->Q);
+  l->stamp = calloc((size_t)l->H * (size_t)l->S, sizeof *l->stamp);
+  if (!l->visited || !l->n_visited || !l->Lambda_inv || !l->w || !l->target || !l->scratch ||
+      !l->Q || !l->stamp)
+    return tabrl_error(TABRL_ENOMEM, "%s: out of memory (H = %d, S = %d, A = %d, d = %d)", who,
+                       l->H, l->S, l->A, l->d);
+  linear_lsvi_clear(l);
+  return 0;
+}
+
+void linear_lsvi_free(linear_lsvi *l)
+{
+  if (l->counts.visits) tabrl_empirical_free(&l->counts);
+  free(l->visited);
+  free(l->n_visited);
+  free(l->Lambda_inv);
+  free(l->w);
+  free(l->target);
+  free(l->scratch);
+  free(l->Q);
+  free(l->stamp);
+  memset(l, 0, sizeof *l);
+}
+
+void linear_lsvi_clear(linear_lsvi *l)
+{
+  size_t dd = (size_t)l->d * (size_t)l->d;
+  tabrl_empirical_clear(&l->counts);
+  memset(l->n_visited, 0, (size_t)l->H * sizeof *l->n_visited);
+  for (int h = 0; h < l->H; h++) ridge_reset(l->Lambda_inv + (size_t)h * dd, l->d, l->lambda);
+  memset(l->w, 0, (size_t)l->H * (size_t)l->d * sizeof *l->w);
+  l->version++; /* every cached Q is stale */
+}
+
+static inline const double *features(const linear_lsvi *l, int s, int a)
+{
+  return l->problem.phi + ((size_t)s * (size_t)l->A + (size_t)a) * (size_t)l->d;
+}
+
+int linear_lsvi_add(linear_lsvi *l, int h, int s, int a, double reward, int next)
+{
+  size_t b = tabrl_empirical_block(&l->counts, h, s, a), dd = (size_t)l->d * (size_t)l->d;
+  int first = l->counts.visits[b] == 0, status;
+  if ((status = tabrl_empirical_add(&l->counts, h, s, a, reward, next))) return status;
+  if (first) l->visited[(size_t)h * (size_t)l->S * (size_t)l->A + l->n_visited[h]++] = s * l->A + a;
+  ridge_rank_one(l->Lambda_inv + (size_t)h * dd, features(l, s, a), 1.0, l->scratch, l->d);
+  return 0;
+}
+
+const double *linear_lsvi_q(linear_lsvi *l, int h, int s)
+{
+  size_t hs = (size_t)h * (size_t)l->S + (size_t)s, dd = (size_t)l->d * (size_t)l->d;
+  double *Q = l->Q + hs * (size_t)l->A;
+  if (l->stamp[hs] == l->version) return Q;
+  const double *inverse = l->Lambda_inv + (size_t)h * dd, *w = l->w + (size_t)h * (size_t)l->d;
+  double high = l->pessimistic ? (double)(l->H - h) : (double)l->H;
+  for (int a = 0; a < l->A; a++) {
+    if (!tabrl_problem_valid(&l->problem, h, s, a)) {
+      Q[a] = -INFINITY;
+      continue;
+    }
+    const double *phi = features(l, s, a);
+    double q = 0;
+    for (int i = 0; i < l->d; i++) q += w[i] * phi[i];
+    q += l->bonus * sqrt(ridge_norm2(inverse, phi, l->d));
+    if (q > high) q = high;
+    if (l->pessimistic && q < 0) q = 0;
+    Q[a] = q;
+  }
+  l->stamp[hs] = l->version;
+  return Q;
+}
+
+int linear_lsvi_greedy(linear_lsvi *l, int h, int s, double *value)
+{
+  const double *Q = linear_lsvi_q(l, h, s);
+  int best = -1;
+  for (int a = 0; a < l->A; a++)
+    if (Q[a] != -INFINITY && (best < 0 || Q[a] > Q[best])) best = a;
+  if (value) *value = Q[best];
+  return best;
+}
+
+void linear_lsvi_plan(linear_lsvi *l)
+{
+  size_t SA = (size_t)l->S * (size_t)l->A, dd = (size_t)l->d * (size_t)l->d;
+  l->version++;
+  for (int h = l->H - 1; h >= 0; h--) {
+    const int *visited = l->visited + (size_t)h * SA;
+    memset(l->target, 0, (size_t)l->d * sizeof *l->target);
+    for (size_t i = 0; i < l->n_visited[h]; i++) {
+      int s = visited[i] / l->A, a = visited[i] % l->A;
+      size_t b = tabrl_empirical_block(&l->counts, h, s, a);
+      double y = l->counts.reward_sum[b];
+      if (h + 1 < l->H)
+        for (int k = 0; k < l->counts.n_next[b]; k++) {
+          double v;
+          linear_lsvi_greedy(l, h + 1, l->counts.next[b][k].next, &v);
+          y += (double)l->counts.next[b][k].count * v;
+        }
+      const double *phi = features(l, s, a);
+      for (int j = 0; j < l->d; j++) l->target[j] += phi[j] * y;
+    }
+    ridge_apply(l->Lambda_inv + (size_t)h * dd, l->target, l->w + (size_t)h * (size_t)l->d, l->d);
+  }
+}
