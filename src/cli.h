@@ -58,5 +58,7 @@ int cli_merge(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_submit(int argc, char **argv);
+int cli_slurm_status(int argc, char **argv);
 
 #endif

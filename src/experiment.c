@@ -27,6 +27,18 @@ static const tabrl_param experiment_params[] = {
     {0},
 };
 
+const tabrl_param tabrl_slurm_params[] = {
+  {"tasks", TABRL_INT, "", "[1,100000]", "array tasks (shards); at most the number of runs"},
+  {"partition", TABRL_STRING, "", NULL, "sbatch --partition"},
+  {"time", TABRL_STRING, "", NULL, "sbatch --time, per array task (e.g. 02:00:00)"},
+  {"account", TABRL_STRING, "", NULL, "sbatch --account"},
+  {"qos", TABRL_STRING, "", NULL, "sbatch --qos"},
+  {"mem", TABRL_STRING, "", NULL, "sbatch --mem, per array task (e.g. 4G)"},
+  {"cpus-per-task", TABRL_INT, "", "[1,1024]", "sbatch --cpus-per-task; each task runs -j this many"},
+  {"sbatch-args", TABRL_STRING, "", NULL, "further sbatch options, separated by spaces"},
+  {0},
+};
+
 /* ---- small helpers ---- */
 
 static char *dup_str(const char *s)
@@ -171,15 +183,15 @@ static char *read_line(char *str, int num, void *stream)
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
   struct reader *r = user;
-  static const char *const sections[] = {"experiment", "env", "sweep", "algo"};
+  static const char *const sections[] = {"experiment", "env", "sweep", "algo", "slurm"};
   tabrl_exp_entry *old;
   if (r->status) return 0;
   if (strcmp(section, "experiment") && strcmp(section, "env") && strcmp(section, "sweep") &&
-      strncmp(section, "algo ", 5)) {
-    const char *near = tabrl_closest(section, sections, 4);
+      strcmp(section, "slurm") && strncmp(section, "algo ", 5)) {
+    const char *near = tabrl_closest(section, sections, 5);
     r->status = tabrl_error(TABRL_ENOTFOUND,
                             "%s:%d: unknown section [%s]%s%s%s (sections: [experiment], [env], "
-                            "[algo LABEL], [sweep])",
+                            "[algo LABEL], [sweep], [slurm])",
                             r->path, r->line, section, near ? "; did you mean [" : "",
                             near ? near : "", near ? "]?" : "");
     return 0;
@@ -759,6 +771,21 @@ int tabrl_experiment_load(const char *path, const char *const *overrides, size_t
     goto fail;
   }
   if ((status = collect_algos(e))) goto fail;
+  {
+    /* [slurm] is only used by tabrl submit, but checked here like every
+     * section so that a typo is caught whatever command reads the file. */
+    size_t n;
+    tabrl_values *v = NULL;
+    tabrl_setting *s = section_settings(e, "slurm", NULL, 0, &n);
+    if (!s) {
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+      goto fail;
+    }
+    status = tabrl_values_resolve(tabrl_slurm_params, "[slurm]", s, n, 0, &v);
+    free(s);
+    tabrl_values_free(v);
+    if (status) goto fail;
+  }
   if ((status = parse_sweeps(e, env_type))) goto fail;
   /* Unknown keys in [env] and [algo] sections are reported with their line
    * by the resolution of config 1 below; check the sweep has no key that

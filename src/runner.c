@@ -494,16 +494,22 @@ static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, con
   return status;
 }
 
-static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
+int tabrl_run_check_out(const tabrl_experiment *e, const char *dir)
 {
-  char path[4200];
-  int status;
-  unsigned long long old = manifest_hash(opt->out_dir);
+  unsigned long long old = manifest_hash(dir);
   if (old && old != (unsigned long long)tabrl_experiment_hash(e))
     return tabrl_error(TABRL_EINVAL,
                        "%s holds the results of a different experiment (its manifest.ini differs);"
                        " choose another --out or remove it",
-                       opt->out_dir);
+                       dir);
+  return 0;
+}
+
+static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
+{
+  char path[4200];
+  int status = tabrl_run_check_out(e, opt->out_dir);
+  if (status) return status;
   snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
   if ((status = tabrl_mkdir_p(path))) return status;
   /* Leftovers: temporary files of killed writers always; finished runs

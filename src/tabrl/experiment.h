@@ -99,6 +99,11 @@ long *tabrl_experiment_checkpoints(const tabrl_experiment *e, size_t *n);
 int tabrl_experiment_write_manifest(const tabrl_experiment *e, FILE *f, const char *version,
                                     const char *command, const char *shard);
 
+/* The keys of the [slurm] section (tabrl submit): tasks, partition, time,
+ * account, qos, mem, cpus-per-task, sbatch-args.  The section does not
+ * change the runs, so it is not part of the hash. */
+extern const tabrl_param tabrl_slurm_params[];
+
 /* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
 uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
 

@@ -46,6 +46,10 @@ typedef struct {
 int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt,
                          tabrl_run_report *report);
 
+/* TABRL_EINVAL if dir/manifest.ini describes another experiment (an output
+ * directory never mixes two experiments); 0 if it matches or is absent. */
+int tabrl_run_check_out(const tabrl_experiment *e, const char *dir);
+
 /* One run's rows (runs.csv without header) and final policy rows
  * (policies.csv without header) appended to the two streams. */
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
