@@ -20,6 +20,8 @@ extern const tabrl_env_type tabrl_env_linear_mixture;
 extern const tabrl_env_type tabrl_env_riverswim;
 
 /* Alphabetical: `tabrl list envs` prints them in this order. */
+/* One type per line, so that adding one is a one-line change. */
+// clang-format off
 const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_bandit,
     &tabrl_env_chain,
@@ -36,6 +38,7 @@ const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_riverswim,
     NULL,
 };
+// clang-format on
 
 const tabrl_env_type *tabrl_env_find(const char *name, const char **path)
 {
