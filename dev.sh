@@ -68,7 +68,8 @@ test)
   # The `slurm` suite needs a running Slurm (bash .ci/slurm-up starts a
   # single-node one, as CI does); without one it is left out, and said so.
   suites=""
-  if command -v sinfo >/dev/null && sinfo -h -o %T 2>/dev/null | grep -q idle; then
+  # (timeout: with a slurm.conf but no daemons, sinfo waits ~9 s to fail)
+  if command -v sinfo >/dev/null && timeout 3 sinfo -h -o %T 2>/dev/null | grep -q idle; then
     echo "dev.sh: Slurm is up: running the slurm suite too"
   else
     suites="--no-suite slurm"

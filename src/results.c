@@ -763,6 +763,111 @@ static int merged_manifest(const tabrl_ini *first, size_t n, tabrl_ini *out)
   return status;
 }
 
+/* policies.csv: one row per (h, s, a) with prob > 0 of the final policy of
+ * each run, the rows of a run together.  Merged in the same canonical run
+ * order as runs.csv; inputs without the file (older outputs) add nothing,
+ * and with no input holding one, none is written. */
+typedef struct {
+  size_t config, algo, seed, input, line;
+  char *text;
+} policy_row;
+
+static int compare_policy_rows(const void *a, const void *b)
+{
+  const policy_row *x = a, *y = b;
+  const size_t kx[5] = {x->config, x->algo, x->seed, x->input, x->line};
+  const size_t ky[5] = {y->config, y->algo, y->seed, y->input, y->line};
+  for (int i = 0; i < 5; i++)
+    if (kx[i] != ky[i]) return kx[i] < ky[i] ? -1 : 1;
+  return 0;
+}
+
+typedef struct {
+  const policy_row *rows;
+  size_t n;
+} policies_job;
+
+static int write_policies(FILE *f, void *ctx)
+{
+  const policies_job *job = ctx;
+  fprintf(f, "env,algo,config,seed,h,s,a,prob\n");
+  for (size_t i = 0; i < job->n; i++) fprintf(f, "%s\n", job->rows[i].text);
+  return TABRL_OK;
+}
+
+static int merge_policies(const char *const *dirs, size_t n, const canonical_order *order,
+                          const char *out)
+{
+  policy_row *rows = NULL;
+  size_t count = 0, cap = 0, found = 0;
+  char *line = NULL, *path = NULL;
+  size_t line_cap = 0;
+  int status = TABRL_OK;
+  for (size_t i = 0; i < n && !status; i++) {
+    free(path);
+    if (!(path = tabrl_path_join(dirs[i], "policies.csv"))) {
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+      break;
+    }
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    found++;
+    ssize_t len;
+    size_t lineno = 0;
+    while ((len = getline(&line, &line_cap, f)) >= 0) {
+      lineno++;
+      while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r')) line[--len] = '\0';
+      if (lineno == 1 || len == 0) continue;
+      char algo[256], config[256];
+      unsigned long long seed;
+      if (sscanf(line, "%*[^,],%255[^,],%255[^,],%llu,", algo, config, &seed) != 3) {
+        status = tabrl_error(TABRL_EINVAL, "%s:%zu: not a policies.csv row", path, lineno);
+        break;
+      }
+      if (count == cap) {
+        cap = cap ? 2 * cap : 1024;
+        policy_row *grown = realloc(rows, cap * sizeof *rows);
+        if (!grown) {
+          status = tabrl_error(TABRL_ENOMEM, "out of memory");
+          break;
+        }
+        rows = grown;
+      }
+      policy_row *r = &rows[count];
+      r->config = position(order->configs, order->n_configs, config);
+      r->algo = position(order->algos, order->n_algos, algo);
+      r->seed = SIZE_MAX;
+      for (size_t k = 0; k < order->n_seeds; k++)
+        if (order->seeds[k] == seed) r->seed = k;
+      r->input = i;
+      r->line = lineno;
+      if (r->config == SIZE_MAX || r->algo == SIZE_MAX || r->seed == SIZE_MAX) {
+        status = tabrl_error(TABRL_EINVAL, "%s:%zu: run not in the manifest's lists", path, lineno);
+        break;
+      }
+      if (!(r->text = strdup(line))) {
+        status = tabrl_error(TABRL_ENOMEM, "out of memory");
+        break;
+      }
+      count++;
+    }
+    fclose(f);
+  }
+  if (!status && found) {
+    qsort(rows, count, sizeof *rows, compare_policy_rows);
+    free(path);
+    if (!(path = tabrl_path_join(out, "policies.csv")))
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    policies_job job = {rows, count};
+    if (!status) status = tabrl_write_atomic(path, write_policies, &job);
+  }
+  for (size_t i = 0; i < count; i++) free(rows[i].text);
+  free(rows);
+  free(line);
+  free(path);
+  return status;
+}
+
 int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
                         tabrl_merge_report *report)
 {
@@ -877,6 +982,7 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
     goto done;
   }
   if ((status = tabrl_ini_write(&merged, path))) goto done;
+  if ((status = merge_policies(dirs, n, &order, out))) goto done;
   /* Summary groups appear in the merged (canonical) order. */
   {
     runs_data canonical = d;

@@ -47,6 +47,7 @@ if command -v parallel >/dev/null; then
   expect merge 0 '' "$tabrl" merge part1 part2 part3 --out merged
   check sharded-equals-unsharded same_runs a merged
   check merged-summary cmp -s a/summary.csv merged/summary.csv
+  check merged-policies cmp -s a/policies.csv merged/policies.csv
 else
   checks=$((checks + 1))
   failures=$((failures + 1))

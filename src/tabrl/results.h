@@ -67,7 +67,8 @@ typedef struct {
  * mkdir -p): out/runs.csv with the runs in canonical order (config order of
  * [experiment] configs, then algo order of algos, then seed order of
  * seed_list, all from the first input's manifest; rows of a run keep their
- * order), out/manifest.ini (the first input's, without [tabrl] shard and
+ * order), out/policies.csv (the inputs' policies.csv in the same run order, when
+ * they have one), out/manifest.ini (the first input's, without [tabrl] shard and
  * with [tabrl] merged_from = "N shards"), and out/summary.csv.  Merging the
  * shards of an experiment gives the same runs.csv, byte for byte, as running
  * it unsharded.
