@@ -43,7 +43,7 @@ failed=0
 run_tests() {
   local dir=$1 status=0
   shift
-  env "$@" meson test -C "$dir" --print-errorlogs --no-rebuild --num-processes 2 $suites || status=$?
+  env "$@" meson test -C "$dir" --print-errorlogs --no-rebuild --num-processes 2 "${suites[@]}" || status=$?
   local counts
   counts=$(grep -hoE 'Checks: [0-9]+, Failures: [0-9]+, Errors: [0-9]+' "$dir/meson-logs/testlog.txt" |
     awk -F'[:, ]+' '{c += $2; f += $4 + $6} END {print c + 0, f + 0}')
@@ -67,12 +67,12 @@ test)
   install_packages
   # The `slurm` suite needs a running Slurm (bash .ci/slurm-up starts a
   # single-node one, as CI does); without one it is left out, and said so.
-  suites=""
+  suites=()
   # (timeout: with a slurm.conf but no daemons, sinfo waits ~9 s to fail)
   if command -v sinfo >/dev/null && timeout 3 sinfo -h -o %T 2>/dev/null | grep -q idle; then
     echo "dev.sh: Slurm is up: running the slurm suite too"
   else
-    suites="--no-suite slurm"
+    suites=(--no-suite slurm)
     echo "dev.sh: no Slurm cluster answers: the slurm suite is left out (bash .ci/slurm-up starts one)"
   fi
   build build -Dwerror=true
@@ -80,7 +80,7 @@ test)
   # Static analysis first: a warning fails the run like a test would.
   cppcheck --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr -q -I src src envs algos
   run_tests build
-  suites="--no-suite slurm" # once is enough for the cluster round trips
+  suites=(--no-suite slurm) # once is enough for the cluster round trips
   run_tests build-sanitize UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]

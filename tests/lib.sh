@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by the end-to-end test scripts (sourced, not run): two assertions
 # and the closing count line in Check's format, which ./dev.sh adds up.
 checks=0
