@@ -28,15 +28,16 @@ static const tabrl_param experiment_params[] = {
 };
 
 const tabrl_param tabrl_slurm_params[] = {
-  {"tasks", TABRL_INT, "", "[1,100000]", "array tasks (shards); at most the number of runs"},
-  {"partition", TABRL_STRING, "", NULL, "sbatch --partition"},
-  {"time", TABRL_STRING, "", NULL, "sbatch --time, per array task (e.g. 02:00:00)"},
-  {"account", TABRL_STRING, "", NULL, "sbatch --account"},
-  {"qos", TABRL_STRING, "", NULL, "sbatch --qos"},
-  {"mem", TABRL_STRING, "", NULL, "sbatch --mem, per array task (e.g. 4G)"},
-  {"cpus-per-task", TABRL_INT, "", "[1,1024]", "sbatch --cpus-per-task; each task runs -j this many"},
-  {"sbatch-args", TABRL_STRING, "", NULL, "further sbatch options, separated by spaces"},
-  {0},
+    {"tasks", TABRL_INT, "", "[1,100000]", "array tasks (shards); at most the number of runs"},
+    {"partition", TABRL_STRING, "", NULL, "sbatch --partition"},
+    {"time", TABRL_STRING, "", NULL, "sbatch --time, per array task (e.g. 02:00:00)"},
+    {"account", TABRL_STRING, "", NULL, "sbatch --account"},
+    {"qos", TABRL_STRING, "", NULL, "sbatch --qos"},
+    {"mem", TABRL_STRING, "", NULL, "sbatch --mem, per array task (e.g. 4G)"},
+    {"cpus-per-task", TABRL_INT, "", "[1,1024]",
+     "sbatch --cpus-per-task; each task runs -j this many"},
+    {"sbatch-args", TABRL_STRING, "", NULL, "further sbatch options, separated by spaces"},
+    {0},
 };
 
 /* ---- small helpers ---- */

@@ -42,7 +42,8 @@ const cli_command cli_commands[] = {
      "EXP.ini --tasks N [--set section.key=value]... [--out DIR] [--partition P] [--time T] "
      "[--account A] [--qos Q] [--mem M] [--cpus-per-task C] [--sbatch-arg ARG]... [--dry-run]",
      "run an experiment on Slurm: a job array of shards and a merge job"},
-    {"status", cli_slurm_status, "DIR", "progress of a tabrl submit: shards done, running, missing"},
+    {"status", cli_slurm_status, "DIR",
+     "progress of a tabrl submit: shards done, running, missing"},
     {"bench", cli_bench, "[--quick]", "simulator steps/s and VI sweep time against bare loops"},
     {"help", cli_help, "[COMMAND]", "this list, or one command's usage"},
     {NULL, NULL, NULL, NULL},

@@ -57,6 +57,17 @@ void tabrl_policy_set_action(tabrl_policy *pi, int h, int s, int a)
   for (int b = 0; b < pi->A; b++) row[b] = b == a ? 1.0 : 0.0;
 }
 
+int tabrl_policy_from_plan(tabrl_policy *pi, const int *plan, int S, int A, int stages,
+                           const char *who)
+{
+  if (pi->S != S || pi->A != A || pi->stages != stages)
+    return tabrl_error(TABRL_EINVAL, "%s: policy must be %d x %d with %d stages", who, S, A,
+                       stages);
+  for (int h = 0; h < stages; h++)
+    for (int s = 0; s < S; s++) tabrl_policy_set_action(pi, h, s, plan[(size_t)h * S + s]);
+  return 0;
+}
+
 int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m)
 {
   if (pi->S != m->S || pi->A != m->A)

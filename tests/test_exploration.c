@@ -115,7 +115,7 @@ static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_
   for (long k = 0; k < episodes; k++) {
     int s = tabrl_mdp_sample_start(m, &env_rng);
     if (check) check(ctx, algo, k);
-    ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
+    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
     ck_assert_int_eq(t->policy(algo->state, pi), 0);
     if (!isnan(J_star)) {
       /* evaluate only when the policy changed (most episodes keep it) */
@@ -212,7 +212,8 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   tabrl_problem p = tiny_problem(2, 1, 2, 10);
   const double L = log(2000.0), c = 0.001;
   /* Stage-dependent counts: the hand computation below is per stage. */
-  tabrl_setting set[3] = {{"bonus", "hoeffding", "test", 0}, {"scale", "0.001", "test", 0},
+  tabrl_setting set[3] = {{"bonus", "hoeffding", "test", 0},
+                          {"scale", "0.001", "test", 0},
                           {"stationary", "false", "test", 0}};
   tabrl_algo *algo = make("ucbvi", &p, set, 3);
   feed_three_episodes(algo);
@@ -249,7 +250,8 @@ START_TEST(test_ucbvi_bernstein_by_hand)
 {
   tabrl_problem p = tiny_problem(2, 1, 2, 10);
   const double L = log(2000.0), c = 0.001, H = 2;
-  tabrl_setting set[3] = {{"bonus", "bernstein", "test", 0}, {"scale", "0.001", "test", 0},
+  tabrl_setting set[3] = {{"bonus", "bernstein", "test", 0},
+                          {"scale", "0.001", "test", 0},
                           {"stationary", "false", "test", 0}};
   tabrl_algo *algo = make("ucbvi", &p, set, 3);
   feed_three_episodes(algo);

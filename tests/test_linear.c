@@ -111,7 +111,7 @@ static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_
   tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
   for (long k = 0; k < episodes; k++) {
     int s = tabrl_mdp_sample_start(m, &env_rng);
-    ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
+    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
     ck_assert_int_eq(t->policy(algo->state, pi), 0);
     ck_assert_msg(tabrl_policy_check(pi, m) == 0, "%s", tabrl_error_message());
     regret += J_star - start_value(m, pi, V);

@@ -133,13 +133,6 @@ static int greedy_q_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
-static int greedy_q_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
-}
-
 static int greedy_q_act(void *state, int h, int s)
 {
   greedy_q_state *st = state;
@@ -198,7 +191,6 @@ const tabrl_algo_type tabrl_algo_greedy_q = {
     .init = greedy_q_init,
     .release = greedy_q_release,
     .policy = greedy_q_policy,
-    .begin_episode = greedy_q_begin_episode,
     .act = greedy_q_act,
     .observe = greedy_q_observe,
     .end_episode = greedy_q_end_episode,

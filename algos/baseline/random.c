@@ -43,13 +43,6 @@ static int random_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
-static int random_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
-}
-
 static int random_act(void *state, int h, int s)
 {
   random_state *st = state;
@@ -85,7 +78,6 @@ const tabrl_algo_type tabrl_algo_random = {
     .init = random_init,
     .release = random_release,
     .policy = random_policy,
-    .begin_episode = random_begin_episode,
     .act = random_act,
     .observe = random_observe,
     .end_episode = random_end_episode,

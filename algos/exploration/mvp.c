@@ -229,24 +229,8 @@ static int mvp_plan(void *state, long k)
 
 static int mvp_policy(void *state, tabrl_policy *pi)
 {
-  mvp_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
-    return tabrl_error(TABRL_EINVAL, "mvp: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->H);
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      row[st->greedy[(size_t)h * st->S + s]] = 1.0;
-    }
-  return 0;
-}
-
-static int mvp_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
+  const mvp_state *st = state;
+  return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->H, "mvp");
 }
 
 static int mvp_act(void *state, int h, int s)
@@ -268,7 +252,6 @@ const tabrl_algo_type tabrl_algo_mvp = {
     .init = mvp_init,
     .release = mvp_release,
     .policy = mvp_policy,
-    .begin_episode = mvp_begin_episode,
     .act = mvp_act,
     .observe = mvp_observe,
     .end_episode = mvp_plan,

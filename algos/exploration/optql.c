@@ -157,13 +157,6 @@ static int optql_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
-static int optql_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
-}
-
 static int optql_act(void *state, int h, int s)
 {
   return greedy_action(state, h, s);
@@ -214,7 +207,6 @@ const tabrl_algo_type tabrl_algo_optql = {
     .init = optql_init,
     .release = optql_release,
     .policy = optql_policy,
-    .begin_episode = optql_begin_episode,
     .act = optql_act,
     .observe = optql_observe,
     .end_episode = optql_end_episode,

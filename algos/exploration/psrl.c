@@ -207,24 +207,8 @@ static int psrl_init(void *state, const tabrl_problem *problem, const tabrl_valu
 
 static int psrl_policy(void *state, tabrl_policy *pi)
 {
-  psrl_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
-    return tabrl_error(TABRL_EINVAL, "psrl: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->H);
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      row[st->plan[(size_t)h * st->S + s]] = 1.0;
-    }
-  return 0;
-}
-
-static int psrl_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
+  const psrl_state *st = state;
+  return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "psrl");
 }
 
 static int psrl_act(void *state, int h, int s)
@@ -262,7 +246,6 @@ const tabrl_algo_type tabrl_algo_psrl = {
     .init = psrl_init,
     .release = psrl_release,
     .policy = psrl_policy,
-    .begin_episode = psrl_begin_episode,
     .act = psrl_act,
     .observe = psrl_observe,
     .end_episode = psrl_end_episode,

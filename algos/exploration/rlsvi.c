@@ -145,24 +145,8 @@ static int rlsvi_init(void *state, const tabrl_problem *problem, const tabrl_val
 
 static int rlsvi_policy(void *state, tabrl_policy *pi)
 {
-  rlsvi_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
-    return tabrl_error(TABRL_EINVAL, "rlsvi: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->H);
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      row[st->plan[(size_t)h * st->S + s]] = 1.0;
-    }
-  return 0;
-}
-
-static int rlsvi_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
+  const rlsvi_state *st = state;
+  return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "rlsvi");
 }
 
 static int rlsvi_act(void *state, int h, int s)
@@ -201,7 +185,6 @@ const tabrl_algo_type tabrl_algo_rlsvi = {
     .init = rlsvi_init,
     .release = rlsvi_release,
     .policy = rlsvi_policy,
-    .begin_episode = rlsvi_begin_episode,
     .act = rlsvi_act,
     .observe = rlsvi_observe,
     .end_episode = rlsvi_end_episode,

@@ -237,24 +237,8 @@ static int ucbvi_plan(void *state, long k)
 
 static int ucbvi_policy(void *state, tabrl_policy *pi)
 {
-  ucbvi_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
-    return tabrl_error(TABRL_EINVAL, "ucbvi: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->H);
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      row[st->greedy[(size_t)h * st->S + s]] = 1.0;
-    }
-  return 0;
-}
-
-static int ucbvi_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
+  const ucbvi_state *st = state;
+  return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->H, "ucbvi");
 }
 
 static int ucbvi_act(void *state, int h, int s)
@@ -284,7 +268,6 @@ const tabrl_algo_type tabrl_algo_ucbvi = {
     .init = ucbvi_init,
     .release = ucbvi_release,
     .policy = ucbvi_policy,
-    .begin_episode = ucbvi_begin_episode,
     .act = ucbvi_act,
     .observe = ucbvi_observe,
     .end_episode = ucbvi_plan,

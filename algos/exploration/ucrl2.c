@@ -217,24 +217,8 @@ static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_val
 
 static int ucrl2_policy(void *state, tabrl_policy *pi)
 {
-  ucrl2_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
-    return tabrl_error(TABRL_EINVAL, "ucrl2: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->H);
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      row[st->plan[(size_t)h * st->S + s]] = 1.0;
-    }
-  return 0;
-}
-
-static int ucrl2_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
+  const ucrl2_state *st = state;
+  return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "ucrl2");
 }
 
 static int ucrl2_act(void *state, int h, int s)
@@ -273,7 +257,6 @@ const tabrl_algo_type tabrl_algo_ucrl2 = {
     .init = ucrl2_init,
     .release = ucrl2_release,
     .policy = ucrl2_policy,
-    .begin_episode = ucrl2_begin_episode,
     .act = ucrl2_act,
     .observe = ucrl2_observe,
     .end_episode = ucrl2_end_episode,

@@ -192,13 +192,6 @@ static int ucrl_vtr_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
-static int ucrl_vtr_begin_episode(void *state, long k)
-{
-  (void)state;
-  (void)k;
-  return 0;
-}
-
 static int ucrl_vtr_act(void *state, int h, int s)
 {
   const ucrl_vtr_state *st = state;
@@ -242,7 +235,6 @@ const tabrl_algo_type tabrl_algo_ucrl_vtr = {
     .init = ucrl_vtr_init,
     .release = ucrl_vtr_release,
     .policy = ucrl_vtr_policy,
-    .begin_episode = ucrl_vtr_begin_episode,
     .act = ucrl_vtr_act,
     .observe = ucrl_vtr_observe,
     .end_episode = ucrl_vtr_end_episode,

@@ -6,7 +6,7 @@
  * dispatches through the type.  Which pointers a type fills depends on its
  * protocol:
  *
- *   online             begin_episode, act, observe, end_episode
+ *   online             act, observe (begin_episode, end_episode: optional)
  *   online-preference  propose, feedback
  *   offline            fit
  *   planning           iterate

@@ -32,6 +32,12 @@ void tabrl_policy_set_uniform(tabrl_policy *pi, const tabrl_mdp *m);
 /* Deterministic choice a at (h, s). */
 void tabrl_policy_set_action(tabrl_policy *pi, int h, int s, int a);
 
+/* The deterministic policy plan[h*S + s] (stages of S entries) into pi,
+ * which must be S x A with that many stages (else TABRL_EINVAL naming who,
+ * the algorithm): what every planner's policy() does. */
+int tabrl_policy_from_plan(tabrl_policy *pi, const int *plan, int S, int A, int stages,
+                           const char *who);
+
 /* Checks the policy fits m: sizes agree, each row is a distribution within
  * 1e-9 and puts no mass on invalid actions. */
 int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m);
