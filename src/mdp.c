@@ -426,7 +426,10 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
   }
 
   /* Sort into block order, merge exact repeats, drop zero mass. */
-  if (b->n) qsort(b->entries, b->n, sizeof *b->entries, entry_cmp);
+  /* Exported files and most envs add entries in order already: check
+   * before paying for the sort. */
+  for (i = 1; i < b->n && entry_cmp(&b->entries[i - 1], &b->entries[i]) <= 0; i++) continue;
+  if (b->n > 1 && i < b->n) qsort(b->entries, b->n, sizeof *b->entries, entry_cmp);
   for (i = 0, k = 0; i < b->n; i++) {
     if (k > 0 && entry_cmp(&b->entries[k - 1], &b->entries[i]) == 0)
       b->entries[k - 1].p += b->entries[i].p;
