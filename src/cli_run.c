@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli.h"
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/results.h"
@@ -160,7 +161,8 @@ done:
 
 /* Reads a policy from policies.csv (env,algo,config,seed,h,s,a,prob) or a
  * bare h,s,a,prob file, keeping the rows that match every key=value of
- * select (keys: env, algo, config, seed). */
+ * select (keys: env, algo, config, seed).  With m NULL it only finds the
+ * selected policy's seed (seed_out, "" if the file has no seed column). */
 static int read_policy(const char *path, const char *select, const tabrl_mdp *m, tabrl_policy **out,
                        char *seed_out, size_t seed_size)
 {
@@ -184,8 +186,7 @@ static int read_policy(const char *path, const char *select, const tabrl_mdp *m,
     fclose(f);
     return tabrl_error(TABRL_EINVAL, "%s:1: a policy file needs the columns h,s,a,prob", path);
   }
-  pi = tabrl_policy_alloc_for(m);
-  if (!pi) {
+  if (m && !(pi = tabrl_policy_alloc_for(m))) {
     fclose(f);
     return TABRL_ENOMEM;
   }
@@ -236,6 +237,7 @@ static int read_policy(const char *path, const char *select, const tabrl_mdp *m,
     if (!*first_group) {
       snprintf(first_group, sizeof first_group, "%s", group);
       if (column[3] >= 0) snprintf(seed_out, seed_size, "%s", field[column[3]]);
+      if (!m) break;
     } else if (strcmp(group, first_group)) {
       status = tabrl_error(TABRL_EINVAL,
                            "%s holds several policies (%s and %s ...); choose one with --select "
@@ -262,7 +264,7 @@ static int read_policy(const char *path, const char *select, const tabrl_mdp *m,
   if (!status && !*first_group)
     status = tabrl_error(TABRL_EINVAL, "%s: no policy rows%s%s", path,
                          select ? " match --select " : "", select ? select : "");
-  if (!status && stages == 1 && pi->stages > 1) {
+  if (!status && pi && stages == 1 && pi->stages > 1) {
     /* A stationary policy (only h = 0 rows): the same rows at every stage. */
     size_t row = (size_t)m->S * m->A;
     for (int h = 1; h < pi->stages; h++) memcpy(pi->prob + h * row, pi->prob, row * sizeof(double));
@@ -290,7 +292,7 @@ int cli_eval(int argc, char **argv)
   tabrl_mdp *m = NULL;
   tabrl_policy *pi = NULL;
   double *V = NULL;
-  char seed[64] = "";
+  char seed[64] = "", seed_arg[96];
 
   optind = 0;
   while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
@@ -328,6 +330,29 @@ int cli_eval(int argc, char **argv)
     if (!policy_path && optind == argc - 1) cli_error("eval needs --policy FILE.csv");
     code = cli_usage("eval", CLI_USAGE);
     goto done;
+  }
+  /* A random env (garnet, linear ...) is one instance per seed: evaluate
+   * the policy on the instance it was learned on unless --set seed says
+   * otherwise. */
+  const char *env_path;
+  const tabrl_env_type *env_type = tabrl_env_find(argv[optind], &env_path);
+  int has_seed = 0, seed_set = 0;
+  for (const tabrl_param *p = env_type ? env_type->params : NULL; p && p->name; p++)
+    has_seed |= !strcmp(p->name, "seed");
+  for (size_t i = 0; i < settings.n; i++) seed_set |= !strcmp(settings.items[i].key, "seed");
+  if (has_seed && !seed_set) {
+    tabrl_policy *unused = NULL;
+    if ((status = read_policy(policy_path, select, NULL, &unused, seed, sizeof seed))) {
+      cli_error("%s", tabrl_error_message());
+      code = cli_status(status);
+      goto done;
+    }
+    if (*seed) {
+      /* settings keep a pointer to the value: seed_arg lives as long. */
+      snprintf(seed_arg, sizeof seed_arg, "seed=%s", seed);
+      if ((code = cli_settings_add(&settings, seed_arg, "--policy"))) goto done;
+      printf("(env instance of seed %s, as in %s)\n", seed, policy_path);
+    }
   }
   if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;
   if ((status = read_policy(policy_path, select, m, &pi, seed, sizeof seed))) {

@@ -111,6 +111,12 @@ if [ -n "$experiments" ]; then
   done
 fi
 
+# ---- eval on a random env uses the instance of the policy's seed ----
+printf '[experiment]\nenv = garnet\nepisodes = 6\nseeds = 3\n[env]\nhorizon = 5\n[algo vi]\ntype = value-iteration\n' >garnet.ini
+"$tabrl" run garnet.ini --out g --quiet >/dev/null 2>&1
+expect eval-seed-instance 0 'regret J\* - J\(pi\) = -?[0-9.]*e-1[0-9]$|regret J\* - J\(pi\) = 0$' "$tabrl" eval garnet --set horizon=5 --policy g/policies.csv --select seed=2
+expect eval-seed-said 0 'env instance of seed 2' "$tabrl" eval garnet --set horizon=5 --policy g/policies.csv --select seed=2
+
 # ---- bad input: one line naming file:line, exit 2, nothing written ----
 bad() {
   local name=$1 pattern=$2
