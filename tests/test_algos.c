@@ -4,6 +4,7 @@
  * values from ALGORITHMS.md), and the plug-in policy against a
  * concentration bound derived from the exact model. */
 #include <check.h>
+#include "protocol.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,29 +120,7 @@ static double max_abs(const double *x, size_t n)
  * valid policy of m. */
 static double drive_online(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed)
 {
-  const tabrl_algo_type *t = algo->type;
-  tabrl_policy *pi = tabrl_policy_alloc_for(m);
-  tabrl_pcg32 env_rng;
-  double total = 0;
-  tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
-  for (long k = 0; k < episodes; k++) {
-    int s = tabrl_mdp_sample_start(m, &env_rng);
-    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
-    ck_assert_int_eq(t->policy(algo->state, pi), 0);
-    ck_assert_msg(tabrl_policy_check(pi, m) == 0, "%s", tabrl_error_message());
-    for (int h = 0; h < m->horizon; h++) {
-      double r;
-      int a = t->act(algo->state, h, s);
-      ck_assert_msg(a >= 0 && a < m->A && tabrl_mdp_valid(m, h, s, a), "invalid action %d", a);
-      int next = tabrl_mdp_step(m, h, s, a, &env_rng, &r);
-      t->observe(algo->state, h, s, a, r, next);
-      total += r;
-      s = next;
-    }
-    ck_assert_int_eq(t->end_episode(algo->state, k), 0);
-  }
-  tabrl_policy_free(pi);
-  return total;
+  return test_drive(algo, m, episodes, seed, NULL, NULL, NULL, NULL).total_return;
 }
 
 /* ---- registry ---- */

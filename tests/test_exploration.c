@@ -14,6 +14,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
+#include "protocol.h"
 
 double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a);
@@ -106,42 +107,8 @@ typedef void (*episode_check)(void *ctx, const tabrl_algo *algo, long k);
 static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed,
                     double J_star, episode_check check, void *ctx)
 {
-  const tabrl_algo_type *t = algo->type;
-  tabrl_policy *pi = tabrl_policy_alloc_for(m), *previous = tabrl_policy_alloc_for(m);
-  size_t size = (size_t)pi->stages * (size_t)m->S * (size_t)m->A;
-  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), regret = 0, value = 0;
-  tabrl_pcg32 env_rng;
-  tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
-  for (long k = 0; k < episodes; k++) {
-    int s = tabrl_mdp_sample_start(m, &env_rng);
-    if (check) check(ctx, algo, k);
-    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
-    ck_assert_int_eq(t->policy(algo->state, pi), 0);
-    if (!isnan(J_star)) {
-      /* evaluate only when the policy changed (most episodes keep it) */
-      if (k == 0 || memcmp(pi->prob, previous->prob, size * sizeof *pi->prob)) {
-        ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
-        value = tabrl_oracle_start_value(m, V);
-        memcpy(previous->prob, pi->prob, size * sizeof *pi->prob);
-      }
-      regret += J_star - value;
-    }
-    for (int h = 0; h < m->horizon; h++) {
-      double r;
-      int a = t->act(algo->state, h, s);
-      ck_assert_msg(a >= 0 && a < m->A && tabrl_mdp_valid(m, h, s, a), "invalid action %d", a);
-      if (t->commits_per_episode)
-        ck_assert_msg(tabrl_policy_row(pi, h, s)[a] == 1.0, "%s: act() left its policy", t->name);
-      int next = tabrl_mdp_step(m, h, s, a, &env_rng, &r);
-      t->observe(algo->state, h, s, a, r, next);
-      s = next;
-    }
-    ck_assert_int_eq(t->end_episode(algo->state, k), 0);
-  }
-  free(V);
-  tabrl_policy_free(pi);
-  tabrl_policy_free(previous);
-  return regret;
+  test_drive_result r = test_drive(algo, m, episodes, seed, NULL, NULL, check, ctx);
+  return isnan(J_star) ? 0 : r.regret;
 }
 
 /* ---- registry and errors ---- */

@@ -4,6 +4,7 @@
  * and suboptimality at fixed seeds against uniform random and against the
  * papers' bounds (evaluated numerically, constant 1), and pessimism. */
 #include <check.h>
+#include "protocol.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,32 +105,7 @@ static double optimal_value(const tabrl_mdp *m)
 static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed,
                     tabrl_step *steps)
 {
-  const tabrl_algo_type *t = algo->type;
-  tabrl_policy *pi = tabrl_policy_alloc_for(m);
-  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), J_star = optimal_value(m), regret = 0;
-  tabrl_pcg32 env_rng;
-  tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
-  for (long k = 0; k < episodes; k++) {
-    int s = tabrl_mdp_sample_start(m, &env_rng);
-    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
-    ck_assert_int_eq(t->policy(algo->state, pi), 0);
-    ck_assert_msg(tabrl_policy_check(pi, m) == 0, "%s", tabrl_error_message());
-    regret += J_star - start_value(m, pi, V);
-    for (int h = 0; h < m->horizon; h++) {
-      double r;
-      int a = t->act(algo->state, h, s);
-      /* committed: act() follows the policy reported at the start */
-      ck_assert_int_eq(a, tabrl_policy_argmax(pi, h, s));
-      int next = tabrl_mdp_step(m, h, s, a, &env_rng, &r);
-      t->observe(algo->state, h, s, a, r, next);
-      if (steps) steps[k * m->horizon + h] = (tabrl_step){h, s, a, next, r};
-      s = next;
-    }
-    ck_assert_int_eq(t->end_episode(algo->state, k), 0);
-  }
-  tabrl_policy_free(pi);
-  free(V);
-  return regret;
+  return test_drive(algo, m, episodes, seed, NULL, steps, NULL, NULL).regret;
 }
 
 /* Cumulative pseudo-regret of the uniform policy over K episodes. */

@@ -6,6 +6,7 @@
  * RiverSwim(6), H = 20, against the uniform policy and PSRL's Bayesian
  * bound, and determinism per seed. */
 #include <check.h>
+#include "protocol.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,44 +108,26 @@ static double optimal_value(const tabrl_mdp *m)
  * (pi_k = policy() after begin_episode).  regret[k] (may be NULL) gets the
  * cumulative regret after episode k + 1.  If V_star is given, every
  * episode also checks that ucrl2's optimistic values dominate it. */
+struct optimism {
+  const tabrl_mdp *m;
+  const double *V_star;
+};
+
+static void check_ucrl2_optimism(void *ctx, const tabrl_algo *algo, long k)
+{
+  const struct optimism *o = ctx;
+  const double *U = tabrl_ucrl2_values(algo);
+  for (int i = 0; i < o->m->horizon * o->m->S; i++)
+    ck_assert_msg(U[i] >= o->V_star[i] - 1e-9, "episode %ld: V~[%d] = %g < V*[%d] = %g", k, i, U[i],
+                  i, o->V_star[i]);
+}
+
 static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed,
                     double *regret, const double *V_star)
 {
-  const tabrl_algo_type *t = algo->type;
-  tabrl_policy *pi = tabrl_policy_alloc_for(m);
-  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
-  double J_star = optimal_value(m), cum = 0;
-  tabrl_pcg32 env_rng;
-  tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
-  for (long k = 0; k < episodes; k++) {
-    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k + 1), 0);
-    ck_assert_int_eq(t->policy(algo->state, pi), 0);
-    ck_assert_msg(tabrl_policy_check(pi, m) == 0, "%s", tabrl_error_message());
-    ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
-    cum += J_star - tabrl_oracle_start_value(m, V);
-    if (regret) regret[k] = cum;
-    if (V_star) {
-      const double *U = tabrl_ucrl2_values(algo);
-      for (int i = 0; i < m->horizon * m->S; i++)
-        ck_assert_msg(U[i] >= V_star[i] - 1e-9, "episode %ld: V~[%d] = %g < V*[%d] = %g", k + 1, i,
-                      U[i], i, V_star[i]);
-    }
-    int s = tabrl_mdp_sample_start(m, &env_rng);
-    for (int h = 0; h < m->horizon; h++) {
-      double r;
-      int a = t->act(algo->state, h, s);
-      ck_assert_msg(a >= 0 && a < m->A && tabrl_mdp_valid(m, h, s, a), "invalid action %d", a);
-      /* act() follows the committed deterministic policy */
-      ck_assert_double_eq(tabrl_policy_row(pi, h, s)[a], 1.0);
-      int next = tabrl_mdp_step(m, h, s, a, &env_rng, &r);
-      t->observe(algo->state, h, s, a, r, next);
-      s = next;
-    }
-    ck_assert_int_eq(t->end_episode(algo->state, k + 1), 0);
-  }
-  free(V);
-  tabrl_policy_free(pi);
-  return cum;
+  struct optimism o = {m, V_star};
+  return test_drive(algo, m, episodes, seed, regret, NULL, V_star ? check_ucrl2_optimism : NULL, &o)
+      .regret;
 }
 
 /* ---- registry, protocol, refusals ---- */
