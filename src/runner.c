@@ -409,7 +409,7 @@ static void run_file(char *buf, size_t size, const char *dir, const char *kind, 
 struct pool {
   const tabrl_experiment *e;
   const tabrl_run_options *opt;
-  size_t *todo, ntodo;
+  size_t *pending, npending;
   atomic_size_t next, done;
   atomic_long episodes;
   pthread_mutex_t lock;
@@ -424,12 +424,12 @@ static void *worker(void *arg)
   tabrl_error_clear();
   for (;;) {
     size_t i = atomic_fetch_add(&p->next, 1);
-    if (i >= p->ntodo) break;
+    if (i >= p->npending) break;
     pthread_mutex_lock(&p->lock);
     int failed = p->status != 0;
     pthread_mutex_unlock(&p->lock);
     if (failed || (p->opt->stop && *p->opt->stop)) break;
-    size_t run = p->todo[i];
+    size_t run = p->pending[i];
     char *rows = NULL, *policy = NULL, path[4200];
     size_t nrows = 0, npolicy = 0;
     FILE *frows = open_memstream(&rows, &nrows), *fpolicy = open_memstream(&policy, &npolicy);
@@ -558,10 +558,10 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   if ((status = prepare_dir(e, opt))) return status == TABRL_ENOMEM ? status : TABRL_EINVAL;
   p.e = e;
   p.opt = opt;
-  p.todo = malloc((total + 1) * sizeof *p.todo);
+  p.pending = malloc((total + 1) * sizeof *p.pending);
   ids = malloc((size_t)threads * sizeof *ids);
-  if (!p.todo || !ids) {
-    free(p.todo);
+  if (!p.pending || !ids) {
+    free(p.pending);
     free(ids);
     return tabrl_error(TABRL_ENOMEM, "out of memory");
   }
@@ -575,18 +575,18 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
       report->runs_skipped++;
       continue;
     }
-    p.todo[p.ntodo++] = r;
+    p.pending[p.npending++] = r;
   }
   atomic_init(&p.next, 0);
   atomic_init(&p.done, 0);
   atomic_init(&p.episodes, 0);
   pthread_mutex_init(&p.lock, NULL);
-  if ((size_t)threads > p.ntodo) threads = p.ntodo ? (int)p.ntodo : 1;
+  if ((size_t)threads > p.npending) threads = p.npending ? (int)p.npending : 1;
   for (; started < threads; started++)
     if (pthread_create(&ids[started], NULL, worker, &p)) break;
   if (started == 0) worker(&p);
   /* The calling thread reports progress until every worker has finished. */
-  while (opt->progress && atomic_load(&p.done) < p.ntodo) {
+  while (opt->progress && atomic_load(&p.done) < p.npending) {
     pthread_mutex_lock(&p.lock);
     int failed = p.status != 0;
     pthread_mutex_unlock(&p.lock);
@@ -597,7 +597,7 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   }
   for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
   free(ids);
-  free(p.todo);
+  free(p.pending);
   pthread_mutex_destroy(&p.lock);
   report->runs_done = atomic_load(&p.done);
   report->run_seconds = p.run_seconds;
