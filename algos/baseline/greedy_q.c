@@ -27,7 +27,7 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "actions.h"
+#include "../actions.h"
 
 enum { SCHEDULE_JIN, SCHEDULE_HARMONIC, SCHEDULE_CONSTANT };
 enum { INIT_ZERO, INIT_OPTIMISTIC };

@@ -46,7 +46,7 @@
 #include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "actions.h"
+#include "../actions.h"
 
 enum { UNVISITED_ZERO, UNVISITED_OPTIMISTIC };
 

@@ -6,7 +6,7 @@
  * policy() is exact for the whole episode (commits_per_episode = 1). */
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "actions.h"
+#include "../actions.h"
 
 static const tabrl_param random_params[] = {
     {0},

@@ -17,7 +17,7 @@
  * commits_per_episode = 1: both proposals are fixed for the episode. */
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "actions.h"
+#include "../actions.h"
 
 static const tabrl_param random_duel_params[] = {
     {0},

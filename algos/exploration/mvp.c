@@ -59,7 +59,7 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../baseline/actions.h"
+#include "../actions.h"
 #include "empirical.h"
 
 static const tabrl_param mvp_params[] = {

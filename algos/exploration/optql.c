@@ -46,7 +46,7 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../baseline/actions.h"
+#include "../actions.h"
 #include "empirical.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };

@@ -1,5 +1,5 @@
-/* algos/baseline/actions.h: the valid actions of each (h, s) as short lists
- * (private to the baseline family).
+/* algos/actions.h: the valid actions of each (h, s) as short lists
+ * (private to the algorithm families).
  *
  * The problem's mask is a dense byte table; acting uniformly over the valid
  * actions from it costs O(A) per step.  Listing them once in init makes a
