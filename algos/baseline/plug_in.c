@@ -34,19 +34,17 @@
  *
  * Incremental counts.  fit() sees growing prefixes of one dataset, so it
  * only counts the steps it has not seen (O(new steps)) and then plans
- * (O(H * entries)).  N_h(s,a,s') is stored sparsely, one entry per distinct
- * (h, s, a, s') seen, chained per block and found through an open-addressing
- * hash table; memory is O(H S A + distinct transitions), never the dense
- * H S A S.  The arrays grow geometrically inside fit() when a prefix brings
- * more new steps than they can hold (never per step).  A prefix shorter than
- * the last one or a different steps array starts the counts afresh. */
+ * (O(H * entries)).  The counts are the shared sparse empirical model
+ * (algos/exploration/empirical.h): memory O(H S A + distinct transitions),
+ * never the dense H S A S.  A prefix shorter than the last one or a
+ * different steps array starts the counts afresh. */
 #include <math.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../exploration/empirical.h"
 
 enum { UNVISITED_ZERO, UNVISITED_OPTIMISTIC };
 
@@ -63,8 +61,6 @@ static const tabrl_param plug_in_params[] = {
     {0},
 };
 
-#define NO_ENTRY SIZE_MAX
-
 typedef struct {
   int S, A, H; /* H = 0 when discounted */
   double gamma;
@@ -75,19 +71,7 @@ typedef struct {
   long max_sweeps;
   baseline_actions actions;
 
-  /* per block b = (hc*S + s)*A + a, hc the count stage */
-  long *visits;
-  double *reward_sum;
-  size_t *head; /* first entry of the block's chain, or NO_ENTRY */
-
-  /* one entry per distinct (block, s') */
-  size_t entries, capacity, max_entries;
-  size_t *entry_block;
-  int *entry_next;
-  long *entry_count;
-  size_t *entry_link; /* the next entry of the same block, or NO_ENTRY */
-  size_t *slot;       /* hash_size slots: entry index or NO_ENTRY */
-  size_t hash_size;   /* power of 2, >= 2 capacity */
+  tabrl_empirical counts; /* count_stages stages */
 
   const tabrl_step *steps_seen;
   size_t n_seen;
@@ -100,97 +84,17 @@ static void plug_in_release(void *state)
 {
   plug_in_state *st = state;
   baseline_actions_free(&st->actions);
-  free(st->visits);
-  free(st->reward_sum);
-  free(st->head);
-  free(st->entry_block);
-  free(st->entry_next);
-  free(st->entry_count);
-  free(st->entry_link);
-  free(st->slot);
+  if (st->counts.visits) tabrl_empirical_free(&st->counts);
   free(st->V);
   free(st->V_next);
   free(st->greedy);
 }
 
-static inline size_t hash_key(size_t block, int next, size_t S)
-{
-  /* Fibonacci hashing of the (block, s') key (Knuth, TAOCP 6.4). */
-  uint64_t key = (uint64_t)block * (uint64_t)S + (uint64_t)next;
-  return (size_t)((key * 0x9E3779B97F4A7C15ULL) >> 17);
-}
-
-static void hash_insert(plug_in_state *st, size_t e)
-{
-  size_t mask = st->hash_size - 1;
-  size_t i = hash_key(st->entry_block[e], st->entry_next[e], (size_t)st->S) & mask;
-  while (st->slot[i] != NO_ENTRY) i = (i + 1) & mask;
-  st->slot[i] = e;
-}
-
-/* Room for `needed` entries; rehashes when the table grows. */
-static int reserve(plug_in_state *st, size_t needed)
-{
-  size_t capacity, hash_size = 16;
-  if (needed > st->max_entries) needed = st->max_entries;
-  if (needed <= st->capacity) return 0;
-  capacity = st->capacity * 2 > needed ? st->capacity * 2 : needed;
-  if (capacity > st->max_entries) capacity = st->max_entries;
-  while (hash_size < 2 * capacity) hash_size *= 2;
-  size_t *block = realloc(st->entry_block, capacity * sizeof *block);
-  if (block) st->entry_block = block;
-  int *next = realloc(st->entry_next, capacity * sizeof *next);
-  if (next) st->entry_next = next;
-  long *count = realloc(st->entry_count, capacity * sizeof *count);
-  if (count) st->entry_count = count;
-  size_t *link = realloc(st->entry_link, capacity * sizeof *link);
-  if (link) st->entry_link = link;
-  size_t *slot = malloc(hash_size * sizeof *slot);
-  if (!block || !next || !count || !link || !slot) {
-    free(slot);
-    return tabrl_error(TABRL_ENOMEM, "plug-in: out of memory for %zu transition counts", capacity);
-  }
-  free(st->slot);
-  st->slot = slot;
-  st->hash_size = hash_size;
-  st->capacity = capacity;
-  for (size_t i = 0; i < hash_size; i++) slot[i] = NO_ENTRY;
-  for (size_t e = 0; e < st->entries; e++) hash_insert(st, e);
-  return 0;
-}
-
 static void clear_counts(plug_in_state *st)
 {
-  size_t blocks = (size_t)st->count_stages * (size_t)st->S * (size_t)st->A;
-  memset(st->visits, 0, blocks * sizeof *st->visits);
-  memset(st->reward_sum, 0, blocks * sizeof *st->reward_sum);
-  for (size_t b = 0; b < blocks; b++) st->head[b] = NO_ENTRY;
-  for (size_t i = 0; i < st->hash_size; i++) st->slot[i] = NO_ENTRY;
-  st->entries = 0;
+  tabrl_empirical_clear(&st->counts);
   st->n_seen = 0;
   st->steps_seen = NULL;
-}
-
-static void count_step(plug_in_state *st, const tabrl_step *step)
-{
-  int hc = st->count_stages == 1 ? 0 : step->h;
-  size_t block = ((size_t)hc * (size_t)st->S + (size_t)step->s) * (size_t)st->A + (size_t)step->a;
-  size_t mask = st->hash_size - 1, i = hash_key(block, step->next, (size_t)st->S) & mask, e;
-  st->visits[block]++;
-  st->reward_sum[block] += step->reward;
-  for (; (e = st->slot[i]) != NO_ENTRY; i = (i + 1) & mask)
-    if (st->entry_block[e] == block && st->entry_next[e] == step->next) {
-      st->entry_count[e]++;
-      return;
-    }
-  /* reserve() made room: entries < capacity <= hash_size / 2 */
-  e = st->entries++;
-  st->entry_block[e] = block;
-  st->entry_next[e] = step->next;
-  st->entry_count[e] = 1;
-  st->entry_link[e] = st->head[block];
-  st->head[block] = e;
-  st->slot[i] = e;
 }
 
 /* max over valid a of Q(s, a) at stage h (count stage hc) from next-stage
@@ -198,22 +102,16 @@ static void count_step(plug_in_state *st, const tabrl_step *step)
 static double backup(const plug_in_state *st, int h, int s, const double *next_V, double discount,
                      double unvisited_value, int *argmax)
 {
-  int hc = st->count_stages == 1 ? 0 : h;
+  const tabrl_empirical *e = &st->counts;
   const int *list = baseline_actions_list(&st->actions, h, s);
   int n = baseline_actions_count(&st->actions, h, s), best_a = list[0];
   double best = -INFINITY;
   for (int i = 0; i < n; i++) {
     int a = list[i];
-    size_t block = ((size_t)hc * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a;
-    double q;
-    if (st->visits[block] == 0) {
-      q = unvisited_value;
-    } else {
-      double expected = 0;
-      for (size_t e = st->head[block]; e != NO_ENTRY; e = st->entry_link[e])
-        expected += (double)st->entry_count[e] * next_V[st->entry_next[e]];
-      q = (st->reward_sum[block] + discount * expected) / (double)st->visits[block];
-    }
+    size_t block = tabrl_empirical_block(e, h, s, a);
+    double q = e->visits[block] == 0 ? unvisited_value
+                                     : tabrl_empirical_mean_reward(e, block) +
+                                           discount * tabrl_empirical_expect(e, block, next_V);
     if (q > best) {
       best = q;
       best_a = a;
@@ -264,7 +162,7 @@ static int plug_in_init(void *state, const tabrl_problem *problem, const tabrl_v
 {
   plug_in_state *st = state;
   int status;
-  size_t blocks, values;
+  size_t values;
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
@@ -277,18 +175,13 @@ static int plug_in_init(void *state, const tabrl_problem *problem, const tabrl_v
   st->tolerance = tabrl_values_double(params, "tolerance");
   st->max_sweeps = tabrl_values_int(params, "max_sweeps");
   if ((status = baseline_actions_init(&st->actions, problem, "plug-in"))) return status;
-  blocks = (size_t)st->count_stages * (size_t)st->S * (size_t)st->A;
-  st->max_entries = blocks * (size_t)st->S;
-  st->visits = malloc(blocks * sizeof *st->visits);
-  st->reward_sum = malloc(blocks * sizeof *st->reward_sum);
-  st->head = malloc(blocks * sizeof *st->head);
+  if ((status = tabrl_empirical_init(&st->counts, st->S, st->A, st->count_stages))) return status;
   values = (size_t)(st->H > 0 ? st->H + 1 : 1) * (size_t)st->S;
   st->V = calloc(values, sizeof *st->V);
   st->V_next = calloc(values, sizeof *st->V_next);
   st->greedy = calloc((size_t)st->value_stages * (size_t)st->S, sizeof *st->greedy);
-  if (!st->visits || !st->reward_sum || !st->head || !st->V || !st->V_next || !st->greedy)
+  if (!st->V || !st->V_next || !st->greedy)
     return tabrl_error(TABRL_ENOMEM, "plug-in: out of memory");
-  if ((status = reserve(st, 64))) return status;
   clear_counts(st);
   /* With no data every pair is unvisited: the policy is already defined. */
   return plan(st);
@@ -314,8 +207,13 @@ static int plug_in_fit(void *state, const tabrl_dataset *data)
                          i, step->h, step->s, step->a, step->next, step->reward, st->S, st->A,
                          st->H);
   }
-  if ((status = reserve(st, st->entries + (data->n - st->n_seen)))) return status;
-  for (size_t i = st->n_seen; i < data->n; i++) count_step(st, &data->steps[i]);
+  for (size_t i = st->n_seen; i < data->n; i++) {
+    const tabrl_step *step = &data->steps[i];
+    /* A discounted problem pools: its steps' h does not matter. */
+    int h = st->count_stages == 1 ? 0 : step->h;
+    if ((status = tabrl_empirical_add(&st->counts, h, step->s, step->a, step->reward, step->next)))
+      return status;
+  }
   st->steps_seen = data->steps;
   st->n_seen = data->n;
   return plan(st);
@@ -323,13 +221,8 @@ static int plug_in_fit(void *state, const tabrl_dataset *data)
 
 static int plug_in_policy(void *state, tabrl_policy *pi)
 {
-  plug_in_state *st = state;
-  if (pi->S != st->S || pi->A != st->A || pi->stages != st->value_stages)
-    return tabrl_error(TABRL_EINVAL, "plug-in: policy must be %d x %d with %d stages", st->S, st->A,
-                       st->value_stages);
-  for (int h = 0; h < st->value_stages; h++)
-    for (int s = 0; s < st->S; s++) tabrl_policy_set_action(pi, h, s, st->greedy[h * st->S + s]);
-  return 0;
+  const plug_in_state *st = state;
+  return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->value_stages, "plug-in");
 }
 
 const tabrl_algo_type tabrl_algo_plug_in = {
