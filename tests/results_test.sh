@@ -113,4 +113,13 @@ check summarize-bad-nothing test ! -e bad/summary.csv
 expect help-lists 0 'summarize' "$tabrl" help
 expect help-plot 0 'usage: tabrl plot DIR' "$tabrl" plot --help
 
+# plots/summary.gp, the plain-gnuplot template for your own figures.
+template="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/plots/summary.gp"
+cp -r "$data/single" tpl && "$tabrl" summarize tpl >/dev/null
+expect template 0 '' gnuplot -e "dir='tpl'; out='tpl/t.svg'" "$template"
+check template-svg grep -q '<svg' tpl/t.svg
+check template-series grep -q 'ucbvi-b' tpl/t.svg
+expect template-value 0 '' gnuplot -e "dir='tpl'; metric='value'; logx=1" "$template"
+check template-png test -s tpl/value-summary.png
+
 finish
