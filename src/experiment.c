@@ -175,6 +175,14 @@ static char *read_line(char *str, int num, void *stream)
   if (r->status) return NULL;
   if (!fgets(str, num, r->f)) return NULL;
   r->line++;
+  /* inih handles at most num - 1 characters a line and would read the rest
+   * of a longer one as a line of its own: refuse it instead. */
+  size_t len = strlen(str);
+  if (len == (size_t)num - 1 && str[len - 1] != '\n' && !feof(r->f)) {
+    r->status = tabrl_error(TABRL_EINVAL, "%s:%d: line longer than %d characters", r->path, r->line,
+                            num - 2);
+    return NULL;
+  }
   const char *t = str;
   while (isspace((unsigned char)*t)) t++;
   if (*t == '[' && check_section_header(r, t)) return NULL;
@@ -469,9 +477,11 @@ static int parse_seeds(tabrl_experiment *e, const tabrl_values *v, const char *a
       errno = 0;
       unsigned long long s = strtoull(t, &end, 10);
       if (!*t || *end || errno || *t == '-') {
+        /* The message first: t points into copy. */
+        int status = tabrl_error(TABRL_EINVAL,
+                                 "%sseed_list: '%s' is not a seed (a whole number >= 0)", at, t);
         free(copy);
-        return tabrl_error(TABRL_EINVAL, "%sseed_list: '%s' is not a seed (a whole number >= 0)",
-                           at, t);
+        return status;
       }
       for (size_t k = 0; k < e->nseeds; k++)
         if (e->seeds[k] == s) {

@@ -201,6 +201,19 @@ START_TEST(test_bad_inputs)
                "log 'every:0': the number must be a whole number >= 1");
   const char *o5[] = {"experiment.seed_list=1, 2, 1"};
   expect_error(DATA "small.ini", o5, 1, TABRL_EINVAL, "seed 1 is listed twice");
+  const char *o7[] = {"experiment.seed_list=3, -1"};
+  expect_error(DATA "small.ini", o7, 1, TABRL_EINVAL, "seed_list: '-1' is not a seed");
+  char *long_line = malloc(600);
+  memset(long_line, 'a', 599);
+  long_line[599] = '\0';
+  char text[800];
+  snprintf(text, sizeof text, "[experiment]\nenv = riverswim\nepisodes = 10\nname = %s\n",
+           long_line);
+  char *path = temp_ini(text);
+  expect_error(path, NULL, 0, TABRL_EINVAL, ":4: line longer than");
+  unlink(path);
+  free(path);
+  free(long_line);
   const char *o6[] = {"experiment.behavior=greedy"};
   expect_error(DATA "small.ini", o6, 1, TABRL_EINVAL, "expected uniform, optimal or mixed:EPS");
 }
