@@ -12,7 +12,7 @@
 #include "tabrl/error.h"
 
 static const tabrl_param chain_params[] = {
-    {"states", TABRL_INT, "10", "[2,inf)", "length n of the chain"},
+    {"states", TABRL_INT, "10", "[2,10000000]", "length n of the chain"},
     {"reward", TABRL_DOUBLE, "1", "(-inf,inf)", "reward for taking right at the last state"},
     {"left_reward", TABRL_DOUBLE, "0", "(-inf,inf)", "reward for taking left at state 0"},
     TABRL_ENV_TIME_PARAMS("20", ""),

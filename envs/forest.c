@@ -17,7 +17,7 @@
 #include "tabrl/error.h"
 
 static const tabrl_param forest_params[] = {
-    {"states", TABRL_INT, "3", "[2,inf)", "number S of forest age classes"},
+    {"states", TABRL_INT, "3", "[2,10000000]", "number S of forest age classes"},
     {"r1", TABRL_DOUBLE, "4", "(0,inf)", "reward of waiting in the oldest state"},
     {"r2", TABRL_DOUBLE, "2", "(0,inf)", "reward of cutting in the oldest state"},
     {"p", TABRL_DOUBLE, "0.1", "[0,1]", "yearly probability of a fire"},

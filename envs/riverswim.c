@@ -10,7 +10,7 @@
 #include "tabrl/error.h"
 
 static const tabrl_param riverswim_params[] = {
-    {"states", TABRL_INT, "6", "[2,inf)", "length n of the river"},
+    {"states", TABRL_INT, "6", "[2,10000000]", "length n of the river"},
     TABRL_ENV_TIME_PARAMS("20", ""),
     {0},
 };
