@@ -37,6 +37,8 @@ static char *trimmed_copy(const char *begin, const char *end)
 
 void tabrl_list_free(char **items, size_t n)
 {
+  /* NULL with n > 0 happens: seeds from `seeds` have no texts. */
+  if (!items) return;
   for (size_t i = 0; i < n; i++) free(items[i]);
   free(items);
 }

@@ -113,6 +113,11 @@ check summarize-bad-nothing test ! -e bad/summary.csv
 expect help-lists 0 'summarize' "$tabrl" help
 expect help-plot 0 'usage: tabrl plot DIR' "$tabrl" plot --help
 
+# A manifest without seed_list: seeds 0..seeds-1 order the runs (this once
+# freed a list that was never made: found by fuzzing under UBSan).
+cp -r "$data/single" noseedlist && sed -i '/^seed_list/d; s/^seeds = .*/seeds = 12/' noseedlist/manifest.ini
+expect merge-no-seed-list 0 'merged' "$tabrl" merge noseedlist --out noseedlist-merged
+
 # plots/summary.gp, the plain-gnuplot template for your own figures.
 template="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/plots/summary.gp"
 cp -r "$data/single" tpl && "$tabrl" summarize tpl >/dev/null
