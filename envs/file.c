@@ -29,14 +29,19 @@ static int file_build(const tabrl_values *v, tabrl_mdp **out)
                        "set either horizon (episodic) or gamma (discounted), not both");
   if ((status = tabrl_mdp_read_csv(path, horizon, gamma, out))) return status;
   if (!(*out)->name) {
-    /* Unnamed files are named after themselves, for listings and manifests. */
-    char *name = malloc(strlen(path) + 1);
+    /* Unnamed files are named after their base name without extension
+     * ("models/river.csv" -> "river"), a label fit for CSV columns. */
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    size_t n = strcspn(base, ".");
+    char *name = malloc(n + 5);
     if (!name) {
       tabrl_mdp_free(*out);
       *out = NULL;
       return tabrl_error(TABRL_ENOMEM, "out of memory");
     }
-    strcpy(name, path);
+    memcpy(name, base, n);
+    name[n] = '\0';
+    if (n == 0) strcpy(name, "file");
     (*out)->name = name;
   }
   return 0;

@@ -1,5 +1,6 @@
 /* Running experiments: the four protocols, metrics, and the output files.
  * See tabrl/runner.h. */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -30,6 +31,7 @@ struct run {
   size_t config, algo_index, seed_index;
   uint64_t seed;
   char config_label[32];
+  char env_label[128]; /* the model's name as a CSV label: [A-Za-z0-9._+-] */
   tabrl_mdp *m;
   double J_star;
   tabrl_algo *algo;
@@ -98,8 +100,8 @@ static void write_row(struct run *r, long episode, const double *ret, const doub
                       double regret)
 {
   const tabrl_experiment *e = r->e;
-  fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->m->name, e->algos[r->algo_index].label, r->config_label,
-          (unsigned long long)r->seed, episode);
+  fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->env_label, e->algos[r->algo_index].label,
+          r->config_label, (unsigned long long)r->seed, episode);
   if (ret) fprintf(r->rows, "%.17g", *ret);
   fputc(',', r->rows);
   if (value) fprintf(r->rows, "%.17g", *value);
@@ -267,6 +269,10 @@ static int run_setup(struct run *r)
   free(s);
   if (status) return status;
   const tabrl_mdp *m = r->m;
+  /* A model read from a file may carry any name: keep the CSV parseable. */
+  snprintf(r->env_label, sizeof r->env_label, "%s", m->name && *m->name ? m->name : "env");
+  for (char *c = r->env_label; *c; c++)
+    if (!isalnum((unsigned char)*c) && !strchr("._+-", *c)) *c = '-';
   r->V = malloc(tabrl_oracle_value_size(m) * sizeof *r->V);
   r->pi = tabrl_policy_alloc_for(m);
   r->pi_second = tabrl_policy_alloc_for(m);
@@ -346,7 +352,7 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
         for (int a = 0; a < pi->A; a++) {
           double p = tabrl_policy_row(pi, h, s)[a];
           if (p > 0)
-            fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.m->name,
+            fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.env_label,
                     e->algos[r.algo_index].label, r.config_label, (unsigned long long)r.seed, h, s,
                     a, p);
         }

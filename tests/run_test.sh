@@ -117,6 +117,12 @@ printf '[experiment]\nenv = garnet\nepisodes = 6\nseeds = 3\n[env]\nhorizon = 5\
 expect eval-seed-instance 0 'regret J\* - J\(pi\) = -?[0-9.]*e-1[0-9]$|regret J\* - J\(pi\) = 0$' "$tabrl" eval garnet --set horizon=5 --policy g/policies.csv --select seed=2
 expect eval-seed-said 0 'env instance of seed 2' "$tabrl" eval garnet --set horizon=5 --policy g/policies.csv --select seed=2
 
+# ---- a stage-dependent model from a CSV file: env column = its base name ----
+printf 'h,s,a,s_next,p,r\n0,0,0,0,1,0.1\n0,0,1,1,1,0\n0,1,0,1,1,0\n1,0,0,0,1,0.1\n1,0,1,1,1,0\n1,1,0,1,1,1\n1,1,1,0,0.5,0\n1,1,1,1,0.5,2\n' >"stage dep.csv"
+printf '[experiment]\nenv = file:%s/stage dep.csv\nepisodes = 50\nseeds = 2\nlog = every:10\n[algo u]\ntype = ucbvi\nstationary = false\n[algo vi]\ntype = value-iteration\n' "$PWD" >sd.ini
+expect stage-dependent-file 0 'runs .* in' "$tabrl" run sd.ini --out sd
+check file-env-label test "$(cut -d, -f1 sd/runs.csv | sort -u | tr '\n' ' ')" = "env stage-dep "
+
 # ---- bad input: one line naming file:line, exit 2, nothing written ----
 bad() {
   local name=$1 pattern=$2
