@@ -8,9 +8,48 @@
 #include <stdlib.h>
 #include <string.h>
 #include "tabrl/algo.h"
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/sim.h"
+
+/* An env built from settings, or a failed test with the message. */
+static inline tabrl_mdp *test_env(const char *name, const tabrl_setting *settings, size_t n)
+{
+  tabrl_mdp *m = NULL;
+  ck_assert_msg(tabrl_env_build(name, settings, n, &m) == 0, "%s", tabrl_error_message());
+  return m;
+}
+
+/* What the runner tells an algorithm about m (tabrl_problem_init), with the
+ * valid mask in the caller's buffer of stages*S*A bytes; the model itself
+ * only when planning. */
+static inline tabrl_problem test_problem(const tabrl_mdp *m, unsigned char *valid, gsl_rng *rng,
+                                         long episodes, int planning)
+{
+  tabrl_problem p;
+  unsigned char *mask = NULL;
+  ck_assert_int_eq(tabrl_problem_init(&p, m, episodes, rng, planning, &mask), 0);
+  memcpy(valid, mask, (size_t)m->stages * (size_t)m->S * (size_t)m->A);
+  free(mask);
+  p.valid = valid;
+  return p;
+}
+
+/* Algorithm name with the settings, or a failed test with the message. */
+static inline tabrl_algo *test_make(const char *name, const tabrl_problem *problem,
+                                    const tabrl_setting *set, size_t n)
+{
+  const tabrl_algo_type *type = tabrl_algo_find(name);
+  tabrl_values *values = NULL;
+  ck_assert_msg(type != NULL, "%s", tabrl_error_message());
+  ck_assert_msg(tabrl_values_resolve(type->params, name, set, n, 0, &values) == 0, "%s",
+                tabrl_error_message());
+  tabrl_algo *algo = tabrl_algo_alloc(type, problem, values);
+  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
+  tabrl_values_free(values);
+  return algo;
+}
 
 /* Called before each episode k (1-based), e.g. to check optimism. */
 typedef void (*test_episode_hook)(void *ctx, const tabrl_algo *algo, long k);

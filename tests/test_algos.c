@@ -22,22 +22,15 @@ const double *tabrl_value_iteration_values(const tabrl_algo *algo);
 
 /* ---- helpers ---- */
 
-static tabrl_mdp *build_env(const char *name, const tabrl_setting *settings, size_t n)
-{
-  tabrl_mdp *m = NULL;
-  ck_assert_msg(tabrl_env_build(name, settings, n, &m) == 0, "%s", tabrl_error_message());
-  return m;
-}
-
 static tabrl_mdp *riverswim(const char *horizon)
 {
   tabrl_setting s[2] = {{"states", "6", "test", 0}, {"horizon", horizon, "test", 0}};
-  return build_env("riverswim", s, 2);
+  return test_env("riverswim", s, 2);
 }
 
 static tabrl_mdp *forest(void)
 {
-  return build_env("forest", NULL, 0); /* S = 3, gamma = 0.9 */
+  return test_env("forest", NULL, 0); /* S = 3, gamma = 0.9 */
 }
 
 /* Three states, three actions, H = 4; action 2 is invalid at state 0 and
@@ -63,42 +56,6 @@ static int valid_actions(const tabrl_mdp *m, int s)
   int n = 0;
   for (int a = 0; a < m->A; a++) n += tabrl_mdp_valid(m, 0, s, a);
   return n;
-}
-
-/* What the runner tells an algorithm about m.  valid must hold
- * stages*S*A bytes; the model itself only for planning. */
-static tabrl_problem problem_for(const tabrl_mdp *m, unsigned char *valid, gsl_rng *rng,
-                                 int planning)
-{
-  int stages = m->stages;
-  for (int h = 0; h < stages; h++)
-    for (int s = 0; s < m->S; s++)
-      for (int a = 0; a < m->A; a++)
-        valid[((size_t)h * m->S + s) * m->A + a] = (unsigned char)tabrl_mdp_valid(m, h, s, a);
-  return (tabrl_problem){.S = m->S,
-                         .A = m->A,
-                         .horizon = m->horizon,
-                         .gamma = m->gamma,
-                         .episodes = 1000,
-                         .valid = valid,
-                         .valid_stages = stages,
-                         .model = planning ? m : NULL,
-                         .rng = rng};
-}
-
-static tabrl_algo *make(const char *name, const tabrl_problem *problem, const tabrl_setting *set,
-                        size_t n)
-{
-  const tabrl_algo_type *type = tabrl_algo_find(name);
-  tabrl_values *values = NULL;
-  tabrl_algo *algo;
-  ck_assert_msg(type != NULL, "%s", tabrl_error_message());
-  ck_assert_msg(tabrl_values_resolve(type->params, name, set, n, 0, &values) == 0, "%s",
-                tabrl_error_message());
-  algo = tabrl_algo_alloc(type, problem, values);
-  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
-  tabrl_values_free(values);
-  return algo;
 }
 
 static double max_abs_diff(const double *x, const double *y, size_t n)
@@ -179,7 +136,7 @@ START_TEST(test_alloc_failures)
   tabrl_mdp *m = forest();
   unsigned char valid[6];
   gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("value-iteration"), &p, NULL));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "needs the model"));
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("greedy-q"), &p, NULL));
@@ -200,8 +157,8 @@ START_TEST(test_random_uniform_and_valid)
   tabrl_mdp *m = masked_model();
   unsigned char valid[9];
   gsl_rng *rng = tabrl_gsl_rng_stream(7, TABRL_STREAM_ALGO, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0);
-  tabrl_algo *algo = make("random", &p, NULL, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
+  tabrl_algo *algo = test_make("random", &p, NULL, 0);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   long counts[3][3] = {{0}};
   ck_assert_int_eq(algo->type->commits_per_episode, 1);
@@ -287,7 +244,7 @@ START_TEST(test_greedy_q_updates_by_hand)
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     tabrl_setting set[2] = {{"schedule", cases[i].schedule, "test", 0},
                             {"init", cases[i].init, "test", 0}};
-    tabrl_algo *algo = make("greedy-q", &p, set, 2);
+    tabrl_algo *algo = test_make("greedy-q", &p, set, 2);
     double untouched = strcmp(cases[i].init, "optimistic") ? 0.0 : 1.0;
     feed(algo);
     ck_assert_double_eq_tol(tabrl_greedy_q_value(algo, 1, 0, 0), cases[i].q1, 1e-15);
@@ -305,7 +262,7 @@ START_TEST(test_greedy_q_policy)
   gsl_rng *rng = tabrl_gsl_rng_stream(2, TABRL_STREAM_ALGO, 0);
   tabrl_problem p = greedy_problem(rng);
   tabrl_setting set[1] = {{"epsilon", "0.2", "test", 0}};
-  tabrl_algo *algo = make("greedy-q", &p, set, 1);
+  tabrl_algo *algo = test_make("greedy-q", &p, set, 1);
   tabrl_policy *pi = tabrl_policy_alloc(2, 3, 2);
   ck_assert_int_eq(algo->type->commits_per_episode, 0);
   feed(algo);
@@ -346,7 +303,7 @@ START_TEST(test_greedy_q_epsilon_one_uniform)
   tabrl_problem p = {
       .S = 1, .A = 5, .horizon = 3, .gamma = 1, .valid = valid, .valid_stages = 1, .rng = rng};
   tabrl_setting set[1] = {{"epsilon", "1", "test", 0}};
-  tabrl_algo *algo = make("greedy-q", &p, set, 1);
+  tabrl_algo *algo = test_make("greedy-q", &p, set, 1);
   long counts[5] = {0}, n = 100000;
   double chi2 = 0, expected = n / 4.0;
   /* Learning must not change the uniform behaviour: observe moves Q. */
@@ -369,9 +326,9 @@ START_TEST(test_greedy_q_learns_riverswim)
   tabrl_mdp *m = riverswim("20");
   unsigned char valid[12];
   gsl_rng *rng = tabrl_gsl_rng_stream(5, TABRL_STREAM_ALGO, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
   tabrl_setting set[2] = {{"init", "optimistic", "test", 0}, {"epsilon", "0", "test", 0}};
-  tabrl_algo *algo = make("greedy-q", &p, set, 2);
+  tabrl_algo *algo = test_make("greedy-q", &p, set, 2);
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *unif = tabrl_policy_alloc_for(m);
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), v_unif;
   drive_online(algo, m, 3000, 17);
@@ -399,8 +356,8 @@ START_TEST(test_value_iteration_episodic)
    * rounding), and after H the greedy policy is optimal. */
   tabrl_mdp *m = riverswim("20");
   unsigned char valid[12];
-  tabrl_problem p = problem_for(m, valid, NULL, 1);
-  tabrl_algo *algo = make("value-iteration", &p, NULL, 0);
+  tabrl_problem p = test_problem(m, valid, NULL, 1000, 1);
+  tabrl_algo *algo = test_make("value-iteration", &p, NULL, 0);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   size_t n = tabrl_oracle_value_size(m);
   double *V_star = malloc(n * sizeof *V_star), *V = malloc(n * sizeof *V);
@@ -436,8 +393,8 @@ START_TEST(test_value_iteration_discounted_contraction)
    * 2 gamma / (1 - gamma) ||V_k - V*|| (Singh and Yee 1994, Corollary 2). */
   tabrl_mdp *m = forest();
   unsigned char valid[6];
-  tabrl_problem p = problem_for(m, valid, NULL, 1);
-  tabrl_algo *algo = make("value-iteration", &p, NULL, 0);
+  tabrl_problem p = test_problem(m, valid, NULL, 1000, 1);
+  tabrl_algo *algo = test_make("value-iteration", &p, NULL, 0);
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *opt = tabrl_policy_alloc_for(m);
   double V_star[3], V_pi[3];
   ck_assert_int_eq(tabrl_oracle_pi(m, 100, opt, V_star, NULL, NULL), 0);
@@ -472,8 +429,8 @@ END_TEST
 static int pi_iterations_to_optimum(tabrl_mdp *m)
 {
   unsigned char *valid = malloc((size_t)m->stages * m->S * m->A);
-  tabrl_problem p = problem_for(m, valid, NULL, 1);
-  tabrl_algo *algo = make("policy-iteration", &p, NULL, 0);
+  tabrl_problem p = test_problem(m, valid, NULL, 1000, 1);
+  tabrl_algo *algo = test_make("policy-iteration", &p, NULL, 0);
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *opt = tabrl_policy_alloc_for(m);
   size_t n = tabrl_oracle_value_size(m);
   double *V_star = malloc(n * sizeof *V_star), *V = malloc(n * sizeof *V);
@@ -531,8 +488,10 @@ START_TEST(test_random_duel)
   gsl_rng *rng = tabrl_gsl_rng_stream(3, TABRL_STREAM_ALGO, 0);
   gsl_rng *rng_again = tabrl_gsl_rng_stream(3, TABRL_STREAM_ALGO, 0);
   gsl_rng *sim = tabrl_gsl_rng_stream(3, TABRL_STREAM_TRANSITIONS, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0), q = problem_for(m, valid, rng_again, 0);
-  tabrl_algo *algo = make("random-duel", &p, NULL, 0), *again = make("random-duel", &q, NULL, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0),
+                q = test_problem(m, valid, rng_again, 1000, 0);
+  tabrl_algo *algo = test_make("random-duel", &p, NULL, 0),
+             *again = test_make("random-duel", &q, NULL, 0);
   tabrl_policy *first = tabrl_policy_alloc_for(m), *second = tabrl_policy_alloc_for(m);
   tabrl_policy *first2 = tabrl_policy_alloc_for(m), *second2 = tabrl_policy_alloc_for(m);
   tabrl_step traj1[4], traj2[4];
@@ -706,9 +665,9 @@ static int check_plug_in(const tabrl_mdp *m, int per_pair, int pooled, int *cove
   tabrl_step *steps = generative_dataset(m, per_pair, -1, pooled, &n);
   unsigned char *valid = malloc((size_t)m->stages * m->S * m->A);
   gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
   tabrl_setting set[1] = {{"stationary", pooled ? "true" : "false", "test", 0}};
-  tabrl_algo *algo = make("plug-in", &p, set, 1), *scratch = make("plug-in", &p, set, 1);
+  tabrl_algo *algo = test_make("plug-in", &p, set, 1), *scratch = test_make("plug-in", &p, set, 1);
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *pi2 = tabrl_policy_alloc_for(m);
   double *V_star = malloc(tabrl_oracle_value_size(m) * sizeof *V_star);
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
@@ -808,7 +767,7 @@ START_TEST(test_plug_in_unvisited)
   tabrl_mdp *m = riverswim("20");
   unsigned char valid[12];
   gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
-  tabrl_problem p = problem_for(m, valid, rng, 0);
+  tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
   size_t n;
   tabrl_step *steps = generative_dataset(m, 50, 0, 0, &n);
   tabrl_dataset data = {.n = n, .steps = steps};
@@ -816,7 +775,7 @@ START_TEST(test_plug_in_unvisited)
   const char *choice[2] = {"zero", "optimistic"};
   for (int c = 0; c < 2; c++) {
     tabrl_setting set[1] = {{"unvisited", choice[c], "test", 0}};
-    tabrl_algo *algo = make("plug-in", &p, set, 1);
+    tabrl_algo *algo = test_make("plug-in", &p, set, 1);
     ck_assert_int_eq(algo->type->fit(algo->state, &data), 0);
     ck_assert_int_eq(algo->type->policy(algo->state, pi), 0);
     for (int h = 0; h < 20; h++)
@@ -825,7 +784,7 @@ START_TEST(test_plug_in_unvisited)
   }
   /* A step out of range is refused with its index. */
   steps[3].next = 6;
-  tabrl_algo *algo = make("plug-in", &p, NULL, 0);
+  tabrl_algo *algo = test_make("plug-in", &p, NULL, 0);
   ck_assert_int_eq(algo->type->fit(algo->state, &data), TABRL_EINVAL);
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "step 3"));
   tabrl_algo_free(algo);

@@ -24,17 +24,10 @@ double tabrl_mvp_value(const tabrl_algo *algo, int h, int s, int a);
 
 /* ---- helpers ---- */
 
-static tabrl_mdp *build_env(const char *name, const tabrl_setting *settings, size_t n)
-{
-  tabrl_mdp *m = NULL;
-  ck_assert_msg(tabrl_env_build(name, settings, n, &m) == 0, "%s", tabrl_error_message());
-  return m;
-}
-
 static tabrl_mdp *riverswim(void)
 {
   tabrl_setting s[2] = {{"states", "6", "test", 0}, {"horizon", "20", "test", 0}};
-  return build_env("riverswim", s, 2);
+  return test_env("riverswim", s, 2);
 }
 
 /* A small random MDP: 2 states, 2 actions, 2 next states each, H = 2,
@@ -46,45 +39,13 @@ static tabrl_mdp *small_garnet(void)
                         {"branching", "2", "test", 0},
                         {"horizon", "2", "test", 0},
                         {"seed", "1", "test", 0}};
-  return build_env("garnet", s, 5);
-}
-
-/* What the runner tells an online algorithm about m (valid: stages*S*A
- * bytes). */
-static tabrl_problem problem_for(const tabrl_mdp *m, unsigned char *valid, long episodes)
-{
-  for (int h = 0; h < m->stages; h++)
-    for (int s = 0; s < m->S; s++)
-      for (int a = 0; a < m->A; a++)
-        valid[((size_t)h * m->S + s) * m->A + a] = (unsigned char)tabrl_mdp_valid(m, h, s, a);
-  return (tabrl_problem){.S = m->S,
-                         .A = m->A,
-                         .horizon = m->horizon,
-                         .gamma = m->gamma,
-                         .episodes = episodes,
-                         .valid = valid,
-                         .valid_stages = m->stages};
+  return test_env("garnet", s, 5);
 }
 
 /* A bare problem for the by-hand tests: every action valid. */
 static tabrl_problem tiny_problem(int S, int A, int H, long episodes)
 {
   return (tabrl_problem){.S = S, .A = A, .horizon = H, .gamma = 1, .episodes = episodes};
-}
-
-static tabrl_algo *make(const char *name, const tabrl_problem *problem, const tabrl_setting *set,
-                        size_t n)
-{
-  const tabrl_algo_type *type = tabrl_algo_find(name);
-  tabrl_values *values = NULL;
-  tabrl_algo *algo;
-  ck_assert_msg(type != NULL, "%s", tabrl_error_message());
-  ck_assert_msg(tabrl_values_resolve(type->params, name, set, n, 0, &values) == 0, "%s",
-                tabrl_error_message());
-  algo = tabrl_algo_alloc(type, problem, values);
-  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
-  tabrl_values_free(values);
-  return algo;
 }
 
 /* The algorithm's optimistic Q_h(s,a), in reward units. */
@@ -182,7 +143,7 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   tabrl_setting set[3] = {{"bonus", "hoeffding", "test", 0},
                           {"scale", "0.001", "test", 0},
                           {"stationary", "false", "test", 0}};
-  tabrl_algo *algo = make("ucbvi", &p, set, 3);
+  tabrl_algo *algo = test_make("ucbvi", &p, set, 3);
   feed_three_episodes(algo);
   /* UCBVI-CH: b = c 7 H L / sqrt(N) = 0.001 * 14 * 7.6009 / sqrt(N) = 0.106413 / sqrt(N). */
   double b10 = c * 14 * L, b11 = c * 14 * L / sqrt(2.0), b00 = c * 14 * L / sqrt(3.0);
@@ -204,7 +165,7 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
 
   /* At the paper's constant (scale 1) every bonus exceeds H: all clipped. */
   tabrl_setting paper[2] = {{"bonus", "hoeffding", "test", 0}, {"stationary", "false", "test", 0}};
-  algo = make("ucbvi", &p, paper, 2);
+  algo = test_make("ucbvi", &p, paper, 2);
   feed_three_episodes(algo);
   ck_assert_double_eq_tol(tabrl_ucbvi_bonus(algo, 0, 0, 0), 14 * L / sqrt(3.0), 1e-12);
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 1, 1, 0), 1.0);
@@ -220,7 +181,7 @@ START_TEST(test_ucbvi_bernstein_by_hand)
   tabrl_setting set[3] = {{"bonus", "bernstein", "test", 0},
                           {"scale", "0.001", "test", 0},
                           {"stationary", "false", "test", 0}};
-  tabrl_algo *algo = make("ucbvi", &p, set, 3);
+  tabrl_algo *algo = test_make("ucbvi", &p, set, 3);
   feed_three_episodes(algo);
   /* Stage 1 is the last: V_2 = V*_2 = 0, so the variance term and the
    * next-state correction are 0 and b = 14 H L / (3 N):
@@ -275,7 +236,7 @@ START_TEST(test_mvp_doubling_by_hand)
 {
   tabrl_problem p = tiny_problem(2, 1, 2, 8);
   tabrl_setting set[1] = {{"scale", "0.001", "test", 0}};
-  tabrl_algo *algo = make("mvp", &p, set, 1);
+  tabrl_algo *algo = test_make("mvp", &p, set, 1);
   const tabrl_algo_type *t = algo->type;
   const double iota = log(20.0), c = 0.001, c1 = 460.0 / 9, c2 = 2 * sqrt(2.0), c3 = 544.0 / 9;
   /* (s = 0): r 1 -> 1 (N = 1, trigger), r 0 -> 0 (N = 2, trigger),
@@ -325,7 +286,7 @@ START_TEST(test_mvp_doubling_by_hand)
   tabrl_algo_free(algo);
 
   /* Paper constants: c3 iota = 181 > 1, every Q at the clip 1 (H here). */
-  algo = make("mvp", &p, NULL, 0);
+  algo = test_make("mvp", &p, NULL, 0);
   algo->type->observe(algo->state, 0, 0, 0, 1.0, 1);
   ck_assert_int_eq(algo->type->end_episode(algo->state, 0), 0);
   ck_assert_double_eq(tabrl_mvp_value(algo, 0, 0, 0), 2.0);
@@ -343,7 +304,7 @@ START_TEST(test_optql_by_hand)
   tabrl_problem p = tiny_problem(2, 1, 2, 10);
   const double iota = log(400.0), H = 2, c = 0.01 * 2 * sqrt(2.0);
   tabrl_setting set[2] = {{"scale", "0.01", "test", 0}, {"bonus", "hoeffding", "test", 0}};
-  tabrl_algo *algo = make("optql", &p, set, 1);
+  tabrl_algo *algo = test_make("optql", &p, set, 1);
   const tabrl_algo_type *t = algo->type;
   /* (1, 1) -0.5-> 0: t = 1, alpha = 1, b_1 = c sqrt(H^3 iota) = 0.195820;
    *   Q_1(1) = 0.5 + V_2 (= 0) + b_1 = 0.695820, V_1(1) = min(2, Q_1(1)). */
@@ -373,7 +334,7 @@ START_TEST(test_optql_by_hand)
    *              c2 sqrt(H^3 iota / t)),
    * b_t = (beta_t - (1 - alpha_t) beta_{t-1}) / (2 alpha_t). */
   set[1].value = "bernstein";
-  algo = make("optql", &p, set, 2);
+  algo = test_make("optql", &p, set, 2);
   t = algo->type;
   const double c12 = 0.01 * 4 * sqrt(2.0), h7sa = sqrt(pow(H, 7) * 2);
 #define BETA(W, tt)                                                                                \
@@ -456,11 +417,11 @@ static void optimism_on(tabrl_mdp *m, long episodes, long expect_below_clip[5])
   unsigned char *valid = malloc((size_t)m->stages * m->S * m->A);
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   double *Q = malloc((size_t)m->horizon * m->S * m->A * sizeof *Q);
-  tabrl_problem p = problem_for(m, valid, episodes);
+  tabrl_problem p = test_problem(m, valid, NULL, episodes, 0);
   ck_assert_int_eq(tabrl_oracle_backward(m, V, Q, NULL), 0);
   for (int i = 0; i < 5; i++) {
     tabrl_setting set[1] = {{"bonus", configs[i][1], "test", 0}};
-    tabrl_algo *algo = make(configs[i][0], &p, set, configs[i][1] ? 1 : 0);
+    tabrl_algo *algo = test_make(configs[i][0], &p, set, configs[i][1] ? 1 : 0);
     optimism_ctx ctx = {.m = m, .Q_star = Q, .V_star = V};
     drive(algo, m, episodes, 11, NAN, check_optimism, &ctx);
     check_optimism(&ctx, algo, episodes); /* after the last plan too */
@@ -553,7 +514,7 @@ START_TEST(test_regret_riverswim)
   const long K = 2000;
   tabrl_mdp *m = riverswim();
   unsigned char valid[12];
-  tabrl_problem p = problem_for(m, valid, K);
+  tabrl_problem p = test_problem(m, valid, NULL, K, 0);
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   tabrl_policy *uniform = tabrl_policy_alloc_for(m);
   ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, NULL), 0);
@@ -569,7 +530,7 @@ START_TEST(test_regret_riverswim)
     for (uint64_t seed = 0; seed < 4; seed++) {
       tabrl_setting set[2] = {{"scale", configs[i].scale, "test", 0},
                               {"bonus", configs[i].bonus, "test", 0}};
-      tabrl_algo *algo = make(configs[i].name, &p, set, configs[i].bonus ? 2 : 1);
+      tabrl_algo *algo = test_make(configs[i].name, &p, set, configs[i].bonus ? 2 : 1);
       double regret = drive(algo, m, K, seed, J_star, NULL, NULL);
       ck_assert_double_ge(regret, -1e-6);
       ck_assert_double_le(regret, K * J_star + 1e-6);
@@ -599,12 +560,12 @@ START_TEST(test_determinism)
   static const char *const names[3] = {"ucbvi", "mvp", "optql"};
   tabrl_mdp *m = riverswim();
   unsigned char valid[12];
-  tabrl_problem p = problem_for(m, valid, 100);
+  tabrl_problem p = test_problem(m, valid, NULL, 100, 0);
   tabrl_setting set[1] = {{"scale", "0.01", "test", 0}};
   for (int i = 0; i < 3; i++) {
     tabrl_policy *pi[2] = {tabrl_policy_alloc_for(m), tabrl_policy_alloc_for(m)};
     for (int run = 0; run < 2; run++) {
-      tabrl_algo *algo = make(names[i], &p, set, 1);
+      tabrl_algo *algo = test_make(names[i], &p, set, 1);
       drive(algo, m, 100, 5, NAN, NULL, NULL);
       ck_assert_int_eq(algo->type->policy(algo->state, pi[run]), 0);
       tabrl_algo_free(algo);

@@ -89,15 +89,6 @@ static double start_value(const tabrl_mdp *m, const tabrl_policy *pi, double *V)
   return tabrl_oracle_start_value(m, V);
 }
 
-static double optimal_value(const tabrl_mdp *m)
-{
-  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), J;
-  ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, NULL), 0);
-  J = tabrl_oracle_start_value(m, V);
-  free(V);
-  return J;
-}
-
 /* The online protocol as the runner follows it, scoring each episode by
  * the exact value of the policy committed at its start: returns the
  * cumulative pseudo-regret sum_k (J* - J(pi_k)).  Stores the transitions
@@ -117,7 +108,7 @@ static double random_regret(const tabrl_mdp *m, long episodes)
   J = start_value(m, pi, V);
   tabrl_policy_free(pi);
   free(V);
-  return (double)episodes * (optimal_value(m) - J);
+  return (double)episodes * (test_optimal_value(m) - J);
 }
 
 static const double *phi_of(const tabrl_mdp *m, int s, int a)
@@ -488,7 +479,7 @@ static double fit_at(tabrl_algo *algo, const tabrl_mdp *m, const tabrl_step *ste
   }
   tabrl_policy_free(pi);
   free(V);
-  return optimal_value(m) - J;
+  return test_optimal_value(m) - J;
 }
 
 /* Garnet(10, 3, branching 3, H 5), seed 0, uniform behaviour, tabular form.

@@ -30,17 +30,10 @@ static const char *const exploration_algos[] = {"psrl", "rlsvi", "ucrl2"};
 
 /* ---- helpers ---- */
 
-static tabrl_mdp *build_env(const char *name, const tabrl_setting *settings, size_t n)
-{
-  tabrl_mdp *m = NULL;
-  ck_assert_msg(tabrl_env_build(name, settings, n, &m) == 0, "%s", tabrl_error_message());
-  return m;
-}
-
 static tabrl_mdp *riverswim(void)
 {
   tabrl_setting s[2] = {{"states", "6", "test", 0}, {"horizon", "20", "test", 0}};
-  return build_env("riverswim", s, 2);
+  return test_env("riverswim", s, 2);
 }
 
 /* Three states, three actions, H = 4; action 2 is invalid at state 0 and
@@ -58,49 +51,6 @@ static tabrl_mdp *masked_model(void)
   ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
   tabrl_mdp_builder_free(b);
   return m;
-}
-
-/* What the runner tells an online algorithm about m (valid: stages*S*A bytes). */
-static tabrl_problem problem_for(const tabrl_mdp *m, unsigned char *valid, gsl_rng *rng,
-                                 long episodes)
-{
-  for (int h = 0; h < m->stages; h++)
-    for (int s = 0; s < m->S; s++)
-      for (int a = 0; a < m->A; a++)
-        valid[((size_t)h * m->S + s) * m->A + a] = (unsigned char)tabrl_mdp_valid(m, h, s, a);
-  return (tabrl_problem){.S = m->S,
-                         .A = m->A,
-                         .horizon = m->horizon,
-                         .gamma = m->gamma,
-                         .episodes = episodes,
-                         .valid = valid,
-                         .valid_stages = m->stages,
-                         .rng = rng};
-}
-
-static tabrl_algo *make(const char *name, const tabrl_problem *problem, const tabrl_setting *set,
-                        size_t n)
-{
-  const tabrl_algo_type *type = tabrl_algo_find(name);
-  tabrl_values *values = NULL;
-  tabrl_algo *algo;
-  ck_assert_msg(type != NULL, "%s", tabrl_error_message());
-  ck_assert_msg(tabrl_values_resolve(type->params, name, set, n, 0, &values) == 0, "%s",
-                tabrl_error_message());
-  algo = tabrl_algo_alloc(type, problem, values);
-  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
-  tabrl_values_free(values);
-  return algo;
-}
-
-/* J* of m. */
-static double optimal_value(const tabrl_mdp *m)
-{
-  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
-  ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, NULL), 0);
-  double J = tabrl_oracle_start_value(m, V);
-  free(V);
-  return J;
 }
 
 /* The online protocol as the runner drives it, with the exact pseudo-regret
@@ -134,7 +84,7 @@ static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_
 
 START_TEST(test_registered_and_refusals)
 {
-  tabrl_mdp *forest = build_env("forest", NULL, 0); /* discounted */
+  tabrl_mdp *forest = test_env("forest", NULL, 0); /* discounted */
   tabrl_mdp *m = masked_model();
   unsigned char valid[9];
   gsl_rng *rng = tabrl_gsl_rng_stream(5, TABRL_STREAM_ALGO, 0);
@@ -145,14 +95,14 @@ START_TEST(test_registered_and_refusals)
     ck_assert_int_eq(t->protocol, TABRL_ONLINE);
     ck_assert_int_eq(t->commits_per_episode, 1);
     /* a discounted problem is refused with a message naming the cause */
-    tabrl_problem p = problem_for(forest, valid, rng, 10);
+    tabrl_problem p = test_problem(forest, valid, rng, 10, 0);
     ck_assert_ptr_null(tabrl_algo_alloc(t, &p, NULL));
     ck_assert_msg(strstr(tabrl_error_message(), "episodic") &&
                       strstr(tabrl_error_message(), exploration_algos[i]),
                   "%s", tabrl_error_message());
     /* masked actions are never taken; policies are valid for the model */
-    p = problem_for(m, valid, rng, 50);
-    tabrl_algo *algo = make(exploration_algos[i], &p, NULL, 0);
+    p = test_problem(m, valid, rng, 50, 0);
+    tabrl_algo *algo = test_make(exploration_algos[i], &p, NULL, 0);
     drive(algo, m, 50, 3, NULL, NULL);
     /* a policy of the wrong shape is refused */
     tabrl_policy *wrong = tabrl_policy_alloc(3, 3, 1);
@@ -161,7 +111,7 @@ START_TEST(test_registered_and_refusals)
     tabrl_algo_free(algo);
   }
   /* the samplers need the algorithm's stream */
-  tabrl_problem p = problem_for(m, valid, NULL, 10);
+  tabrl_problem p = test_problem(m, valid, NULL, 10, 0);
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("psrl"), &p, NULL));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "random stream"));
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("rlsvi"), &p, NULL));
@@ -209,7 +159,7 @@ START_TEST(test_psrl_posterior_by_hand)
     tabrl_setting set[3] = {{"prior", cases[i].prior, "test", 0},
                             {"reward_variance", cases[i].variance, "test", 0},
                             {"stationary", cases[i].stationary, "test", 0}};
-    tabrl_algo *algo = make("psrl", &p, set, 3);
+    tabrl_algo *algo = test_make("psrl", &p, set, 3);
     const tabrl_algo_type *t = algo->type;
     t->observe(algo->state, 0, 0, 0, 1.0, 1);
     t->observe(algo->state, 0, 0, 0, 0.0, 1);
@@ -232,7 +182,7 @@ START_TEST(test_psrl_posterior_by_hand)
   }
   /* reward_variance = 0: the empirical mean, no spread */
   tabrl_setting set[1] = {{"reward_variance", "0", "test", 0}};
-  tabrl_algo *algo = make("psrl", &p, set, 1);
+  tabrl_algo *algo = test_make("psrl", &p, set, 1);
   algo->type->observe(algo->state, 0, 2, 1, 0.25, 0);
   algo->type->observe(algo->state, 0, 2, 1, 0.75, 0);
   ck_assert_int_eq(tabrl_psrl_posterior(algo, 0, 2, 1, alpha, &mean, &variance), 0);
@@ -256,7 +206,7 @@ START_TEST(test_psrl_sampling_concentrates)
    * relative sd is about sqrt(2 / n) = 0.032, so 1.25 is ~7 sd). */
   gsl_rng *rng = tabrl_gsl_rng_stream(11, TABRL_STREAM_ALGO, 0);
   tabrl_problem p = small_problem(rng, 1);
-  tabrl_algo *algo = make("psrl", &p, NULL, 0);
+  tabrl_algo *algo = test_make("psrl", &p, NULL, 0);
   const int draws = 2000;
   const double counts[3] = {5000, 3000, 2000};
   double alpha[3], mean_r, var_r, sum[4] = {0}, sq[4] = {0};
@@ -359,9 +309,9 @@ START_TEST(test_ucrl2_optimistic_riverswim)
   const char *stationary[2] = {"false", "true"};
   for (int c = 0; c < 2; c++) {
     gsl_rng *rng = tabrl_gsl_rng_stream(2, TABRL_STREAM_ALGO, 0);
-    tabrl_problem p = problem_for(m, valid, rng, 1000);
+    tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
     tabrl_setting set[1] = {{"stationary", stationary[c], "test", 0}};
-    tabrl_algo *algo = make("ucrl2", &p, set, 1);
+    tabrl_algo *algo = test_make("ucrl2", &p, set, 1);
     drive(algo, m, 1000, 2, NULL, V_star);
     /* and the optimistic values never exceed the largest return H - h */
     const double *U = tabrl_ucrl2_values(algo);
@@ -386,7 +336,7 @@ static double uniform_regret(const tabrl_mdp *m)
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   tabrl_policy_set_uniform(pi, m);
   ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
-  double regret = optimal_value(m) - tabrl_oracle_start_value(m, V);
+  double regret = test_optimal_value(m) - tabrl_oracle_start_value(m, V);
   free(V);
   tabrl_policy_free(pi);
   return regret;
@@ -402,8 +352,8 @@ static void regret_run(const char *name, const tabrl_setting *set, size_t n, dou
   *at200 = *at2000 = *worst = 0;
   for (uint64_t seed = 0; seed < SEEDS; seed++) {
     gsl_rng *rng = tabrl_gsl_rng_stream(seed, TABRL_STREAM_ALGO, 0);
-    tabrl_problem p = problem_for(m, valid, rng, EPISODES);
-    tabrl_algo *algo = make(name, &p, set, n);
+    tabrl_problem p = test_problem(m, valid, rng, EPISODES, 0);
+    tabrl_algo *algo = test_make(name, &p, set, n);
     drive(algo, m, EPISODES, seed, curve, NULL);
     *at200 += curve[199] / SEEDS;
     *at2000 += curve[EPISODES - 1] / SEEDS;
@@ -497,8 +447,8 @@ START_TEST(test_same_seed_same_policy)
     double *prob[2];
     for (int run = 0; run < 2; run++) {
       gsl_rng *rng = tabrl_gsl_rng_stream(42, TABRL_STREAM_ALGO, 0);
-      tabrl_problem p = problem_for(m, valid, rng, 100);
-      tabrl_algo *algo = make(exploration_algos[i], &p, NULL, 0);
+      tabrl_problem p = test_problem(m, valid, rng, 100, 0);
+      tabrl_algo *algo = test_make(exploration_algos[i], &p, NULL, 0);
       tabrl_policy *pi = tabrl_policy_alloc_for(m);
       drive(algo, m, 100, 42, NULL, NULL);
       ck_assert_int_eq(algo->type->policy(algo->state, pi), 0);
