@@ -75,6 +75,30 @@ const tabrl_algo_type *tabrl_algo_find(const char *name)
   return NULL;
 }
 
+/* The functions every type and its protocol need (see tabrl/algo.h). */
+static int check_type(const tabrl_algo_type *t)
+{
+  const char *missing = !t->init ? "init" : !t->policy ? "policy" : NULL;
+  switch (t->protocol) {
+  case TABRL_ONLINE:
+    if (!missing) missing = !t->act ? "act" : !t->observe ? "observe" : NULL;
+    break;
+  case TABRL_ONLINE_PREFERENCE:
+    if (!missing) missing = !t->propose ? "propose" : !t->feedback ? "feedback" : NULL;
+    break;
+  case TABRL_OFFLINE:
+    if (!missing) missing = !t->fit ? "fit" : NULL;
+    break;
+  case TABRL_PLANNING:
+    if (!missing) missing = !t->iterate ? "iterate" : NULL;
+    break;
+  }
+  if (missing)
+    return tabrl_error(TABRL_EINVAL, "algorithm %s (%s) has no %s()", t->name,
+                       tabrl_protocol_name(t->protocol), missing);
+  return 0;
+}
+
 tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *problem,
                              const tabrl_values *params)
 {
@@ -86,6 +110,7 @@ tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *p
     tabrl_error(TABRL_EINVAL, "tabrl_algo_alloc needs a type and a problem");
     return NULL;
   }
+  if ((status = check_type(type))) return NULL;
   if (problem->S < 1 || problem->A < 1 || problem->horizon < 0) {
     tabrl_error(TABRL_EINVAL, "algorithm %s: bad problem sizes (S = %d, A = %d, H = %d)",
                 type->name, problem->S, problem->A, problem->horizon);
@@ -107,6 +132,7 @@ tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *p
     return NULL;
   }
   algo->type = type;
+  algo->problem = *problem;
   status = type->init(algo->state, problem, params);
   tabrl_values_free(defaults);
   if (status) {
@@ -126,4 +152,112 @@ void tabrl_algo_free(tabrl_algo *algo)
   if (algo->type->release) algo->type->release(algo->state);
   free(algo->state);
   free(algo);
+}
+
+/* ---- dispatch ---- */
+
+static int unsupported(const tabrl_algo *algo, const char *call)
+{
+  return tabrl_error(TABRL_EUNSUPPORTED, "%s: %s() is not part of the %s protocol",
+                     algo->type->name, call, tabrl_protocol_name(algo->type->protocol));
+}
+
+/* Adds "NAME: CALL(): " to a failing call's message. */
+static int failed(const tabrl_algo *algo, const char *call, int status)
+{
+  if (status) tabrl_error_prefix("%s: %s()", algo->type->name, call);
+  return status;
+}
+
+int tabrl_algo_begin_episode(tabrl_algo *algo, long k)
+{
+  if (algo->type->protocol != TABRL_ONLINE) return unsupported(algo, "begin_episode");
+  if (!algo->type->begin_episode) return 0;
+  return failed(algo, "begin_episode", algo->type->begin_episode(algo->state, k));
+}
+
+int tabrl_algo_end_episode(tabrl_algo *algo, long k)
+{
+  if (algo->type->protocol != TABRL_ONLINE) return unsupported(algo, "end_episode");
+  if (!algo->type->end_episode) return 0;
+  return failed(algo, "end_episode", algo->type->end_episode(algo->state, k));
+}
+
+int tabrl_algo_bad_action(const tabrl_algo *algo, int h, int s, int a)
+{
+  if (!algo->type->act) return unsupported(algo, "act");
+  return tabrl_error(TABRL_EINVAL, "%s: act() returned action %d, not valid at stage %d, state %d",
+                     algo->type->name, a, h, s);
+}
+
+int tabrl_algo_observe_failed(const tabrl_algo *algo, int status)
+{
+  if (!algo->type->observe) return unsupported(algo, "observe");
+  return failed(algo, "observe", status);
+}
+
+static int problem_valid(const void *p, int h, int s, int a)
+{
+  return tabrl_problem_valid(p, h, s, a);
+}
+
+/* A policy an algorithm returned: shaped for the problem, rows valid. */
+static int check_policy(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
+{
+  const tabrl_problem *p = &algo->problem;
+  int stages = p->horizon > 0 ? p->horizon : 1;
+  return failed(algo, call, tabrl_policy_check_rows(pi, p->S, p->A, stages, problem_valid, p));
+}
+
+/* The table offered to policy(): S x A with the problem's number of stages. */
+static int check_table(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
+{
+  const tabrl_problem *p = &algo->problem;
+  int stages = p->horizon > 0 ? p->horizon : 1;
+  if (pi->S != p->S || pi->A != p->A || pi->stages != stages)
+    return tabrl_error(TABRL_EINVAL,
+                       "%s: %s(): the policy table is %d x %d with %d stages; the problem "
+                       "needs %d x %d with %d",
+                       algo->type->name, call, pi->S, pi->A, pi->stages, p->S, p->A, stages);
+  return 0;
+}
+
+int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi)
+{
+  int status = check_table(algo, pi, "policy");
+  if (!status) status = failed(algo, "policy", algo->type->policy(algo->state, pi));
+  return status ? status : check_policy(algo, pi, "policy");
+}
+
+int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second)
+{
+  int status;
+  if (!algo->type->propose) return unsupported(algo, "propose");
+  if ((status = check_table(algo, first, "propose")) ||
+      (status = check_table(algo, second, "propose")))
+    return status;
+  if ((status = failed(algo, "propose", algo->type->propose(algo->state, k, first, second))))
+    return status;
+  if ((status = check_policy(algo, first, "propose"))) return status;
+  return check_policy(algo, second, "propose");
+}
+
+int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_step *second,
+                        int horizon, int prefer_first)
+{
+  if (!algo->type->feedback) return unsupported(algo, "feedback");
+  return failed(algo, "feedback",
+                algo->type->feedback(algo->state, first, second, horizon, prefer_first));
+}
+
+int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data)
+{
+  if (!algo->type->fit) return unsupported(algo, "fit");
+  return failed(algo, "fit", algo->type->fit(algo->state, data));
+}
+
+int tabrl_algo_iterate(tabrl_algo *algo, long k)
+{
+  if (!algo->type->iterate) return unsupported(algo, "iterate");
+  return failed(algo, "iterate", algo->type->iterate(algo->state, k));
 }

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include "tabrl/mdp.h"
+#include "tabrl/objective.h"
 #include "tabrl/param.h"
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
@@ -42,6 +43,10 @@ void cli_settings_free(cli_settings *s);
  * as text, NULL if absent).  Prints the error and returns the exit code. */
 int cli_build_env(const char *name, const cli_settings *settings, const char *horizon,
                   const char *gamma, tabrl_mdp **out);
+
+/* Resolves an --objective argument into *out; prints the error and returns
+ * the exit code. */
+int cli_objective(const char *text, tabrl_objective *out);
 
 /* Prints the last checkpoint of every (algo, config) of DIR/summary.csv,
  * with the log-log slope of the mean cumulative regret over the last decade

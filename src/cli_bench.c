@@ -13,6 +13,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/mdp_io.h"
+#include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/sim.h"
@@ -104,13 +105,14 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   tabrl_problem problem;
   unsigned char *valid = NULL;
   gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
-  tabrl_pcg32 rng;
+  gsl_rng *transitions = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
   tabrl_algo *algo = NULL;
+  tabrl_episode episode = {0};
   double rate = 0, t0, elapsed = 0;
   long k = 0;
   why[0] = '\0';
-  tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
-  if (!algo_rng || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid)) goto done;
+  if (!algo_rng || !transitions || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
+    goto done;
   if (tabrl_values_resolve(type->params, type->name, set, nset, 0, &values) ||
       !(algo = tabrl_algo_alloc(type, &problem, values))) {
     snprintf(why, why_size, "%s", tabrl_error_message());
@@ -118,18 +120,11 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   }
   t0 = now();
   while (elapsed < budget) {
-    for (int batch = 0; batch < 16; batch++, k++) {
-      if (type->begin_episode && type->begin_episode(algo->state, k + 1)) goto done;
-      int s = tabrl_mdp_sample_start(m, &rng);
-      for (int h = 0; h < m->horizon; h++) {
-        int a = type->act(algo->state, h, s);
-        double r;
-        int next = tabrl_mdp_step(m, h, s, a, &rng, &r);
-        type->observe(algo->state, h, s, a, r, next);
-        s = next;
+    for (int batch = 0; batch < 16; batch++, k++)
+      if (tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
+        snprintf(why, why_size, "%s", tabrl_error_message());
+        goto done;
       }
-      if (type->end_episode && type->end_episode(algo->state, k + 1)) goto done;
-    }
     elapsed = now() - t0;
   }
   rate = (double)k / elapsed;
@@ -138,6 +133,7 @@ done:
   tabrl_values_free(values);
   free(valid);
   gsl_rng_free(algo_rng);
+  gsl_rng_free(transitions);
   return rate;
 }
 

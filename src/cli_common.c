@@ -71,6 +71,13 @@ int cli_build_env(const char *name, const cli_settings *settings, const char *ho
   return CLI_OK;
 }
 
+int cli_objective(const char *text, tabrl_objective *out)
+{
+  int status = tabrl_objective_parse(text, out);
+  if (status) cli_error("--objective %s: %s", text, tabrl_error_message());
+  return status ? cli_status(status) : CLI_OK;
+}
+
 /* One (algo, config) series of summary.csv. */
 struct series {
   char algo[128], config[64], last[1024];

@@ -5,6 +5,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
+#include "tabrl/objective.h"
 
 int cli_list(int argc, char **argv)
 {
@@ -20,7 +21,17 @@ int cli_list(int argc, char **argv)
              tabrl_protocol_name(tabrl_algo_types[i]->protocol), tabrl_algo_types[i]->doc);
     return CLI_OK;
   }
-  cli_error("list what? '%s' is neither 'envs' nor 'algos'", argv[1]);
+  if (!strcmp(argv[1], "objectives")) {
+    for (size_t i = 0; tabrl_objective_types[i]; i++) {
+      const tabrl_objective_type *t = tabrl_objective_types[i];
+      char form[64];
+      snprintf(form, sizeof form, "%s%s%s", t->name, t->params[0].name ? ":" : "",
+               t->params[0].name ? t->params[0].name : "");
+      printf("%-18s %s\n", form, t->doc);
+    }
+    return CLI_OK;
+  }
+  cli_error("list what? '%s' is not one of envs, algos, objectives", argv[1]);
   return CLI_USAGE;
 }
 
@@ -46,18 +57,35 @@ int cli_describe(int argc, char **argv)
     print_params(algo->params);
     return CLI_OK;
   }
+  const tabrl_objective_type *objective = tabrl_objective_find(argv[1]);
+  if (objective) {
+    printf("%s (objective): %s\nsource: %s\nwritten: %s%s%s in experiment files (objective = "
+           "...) and after --objective\n",
+           objective->name, objective->doc, objective->source, objective->name,
+           objective->params[0].name ? ":" : "",
+           objective->params[0].name ? objective->params[0].name : "");
+    printf("optimal policy: %s\n", objective->augmented
+                                       ? "needs an augmented state (history), not Markov"
+                                       : "Markov (a function of stage and state)");
+    if (objective->params[0].name) print_params(objective->params);
+    return CLI_OK;
+  }
   env = tabrl_env_find(argv[1], &path);
   if (!env) {
-    /* Suggest from both registries. */
-    const char *names[128];
+    /* Suggest from every registry. */
+    const char *names[256];
     size_t n = 0;
-    for (size_t i = 0; tabrl_env_types[i] && n < 128; i++) names[n++] = tabrl_env_types[i]->name;
-    for (size_t i = 0; tabrl_algo_types[i] && n < 128; i++) names[n++] = tabrl_algo_types[i]->name;
+    for (size_t i = 0; tabrl_env_types[i] && n < 256; i++) names[n++] = tabrl_env_types[i]->name;
+    for (size_t i = 0; tabrl_algo_types[i] && n < 256; i++) names[n++] = tabrl_algo_types[i]->name;
+    for (size_t i = 0; tabrl_objective_types[i] && n < 256; i++)
+      names[n++] = tabrl_objective_types[i]->name;
     const char *near = tabrl_closest(argv[1], names, n);
     if (near)
-      cli_error("unknown environment or algorithm '%s'; did you mean '%s'?", argv[1], near);
+      cli_error("unknown environment, algorithm or objective '%s'; did you mean '%s'?", argv[1],
+                near);
     else
-      cli_error("unknown environment or algorithm '%s' (tabrl list envs, tabrl list algos)",
+      cli_error("unknown environment, algorithm or objective '%s' (tabrl list envs, tabrl list "
+                "algos, tabrl list objectives)",
                 argv[1]);
     return CLI_USAGE;
   }

@@ -293,6 +293,7 @@ int cli_eval(int argc, char **argv)
   tabrl_policy *pi = NULL;
   double *V = NULL;
   char seed[64] = "", seed_arg[96];
+  tabrl_objective objective = tabrl_objective_default();
 
   optind = 0;
   while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
@@ -313,13 +314,7 @@ int cli_eval(int argc, char **argv)
       gamma = optarg;
       break;
     case 'O':
-      if (strcmp(optarg, "mean")) {
-        cli_error("--objective %s: only 'mean' is available; risk-sensitive objectives are not "
-                  "implemented yet",
-                  optarg);
-        code = CLI_USAGE;
-        goto done;
-      }
+      if ((code = cli_objective(optarg, &objective))) goto done;
       break;
     default:
       code = cli_usage("eval", CLI_USAGE);
@@ -365,26 +360,13 @@ int cli_eval(int argc, char **argv)
     code = CLI_FAIL;
     goto done;
   }
-  if ((status = tabrl_oracle_evaluate(m, pi, V))) {
+  double value, best;
+  if ((status = tabrl_objective_value(&objective, m, pi, V, &value))) {
     cli_error("%s: %s", policy_path, tabrl_error_message());
     code = CLI_USAGE;
     goto done;
   }
-  double value = tabrl_oracle_start_value(m, V);
-  double *Vs = malloc(tabrl_oracle_value_size(m) * sizeof *Vs);
-  tabrl_policy *opt_pi = tabrl_policy_alloc_for(m);
-  if (!Vs || !opt_pi) {
-    free(Vs);
-    tabrl_policy_free(opt_pi);
-    code = CLI_FAIL;
-    goto done;
-  }
-  status = m->horizon > 0 ? tabrl_oracle_backward(m, Vs, NULL, NULL)
-                          : tabrl_oracle_pi(m, 100000, opt_pi, Vs, NULL, NULL);
-  double best = tabrl_oracle_start_value(m, Vs);
-  free(Vs);
-  tabrl_policy_free(opt_pi);
-  if (status) {
+  if ((status = tabrl_objective_optimum(&objective, m, V, NULL, &best))) {
     cli_error("%s", tabrl_error_message());
     code = CLI_FAIL;
     goto done;

@@ -75,11 +75,12 @@ int cli_solve(int argc, char **argv)
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *method_text = NULL, *format = "table";
   double eps = 1e-9;
-  int trace = 0, code = CLI_OK, opt, method, iterations = 0, status;
+  int trace = 0, code = CLI_OK, opt, method = 'b', iterations = 0, status;
   tabrl_mdp *m = NULL;
   tabrl_policy *pi = NULL;
   double *V = NULL;
   char *end;
+  tabrl_objective objective = tabrl_objective_default();
 
   optind = 0;
   while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
@@ -111,13 +112,7 @@ int cli_solve(int argc, char **argv)
       }
       break;
     case OPT_OBJECTIVE:
-      if (strcmp(optarg, "mean") != 0) {
-        cli_error("--objective %s: only 'mean' is available; risk-sensitive objectives "
-                  "(entropic, cvar, mean-variance) are not implemented yet",
-                  optarg);
-        code = CLI_USAGE;
-        goto done;
-      }
+      if ((code = cli_objective(optarg, &objective))) goto done;
       break;
     default:
       code = cli_usage("solve", CLI_USAGE);
@@ -139,7 +134,22 @@ int cli_solve(int argc, char **argv)
     code = CLI_USAGE;
     goto done;
   }
-  if ((code = parse_method(method_text, m, &method))) goto done;
+  /* --method chooses among the mean's solvers; another objective is
+   * solved by its own exact oracle. */
+  int mean = objective.type == &tabrl_objective_mean;
+  if (!mean && method_text) {
+    cli_error("--method applies to the mean objective; %s is solved by its own oracle",
+              objective.text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (!mean && objective.type->augmented && strcmp(format, "table")) {
+    cli_error("--format %s: the optimal policy of %s depends on more than the state", format,
+              objective.text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (mean && (code = parse_method(method_text, m, &method))) goto done;
 
   V = calloc(tabrl_oracle_value_size(m), sizeof *V);
   pi = tabrl_policy_alloc_for(m);
@@ -149,7 +159,10 @@ int cli_solve(int argc, char **argv)
     goto done;
   }
   tabrl_trace tr = {print_trace, NULL};
-  if (method == 'b')
+  double J = 0;
+  if (!mean)
+    status = tabrl_objective_optimum(&objective, m, V, objective.type->augmented ? NULL : pi, &J);
+  else if (method == 'b')
     status = tabrl_oracle_backward(m, V, NULL, pi);
   else if (method == 'v')
     status = tabrl_oracle_vi(m, eps, 10000000, V, pi, trace ? &tr : NULL, &iterations);
@@ -176,7 +189,10 @@ int cli_solve(int argc, char **argv)
     else
       printf("%s: %d states, %d actions, discount %g, %zu outcomes\n", m->name, m->S, m->A,
              m->gamma, m->nnz);
-    if (method == 'b')
+    if (!mean)
+      printf("objective %s: %s\nmethod: its exact oracle (%s)\n", objective.text,
+             objective.type->doc, objective.type->source);
+    else if (method == 'b')
       printf("method: backward induction (exact)\n");
     else if (method == 'v')
       printf(
@@ -185,7 +201,12 @@ int cli_solve(int argc, char **argv)
           iterations, eps);
     else
       printf("method: policy iteration, %d iterations, exact (LU) evaluation\n", iterations);
-    printf("J* = sum_s mu0(s) V*_0(s) = %.12g\n", tabrl_oracle_start_value(m, V));
+    if (!mean) {
+      printf("J* = %.12g\n", J);
+      if (objective.type->augmented) goto done; /* no Markov policy of m to print */
+    } else {
+      printf("J* = sum_s mu0(s) V*_0(s) = %.12g\n", tabrl_oracle_start_value(m, V));
+    }
     printf("%s%6s %18s %6s\n", m->horizon > 0 ? "stage 0 (--format csv lists every stage)\n" : "",
            "state", "value", "action");
     for (int s = 0; s < m->S; s++)

@@ -18,7 +18,8 @@ static const tabrl_param experiment_params[] = {
     {"seed_list", TABRL_STRING, "", NULL, "explicit comma-separated seeds"},
     {"log", TABRL_STRING, "geometric:100", NULL,
      "checkpoints: every:N (every N-th episode) or geometric:K (K log-spaced points)"},
-    {"objective", TABRL_STRING, "mean", NULL, "objective of the regret (only mean for now)"},
+    {"objective", TABRL_STRING, "mean", NULL,
+     "what regret is measured in: NAME or NAME:PARAM (tabrl list objectives)"},
     {"behavior", TABRL_STRING, "uniform", NULL,
      "offline data policy: uniform, optimal, or mixed:EPS (optimal w.p. 1-EPS, else uniform)"},
     {"link", TABRL_CHOICE, "logistic", "logistic|probit|linear|deterministic",
@@ -90,7 +91,6 @@ void tabrl_experiment_free(tabrl_experiment *e)
   free(e->path);
   free(e->name);
   free(e->env);
-  free(e->objective);
   free(e->behavior);
   free(e->link);
   free(e);
@@ -561,12 +561,13 @@ static int validate_experiment(tabrl_experiment *e)
   e->name = dup_str(name && *name ? name : base_name(e->path, buf, sizeof buf));
   e->env = dup_str(tabrl_values_string(v, "env"));
   e->episodes = tabrl_values_int(v, "episodes");
-  e->objective = dup_str(tabrl_values_string(v, "objective"));
+  const char *objective = tabrl_values_string(v, "objective");
+  int objective_status = tabrl_objective_parse(objective, &e->objective);
   e->behavior = dup_str(tabrl_values_string(v, "behavior"));
   e->link = dup_str(tabrl_values_string(v, "link"));
   e->temperature = tabrl_values_double(v, "temperature");
   tabrl_values_free(v);
-  if (!status && (!e->name || !e->env || !e->objective || !e->behavior || !e->link))
+  if (!status && (!e->name || !e->env || !e->behavior || !e->link))
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
   if (!status && !valid_label(e->name)) {
     x = find_entry(e, "experiment", "name");
@@ -574,13 +575,13 @@ static int validate_experiment(tabrl_experiment *e)
     status = tabrl_error(TABRL_EINVAL, "%sname '%s' may only use letters, digits and . _ + -", at,
                          e->name);
   }
-  if (!status && strcmp(e->objective, "mean")) {
+  if (!status && objective_status) {
+    char why[512];
+    snprintf(why, sizeof why, "%s", tabrl_error_message());
     x = find_entry(e, "experiment", "objective");
-    entry_where(x, at, sizeof at);
-    status = tabrl_error(TABRL_EINVAL,
-                         "%sobjective '%s' is not implemented yet: only 'mean' (risk-sensitive "
-                         "objectives come with the risk issue)",
-                         at, e->objective);
+    if (x) entry_where(x, at, sizeof at);
+    status = tabrl_error(objective_status == TABRL_ENOMEM ? TABRL_ENOMEM : TABRL_EINVAL, "%s%s",
+                         x ? at : "", why);
   }
   if (!status) {
     x = find_entry(e, "experiment", "behavior");
@@ -844,7 +845,7 @@ static void write_body(const tabrl_experiment *e, FILE *f)
     fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)e->seeds[k]);
   fprintf(f,
           "\nlog = %s:%ld\nobjective = %s\nbehavior = %s\nlink = %s\ntemperature = %.17g\nalgos = ",
-          e->log_kind == TABRL_LOG_EVERY ? "every" : "geometric", e->log_param, e->objective,
+          e->log_kind == TABRL_LOG_EVERY ? "every" : "geometric", e->log_param, e->objective.text,
           e->behavior, e->link, e->temperature);
   for (size_t a = 0; a < e->nalgos; a++) fprintf(f, "%s%s", a ? ", " : "", e->algos[a].label);
   fprintf(f, "\nconfigs = ");

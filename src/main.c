@@ -13,13 +13,13 @@
 static int cli_help(int argc, char **argv);
 
 const cli_command cli_commands[] = {
-    {"list", cli_list, "envs|algos",
-     "the registered environment or algorithm types, one line each"},
+    {"list", cli_list, "envs|algos|objectives",
+     "the registered environment, algorithm or objective types, one line each"},
     {"describe", cli_describe, "NAME",
-     "an environment's or algorithm's parameters: type, default, range, doc"},
+     "an environment's, algorithm's or objective's parameters: type, default, range, doc"},
     {"solve", cli_solve,
      "ENV [--set key=value]... [--horizon H | --gamma G] [--method backward|vi|pi] "
-     "[--eps E] [--format table|csv|map] [--trace] [--objective mean]",
+     "[--eps E] [--format table|csv|map] [--trace] [--objective O]",
      "exact optimal values and policy"},
     {"export", cli_export, "ENV [--set key=value]... [--horizon H | --gamma G] -o FILE.csv",
      "write the model as CSV (FILE '-' is standard output)"},
@@ -28,7 +28,7 @@ const cli_command cli_commands[] = {
      "run an experiment: runs.csv, policies.csv, summary.csv, manifest.ini, figure"},
     {"eval", cli_eval,
      "ENV --policy FILE.csv [--select algo=A,config=C,seed=S] [--set key=value]... "
-     "[--horizon H | --gamma G] [--objective mean]",
+     "[--horizon H | --gamma G] [--objective O]",
      "exact value and regret of a policy (e.g. from policies.csv)"},
     {"summarize", cli_summarize, "DIR",
      "recompute DIR/summary.csv (mean, std, 95% t-interval over seeds)"},

@@ -68,25 +68,26 @@ int tabrl_policy_from_plan(tabrl_policy *pi, const int *plan, int S, int A, int 
   return 0;
 }
 
-int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m)
+int tabrl_policy_check_rows(const tabrl_policy *pi, int S, int A, int stages,
+                            int (*valid)(const void *ctx, int h, int s, int a), const void *ctx)
 {
-  if (pi->S != m->S || pi->A != m->A)
+  if (pi->S != S || pi->A != A)
     return tabrl_error(TABRL_EINVAL,
                        "policy is for %d states and %d actions, the model has %d and %d", pi->S,
-                       pi->A, m->S, m->A);
-  if (pi->stages != 1 && pi->stages != tabrl_mdp_value_stages(m))
+                       pi->A, S, A);
+  if (pi->stages != 1 && pi->stages != stages)
     return tabrl_error(TABRL_EINVAL, "policy has %d stages, the model needs 1 or %d", pi->stages,
-                       tabrl_mdp_value_stages(m));
-  for (int h = 0; h < tabrl_mdp_value_stages(m); h++)
-    for (int s = 0; s < m->S; s++) {
+                       stages);
+  for (int h = 0; h < stages; h++)
+    for (int s = 0; s < S; s++) {
       const double *row = tabrl_policy_row(pi, h, s);
       double total = 0;
-      for (int a = 0; a < m->A; a++) {
+      for (int a = 0; a < A; a++) {
         if (!(row[a] >= 0 && row[a] <= 1 + 1e-9))
           return tabrl_error(TABRL_EINVAL,
                              "policy at stage %d, state %d: pi(%d) = %g is not a probability", h, s,
                              a, row[a]);
-        if (row[a] > 0 && !tabrl_mdp_valid(m, h, s, a))
+        if (row[a] > 0 && !valid(ctx, h, s, a))
           return tabrl_error(
               TABRL_EINVAL, "policy at stage %d, state %d puts mass on invalid action %d", h, s, a);
         total += row[a];
@@ -96,6 +97,16 @@ int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m)
                            total);
     }
   return 0;
+}
+
+static int model_valid(const void *m, int h, int s, int a)
+{
+  return tabrl_mdp_valid(m, h, s, a);
+}
+
+int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m)
+{
+  return tabrl_policy_check_rows(pi, m->S, m->A, tabrl_mdp_value_stages(m), model_valid, m);
 }
 
 int tabrl_policy_sample(const tabrl_policy *pi, int h, int s, tabrl_pcg32 *rng)

@@ -4,6 +4,8 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
+static const tabrl_objective mean = {&tabrl_objective_mean, 0, "mean"};
+
 int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_rng *rng,
                        int give_model, unsigned char **valid)
 {
@@ -29,6 +31,7 @@ int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_
   p->mixture_basis = m->mixture_basis;
   p->model = give_model ? m : NULL;
   p->rng = rng;
+  p->objective = &mean;
   *valid = mask;
   return 0;
 }

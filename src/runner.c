@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "fileio.h"
+#include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
 #include "tabrl/oracle.h"
@@ -65,9 +66,9 @@ static void run_free(struct run *r)
   free(r->checkpoints);
 }
 
-/* Exact value (objective: mean) of a policy, reusing the last evaluation
- * when the policy has not changed: most episodes of a learner end with the
- * same greedy policy. */
+/* Exact value of a policy under the experiment's objective, reusing the
+ * last evaluation when the policy has not changed: most episodes of a
+ * learner end with the same greedy policy. */
 static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
 {
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
@@ -76,24 +77,14 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
     *value = r->value_prev;
     return 0;
   }
-  if ((status = tabrl_oracle_evaluate(r->m, pi, r->V))) {
+  if ((status = tabrl_objective_value(&r->e->objective, r->m, pi, r->V, value))) {
     tabrl_error_prefix("the policy of the algorithm is not valid");
     return status;
   }
-  *value = r->value_prev = tabrl_oracle_start_value(r->m, r->V);
+  r->value_prev = *value;
   memcpy(r->pi_prev->prob, pi->prob, bytes);
   r->have_prev = 1;
   return 0;
-}
-
-/* The algorithm's current policy, in a table of the shape it asks for
- * (it may fill a stationary or a stage-dependent one: we offer H stages and
- * it writes all of them). */
-static int get_policy(struct run *r, tabrl_policy *pi)
-{
-  int status = r->algo->type->policy(r->algo->state, pi);
-  if (status) tabrl_error_prefix("policy()");
-  return status;
 }
 
 static void write_row(struct run *r, long episode, const double *ret, const double *value,
@@ -119,36 +110,16 @@ static int at_checkpoint(struct run *r, long k)
 
 static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  const tabrl_algo_type *t = r->algo->type;
-  const tabrl_mdp *m = r->m;
-  tabrl_pcg32 *pcg = tabrl_gsl_rng_pcg32_state(r->transitions);
+  tabrl_episode ep = {.committed = r->pi};
   int status = 0;
   for (long k = 1; k <= r->e->episodes; k++) {
-    double value = 0, ret = 0;
+    double value = 0;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if (t->begin_episode && (status = t->begin_episode(r->algo->state, k))) return status;
-    if (t->commits_per_episode) {
-      if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value)))
-        return status;
-    }
-    int s = tabrl_mdp_sample_start(m, pcg);
-    for (int h = 0; h < m->horizon; h++) {
-      int a = t->act(r->algo->state, h, s);
-      if (a < 0 || a >= m->A || !tabrl_mdp_valid(m, h, s, a))
-        return tabrl_error(TABRL_EINVAL,
-                           "act() returned action %d, not valid at stage %d, state %d", a, h, s);
-      double reward;
-      int next = tabrl_mdp_step(m, h, s, a, pcg, &reward);
-      if (m->noise.kind != TABRL_NOISE_NONE)
-        reward += tabrl_noise_sample(&m->noise, r->transitions);
-      t->observe(r->algo->state, h, s, a, reward, next);
-      ret += reward;
-      s = next;
-    }
-    if (t->end_episode && (status = t->end_episode(r->algo->state, k))) return status;
-    double regret = r->J_star - (t->commits_per_episode ? value : ret);
+    if ((status = tabrl_episode_online(r->algo, r->m, k, r->transitions, &ep))) return status;
+    if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
+    double regret = r->J_star - (ep.has_committed ? value : ep.ret);
     r->cum_regret += regret;
-    if (at_checkpoint(r, k)) write_row(r, k, &ret, t->commits_per_episode ? &value : NULL, regret);
+    if (at_checkpoint(r, k)) write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret);
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
   }
   atomic_fetch_add(episodes_done, r->e->episodes & 255);
@@ -157,12 +128,11 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
 
 static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  const tabrl_algo_type *t = r->algo->type;
   int H = r->m->horizon, status, link = tabrl_link_from_name(r->e->link);
   for (long k = 1; k <= r->e->episodes; k++) {
     double v1, v2;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = t->propose(r->algo->state, k, r->pi, r->pi_second))) return status;
+    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second))) return status;
     /* The second value is computed first so the cache keeps the first. */
     if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
       return status;
@@ -170,7 +140,7 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
     double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
     double p = tabrl_link_prob((tabrl_link)link, (g1 - g2) / r->e->temperature);
     int prefer_first = gsl_rng_uniform(r->feedback_rng) < p;
-    if ((status = t->feedback(r->algo->state, r->traj, r->traj_second, H, prefer_first)))
+    if ((status = tabrl_algo_feedback(r->algo, r->traj, r->traj_second, H, prefer_first)))
       return status;
     /* A duel is valued by the mean of its two policies (dueling-RL regret). */
     double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
@@ -184,13 +154,13 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
 
 static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  const tabrl_algo_type *t = r->algo->type;
   int status;
   for (long k = 1; k <= r->e->episodes; k++) {
     double value;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = t->iterate(r->algo->state, k))) return status;
-    if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value))) return status;
+    if ((status = tabrl_algo_iterate(r->algo, k))) return status;
+    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
+      return status;
     double regret = r->J_star - value;
     r->cum_regret += regret;
     if (at_checkpoint(r, k)) write_row(r, k, NULL, &value, regret);
@@ -199,17 +169,18 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
   return 0;
 }
 
-/* Behaviour policy of offline datasets: uniform, optimal, or the mixture
+/* Behaviour policy of offline datasets: uniform, optimal (for the mean:
+ * the data come from the task, whatever the objective), or the mixture
  * (1 - eps) optimal + eps uniform. */
 static int behavior_policy(struct run *r, tabrl_policy *pi)
 {
   const char *b = r->e->behavior;
   tabrl_policy *optimal = tabrl_policy_alloc_for(r->m);
-  double eps = !strcmp(b, "uniform") ? 1.0 : !strcmp(b, "optimal") ? 0.0 : atof(b + 6);
+  tabrl_objective mean = tabrl_objective_default();
+  double eps = !strcmp(b, "uniform") ? 1.0 : !strcmp(b, "optimal") ? 0.0 : atof(b + 6), J;
   int status;
   if (!optimal) return TABRL_ENOMEM;
-  status = r->m->horizon > 0 ? tabrl_oracle_backward(r->m, r->V, NULL, optimal)
-                             : tabrl_oracle_pi(r->m, 100000, optimal, r->V, NULL, NULL);
+  status = tabrl_objective_optimum(&mean, r->m, r->V, optimal, &J);
   tabrl_policy_set_uniform(pi, r->m);
   size_t n = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A;
   for (size_t i = 0; i < n; i++) pi->prob[i] = eps * pi->prob[i] + (1 - eps) * optimal->prob[i];
@@ -219,7 +190,6 @@ static int behavior_policy(struct run *r, tabrl_policy *pi)
 
 static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  const tabrl_algo_type *t = r->algo->type;
   long K = r->e->episodes;
   int length = r->m->horizon > 0 ? r->m->horizon : (int)fmin(1000, ceil(10 / (1 - r->m->gamma)));
   tabrl_step *steps = malloc((size_t)K * (size_t)length * sizeof *steps);
@@ -243,8 +213,9 @@ static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *
       goto done;
     }
     tabrl_dataset data = {(size_t)n * (size_t)length, steps, length, NULL, NULL, NULL};
-    if ((status = t->fit(r->algo->state, &data))) goto done;
-    if ((status = get_policy(r, r->pi)) || (status = policy_value(r, r->pi, &value))) goto done;
+    if ((status = tabrl_algo_fit(r->algo, &data))) goto done;
+    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
+      goto done;
     double regret = r->J_star - value;
     r->cum_regret = regret;
     write_row(r, n, NULL, &value, regret);
@@ -287,13 +258,8 @@ static int run_setup(struct run *r)
       !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
 
-  /* J*, the objective (mean) of an optimal policy. */
-  if (m->horizon > 0)
-    status = tabrl_oracle_backward(m, r->V, NULL, NULL);
-  else
-    status = tabrl_oracle_pi(m, 100000, r->pi, r->V, NULL, NULL);
-  if (status) return status;
-  r->J_star = tabrl_oracle_start_value(m, r->V);
+  /* J*, the experiment's objective of an optimal policy. */
+  if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
 
   const tabrl_algo_type *type = e->algos[r->algo_index].type;
   char owner[300];
@@ -306,6 +272,7 @@ static int run_setup(struct run *r)
   tabrl_problem problem;
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
                               type->protocol == TABRL_PLANNING, &r->valid);
+  problem.objective = &e->objective;
   if (status) {
     tabrl_values_free(values);
     return status;
@@ -344,7 +311,7 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
       break;
     }
   }
-  if (!status) status = get_policy(&r, r.pi);
+  if (!status) status = tabrl_algo_policy(r.algo, r.pi);
   if (!status) {
     const tabrl_policy *pi = r.pi;
     for (int h = 0; h < pi->stages; h++)

@@ -11,7 +11,7 @@ expect version 0 '^tabrl [0-9]+\.[0-9]+' "$tabrl" --version
 expect help 0 'solve' "$tabrl" help
 expect list-envs 0 'riverswim .*RiverSwim' "$tabrl" list envs
 expect describe 0 'states +int +default 6' "$tabrl" describe riverswim
-expect describe-unknown 2 "unknown environment or algorithm 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
+expect describe-unknown 2 "unknown environment, algorithm or objective 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
 
 # The reference value of ALGORITHMS.md.
 expect solve-riverswim 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3\.39726395915' \
@@ -47,7 +47,12 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "only 'mean'" "$tabrl" solve riverswim --objective cvar:0.1
+expect bad-objective 2 "unknown objective 'cvar'; the objectives are: mean" "$tabrl" solve riverswim --objective cvar:0.1
+expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen
+expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --objective mean:1
+expect list-objectives 0 '^mean +expected return' "$tabrl" list objectives
+expect describe-objective 0 'mean \(objective\): expected return' "$tabrl" describe mean
+expect solve-objective-mean 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3.39726395915' "$tabrl" solve riverswim --objective mean
 expect missing-file 2 'nothing.csv' "$tabrl" solve file:"$work/nothing.csv" --gamma 0.9
 printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,1,0.4,1\n1,0,1,1,0\n' >"$work/bad.csv"
 expect bad-csv-sum 2 "bad.csv:2: state 0, action 0: probabilities sum to 0.9" \

@@ -9,6 +9,7 @@
 #include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
+#include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/sim.h"
@@ -69,30 +70,33 @@ static inline double test_optimal_value(const tabrl_mdp *m)
   return J;
 }
 
-/* Runs episodes 1..K of the online protocol on m, transitions from the
- * stream (seed, transitions).  Checks that every policy() is a valid policy
- * of m, every action is valid, and, for algorithms that commit, that act()
- * only takes actions of the policy reported at the start of the episode.  The regret is
- * exact (oracle), evaluated only when the policy changed.  regret_path[k-1]
- * (may be NULL) gets the cumulative regret after episode k; steps (may be
- * NULL, K*H entries) the transitions; hook (may be NULL) runs before each
+/* Runs episodes 1..K of the online protocol on m through the library's
+ * episode driver (tabrl_episode_online, as the runner does), transitions
+ * from the stream (seed, transitions).  Checks that every policy() is a
+ * valid policy of m and (the driver's checks) that every action is valid
+ * and, for algorithms that commit, that act() only takes actions of the
+ * policy reported at the start of the episode.  The regret is exact
+ * (oracle), evaluated only when the policy changed.  regret_path[k-1] (may
+ * be NULL) gets the cumulative regret after episode k; steps (may be NULL,
+ * K*H entries) the transitions; hook (may be NULL) runs before each
  * episode. */
 static inline test_drive_result test_drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes,
                                            uint64_t seed, double *regret_path, tabrl_step *steps,
                                            test_episode_hook hook, void *ctx)
 {
-  const tabrl_algo_type *t = algo->type;
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *previous = tabrl_policy_alloc_for(m);
   size_t size = (size_t)pi->stages * (size_t)m->S * (size_t)m->A * sizeof *pi->prob;
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), value = 0;
   double J_star = test_optimal_value(m);
   test_drive_result result = {0, 0};
-  tabrl_pcg32 env_rng;
-  tabrl_rng_stream(&env_rng, seed, TABRL_STREAM_TRANSITIONS, 0);
+  gsl_rng *transitions = tabrl_gsl_rng_stream(seed, TABRL_STREAM_TRANSITIONS, 0);
+  tabrl_episode ep = {.committed = pi};
   for (long k = 1; k <= episodes; k++) {
     if (hook) hook(ctx, algo, k);
-    if (t->begin_episode) ck_assert_int_eq(t->begin_episode(algo->state, k), 0);
-    ck_assert_int_eq(t->policy(algo->state, pi), 0);
+    ep.steps = steps ? steps + (k - 1) * m->horizon : NULL;
+    ck_assert_msg(tabrl_episode_online(algo, m, k, transitions, &ep) == 0, "%s",
+                  tabrl_error_message());
+    if (!ep.has_committed) ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
     if (k == 1 || memcmp(pi->prob, previous->prob, size)) {
       ck_assert_msg(tabrl_policy_check(pi, m) == 0, "%s", tabrl_error_message());
       ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
@@ -101,21 +105,9 @@ static inline test_drive_result test_drive(tabrl_algo *algo, const tabrl_mdp *m,
     }
     result.regret += J_star - value;
     if (regret_path) regret_path[k - 1] = result.regret;
-    int s = tabrl_mdp_sample_start(m, &env_rng);
-    for (int h = 0; h < m->horizon; h++) {
-      double r;
-      int a = t->act(algo->state, h, s);
-      ck_assert_msg(a >= 0 && a < m->A && tabrl_mdp_valid(m, h, s, a), "invalid action %d", a);
-      if (t->commits_per_episode)
-        ck_assert_msg(tabrl_policy_row(pi, h, s)[a] > 0, "%s: act() left its policy", t->name);
-      int next = tabrl_mdp_step(m, h, s, a, &env_rng, &r);
-      t->observe(algo->state, h, s, a, r, next);
-      if (steps) steps[(k - 1) * m->horizon + h] = (tabrl_step){h, s, a, next, r};
-      result.total_return += r;
-      s = next;
-    }
-    if (t->end_episode) ck_assert_int_eq(t->end_episode(algo->state, k), 0);
+    result.total_return += ep.ret;
   }
+  gsl_rng_free(transitions);
   free(V);
   tabrl_policy_free(pi);
   tabrl_policy_free(previous);

@@ -195,7 +195,12 @@ START_TEST(test_bad_inputs)
   const char *o2[] = {"qq.epsilon=0.1"};
   expect_error(DATA "small.ini", o2, 1, TABRL_ENOTFOUND, "did you mean 'q'?");
   const char *o3[] = {"experiment.objective=cvar:0.1"};
-  expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL, "not implemented yet");
+  expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL,
+               "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: mean");
+  const char *o3b[] = {"experiment.objective=meen"};
+  expect_error(DATA "small.ini", o3b, 1, TABRL_EINVAL, "did you mean 'mean'?");
+  const char *o3c[] = {"experiment.objective=mean:2"};
+  expect_error(DATA "small.ini", o3c, 1, TABRL_EINVAL, "mean takes no parameter");
   const char *o4[] = {"experiment.log=every:0"};
   expect_error(DATA "small.ini", o4, 1, TABRL_EINVAL,
                "log 'every:0': the number must be a whole number >= 1");

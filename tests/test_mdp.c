@@ -574,6 +574,8 @@ int main(void)
   TCase *validation = tcase_create("validation");
   TCase *layout = tcase_create("layout");
   TCase *sampling = tcase_create("sampling");
+  tcase_set_timeout(sampling,
+                    120); /* millions of draws; slow under a sanitizer on a busy machine */
   tcase_add_test(validation, test_valid_model);
   tcase_add_test(validation, test_negative_probability);
   tcase_add_test(validation, test_nan_probability);

@@ -143,7 +143,7 @@ static int greedy_q_act(void *state, int h, int s)
   return ties == 1 ? st->tied[0] : st->tied[tabrl_pcg32_below(st->rng, (uint32_t)ties)];
 }
 
-static void greedy_q_observe(void *state, int h, int s, int a, double reward, int next)
+static int greedy_q_observe(void *state, int h, int s, int a, double reward, int next)
 {
   greedy_q_state *st = state;
   size_t i = ((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a;
@@ -169,6 +169,7 @@ static void greedy_q_observe(void *state, int h, int s, int a, double reward, in
     break;
   }
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * target;
+  return 0;
 }
 
 static int greedy_q_end_episode(void *state, long k)

@@ -49,7 +49,7 @@ static int random_act(void *state, int h, int s)
   return baseline_actions_draw(&st->actions, h, s, st->rng);
 }
 
-static void random_observe(void *state, int h, int s, int a, double reward, int next)
+static int random_observe(void *state, int h, int s, int a, double reward, int next)
 {
   (void)state;
   (void)h;
@@ -57,6 +57,7 @@ static void random_observe(void *state, int h, int s, int a, double reward, int 
   (void)a;
   (void)reward;
   (void)next;
+  return 0;
 }
 
 static int random_end_episode(void *state, long k)

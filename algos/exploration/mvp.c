@@ -83,7 +83,6 @@ typedef struct {
   double *V;     /* (H+1)*S, normalised */
   int *greedy;   /* H*S */
   int triggered; /* some pair reached a trigger this episode */
-  int status;
 } mvp_state;
 
 /* Algorithm 1's constants. */
@@ -166,21 +165,19 @@ static int mvp_refresh(mvp_state *st, int h, int s, int a)
   return 0;
 }
 
-static void mvp_observe(void *state, int h, int s, int a, double reward, int next)
+static int mvp_observe(void *state, int h, int s, int a, double reward, int next)
 {
   mvp_state *st = state;
   size_t b = tabrl_empirical_block(&st->fresh, h, s, a);
   long N;
   int status = tabrl_empirical_add(&st->fresh, h, s, a, reward / st->H, next);
-  if (status) goto fail;
+  if (status) return status;
   N = st->fresh.visits[b] + st->model.visits[b];
   if (N <= st->last_trigger && (N & (N - 1)) == 0) {
-    if ((status = mvp_refresh(st, h, s, a))) goto fail;
+    if ((status = mvp_refresh(st, h, s, a))) return status;
     st->triggered = 1;
   }
-  return;
-fail:
-  if (!st->status) st->status = status;
+  return 0;
 }
 
 static int mvp_plan(void *state, long k)
@@ -189,7 +186,6 @@ static int mvp_plan(void *state, long k)
   const tabrl_empirical *e = &st->model;
   int S = st->S, H = st->H;
   (void)k;
-  if (st->status) return st->status;
   if (!st->triggered) return 0;
   st->triggered = 0;
   for (int h = H - 1; h >= 0; h--) {

@@ -72,7 +72,6 @@ typedef struct {
   double *Q;                           /* H*S*A */
   double *V;                           /* (H+1)*S, V[H*S + s] = 0 */
   double *value_sum, *value_sq, *beta; /* H*S*A, Bernstein only: mu, mu2, beta_{t-1} */
-  int status;
 } optql_state;
 
 static void optql_release(void *state)
@@ -162,13 +161,13 @@ static int optql_act(void *state, int h, int s)
   return greedy_action(state, h, s);
 }
 
-static void optql_observe(void *state, int h, int s, int a, double reward, int next)
+static int optql_observe(void *state, int h, int s, int a, double reward, int next)
 {
   optql_state *st = state;
   size_t i = qi(st, h, s, a);
   int status = tabrl_empirical_add(&st->counts, h, s, a, reward, next);
   double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus, t;
-  if (status && !st->status) st->status = status;
+  if (status) return status;
   t = (double)st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
   alpha = (H + 1.0) / (H + t);
   if (st->bonus_kind == BONUS_HOEFFDING) {
@@ -186,12 +185,7 @@ static void optql_observe(void *state, int h, int s, int a, double reward, int n
   }
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
   st->V[(size_t)h * st->S + s] = fmin(H, st->Q[qi(st, h, s, greedy_action(st, h, s))]);
-}
-
-static int optql_end_episode(void *state, long k)
-{
-  (void)k;
-  return ((optql_state *)state)->status;
+  return 0;
 }
 
 const tabrl_algo_type tabrl_algo_optql = {
@@ -209,7 +203,6 @@ const tabrl_algo_type tabrl_algo_optql = {
     .policy = optql_policy,
     .act = optql_act,
     .observe = optql_observe,
-    .end_episode = optql_end_episode,
 };
 
 /* Test accessors (no public header): Q_h(s,a) and V_h(s) (h <= H); NAN for

@@ -72,7 +72,6 @@ typedef struct {
   double prior, reward_variance;
   gsl_rng *rng;
   tabrl_empirical model;
-  int status;        /* sticky failure of observe() (OOM), reported by end_episode */
   double *alpha;     /* S: Dirichlet parameters of one block */
   double *sampled_P; /* (stationary ? S*A : 1) * S: sampled next-state laws */
   double *sampled_r; /* stationary ? S*A : 1: sampled mean rewards */
@@ -217,18 +216,16 @@ static int psrl_act(void *state, int h, int s)
   return st->plan[(size_t)h * st->S + s];
 }
 
-static void psrl_observe(void *state, int h, int s, int a, double reward, int next)
+static int psrl_observe(void *state, int h, int s, int a, double reward, int next)
 {
   psrl_state *st = state;
-  int status = tabrl_empirical_add(&st->model, h, s, a, reward, next);
-  if (status && !st->status) st->status = status;
+  return tabrl_empirical_add(&st->model, h, s, a, reward, next);
 }
 
 static int psrl_end_episode(void *state, long k)
 {
   psrl_state *st = state;
   (void)k;
-  if (st->status) return st->status;
   sample_and_plan(st);
   return 0;
 }

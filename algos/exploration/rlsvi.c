@@ -64,9 +64,8 @@ typedef struct {
   gsl_rng *rng;
   tabrl_empirical model;
   long episode; /* k of the next episode, for beta_k */
-  int status;
-  double *V; /* (H+1)*S randomized values */
-  int *plan; /* H*S */
+  double *V;    /* (H+1)*S randomized values */
+  int *plan;    /* H*S */
 } rlsvi_state;
 
 static void rlsvi_release(void *state)
@@ -155,18 +154,16 @@ static int rlsvi_act(void *state, int h, int s)
   return st->plan[(size_t)h * st->S + s];
 }
 
-static void rlsvi_observe(void *state, int h, int s, int a, double reward, int next)
+static int rlsvi_observe(void *state, int h, int s, int a, double reward, int next)
 {
   rlsvi_state *st = state;
-  int status = tabrl_empirical_add(&st->model, h, s, a, reward, next);
-  if (status && !st->status) st->status = status;
+  return tabrl_empirical_add(&st->model, h, s, a, reward, next);
 }
 
 static int rlsvi_end_episode(void *state, long k)
 {
   rlsvi_state *st = state;
   (void)k;
-  if (st->status) return st->status;
   st->episode++;
   plan_randomized(st);
   return 0;

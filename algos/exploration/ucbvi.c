@@ -100,7 +100,6 @@ typedef struct {
   double *V;          /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
   long *state_visits; /* H*S: N'_h(s), the visits of s at stage h */
   int *greedy;        /* H*S: the action followed at (h, s) */
-  int status;         /* a failure seen in observe(), reported by end_episode */
 } ucbvi_state;
 
 static void ucbvi_release(void *state)
@@ -196,7 +195,6 @@ static int ucbvi_plan(void *state, long k)
   const tabrl_empirical *e = &st->model;
   int S = st->S, H = st->H;
   (void)k;
-  if (st->status) return st->status;
   /* One square root per model block, not per (h, block): with pooled
    * counts every stage shares N(s, a). */
   if (st->bonus_kind == BONUS_HOEFFDING)
@@ -247,12 +245,11 @@ static int ucbvi_act(void *state, int h, int s)
   return st->greedy[(size_t)h * st->S + s];
 }
 
-static void ucbvi_observe(void *state, int h, int s, int a, double reward, int next)
+static int ucbvi_observe(void *state, int h, int s, int a, double reward, int next)
 {
   ucbvi_state *st = state;
-  int status = tabrl_empirical_add(&st->model, h, s, a, reward, next);
   st->state_visits[(size_t)h * st->S + s]++;
-  if (status && !st->status) st->status = status;
+  return tabrl_empirical_add(&st->model, h, s, a, reward, next);
 }
 
 const tabrl_algo_type tabrl_algo_ucbvi = {

@@ -72,7 +72,6 @@ typedef struct {
   double delta, scale;
   tabrl_empirical model;
   long steps;           /* transitions observed: t_k = steps + 1 */
-  int status;           /* sticky failure of observe() */
   double *V;            /* (H+1)*S optimistic values */
   int *plan;            /* H*S */
   ucrl2_ranked *ranked; /* S: V_{h+1} sorted descending */
@@ -227,19 +226,17 @@ static int ucrl2_act(void *state, int h, int s)
   return st->plan[(size_t)h * st->S + s];
 }
 
-static void ucrl2_observe(void *state, int h, int s, int a, double reward, int next)
+static int ucrl2_observe(void *state, int h, int s, int a, double reward, int next)
 {
   ucrl2_state *st = state;
-  int status = tabrl_empirical_add(&st->model, h, s, a, reward, next);
-  if (status && !st->status) st->status = status;
   st->steps++;
+  return tabrl_empirical_add(&st->model, h, s, a, reward, next);
 }
 
 static int ucrl2_end_episode(void *state, long k)
 {
   ucrl2_state *st = state;
   (void)k;
-  if (st->status) return st->status;
   plan_optimistic(st);
   return 0;
 }

@@ -102,12 +102,13 @@ static int lsvi_ucb_act(void *state, int h, int s)
   return linear_lsvi_greedy(&((lsvi_ucb_state *)state)->lsvi, h, s, NULL);
 }
 
-static void lsvi_ucb_observe(void *state, int h, int s, int a, double reward, int next)
+static int lsvi_ucb_observe(void *state, int h, int s, int a, double reward, int next)
 {
   lsvi_ucb_state *st = state;
   if (st->n_episode < st->lsvi.H)
     st->episode[st->n_episode++] =
         (tabrl_step){.h = h, .s = s, .a = a, .next = next, .reward = reward};
+  return 0;
 }
 
 static int lsvi_ucb_end_episode(void *state, long k)

@@ -198,7 +198,7 @@ static int ucrl_vtr_act(void *state, int h, int s)
   return st->greedy[h * st->S + s];
 }
 
-static void ucrl_vtr_observe(void *state, int h, int s, int a, double reward, int next)
+static int ucrl_vtr_observe(void *state, int h, int s, int a, double reward, int next)
 {
   ucrl_vtr_state *st = state;
   size_t sa = (size_t)s * (size_t)st->A + (size_t)a;
@@ -207,12 +207,13 @@ static void ucrl_vtr_observe(void *state, int h, int s, int a, double reward, in
   /* At h = H - 1, V_H = 0: X = 0 and y = 0 carry no information. The
    * regression uses the V the episode was planned with (plan() only runs at
    * end_episode), as in the paper. */
-  if (h + 1 >= st->H) return;
+  if (h + 1 >= st->H) return 0;
   const double *next_V = st->V + (size_t)(h + 1) * (size_t)st->S;
   value_features(st, s, a, next_V);
   ridge_rank_one(st->M_inv, st->X, 1.0, st->scratch, st->d);
   for (int i = 0; i < st->d; i++) st->Xy[i] += st->X[i] * next_V[next];
   st->samples++;
+  return 0;
 }
 
 static int ucrl_vtr_end_episode(void *state, long k)

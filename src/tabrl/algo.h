@@ -1,10 +1,10 @@
-/* tabrl/algo.h: algorithm types and the four protocols.
+/* tabrl/algo.h: algorithm types, the four protocols and their dispatch.
  *
  * Every algorithm is a const tabrl_algo_type (the gsl_rng_type pattern):
  * name, family, doc, protocol, parameter table, the size of its private
  * state and function pointers.  A tabrl_algo owns one instance's state and
  * dispatches through the type.  Which pointers a type fills depends on its
- * protocol:
+ * protocol (tabrl_algo_alloc refuses a type that lacks one):
  *
  *   online             act, observe (begin_episode, end_episode: optional)
  *   online-preference  propose, feedback
@@ -13,12 +13,20 @@
  *
  * and every type fills init, policy and (if it allocates) release.  An
  * algorithm only sees what its protocol gives it through tabrl_problem: the
- * model itself only under the planning protocol. */
+ * model itself only under the planning protocol.
+ *
+ * Callers never reach into the type: tabrl_algo_act, tabrl_algo_observe,
+ * tabrl_algo_policy ... below own the protocol's rules (optional pointers,
+ * the validity of actions, the shape and the rows of returned policies, the
+ * error context), so the runner, the bench and the tests follow one set of
+ * rules.  tabrl/episode.h drives a whole online episode. */
 #ifndef TABRL_ALGO_H
 #define TABRL_ALGO_H
 
 #include <gsl/gsl_rng.h>
+#include "tabrl/error.h"
 #include "tabrl/mdp.h"
+#include "tabrl/objective.h"
 #include "tabrl/param.h"
 #include "tabrl/policy.h"
 #include "tabrl/sim.h"
@@ -45,6 +53,9 @@ typedef struct {
   const double *phi;      /* S*A*dim features, or NULL */
   const tabrl_mdp *model; /* planning protocol only; NULL otherwise */
   gsl_rng *rng;           /* the algorithm's own stream (PCG32) */
+  /* What regret is measured in (the mean unless the experiment says
+   * otherwise); tabrl_problem_init sets the mean. */
+  const tabrl_objective *objective;
   /* Linear mixture models: the known base kernels P_i (layout of
    * tabrl_mdp.mixture_basis), or 0 and NULL; the weights theta stay hidden. */
   int mixture_dim;
@@ -93,7 +104,7 @@ typedef struct tabrl_algo_type {
   /* online */
   int (*begin_episode)(void *state, long k);
   int (*act)(void *state, int h, int s);
-  void (*observe)(void *state, int h, int s, int a, double reward, int next);
+  int (*observe)(void *state, int h, int s, int a, double reward, int next);
   int (*end_episode)(void *state, long k);
 
   /* online-preference: two policies to compare this episode; the runner
@@ -118,13 +129,65 @@ const tabrl_algo_type *tabrl_algo_find(const char *name);
 typedef struct {
   const tabrl_algo_type *type;
   void *state;
+  tabrl_problem problem; /* what init was told; its pointers outlive the algorithm */
 } tabrl_algo;
 
-/* Allocates the state, calls init. NULL with the message set on failure.
- * params NULL means every parameter at its default. */
+/* Allocates the state, calls init. NULL with the message set on failure
+ * (also for a type that lacks a function its protocol needs).  params NULL
+ * means every parameter at its default. */
 tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *problem,
                              const tabrl_values *params);
 void tabrl_algo_free(tabrl_algo *algo);
+
+/* ---- dispatch ----
+ * Each returns 0 or a negative TABRL_E* code with the message prefixed by
+ * the algorithm's name and the call (e.g. "ucbvi: observe(): out of
+ * memory").  Calling a function the algorithm's protocol does not have is
+ * TABRL_EUNSUPPORTED. */
+
+/* Online: optional hooks around an episode (0 when the type has none). */
+int tabrl_algo_begin_episode(tabrl_algo *algo, long k);
+int tabrl_algo_end_episode(tabrl_algo *algo, long k);
+
+/* The out-of-line error of tabrl_algo_act (keeps the inline path short). */
+int tabrl_algo_bad_action(const tabrl_algo *algo, int h, int s, int a);
+
+/* Online: the action at (h, s), checked to be valid there.  Inline: it is
+ * called at every step. */
+static inline int tabrl_algo_act(tabrl_algo *algo, int h, int s, int *action)
+{
+  int a = algo->type->act ? algo->type->act(algo->state, h, s) : -1;
+  if (a < 0 || a >= algo->problem.A || !tabrl_problem_valid(&algo->problem, h, s, a))
+    return tabrl_algo_bad_action(algo, h, s, a);
+  *action = a;
+  return 0;
+}
+
+/* Online: the transition that followed. */
+int tabrl_algo_observe_failed(const tabrl_algo *algo, int status);
+static inline int tabrl_algo_observe(tabrl_algo *algo, int h, int s, int a, double reward, int next)
+{
+  int status = algo->type->observe ? algo->type->observe(algo->state, h, s, a, reward, next)
+                                   : TABRL_EUNSUPPORTED;
+  return status ? tabrl_algo_observe_failed(algo, status) : 0;
+}
+
+/* The current policy into pi, which must be shaped for the problem (S x A,
+ * H stages when episodic, 1 when discounted); every row it returns is
+ * checked: a distribution within 1e-9 with no mass on an invalid action. */
+int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi);
+
+/* Online-preference: the two policies of episode k (both checked like
+ * tabrl_algo_policy's), then the preference between their trajectories. */
+int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second);
+int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_step *second,
+                        int horizon, int prefer_first);
+
+/* Offline: fit on data. */
+int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data);
+
+/* Planning: iteration k (1-based). */
+int tabrl_algo_iterate(tabrl_algo *algo, long k);
 
 /* What the protocol lets an algorithm see of m: sizes, time, features, the
  * valid-action mask (malloc'ed into *valid, which the caller frees after

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
+#include "tabrl/objective.h"
 #include "tabrl/param.h"
 
 typedef enum { TABRL_LOG_EVERY, TABRL_LOG_GEOMETRIC } tabrl_log_kind;
@@ -54,9 +55,9 @@ typedef struct tabrl_experiment {
   size_t nseeds;
   tabrl_log_kind log_kind;
   long log_param;
-  char *objective;
-  char *behavior; /* offline data: uniform | optimal | mixed:EPS */
-  char *link;     /* preference feedback link: logistic | probit | linear | deterministic */
+  tabrl_objective objective; /* resolved from NAME[:PARAM] */
+  char *behavior;            /* offline data: uniform | optimal | mixed:EPS */
+  char *link; /* preference feedback link: logistic | probit | linear | deterministic */
   double temperature;
   tabrl_exp_entry *entries; /* every line, file then --set, in order */
   size_t nentries;

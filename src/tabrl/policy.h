@@ -42,6 +42,11 @@ int tabrl_policy_from_plan(tabrl_policy *pi, const int *plan, int S, int A, int 
  * 1e-9 and puts no mass on invalid actions. */
 int tabrl_policy_check(const tabrl_policy *pi, const tabrl_mdp *m);
 
+/* The same checks for S x A and 1 or `stages` stages, with the valid
+ * actions given by valid(ctx, h, s, a) (the protocol's mask, for example). */
+int tabrl_policy_check_rows(const tabrl_policy *pi, int S, int A, int stages,
+                            int (*valid)(const void *ctx, int h, int s, int a), const void *ctx);
+
 /* Draws an action at (h, s); O(A). */
 int tabrl_policy_sample(const tabrl_policy *pi, int h, int s, tabrl_pcg32 *rng);
 

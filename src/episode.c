@@ -1,0 +1,40 @@
+/* One episode of the online protocol; see tabrl/episode.h. */
+#include "tabrl/episode.h"
+#include "tabrl/error.h"
+
+int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *transitions,
+                         tabrl_episode *ep)
+{
+  tabrl_pcg32 *pcg = tabrl_gsl_rng_pcg32_state(transitions);
+  const tabrl_policy *pi = NULL;
+  int status, noisy = m->noise.kind != TABRL_NOISE_NONE;
+  ep->ret = 0;
+  ep->has_committed = 0;
+  if (m->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s: online episodes need an episodic model",
+                       algo->type->name);
+  if ((status = tabrl_algo_begin_episode(algo, k))) return status;
+  if (ep->committed && algo->type->commits_per_episode) {
+    if ((status = tabrl_algo_policy(algo, ep->committed))) return status;
+    pi = ep->committed;
+    ep->has_committed = 1;
+  }
+  int s = tabrl_mdp_sample_start(m, pcg);
+  for (int h = 0; h < m->horizon; h++) {
+    int a = 0;
+    double reward;
+    if ((status = tabrl_algo_act(algo, h, s, &a))) return status;
+    if (pi && !(tabrl_policy_row(pi, h, s)[a] > 0))
+      return tabrl_error(TABRL_EINVAL,
+                         "%s: act() took action %d at stage %d, state %d, outside the policy it "
+                         "committed to for episode %ld",
+                         algo->type->name, a, h, s, k);
+    int next = tabrl_mdp_step(m, h, s, a, pcg, &reward);
+    if (noisy) reward += tabrl_noise_sample(&m->noise, transitions);
+    if ((status = tabrl_algo_observe(algo, h, s, a, reward, next))) return status;
+    if (ep->steps) ep->steps[h] = (tabrl_step){h, s, a, next, reward};
+    ep->ret += reward;
+    s = next;
+  }
+  return tabrl_algo_end_episode(algo, k);
+}

@@ -1,0 +1,80 @@
+/* The objective registry, parsing NAME[:PARAM] and dispatch; see
+ * tabrl/objective.h.  Adding an objective: one file defining a const
+ * tabrl_objective_type, one line in the list below. */
+#include <stdio.h>
+#include <string.h>
+#include "tabrl/error.h"
+#include "tabrl/objective.h"
+
+/* Alphabetical by name: `tabrl list objectives` prints them in this order. */
+const tabrl_objective_type *const tabrl_objective_types[] = {
+    &tabrl_objective_mean,
+    NULL,
+};
+
+const tabrl_objective_type *tabrl_objective_find(const char *name)
+{
+  const char *names[64];
+  char list[512] = "";
+  size_t n = 0;
+  for (size_t i = 0; tabrl_objective_types[i]; i++) {
+    if (!strcmp(tabrl_objective_types[i]->name, name)) return tabrl_objective_types[i];
+    if (n < sizeof names / sizeof names[0]) names[n++] = tabrl_objective_types[i]->name;
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[n - 1]);
+  }
+  const char *near = tabrl_closest(name, names, n);
+  if (near)
+    tabrl_error(TABRL_ENOTFOUND, "unknown objective '%s'; did you mean '%s'?", name, near);
+  else
+    tabrl_error(TABRL_ENOTFOUND, "unknown objective '%s'; the objectives are: %s", name, list);
+  return NULL;
+}
+
+int tabrl_objective_parse(const char *text, tabrl_objective *out)
+{
+  char name[64];
+  const char *colon = strchr(text, ':');
+  size_t length = colon ? (size_t)(colon - text) : strlen(text);
+  int status;
+  if (length >= sizeof name || strlen(text) >= sizeof out->text)
+    return tabrl_error(TABRL_EINVAL, "objective '%.40s...' is too long", text);
+  memcpy(name, text, length);
+  name[length] = '\0';
+  const tabrl_objective_type *type = tabrl_objective_find(name);
+  if (!type) return TABRL_ENOTFOUND;
+  const tabrl_param *p = type->params && type->params[0].name ? &type->params[0] : NULL;
+  out->type = type;
+  out->param = 0;
+  snprintf(out->text, sizeof out->text, "%s", text);
+  if (!p && colon)
+    return tabrl_error(TABRL_EINVAL, "objective '%s': %s takes no parameter", text, name);
+  const char *value = colon ? colon + 1 : p && p->def && *p->def ? p->def : NULL;
+  if (p && !value)
+    return tabrl_error(TABRL_EINVAL, "objective '%s' needs its parameter: %s:%s (%s)", text, name,
+                       p->name, p->doc);
+  if (p && (status = tabrl_param_parse(p, value, &out->param))) {
+    tabrl_error_prefix("objective '%s': %s", text, p->name);
+    return status;
+  }
+  return 0;
+}
+
+tabrl_objective tabrl_objective_default(void)
+{
+  tabrl_objective o = {&tabrl_objective_mean, 0, "mean"};
+  return o;
+}
+
+int tabrl_objective_optimum(const tabrl_objective *o, const tabrl_mdp *m, double *V,
+                            tabrl_policy *pi, double *J)
+{
+  int status = o->type->optimum(o, m, V, pi, J);
+  if (status) tabrl_error_prefix("objective %s: optimum", o->text);
+  return status;
+}
+
+int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi,
+                          double *V, double *J)
+{
+  return o->type->value(o, m, pi, V, J);
+}

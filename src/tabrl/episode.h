@@ -1,0 +1,36 @@
+/* tabrl/episode.h: one episode of the online protocol.
+ *
+ * The runner, `tabrl bench` and the tests all drive online algorithms
+ * through this one function, so the protocol has one definition: a start
+ * state from mu0, then for h = 0..H-1 the algorithm acts, the model samples
+ * (s', r) jointly (plus its zero-mean reward noise), the algorithm observes;
+ * begin_episode / end_episode around it.  Transitions and noise come from one
+ * PCG32 stream (tabrl_gsl_rng_stream(seed, TABRL_STREAM_TRANSITIONS, 0) in a
+ * run), so an episode is a function of that stream and the algorithm. */
+#ifndef TABRL_EPISODE_H
+#define TABRL_EPISODE_H
+
+#include <gsl/gsl_rng.h>
+#include "tabrl/algo.h"
+#include "tabrl/mdp.h"
+#include "tabrl/sim.h"
+
+typedef struct {
+  /* In: NULL, or a policy table shaped for the model.  For an algorithm
+   * that commits to its policy for the episode (commits_per_episode), it
+   * receives pi_k, the policy after begin_episode, and every action is
+   * checked to have positive probability under it. */
+  tabrl_policy *committed;
+  tabrl_step *steps; /* in: NULL, or room for H steps */
+  double ret;        /* out: the sum of the rewards, noise included */
+  int has_committed; /* out: 1 when committed holds pi_k */
+} tabrl_episode;
+
+/* Episode k (1-based) of algo, an online algorithm, on m, an episodic
+ * model; transitions from `transitions`, a gsl_rng of tabrl_gsl_rng_pcg32.
+ * Errors are the algorithm's (with its context) or TABRL_EINVAL for an
+ * action outside the committed policy. */
+int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *transitions,
+                         tabrl_episode *ep);
+
+#endif

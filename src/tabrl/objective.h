@@ -1,0 +1,76 @@
+/* tabrl/objective.h: objectives, the numbers regret is measured in.
+ *
+ * An objective maps a policy's return to one number: the mean, and (as
+ * their types are registered) risk-sensitive functionals of the return.
+ * Each is a const tabrl_objective_type, the gsl_rng_type pattern: name,
+ * doc, source, a parameter table of at most one entry, and the oracle
+ * functions for its optimal value and policy and for the exact value of a
+ * given policy.  Objectives are written NAME or NAME:PARAM ("mean",
+ * "cvar:0.1"), resolved once by tabrl_objective_parse when an experiment or
+ * a command line is read, and held resolved (tabrl_objective) by the
+ * experiment, by tabrl_problem and wherever J* or J(pi) is computed:
+ * nothing else compares objective names. */
+#ifndef TABRL_OBJECTIVE_H
+#define TABRL_OBJECTIVE_H
+
+#include "tabrl/mdp.h"
+#include "tabrl/param.h"
+#include "tabrl/policy.h"
+
+typedef struct tabrl_objective tabrl_objective;
+
+typedef struct tabrl_objective_type {
+  const char *name;
+  const char *doc;    /* one line, with the formula */
+  const char *source; /* the paper, with section/equation numbers */
+  /* At most one parameter: the PARAM of NAME:PARAM ({0} when none). */
+  const tabrl_param *params;
+  /* 1 when an optimal policy needs more than the state (e.g. the
+   * accumulated reward), so the optimum comes from an augmented model and
+   * `optimum` cannot return a Markov policy of m. */
+  int augmented;
+
+  /* J*, the optimal objective from mu0.  V (tabrl_oracle_value_size(m)
+   * doubles) receives the per-state values where the objective has them;
+   * pi (shaped for m, may be NULL) an optimal Markov policy when the type
+   * is not augmented. */
+  int (*optimum)(const tabrl_objective *o, const tabrl_mdp *m, double *V, tabrl_policy *pi,
+                 double *J);
+  /* J(pi), the exact objective of a Markov policy of m, with the same V. */
+  int (*value)(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi, double *V,
+               double *J);
+} tabrl_objective_type;
+
+/* A resolved objective. */
+struct tabrl_objective {
+  const tabrl_objective_type *type;
+  double param;  /* the parsed PARAM; 0 when the type has none */
+  char text[64]; /* as written, e.g. "cvar:0.1" */
+};
+
+/* NULL-terminated list of the registered objective types. */
+extern const tabrl_objective_type *const tabrl_objective_types[];
+
+/* The risk-neutral objective E[G], always registered. */
+extern const tabrl_objective_type tabrl_objective_mean;
+
+/* Finds a type by name; sets "unknown objective 'x'; did you mean 'y'?"
+ * (or the list of registered names) and returns NULL. */
+const tabrl_objective_type *tabrl_objective_find(const char *name);
+
+/* Resolves "NAME" or "NAME:PARAM" (TABRL_ENOTFOUND for an unknown name,
+ * TABRL_EINVAL for a missing, unexpected or out-of-range parameter; the
+ * message names the objective). */
+int tabrl_objective_parse(const char *text, tabrl_objective *out);
+
+/* The resolved mean objective, for callers without a choice. */
+tabrl_objective tabrl_objective_default(void);
+
+/* Dispatch to the type (V: tabrl_oracle_value_size(m) doubles; pi may be
+ * NULL for the optimum). */
+int tabrl_objective_optimum(const tabrl_objective *o, const tabrl_mdp *m, double *V,
+                            tabrl_policy *pi, double *J);
+int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi,
+                          double *V, double *J);
+
+#endif
