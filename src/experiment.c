@@ -22,8 +22,9 @@ static const tabrl_param experiment_params[] = {
      "what regret is measured in: NAME or NAME:PARAM (tabrl list objectives)"},
     {"behavior", TABRL_STRING, "uniform", NULL,
      "offline data policy: uniform, optimal, or mixed:EPS (optimal w.p. 1-EPS, else uniform)"},
-    {"link", TABRL_CHOICE, "logistic", "logistic|probit|linear|deterministic",
-     "preference feedback: P(first preferred) as a function of the return difference"},
+    {"link", TABRL_STRING, "logistic", NULL,
+     "preference feedback: P(first preferred) as a function of the return difference "
+     "(logistic, probit, linear, deterministic)"},
     {"temperature", TABRL_DOUBLE, "1", "(0,inf)", "scale of the return difference in the link"},
     {0},
 };
@@ -565,7 +566,11 @@ static int validate_experiment(tabrl_experiment *e)
   int objective_status = tabrl_objective_parse(objective, &e->objective);
   e->behavior = dup_str(tabrl_values_string(v, "behavior"));
   e->link = dup_str(tabrl_values_string(v, "link"));
-  e->temperature = tabrl_values_double(v, "temperature");
+  e->feedback.temperature = tabrl_values_double(v, "temperature");
+  e->feedback.score = TABRL_SCORE_RETURN;
+  e->feedback.link = tabrl_feedback_find(tabrl_values_string(v, "link"));
+  char link_error[512];
+  snprintf(link_error, sizeof link_error, "%s", e->feedback.link ? "" : tabrl_error_message());
   tabrl_values_free(v);
   if (!status && (!e->name || !e->env || !e->behavior || !e->link))
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
@@ -574,6 +579,11 @@ static int validate_experiment(tabrl_experiment *e)
     if (x) entry_where(x, at, sizeof at);
     status = tabrl_error(TABRL_EINVAL, "%sname '%s' may only use letters, digits and . _ + -", at,
                          e->name);
+  }
+  if (!status && !e->feedback.link) {
+    x = find_entry(e, "experiment", "link");
+    if (x) entry_where(x, at, sizeof at);
+    status = tabrl_error(TABRL_EINVAL, "%s%s", x ? at : "", link_error);
   }
   if (!status && objective_status) {
     char why[512];
@@ -846,7 +856,7 @@ static void write_body(const tabrl_experiment *e, FILE *f)
   fprintf(f,
           "\nlog = %s:%ld\nobjective = %s\nbehavior = %s\nlink = %s\ntemperature = %.17g\nalgos = ",
           e->log_kind == TABRL_LOG_EVERY ? "every" : "geometric", e->log_param, e->objective.text,
-          e->behavior, e->link, e->temperature);
+          e->behavior, e->link, e->feedback.temperature);
   for (size_t a = 0; a < e->nalgos; a++) fprintf(f, "%s%s", a ? ", " : "", e->algos[a].label);
   fprintf(f, "\nconfigs = ");
   for (size_t c = 0; c < e->nconfigs; c++) {

@@ -128,7 +128,7 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
 
 static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  int H = r->m->horizon, status, link = tabrl_link_from_name(r->e->link);
+  int H = r->m->horizon, status;
   for (long k = 1; k <= r->e->episodes; k++) {
     double v1, v2;
     if (stop && *stop) return TABRL_EINTERRUPTED;
@@ -138,8 +138,8 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
       return status;
     double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
     double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
-    double p = tabrl_link_prob((tabrl_link)link, (g1 - g2) / r->e->temperature);
-    int prefer_first = gsl_rng_uniform(r->feedback_rng) < p;
+    int prefer_first =
+        tabrl_feedback_prefer(&r->e->feedback, r->traj, r->traj_second, H, r->feedback_rng);
     if ((status = tabrl_algo_feedback(r->algo, r->traj, r->traj_second, H, prefer_first)))
       return status;
     /* A duel is valued by the mean of its two policies (dueling-RL regret). */

@@ -201,6 +201,9 @@ START_TEST(test_bad_inputs)
   expect_error(DATA "small.ini", o3b, 1, TABRL_EINVAL, "did you mean 'mean'?");
   const char *o3c[] = {"experiment.objective=mean:2"};
   expect_error(DATA "small.ini", o3c, 1, TABRL_EINVAL, "mean takes no parameter");
+  const char *o3d[] = {"experiment.link=logistc"};
+  expect_error(DATA "small.ini", o3d, 1, TABRL_EINVAL,
+               "--set link=logistc: unknown link 'logistc'; did you mean 'logistic'?");
   const char *o4[] = {"experiment.log=every:0"};
   expect_error(DATA "small.ini", o4, 1, TABRL_EINVAL,
                "log 'every:0': the number must be a whole number >= 1");

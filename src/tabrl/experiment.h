@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
+#include "tabrl/feedback.h"
 #include "tabrl/objective.h"
 #include "tabrl/param.h"
 
@@ -57,9 +58,9 @@ typedef struct tabrl_experiment {
   long log_param;
   tabrl_objective objective; /* resolved from NAME[:PARAM] */
   char *behavior;            /* offline data: uniform | optimal | mixed:EPS */
-  char *link; /* preference feedback link: logistic | probit | linear | deterministic */
-  double temperature;
-  tabrl_exp_entry *entries; /* every line, file then --set, in order */
+  char *link;                /* the preference link as written */
+  tabrl_feedback feedback;   /* resolved: link, temperature, score */
+  tabrl_exp_entry *entries;  /* every line, file then --set, in order */
   size_t nentries;
   tabrl_exp_algo *algos;
   size_t nalgos;
