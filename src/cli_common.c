@@ -6,6 +6,7 @@
 #include "cli.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
+#include "tabrl/schema.h"
 
 int cli_settings_add(cli_settings *s, const char *arg, const char *source)
 {
@@ -78,9 +79,11 @@ int cli_objective(const char *text, tabrl_objective *out)
   return status ? cli_status(status) : CLI_OK;
 }
 
-/* One (algo, config) series of summary.csv. */
+/* One (algo, config) series of summary.csv: its checkpoints and the
+ * fields of its last row. */
 struct series {
-  char algo[128], config[64], last[1024];
+  char algo[128], config[64], line[1024];
+  char *last[TABRL_SUMMARY_COLUMNS];
   double *episode, *regret;
   size_t n, cap;
 };
@@ -108,27 +111,23 @@ static double loglog_slope(const struct series *x)
 
 static void print_series(const struct series *x)
 {
-  char line[1024], *field[13];
-  int n = 0;
-  snprintf(line, sizeof line, "%s", x->last);
-  for (char *p = line, *q; n < 13 && p; p = q ? q + 1 : NULL) {
-    q = strchr(p, ',');
-    if (q) *q = '\0';
-    field[n++] = p;
-  }
-  if (n != 13) return;
+  char *const *field = x->last;
   char value[32] = "-", slope[32] = "-";
-  if (*field[9]) snprintf(value, sizeof value, "%.6g", atof(field[9]));
+  if (*field[TABRL_SUMMARY_VALUE_MEAN])
+    snprintf(value, sizeof value, "%.6g", atof(field[TABRL_SUMMARY_VALUE_MEAN]));
   double b = loglog_slope(x);
   if (!isnan(b)) snprintf(slope, sizeof slope, "%.2f", b);
-  printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %12s %6s\n", field[1], field[2], field[3],
-         field[4], atof(field[5]), atof(field[7]), atof(field[8]), value, slope);
+  printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %12s %6s\n", field[TABRL_SUMMARY_ALGO],
+         field[TABRL_SUMMARY_CONFIG], field[TABRL_SUMMARY_EPISODE], field[TABRL_SUMMARY_N],
+         atof(field[TABRL_SUMMARY_CUM_REGRET_MEAN]), atof(field[TABRL_SUMMARY_CUM_REGRET_LO]),
+         atof(field[TABRL_SUMMARY_CUM_REGRET_HI]), value, slope);
 }
 
 void cli_print_summary(const char *dir)
 {
   char path[4200], line[1024];
   struct series x = {0};
+  size_t lineno = 1;
   snprintf(path, sizeof path, "%s/summary.csv", dir);
   FILE *f = fopen(path, "r");
   if (!f || !fgets(line, sizeof line, f)) {
@@ -138,12 +137,18 @@ void cli_print_summary(const char *dir)
   printf("%-16s %-8s %10s %4s %28s %12s %6s\n", "algo", "config", "episode", "n",
          "cum_regret mean [95% CI]", "value mean", "slope");
   while (fgets(line, sizeof line, f)) {
-    char algo[128] = "", config[64] = "";
-    double episode, regret;
+    char *field[TABRL_SUMMARY_COLUMNS];
+    lineno++;
     line[strcspn(line, "\n")] = '\0';
-    if (sscanf(line, "%*[^,],%127[^,],%63[^,],%lf,%*[^,],%lf", algo, config, &episode, &regret) !=
-        4)
-      continue;
+    /* The file was just written by tabrl: a line that does not parse means
+     * it was changed by hand; say so rather than print a partial table. */
+    size_t n = tabrl_schema_split(line, field, TABRL_SUMMARY_COLUMNS);
+    if (n != TABRL_SUMMARY_COLUMNS) {
+      fprintf(stderr, "tabrl: warning: %s:%zu: %zu fields, expected %d; table stopped\n", path,
+              lineno, n, TABRL_SUMMARY_COLUMNS);
+      break;
+    }
+    const char *algo = field[TABRL_SUMMARY_ALGO], *config = field[TABRL_SUMMARY_CONFIG];
     if (x.n && (strcmp(algo, x.algo) || strcmp(config, x.config))) {
       print_series(&x);
       x.n = 0;
@@ -159,9 +164,11 @@ void cli_print_summary(const char *dir)
     }
     snprintf(x.algo, sizeof x.algo, "%s", algo);
     snprintf(x.config, sizeof x.config, "%s", config);
-    snprintf(x.last, sizeof x.last, "%s", line);
-    x.episode[x.n] = episode;
-    x.regret[x.n++] = regret;
+    x.episode[x.n] = atof(field[TABRL_SUMMARY_EPISODE]);
+    x.regret[x.n++] = atof(field[TABRL_SUMMARY_CUM_REGRET_MEAN]);
+    /* keep the last row's fields: copy the split line */
+    memcpy(x.line, line, sizeof line);
+    for (int i = 0; i < TABRL_SUMMARY_COLUMNS; i++) x.last[i] = x.line + (field[i] - line);
   }
   if (x.n) print_series(&x);
   free(x.episode);

@@ -19,14 +19,9 @@
 #include "results_private.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
+#include "tabrl/schema.h"
 
 extern char **environ;
-
-static const char summary_header[] =
-    "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,cum_regret_hi,"
-    "value_mean,value_std,value_lo,value_hi";
-
-enum { SUMMARY_FIELDS = 13 };
 
 /* ---- options and paths ---- */
 
@@ -162,34 +157,31 @@ static int parse_number(const char *text, double *x)
 
 static int parse_summary_line(summary_table *t, const char *file, size_t line, char *text)
 {
-  char *fields[SUMMARY_FIELDS];
-  size_t n = 0;
+  char *fields[TABRL_SUMMARY_COLUMNS];
   summary_row row = {0};
   char *end;
+  size_t n = tabrl_schema_split(text, fields, TABRL_SUMMARY_COLUMNS);
 
-  for (char *p = text;; p++) {
-    if (n < SUMMARY_FIELDS) fields[n] = p;
-    n++;
-    while (*p && *p != ',') p++;
-    if (!*p) break;
-    *p = '\0';
-  }
-  if (n != SUMMARY_FIELDS)
+  if (n != TABRL_SUMMARY_COLUMNS)
     return tabrl_error(TABRL_EINVAL, "%s:%zu: %zu fields, expected %d", file, line, n,
-                       SUMMARY_FIELDS);
-  for (int i = 0; i < 3; i++)
+                       TABRL_SUMMARY_COLUMNS);
+  for (int i = TABRL_SUMMARY_ENV; i <= TABRL_SUMMARY_CONFIG; i++)
     if (!*fields[i]) return tabrl_error(TABRL_EINVAL, "%s:%zu: empty label", file, line);
-  row.episode = strtoll(fields[3], &end, 10);
-  if (!isdigit((unsigned char)*fields[3]) || *end)
-    return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line,
-                       fields[3]);
+  const char *episode = fields[TABRL_SUMMARY_EPISODE];
+  row.episode = strtoll(episode, &end, 10);
+  if (!isdigit((unsigned char)*episode) || *end)
+    return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
+  /* mean, std, lo, hi of cum_regret, then of value (empty when no seed
+   * reports a value) */
   for (int i = 0; i < 4; i++)
-    if (!parse_number(fields[5 + i], &row.cum_regret[i]))
-      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line, fields[5 + i]);
-  row.has_value = *fields[9] != '\0';
+    if (!parse_number(fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i], &row.cum_regret[i]))
+      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                         fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i]);
+  row.has_value = *fields[TABRL_SUMMARY_VALUE_MEAN] != '\0';
   for (int i = 0; i < 4 && row.has_value; i++)
-    if (!parse_number(fields[9 + i], &row.value[i]))
-      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line, fields[9 + i]);
+    if (!parse_number(fields[TABRL_SUMMARY_VALUE_MEAN + i], &row.value[i]))
+      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                         fields[TABRL_SUMMARY_VALUE_MEAN + i]);
   if (t->n == t->cap) {
     size_t cap = t->cap ? 2 * t->cap : 64;
     summary_row *rows = realloc(t->rows, cap * sizeof *rows);
@@ -197,9 +189,9 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
     t->rows = rows;
     t->cap = cap;
   }
-  row.env = strdup(fields[0]);
-  row.algo = strdup(fields[1]);
-  row.config = strdup(fields[2]);
+  row.env = strdup(fields[TABRL_SUMMARY_ENV]);
+  row.algo = strdup(fields[TABRL_SUMMARY_ALGO]);
+  row.config = strdup(fields[TABRL_SUMMARY_CONFIG]);
   t->rows[t->n++] = row;
   if (!row.env || !row.algo || !row.config) return tabrl_error(TABRL_ENOMEM, "out of memory");
   return TABRL_OK;
@@ -236,7 +228,7 @@ static int read_summary(const char *dir, summary_table *t)
     while (length > 0 && (buffer[length - 1] == '\n' || buffer[length - 1] == '\r'))
       buffer[--length] = '\0';
     if (line == 1) {
-      if (strcmp(buffer, summary_header))
+      if (strcmp(buffer, tabrl_schema_summary.header))
         status =
             tabrl_error(TABRL_EINVAL, "%s:1: not a tabrl summary (header '%.60s')", file, buffer);
     } else

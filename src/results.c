@@ -12,14 +12,7 @@
 #include "results_private.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
-
-static const char runs_header[] =
-    "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s";
-static const char summary_header[] =
-    "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,cum_regret_hi,"
-    "value_mean,value_std,value_lo,value_hi";
-
-enum { RUNS_FIELDS = 10 };
+#include "tabrl/schema.h"
 
 /* ---- comma lists ---- */
 
@@ -378,31 +371,12 @@ static int parse_unsigned(const char *text, unsigned long long *x)
   return !*end && errno != ERANGE;
 }
 
-/* Splits line (modified in place) at commas into at most max fields;
- * returns the number of fields. */
-static size_t split_fields(char *line, char **fields, size_t max)
-{
-  size_t n = 0;
-  for (char *p = line;; p++) {
-    if (n < max) fields[n] = p;
-    n++;
-    while (*p && *p != ',') p++;
-    if (!*p) break;
-    *p = '\0';
-  }
-  return n;
-}
-
-static const char *const runs_columns[RUNS_FIELDS] = {"env",        "algo",     "config", "seed",
-                                                      "episode",    "return",   "value",  "regret",
-                                                      "cum_regret", "elapsed_s"};
-
 /* Parses one data line of file into a row (labels interned, run found or
  * added).  dirs[input] names the directory in cross-input errors. */
 static int parse_run_line(runs_data *d, const char *file, size_t input, size_t line,
                           const char *text, const char *const *dirs)
 {
-  char *copy = strdup(text), *fields[RUNS_FIELDS];
+  char *copy = strdup(text), *fields[TABRL_RUNS_COLUMNS];
   run_row row = {0};
   double ignored;
   int status = TABRL_OK;
@@ -413,40 +387,44 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
     status = tabrl_error(TABRL_EINVAL, "%s:%zu: empty line", file, line);
     goto done;
   }
-  if ((n = split_fields(copy, fields, RUNS_FIELDS)) != RUNS_FIELDS) {
+  if ((n = tabrl_schema_split(copy, fields, TABRL_RUNS_COLUMNS)) != TABRL_RUNS_COLUMNS) {
     status = tabrl_error(TABRL_EINVAL, "%s:%zu: %zu fields, expected %d (%s)", file, line, n,
-                         RUNS_FIELDS, runs_header);
+                         TABRL_RUNS_COLUMNS, tabrl_schema_runs.header);
     goto done;
   }
-  for (int i = 0; i < 3; i++)
+  for (int i = TABRL_RUNS_ENV; i <= TABRL_RUNS_CONFIG; i++)
     if (!is_label(fields[i])) {
       status = tabrl_error(TABRL_EINVAL, "%s:%zu: %s '%s' is not a label ([A-Za-z0-9._+-]+)", file,
-                           line, runs_columns[i], fields[i]);
+                           line, tabrl_schema_runs.columns[i], fields[i]);
       goto done;
     }
   unsigned long long episode;
-  if (!parse_unsigned(fields[3], &row.seed) || !parse_unsigned(fields[4], &episode) ||
-      episode > LLONG_MAX) {
-    int bad = parse_unsigned(fields[3], &row.seed) ? 4 : 3;
+  if (!parse_unsigned(fields[TABRL_RUNS_SEED], &row.seed) ||
+      !parse_unsigned(fields[TABRL_RUNS_EPISODE], &episode) || episode > LLONG_MAX) {
+    int bad =
+        parse_unsigned(fields[TABRL_RUNS_SEED], &row.seed) ? TABRL_RUNS_EPISODE : TABRL_RUNS_SEED;
     status = tabrl_error(TABRL_EINVAL, "%s:%zu: %s '%s' is not a non-negative integer", file, line,
-                         runs_columns[bad], fields[bad]);
+                         tabrl_schema_runs.columns[bad], fields[bad]);
     goto done;
   }
   row.episode = (long long)episode;
-  for (int i = 5; i < RUNS_FIELDS; i++) {
-    double *target = i == 8 ? &row.cum_regret : i == 6 ? &row.value : &ignored;
+  for (int i = TABRL_RUNS_RETURN; i < TABRL_RUNS_COLUMNS; i++) {
+    double *target = i == TABRL_RUNS_CUM_REGRET ? &row.cum_regret
+                     : i == TABRL_RUNS_VALUE    ? &row.value
+                                                : &ignored;
     /* value is empty for learners that change policy within an episode;
      * return is empty for planning and offline runs (no rollouts). */
-    if ((i == 5 || i == 6) && !*fields[i]) continue;
+    if ((i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE) && !*fields[i]) continue;
     if (!parse_finite(fields[i], target)) {
       status = tabrl_error(TABRL_EINVAL, "%s:%zu: %s '%s' is not a finite number", file, line,
-                           runs_columns[i], fields[i]);
+                           tabrl_schema_runs.columns[i], fields[i]);
       goto done;
     }
   }
-  row.has_value = *fields[6] != '\0';
-  if ((status = intern(d, fields[0], &row.env)) || (status = intern(d, fields[1], &row.algo)) ||
-      (status = intern(d, fields[2], &row.config)))
+  row.has_value = *fields[TABRL_RUNS_VALUE] != '\0';
+  if ((status = intern(d, fields[TABRL_RUNS_ENV], &row.env)) ||
+      (status = intern(d, fields[TABRL_RUNS_ALGO], &row.algo)) ||
+      (status = intern(d, fields[TABRL_RUNS_CONFIG], &row.config)))
     goto done;
 
   uint64_t key[KEY_WIDTH] = {row.env, row.algo, row.config, row.seed};
@@ -461,16 +439,17 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
   } else {
     run_info *run = &d->runs[row.run];
     if (run->input != input) {
-      status = tabrl_error(TABRL_EINVAL, "run %s/%s/%s seed %llu is in both %s and %s", fields[0],
-                           fields[1], fields[2], row.seed, dirs[run->input], dirs[input]);
+      status = tabrl_error(TABRL_EINVAL, "run %s/%s/%s seed %llu is in both %s and %s",
+                           fields[TABRL_RUNS_ENV], fields[TABRL_RUNS_ALGO],
+                           fields[TABRL_RUNS_CONFIG], row.seed, dirs[run->input], dirs[input]);
       goto done;
     }
     if (row.episode <= run->last_episode) {
       status = tabrl_error(TABRL_EINVAL,
                            "%s:%zu: episode %lld of run %s/%s/%s seed %llu is not after "
                            "episode %lld (line %zu)",
-                           file, line, row.episode, fields[0], fields[1], fields[2], row.seed,
-                           run->last_episode, run->last_line);
+                           file, line, row.episode, fields[TABRL_RUNS_ENV], fields[TABRL_RUNS_ALGO],
+                           fields[TABRL_RUNS_CONFIG], row.seed, run->last_episode, run->last_line);
       goto done;
     }
     run->last_episode = row.episode;
@@ -517,16 +496,16 @@ static int read_runs(runs_data *d, const char *const *dirs, size_t input)
     if (strlen(buffer) != (size_t)length)
       status = tabrl_error(TABRL_EINVAL, "%s:%zu: NUL byte in the line", file, line);
     else if (line == 1) {
-      if (strcmp(buffer, runs_header))
+      if (strcmp(buffer, tabrl_schema_runs.header))
         status = tabrl_error(TABRL_EINVAL, "%s:1: header '%.80s', expected '%s'", file, buffer,
-                             runs_header);
+                             tabrl_schema_runs.header);
     } else
       status = parse_run_line(d, file, input, line, buffer, dirs);
   }
   if (!status && ferror(f)) status = tabrl_error(TABRL_EIO, "%s: read error", file);
   if (!status && line == 0)
-    status =
-        tabrl_error(TABRL_EINVAL, "%s:1: empty file, expected the header '%s'", file, runs_header);
+    status = tabrl_error(TABRL_EINVAL, "%s:1: empty file, expected the header '%s'", file,
+                         tabrl_schema_runs.header);
   fclose(f);
   free(buffer);
   return status;
@@ -554,7 +533,7 @@ static int write_summary(FILE *f, void *ctx)
   tabrl_summary s;
   int status;
 
-  fprintf(f, "%s\n", summary_header);
+  tabrl_schema_write_header(&tabrl_schema_summary, f);
   for (size_t g = 0; g < job->n_groups; g++) {
     const size_t *members = job->order + job->starts[g];
     size_t n = job->starts[g + 1] - job->starts[g], n_values = 0;
@@ -647,7 +626,7 @@ typedef struct {
 static int write_runs(FILE *f, void *ctx)
 {
   const runs_job *job = ctx;
-  fprintf(f, "%s\n", runs_header);
+  tabrl_schema_write_header(&tabrl_schema_runs, f);
   for (size_t i = 0; i < job->d->n_rows; i++) fprintf(f, "%s\n", job->d->rows[job->order[i]].text);
   return TABRL_OK;
 }
@@ -792,7 +771,7 @@ typedef struct {
 static int write_policies(FILE *f, void *ctx)
 {
   const policies_job *job = ctx;
-  fprintf(f, "env,algo,config,seed,h,s,a,prob\n");
+  tabrl_schema_write_header(&tabrl_schema_policies, f);
   for (size_t i = 0; i < job->n; i++) fprintf(f, "%s\n", job->rows[i].text);
   return TABRL_OK;
 }

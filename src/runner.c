@@ -17,6 +17,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/results.h"
 #include "tabrl/runner.h"
+#include "tabrl/schema.h"
 
 static double now(void)
 {
@@ -87,6 +88,7 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
   return 0;
 }
 
+/* One row of runs.csv, columns in tabrl_schema_runs order. */
 static void write_row(struct run *r, long episode, const double *ret, const double *value,
                       double regret)
 {
@@ -318,7 +320,7 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
       for (int s = 0; s < pi->S; s++)
         for (int a = 0; a < pi->A; a++) {
           double p = tabrl_policy_row(pi, h, s)[a];
-          if (p > 0)
+          if (p > 0) /* columns in tabrl_schema_policies order */
             fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.env_label,
                     e->algos[r.algo_index].label, r.config_label, (unsigned long long)r.seed, h, s,
                     a, p);
@@ -437,14 +439,14 @@ static void *worker(void *arg)
 
 /* Concatenates the per-run files of the shard, in run order, under header. */
 static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, const char *kind,
-                    const char *header, const char *name)
+                    const tabrl_schema *schema)
 {
   char *out = NULL, path[4200];
   size_t size = 0;
   FILE *f = open_memstream(&out, &size);
   int status = 0;
   if (!f) return tabrl_error(TABRL_ENOMEM, "out of memory");
-  fprintf(f, "%s\n", header);
+  tabrl_schema_write_header(schema, f);
   for (size_t r = 0; r < tabrl_experiment_runs(e); r++) {
     if (opt->shard_count > 1 && (int)(r % (size_t)opt->shard_count) != opt->shard_index - 1)
       continue;
@@ -460,7 +462,7 @@ static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, con
   }
   fclose(f);
   if (!status) {
-    snprintf(path, sizeof path, "%s/%s", opt->out_dir, name);
+    snprintf(path, sizeof path, "%s/%s", opt->out_dir, schema->file);
     status = tabrl_write_atomic_buffer(path, out, size);
   }
   free(out);
@@ -588,8 +590,8 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
                        report->runs_skipped + report->runs_done, report->runs_total);
   }
   double t1 = now();
-  status = assemble(e, opt, "run", TABRL_RUNS_HEADER, "runs.csv");
-  if (!status) status = assemble(e, opt, "policy", TABRL_POLICIES_HEADER, "policies.csv");
+  status = assemble(e, opt, "run", &tabrl_schema_runs);
+  if (!status) status = assemble(e, opt, "policy", &tabrl_schema_policies);
   if (!status) status = tabrl_results_summarize(opt->out_dir);
   report->output_seconds = now() - t1;
   report->seconds = now() - t0;

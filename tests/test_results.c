@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "tabrl/error.h"
 #include "tabrl/results.h"
+#include "tabrl/schema.h"
 
 #define DATA TABRL_TEST_DATA "/results"
 
@@ -485,12 +486,34 @@ START_TEST(test_plot_without_gnuplot)
 }
 END_TEST
 
+/* The schemas are the documented headers (README, Output files), and the
+ * column enums index them. */
+START_TEST(test_schemas)
+{
+  ck_assert_str_eq(tabrl_schema_runs.header,
+                   "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s");
+  ck_assert_str_eq(tabrl_schema_summary.header,
+                   "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,"
+                   "cum_regret_hi,value_mean,value_std,value_lo,value_hi");
+  ck_assert_str_eq(tabrl_schema_policies.header, "env,algo,config,seed,h,s,a,prob");
+  ck_assert_uint_eq(tabrl_schema_runs.ncolumns, 10);
+  ck_assert_str_eq(tabrl_schema_runs.columns[TABRL_RUNS_CUM_REGRET], "cum_regret");
+  ck_assert_str_eq(tabrl_schema_summary.columns[TABRL_SUMMARY_VALUE_MEAN], "value_mean");
+  ck_assert_str_eq(tabrl_schema_policies.columns[TABRL_POLICIES_PROB], "prob");
+  char line[] = "a,,c", *fields[2];
+  ck_assert_uint_eq(tabrl_schema_split(line, fields, 2), 3);
+  ck_assert_str_eq(fields[0], "a");
+  ck_assert_str_eq(fields[1], "");
+}
+END_TEST
+
 int main(void)
 {
   tabrl_init();
   Suite *s = suite_create("results");
   TCase *stats = tcase_create("stats");
   tcase_add_test(stats, test_stats_four);
+  tcase_add_test(stats, test_schemas);
   tcase_add_test(stats, test_stats_two_and_constant);
   tcase_add_test(stats, test_stats_one_and_none);
   TCase *summary = tcase_create("summary");

@@ -55,7 +55,4 @@ int tabrl_run_check_out(const tabrl_experiment *e, const char *dir);
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
                   volatile sig_atomic_t *stop, atomic_long *episodes_done);
 
-#define TABRL_RUNS_HEADER "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
-#define TABRL_POLICIES_HEADER "env,algo,config,seed,h,s,a,prob"
-
 #endif

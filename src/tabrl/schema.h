@@ -1,0 +1,81 @@
+/* tabrl/schema.h: the columns of the CSV files an experiment writes.
+ *
+ * The writers (the runner, summarize, merge) and the readers (summarize,
+ * merge, plot, the run summary the CLI prints) share these definitions: a
+ * new column is one line in a list below, and the enum, the column names
+ * and the header follow.  Files are plain comma-separated text without
+ * quoting: labels match [A-Za-z0-9._+-]+ and numbers are %.17g. */
+#ifndef TABRL_SCHEMA_H
+#define TABRL_SCHEMA_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+/* X(ID, "name") for each column, in file order. */
+#define TABRL_RUNS_LIST(X)                                                                         \
+  X(ENV, "env")                                                                                    \
+  X(ALGO, "algo")                                                                                  \
+  X(CONFIG, "config")                                                                              \
+  X(SEED, "seed")                                                                                  \
+  X(EPISODE, "episode")                                                                            \
+  X(RETURN, "return")                                                                              \
+  X(VALUE, "value")                                                                                \
+  X(REGRET, "regret")                                                                              \
+  X(CUM_REGRET, "cum_regret")                                                                      \
+  X(ELAPSED_S, "elapsed_s")
+
+#define TABRL_SUMMARY_LIST(X)                                                                      \
+  X(ENV, "env")                                                                                    \
+  X(ALGO, "algo")                                                                                  \
+  X(CONFIG, "config")                                                                              \
+  X(EPISODE, "episode")                                                                            \
+  X(N, "n")                                                                                        \
+  X(CUM_REGRET_MEAN, "cum_regret_mean")                                                            \
+  X(CUM_REGRET_STD, "cum_regret_std")                                                              \
+  X(CUM_REGRET_LO, "cum_regret_lo")                                                                \
+  X(CUM_REGRET_HI, "cum_regret_hi")                                                                \
+  X(VALUE_MEAN, "value_mean")                                                                      \
+  X(VALUE_STD, "value_std")                                                                        \
+  X(VALUE_LO, "value_lo")                                                                          \
+  X(VALUE_HI, "value_hi")
+
+#define TABRL_POLICIES_LIST(X)                                                                     \
+  X(ENV, "env")                                                                                    \
+  X(ALGO, "algo")                                                                                  \
+  X(CONFIG, "config")                                                                              \
+  X(SEED, "seed")                                                                                  \
+  X(H, "h")                                                                                        \
+  X(S, "s")                                                                                        \
+  X(A, "a")                                                                                        \
+  X(PROB, "prob")
+
+#define TABRL_SCHEMA_RUNS_ID(id, name) TABRL_RUNS_##id,
+#define TABRL_SCHEMA_SUMMARY_ID(id, name) TABRL_SUMMARY_##id,
+#define TABRL_SCHEMA_POLICIES_ID(id, name) TABRL_POLICIES_##id,
+typedef enum { TABRL_RUNS_LIST(TABRL_SCHEMA_RUNS_ID) TABRL_RUNS_COLUMNS } tabrl_runs_column;
+typedef enum {
+  TABRL_SUMMARY_LIST(TABRL_SCHEMA_SUMMARY_ID) TABRL_SUMMARY_COLUMNS
+} tabrl_summary_column;
+typedef enum {
+  TABRL_POLICIES_LIST(TABRL_SCHEMA_POLICIES_ID) TABRL_POLICIES_COLUMNS
+} tabrl_policies_column;
+
+typedef struct {
+  const char *file; /* "runs.csv" */
+  size_t ncolumns;
+  const char *const *columns;
+  const char *header; /* the columns joined by commas */
+} tabrl_schema;
+
+extern const tabrl_schema tabrl_schema_runs;
+extern const tabrl_schema tabrl_schema_summary;
+extern const tabrl_schema tabrl_schema_policies;
+
+/* Writes the header line (with its newline). */
+void tabrl_schema_write_header(const tabrl_schema *s, FILE *f);
+
+/* Splits line (modified in place) at commas into at most max fields and
+ * returns the number of fields found (which may exceed max). */
+size_t tabrl_schema_split(char *line, char **fields, size_t max);
+
+#endif
