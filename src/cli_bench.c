@@ -10,6 +10,7 @@
 #include <unistd.h>
 #include <gsl/gsl_randist.h>
 #include "cli.h"
+#include "clock.h"
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/mdp_io.h"
@@ -17,13 +18,6 @@
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/sim.h"
-
-static double now(void)
-{
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
 
 static volatile long sink;
 
@@ -37,7 +31,7 @@ static double bare_loop(const tabrl_mdp *m, long steps)
   tabrl_pcg32 rng;
   long s = 0;
   tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
-  double t0 = now();
+  double t0 = tabrl_now();
   for (long i = 0; i < steps; i++) {
     size_t b = (size_t)s * A + (((uint64_t)tabrl_pcg32_next(&rng) * A) >> 32);
     size_t lo = row[b];
@@ -46,7 +40,7 @@ static double bare_loop(const tabrl_mdp *m, long steps)
     s = slot->next[(uint32_t)x >= slot->cut];
   }
   sink = s;
-  return (double)steps / (now() - t0);
+  return (double)steps / (tabrl_now() - t0);
 }
 
 /* The simulator's own step, random valid actions (every action is valid in
@@ -57,7 +51,7 @@ static double sim_loop(const tabrl_mdp *m, long steps)
   int s = 0, h = 0, H = m->horizon > 0 ? m->horizon : 1;
   double total = 0, r;
   tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
-  double t0 = now();
+  double t0 = tabrl_now();
   for (long i = 0; i < steps; i++) {
     int a = (int)(((uint64_t)tabrl_pcg32_next(&rng) * (uint64_t)m->A) >> 32);
     s = tabrl_mdp_step(m, h, s, a, &rng, &r);
@@ -65,7 +59,7 @@ static double sim_loop(const tabrl_mdp *m, long steps)
     if (++h == H) h = 0;
   }
   sink = s + (long)total;
-  return (double)steps / (now() - t0);
+  return (double)steps / (tabrl_now() - t0);
 }
 
 /* GSL's alias sampler: one gsl_ran_discrete_t per (s, a). */
@@ -80,13 +74,13 @@ static double gsl_loop(const tabrl_mdp *m, long steps)
   for (size_t b = 0; b < blocks; b++)
     if (!(tables[b] = gsl_ran_discrete_preproc(m->row[b + 1] - m->row[b], m->prob + m->row[b])))
       goto done;
-  double t0 = now();
+  double t0 = tabrl_now();
   for (long i = 0; i < steps; i++) {
     size_t b = (size_t)s * (size_t)m->A + gsl_rng_uniform_int(r, (unsigned long)m->A);
     s = m->next[m->row[b] + gsl_ran_discrete(r, tables[b])];
   }
   sink = s;
-  rate = (double)steps / (now() - t0);
+  rate = (double)steps / (tabrl_now() - t0);
 done:
   if (tables)
     for (size_t b = 0; b < blocks; b++) gsl_ran_discrete_free(tables[b]);
@@ -118,14 +112,14 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     snprintf(why, why_size, "%s", tabrl_error_message());
     goto done;
   }
-  t0 = now();
+  t0 = tabrl_now();
   while (elapsed < budget) {
     for (int batch = 0; batch < 16; batch++, k++)
       if (tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
         snprintf(why, why_size, "%s", tabrl_error_message());
         goto done;
       }
-    elapsed = now() - t0;
+    elapsed = tabrl_now() - t0;
   }
   rate = (double)k / elapsed;
 done:
@@ -195,9 +189,9 @@ int cli_bench(int argc, char **argv)
   double sweep_us = INFINITY;
   tabrl_oracle_sweep(g2, V, W, NULL);
   for (int round = 0; round < 5; round++) {
-    double t0 = now();
+    double t0 = tabrl_now();
     for (int k = 0; k < sweeps; k++) tabrl_oracle_sweep(g2, (k & 1) ? W : V, (k & 1) ? V : W, NULL);
-    sweep_us = fmin(sweep_us, (now() - t0) / sweeps * 1e6);
+    sweep_us = fmin(sweep_us, (tabrl_now() - t0) / sweeps * 1e6);
   }
   printf("value iteration, Garnet(2000,10,5), gamma 0.9, %zu entries\n", g2->nnz);
   printf("  %-52s %8.1f us\n", "one Bellman optimality sweep", sweep_us);
@@ -220,11 +214,11 @@ int cli_bench(int argc, char **argv)
         tabrl_mdp_free(loaded);
         loaded = NULL;
         memset(U, 0, (size_t)g2->S * sizeof *U);
-        double t0 = now();
+        double t0 = tabrl_now();
         status = tabrl_mdp_read_csv(csv, 0, 0.9, &loaded);
-        double t1 = now();
+        double t1 = tabrl_now();
         if (!status) status = tabrl_oracle_vi(loaded, 1e-6, 100000, U, NULL, NULL, &iterations);
-        double t2 = now();
+        double t2 = tabrl_now();
         if (!status && t2 - t0 < best) {
           best = t2 - t0;
           read_ms = (t1 - t0) * 1e3;

@@ -26,6 +26,8 @@ int tabrl_ini_read(const char *path, tabrl_ini *ini);
 /* The value of key in section, NULL if absent (the last one if repeated). */
 const char *tabrl_ini_get(const tabrl_ini *ini, const char *section, const char *key);
 int tabrl_ini_write(const tabrl_ini *ini, const char *path);
+/* Appends an item (key NULL: a section header). */
+int tabrl_ini_add(tabrl_ini *ini, const char *section, const char *key, const char *value);
 void tabrl_ini_free(tabrl_ini *ini);
 
 /* Splits a comma list into trimmed malloc'ed items (empty text: 0 items).
