@@ -23,6 +23,8 @@
 #include "tabrl/policy.h"
 #include "tabrl/sim.h"
 
+#pragma GCC visibility push(default)
+
 typedef enum {
   TABRL_ONLINE = 0,
   TABRL_ONLINE_PREFERENCE,
@@ -131,5 +133,7 @@ void tabrl_algo_free(tabrl_algo *algo);
  * the algorithm) and, when give_model, the model itself (planning). */
 int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_rng *rng,
                        int give_model, unsigned char **valid);
+
+#pragma GCC visibility pop
 
 #endif

@@ -22,6 +22,8 @@
 #include "tabrl/env.h"
 #include "tabrl/param.h"
 
+#pragma GCC visibility push(default)
+
 typedef enum { TABRL_LOG_EVERY, TABRL_LOG_GEOMETRIC } tabrl_log_kind;
 
 /* One key = value line of the file (or of --set), with where it came from. */
@@ -106,5 +108,7 @@ extern const tabrl_param tabrl_slurm_params[];
 
 /* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
 uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
+
+#pragma GCC visibility pop
 
 #endif

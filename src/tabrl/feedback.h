@@ -7,6 +7,8 @@
 #ifndef TABRL_FEEDBACK_H
 #define TABRL_FEEDBACK_H
 
+#pragma GCC visibility push(default)
+
 typedef enum {
   TABRL_LINK_LOGISTIC = 0,
   TABRL_LINK_PROBIT,
@@ -18,5 +20,7 @@ typedef enum {
 int tabrl_link_from_name(const char *name);
 
 double tabrl_link_prob(tabrl_link link, double x);
+
+#pragma GCC visibility pop
 
 #endif

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include "tabrl/experiment.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   const char *out_dir;
   int threads;     /* >= 1 */
@@ -57,5 +59,7 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
 
 #define TABRL_RUNS_HEADER "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
 #define TABRL_POLICIES_HEADER "env,algo,config,seed,h,s,a,prob"
+
+#pragma GCC visibility pop
 
 #endif
