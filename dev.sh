@@ -2,14 +2,17 @@
 # tabrl's one entry point for set-up, the demo and the tests.
 #   ./dev.sh demo    install missing Debian packages, build, run the demo
 #                    (experiments/quickstart.ini: results/quickstart/)
-#   ./dev.sh test    same set-up, then cppcheck and every test: the normal
-#                    build and an AddressSanitizer + UndefinedBehaviorSanitizer build
+#   ./dev.sh test    same set-up, then cppcheck, clang-format and shellcheck,
+#                    every test in the normal build and in an
+#                    AddressSanitizer + UndefinedBehaviorSanitizer build, and a
+#                    multi-threaded `tabrl run` under ThreadSanitizer
 #   ./dev.sh bench   same set-up, then `tabrl bench`
-# Builds go to build/ (release) and build-sanitize/ (debug + sanitizers).
+# Builds go to build/ (release), build-sanitize/ (debug + ASan/UBSan) and
+# build-tsan/ (debug + TSan, the program only).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck"
+PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck clang-format shellcheck"
 
 install_packages() {
   local missing=()
@@ -55,6 +58,40 @@ run_tests() {
   if [ "$status" -ne 0 ] && [ "$bad" -eq 0 ]; then failed=$((failed + 1)); fi
 }
 
+# step NAME CMD...: one check of the final count; its output is shown only
+# when it fails.
+step() {
+  local name=$1 out
+  shift
+  if out=$("$@" 2>&1); then
+    echo "$name: passed"
+    passed=$((passed + 1))
+  else
+    echo "$name: FAILED"
+    printf '%s\n' "$out" | head -n 60
+    failed=$((failed + 1))
+  fi
+}
+
+# The experiments run with 4 worker threads under ThreadSanitizer: any report
+# fails the check, whether or not it changed the exit code.
+tsan_runs() {
+  local out status=0
+  out=$(mktemp -d)
+  TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./build-tsan/tabrl run tests/data/exp/small.ini \
+    --set experiment.episodes=2000 -j 4 --out "$out/small" --quiet 2>"$out/log" || status=$?
+  [ "$status" -eq 0 ] && TSAN_OPTIONS=halt_on_error=1:exitcode=66 ./build-tsan/tabrl run \
+    experiments/quickstart.ini --set experiment.episodes=1000 --set experiment.seeds=4 -j 4 \
+    --out "$out/quickstart" --quiet 2>>"$out/log" || status=$?
+  if [ "$status" -ne 0 ] || grep -q ThreadSanitizer "$out/log"; then
+    echo "exit $status"
+    cat "$out/log"
+    status=1
+  fi
+  rm -rf "$out"
+  return "$status"
+}
+
 cmd=${1:-}
 case "$cmd" in
 demo)
@@ -77,13 +114,19 @@ test)
   fi
   build build -Dwerror=true
   build build-sanitize -Dwerror=true -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
-  # Static analysis first: a warning fails the run like a test would.
-  cppcheck --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr -q -I src src envs algos
+  build build-tsan -Dwerror=true -Dbuildtype=debug -Db_sanitize=thread -Dtests=false
+  # Static analysis and style first; each counts as one check.
+  mapfile -d '' c_files < <(find src envs algos tests -name '*.[ch]' -print0 | sort -z)
+  step cppcheck cppcheck --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr -q \
+    -I src src envs algos
+  step clang-format clang-format --dry-run --Werror "${c_files[@]}"
+  step shellcheck shellcheck -x -P SCRIPTDIR dev.sh .ci/* tests/*.sh
   run_tests build
   # Once is enough for the cluster round trips; and a program linked against
   # the installed library cannot load an ASan-instrumented one.
   suites=(--no-suite slurm --no-suite install)
   run_tests build-sanitize UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
+  step tsan-run-j4 tsan_runs
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
   ;;

@@ -27,7 +27,7 @@ check summary-header test "$(head -n 1 single/summary.csv)" = \
 check summary-rows test "$(wc -l <single/summary.csv)" -eq $((2 * 2 * 3 + 1))
 check summary-n grep -q '^riverswim,ucbvi-b,s0.5,10,3,' single/summary.csv
 check summary-empty-value grep -qE '^riverswim,qlearn,s1,1000,3,[^,]+,[^,]+,[^,]+,[^,]+,,,,$' single/summary.csv
-check summary-no-temporary test -z "$(ls single | grep tmp)"
+check summary-no-temporary test -z "$(compgen -G 'single/*tmp*')"
 
 # merge: shards (given in either order) = the unsharded directory.
 expect merge 0 'merged 12 of 12 runs \(36 rows\) from 2 directories into merged' \
@@ -59,6 +59,7 @@ check merge-no-gnuplot-runs cmp -s m2/runs.csv single/runs.csv
 # plot: svg, png, pdf, dumb, sweep.
 expect plot-svg 0 'wrote x\.svg \(script x\.gp\)' "$tabrl" plot single -o x.svg
 check plot-svg-xml grep -qE '^<(\?xml|svg)' x.svg
+# shellcheck disable=SC2016 # a literal gnuplot datablock name, not a shell expansion
 check plot-svg-script grep -q '^\$s1 << EOD$' x.gp
 expect plot-png 0 'wrote single/cum_regret.png' "$tabrl" plot single
 starts plot-png-magic single/cum_regret.png $'\x89PNG'
@@ -91,7 +92,7 @@ printf '#!/bin/sh\necho "\\"x.gp\\" line 3: something went wrong" >&2\nexit 1\n'
 chmod +x badgnuplot/gnuplot
 expect plot-gnuplot-fails 1 'gnuplot failed \(exit 1\) on z.gp: "x.gp" line 3: something went wrong' \
   env PATH="$work/badgnuplot:$PATH" "$tabrl" plot single -o z.png
-check plot-gnuplot-fails-clean test -z "$(ls | grep '^z\.png')"
+check plot-gnuplot-fails-clean test -z "$(compgen -G 'z.png*')"
 
 # Bad input: one line, exit 2.
 expect plot-bad-metric 2 '--metric regret: expected cum_regret or value' "$tabrl" plot single --metric regret

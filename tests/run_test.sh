@@ -3,6 +3,7 @@
 # shards (merged with GNU parallel), resume after a kill, every bad input.
 # Usage: run_test.sh PATH/TO/tabrl DATA_DIR [EXPERIMENTS_DIR].  Prints the
 # Check-style count.
+# shellcheck disable=SC2016 # awk programs are single-quoted on purpose
 set -u
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 tabrl=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
@@ -59,14 +60,14 @@ sed 's/^episodes = 300/episodes = 60000/' "$data/small.ini" >long.ini
 "$tabrl" run long.ini --out killed --quiet -j 2 >/dev/null 2>&1 &
 pid=$!
 for _ in $(seq 100); do
-  [ "$(ls killed/.runs 2>/dev/null | grep -c '^run-')" -ge 2 ] && break
+  [ "$(compgen -G 'killed/.runs/run-*' | wc -l)" -ge 2 ] && break
   sleep 0.05
 done
 kill -KILL "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
 check killed-no-partial test ! -e killed/runs.csv
-check killed-no-tmp-visible test -z "$(ls killed 2>/dev/null | grep -v -e '^manifest.ini$')"
-finished=$(ls killed/.runs | grep -c '^run-')
+check killed-no-tmp-visible test -z "$(compgen -G 'killed/*' | grep -vx killed/manifest.ini)"
+finished=$(compgen -G 'killed/.runs/run-*' | wc -l)
 expect resume 0 "already done" "$tabrl" run long.ini --out killed --resume -j 2
 "$tabrl" run long.ini --out whole --quiet -j 2 >/dev/null 2>&1
 check resumed-equals-whole same_runs killed whole

@@ -15,10 +15,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
-
-/* Test accessors defined beside the algorithms (no public header). */
-double tabrl_greedy_q_value(const tabrl_algo *algo, int h, int s, int a);
-const double *tabrl_value_iteration_values(const tabrl_algo *algo);
+#include "testing.h"
 
 /* ---- helpers ---- */
 

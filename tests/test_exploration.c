@@ -15,12 +15,7 @@
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
 #include "protocol.h"
-
-double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a);
-double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a);
-double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a);
-double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s);
-double tabrl_mvp_value(const tabrl_algo *algo, int h, int s, int a);
+#include "testing.h"
 
 /* ---- helpers ---- */
 

@@ -16,14 +16,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
-
-/* Test accessors defined beside the algorithms (no public header). */
-int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full);
-const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h);
-double tabrl_lsvi_ucb_beta(const tabrl_algo *algo);
-const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo);
-const double *tabrl_pevi_values(const tabrl_algo *algo);
-double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
+#include "testing.h"
 
 /* ---- helpers ---- */
 

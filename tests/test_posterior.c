@@ -17,13 +17,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
-
-/* Test accessors defined beside the algorithms (no public header). */
-int tabrl_psrl_posterior(const tabrl_algo *algo, int h, int s, int a, double *alpha,
-                         double *reward_mean, double *reward_variance);
-int tabrl_psrl_sample(tabrl_algo *algo, int h, int s, int a, double *P, double *reward);
-const double *tabrl_ucrl2_values(const tabrl_algo *algo);
-double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p);
+#include "testing.h"
 
 static const char *const exploration_algos[] = {"psrl", "rlsvi", "ucrl2"};
 #define N_ALGOS (sizeof exploration_algos / sizeof exploration_algos[0])

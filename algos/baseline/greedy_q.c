@@ -28,6 +28,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "testing.h"
 
 enum { SCHEDULE_JIN, SCHEDULE_HARMONIC, SCHEDULE_CONSTANT };
 enum { INIT_ZERO, INIT_OPTIMISTIC };
@@ -199,7 +200,6 @@ const tabrl_algo_type tabrl_algo_greedy_q = {
 
 /* Q_h(s,a) of a greedy-q instance, for the tests (no public header: the
  * protocol exposes only policy()); NAN for another type. */
-double tabrl_greedy_q_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_greedy_q_value(const tabrl_algo *algo, int h, int s, int a)
 {
   const greedy_q_state *st;

@@ -19,6 +19,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
+#include "testing.h"
 
 static const tabrl_param value_iteration_params[] = {
     {0},
@@ -111,7 +112,6 @@ const tabrl_algo_type tabrl_algo_value_iteration = {
 /* The current values V_k of a value-iteration instance ((H+1)*S episodic,
  * S discounted), for the tests (no public header: the protocol exposes only
  * policy()); NULL for another type. */
-const double *tabrl_value_iteration_values(const tabrl_algo *algo);
 const double *tabrl_value_iteration_values(const tabrl_algo *algo)
 {
   if (algo->type != &tabrl_algo_value_iteration) return NULL;

@@ -61,6 +61,7 @@
 #include "tabrl/error.h"
 #include "../actions.h"
 #include "empirical.h"
+#include "testing.h"
 
 static const tabrl_param mvp_params[] = {
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
@@ -255,7 +256,6 @@ const tabrl_algo_type tabrl_algo_mvp = {
 
 /* Test accessor (no public header): Q_h(s,a) of the last plan in reward
  * units (the normalised value times H); NAN for another type. */
-double tabrl_mvp_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_mvp_value(const tabrl_algo *algo, int h, int s, int a)
 {
   if (algo->type != &tabrl_algo_mvp) return NAN;

@@ -48,6 +48,7 @@
 #include "tabrl/error.h"
 #include "../actions.h"
 #include "empirical.h"
+#include "testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
 
@@ -207,7 +208,6 @@ const tabrl_algo_type tabrl_algo_optql = {
 
 /* Test accessors (no public header): Q_h(s,a) and V_h(s) (h <= H); NAN for
  * another type. */
-double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a)
 {
   if (algo->type != &tabrl_algo_optql) return NAN;
@@ -215,7 +215,6 @@ double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a)
   return st->Q[qi(st, h, s, a)];
 }
 
-double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s);
 double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s)
 {
   if (algo->type != &tabrl_algo_optql) return NAN;

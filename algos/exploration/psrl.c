@@ -54,6 +54,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "empirical.h"
+#include "testing.h"
 
 static const tabrl_param psrl_params[] = {
     {"prior", TABRL_DOUBLE, "1", "(0,inf)",
@@ -253,8 +254,6 @@ const tabrl_algo_type tabrl_algo_psrl = {
 /* The posterior of block (h, s, a): Dirichlet parameters into alpha (S
  * values) and the mean and variance of the Gaussian on the mean reward. */
 int tabrl_psrl_posterior(const tabrl_algo *algo, int h, int s, int a, double *alpha,
-                         double *reward_mean, double *reward_variance);
-int tabrl_psrl_posterior(const tabrl_algo *algo, int h, int s, int a, double *alpha,
                          double *reward_mean, double *reward_variance)
 {
   const psrl_state *st;
@@ -268,7 +267,6 @@ int tabrl_psrl_posterior(const tabrl_algo *algo, int h, int s, int a, double *al
 
 /* One posterior draw of P(.|h,s,a) (S values) and r(h,s,a), with the
  * sampler planning uses and the algorithm's own stream. */
-int tabrl_psrl_sample(tabrl_algo *algo, int h, int s, int a, double *P, double *reward);
 int tabrl_psrl_sample(tabrl_algo *algo, int h, int s, int a, double *P, double *reward)
 {
   psrl_state *st;

@@ -72,6 +72,7 @@
 #include "tabrl/error.h"
 #include "../actions.h"
 #include "empirical.h"
+#include "testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
 
@@ -272,7 +273,6 @@ const tabrl_algo_type tabrl_algo_ucbvi = {
 
 /* Test accessors (no public header; the protocol exposes only policy()):
  * Q_h(s,a) and the bonus b_h(s,a) of the last plan; NAN for another type. */
-double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a)
 {
   if (algo->type != &tabrl_algo_ucbvi) return NAN;
@@ -280,7 +280,6 @@ double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a)
   return st->Q[qi(st, h, s, a)];
 }
 
-double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a)
 {
   if (algo->type != &tabrl_algo_ucbvi) return NAN;

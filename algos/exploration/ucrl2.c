@@ -44,6 +44,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "empirical.h"
+#include "testing.h"
 
 static const tabrl_param ucrl2_params[] = {
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
@@ -263,7 +264,6 @@ const tabrl_algo_type tabrl_algo_ucrl2 = {
 
 /* The optimistic values V_h(s) of the current plan, (H+1)*S; NULL for
  * another type. */
-const double *tabrl_ucrl2_values(const tabrl_algo *algo);
 const double *tabrl_ucrl2_values(const tabrl_algo *algo)
 {
   if (algo->type != &tabrl_algo_ucrl2) return NULL;
@@ -272,7 +272,6 @@ const double *tabrl_ucrl2_values(const tabrl_algo *algo)
 
 /* Figure 2 on a dense p^ (S <= 64 values summing to 1): the maximiser into
  * p and its value sum p V. */
-double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p);
 double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p)
 {
   ucrl2_ranked ranked[64];

@@ -6,8 +6,8 @@
 #include "ridge.h"
 #include "tabrl/error.h"
 
-int linear_lsvi_init(linear_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
-                     const char *who)
+int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
+                    const char *who)
 {
   int status;
   size_t d, SA, HSA;
@@ -39,11 +39,11 @@ int linear_lsvi_init(linear_lsvi *l, const tabrl_problem *problem, double lambda
       !l->Q || !l->stamp)
     return tabrl_error(TABRL_ENOMEM, "%s: out of memory (H = %d, S = %d, A = %d, d = %d)", who,
                        l->H, l->S, l->A, l->d);
-  linear_lsvi_clear(l);
+  tabrl_lsvi_clear(l);
   return 0;
 }
 
-void linear_lsvi_free(linear_lsvi *l)
+void tabrl_lsvi_free(tabrl_lsvi *l)
 {
   if (l->counts.visits) tabrl_empirical_free(&l->counts);
   free(l->visited);
@@ -57,7 +57,7 @@ void linear_lsvi_free(linear_lsvi *l)
   memset(l, 0, sizeof *l);
 }
 
-void linear_lsvi_clear(linear_lsvi *l)
+void tabrl_lsvi_clear(tabrl_lsvi *l)
 {
   size_t dd = (size_t)l->d * (size_t)l->d;
   tabrl_empirical_clear(&l->counts);
@@ -67,12 +67,12 @@ void linear_lsvi_clear(linear_lsvi *l)
   l->version++; /* every cached Q is stale */
 }
 
-static inline const double *features(const linear_lsvi *l, int s, int a)
+static inline const double *features(const tabrl_lsvi *l, int s, int a)
 {
   return l->problem.phi + ((size_t)s * (size_t)l->A + (size_t)a) * (size_t)l->d;
 }
 
-int linear_lsvi_add(linear_lsvi *l, int h, int s, int a, double reward, int next)
+int tabrl_lsvi_add(tabrl_lsvi *l, int h, int s, int a, double reward, int next)
 {
   size_t b = tabrl_empirical_block(&l->counts, h, s, a), dd = (size_t)l->d * (size_t)l->d;
   int first = l->counts.visits[b] == 0, status;
@@ -82,7 +82,7 @@ int linear_lsvi_add(linear_lsvi *l, int h, int s, int a, double reward, int next
   return 0;
 }
 
-const double *linear_lsvi_q(linear_lsvi *l, int h, int s)
+const double *tabrl_lsvi_q(tabrl_lsvi *l, int h, int s)
 {
   size_t hs = (size_t)h * (size_t)l->S + (size_t)s, dd = (size_t)l->d * (size_t)l->d;
   double *Q = l->Q + hs * (size_t)l->A;
@@ -106,9 +106,9 @@ const double *linear_lsvi_q(linear_lsvi *l, int h, int s)
   return Q;
 }
 
-int linear_lsvi_greedy(linear_lsvi *l, int h, int s, double *value)
+int tabrl_lsvi_greedy(tabrl_lsvi *l, int h, int s, double *value)
 {
-  const double *Q = linear_lsvi_q(l, h, s);
+  const double *Q = tabrl_lsvi_q(l, h, s);
   int best = -1;
   for (int a = 0; a < l->A; a++)
     if (Q[a] != -INFINITY && (best < 0 || Q[a] > Q[best])) best = a;
@@ -116,7 +116,7 @@ int linear_lsvi_greedy(linear_lsvi *l, int h, int s, double *value)
   return best;
 }
 
-void linear_lsvi_plan(linear_lsvi *l)
+void tabrl_lsvi_plan(tabrl_lsvi *l)
 {
   size_t SA = (size_t)l->S * (size_t)l->A, dd = (size_t)l->d * (size_t)l->d;
   l->version++;
@@ -130,7 +130,7 @@ void linear_lsvi_plan(linear_lsvi *l)
       if (h + 1 < l->H)
         for (int k = 0; k < l->counts.n_next[b]; k++) {
           double v;
-          linear_lsvi_greedy(l, h + 1, l->counts.next[b][k].next, &v);
+          tabrl_lsvi_greedy(l, h + 1, l->counts.next[b][k].next, &v);
           y += (double)l->counts.next[b][k].count * v;
         }
       const double *phi = features(l, s, a);

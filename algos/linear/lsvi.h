@@ -45,27 +45,27 @@ typedef struct {
   double *Q;                /* H*S*A cache; -inf at invalid actions */
   unsigned long *stamp;     /* H*S: the pass that computed Q_h(s, .) */
   unsigned long version;
-} linear_lsvi;
+} tabrl_lsvi;
 
 /* Needs problem->phi; who names the algorithm in messages. */
-int linear_lsvi_init(linear_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
-                     const char *who);
-void linear_lsvi_free(linear_lsvi *l);
+int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
+                    const char *who);
+void tabrl_lsvi_free(tabrl_lsvi *l);
 
 /* Forgets all data (Lambda_h^-1 = I / lambda, w = 0). */
-void linear_lsvi_clear(linear_lsvi *l);
+void tabrl_lsvi_clear(tabrl_lsvi *l);
 
 /* Records one transition: counts and the Sherman-Morrison update of
  * Lambda_h^-1.  Does not replan. */
-int linear_lsvi_add(linear_lsvi *l, int h, int s, int a, double reward, int next);
+int tabrl_lsvi_add(tabrl_lsvi *l, int h, int s, int a, double reward, int next);
 
 /* Recomputes w_H-1 .. w_0 backward (and invalidates the Q cache). */
-void linear_lsvi_plan(linear_lsvi *l);
+void tabrl_lsvi_plan(tabrl_lsvi *l);
 
 /* Q_h(s, .) of the last pass (A values, -inf at invalid actions). */
-const double *linear_lsvi_q(linear_lsvi *l, int h, int s);
+const double *tabrl_lsvi_q(tabrl_lsvi *l, int h, int s);
 
 /* The greedy valid action at (h, s), lowest on ties, and its value. */
-int linear_lsvi_greedy(linear_lsvi *l, int h, int s, double *value);
+int tabrl_lsvi_greedy(tabrl_lsvi *l, int h, int s, double *value);
 
 #endif

@@ -33,6 +33,7 @@
 #include "lsvi.h"
 #include "ridge.h"
 #include "tabrl/error.h"
+#include "testing.h"
 
 static const tabrl_param lsvi_ucb_params[] = {
     {"lambda", TABRL_DOUBLE, "1", "(0,inf)",
@@ -45,7 +46,7 @@ static const tabrl_param lsvi_ucb_params[] = {
 };
 
 typedef struct {
-  linear_lsvi lsvi;
+  tabrl_lsvi lsvi;
   double beta;
   tabrl_step *episode; /* the current episode's transitions, folded in at its end */
   int n_episode;
@@ -54,7 +55,7 @@ typedef struct {
 static void lsvi_ucb_release(void *state)
 {
   lsvi_ucb_state *st = state;
-  linear_lsvi_free(&st->lsvi);
+  tabrl_lsvi_free(&st->lsvi);
   free(st->episode);
 }
 
@@ -65,28 +66,28 @@ static int lsvi_ucb_init(void *state, const tabrl_problem *problem, const tabrl_
   double d = problem->dim, H = problem->horizon;
   double T = (double)(problem->episodes > 0 ? problem->episodes : 1) * H;
   double iota = log(2.0 * d * T / tabrl_values_double(params, "delta"));
-  if ((status = linear_lsvi_init(&st->lsvi, problem, tabrl_values_double(params, "lambda"), 0,
-                                 "lsvi-ucb")))
+  if ((status = tabrl_lsvi_init(&st->lsvi, problem, tabrl_values_double(params, "lambda"), 0,
+                                "lsvi-ucb")))
     return status;
   st->beta = tabrl_values_double(params, "scale") * d * H * sqrt(iota);
   st->lsvi.bonus = st->beta;
   st->episode = malloc((size_t)problem->horizon * sizeof *st->episode);
   if (!st->episode) return tabrl_error(TABRL_ENOMEM, "lsvi-ucb: out of memory");
   /* With no data, w = 0 and Q_h = min(beta ||phi||_{I/lambda}, H). */
-  linear_lsvi_plan(&st->lsvi);
+  tabrl_lsvi_plan(&st->lsvi);
   return 0;
 }
 
 static int lsvi_ucb_policy(void *state, tabrl_policy *pi)
 {
   lsvi_ucb_state *st = state;
-  linear_lsvi *l = &st->lsvi;
+  tabrl_lsvi *l = &st->lsvi;
   if (pi->S != l->S || pi->A != l->A || pi->stages != l->H)
     return tabrl_error(TABRL_EINVAL, "lsvi-ucb: policy must be %d x %d with %d stages", l->S, l->A,
                        l->H);
   for (int h = 0; h < l->H; h++)
     for (int s = 0; s < l->S; s++)
-      tabrl_policy_set_action(pi, h, s, linear_lsvi_greedy(l, h, s, NULL));
+      tabrl_policy_set_action(pi, h, s, tabrl_lsvi_greedy(l, h, s, NULL));
   return 0;
 }
 
@@ -99,7 +100,7 @@ static int lsvi_ucb_begin_episode(void *state, long k)
 
 static int lsvi_ucb_act(void *state, int h, int s)
 {
-  return linear_lsvi_greedy(&((lsvi_ucb_state *)state)->lsvi, h, s, NULL);
+  return tabrl_lsvi_greedy(&((lsvi_ucb_state *)state)->lsvi, h, s, NULL);
 }
 
 static int lsvi_ucb_observe(void *state, int h, int s, int a, double reward, int next)
@@ -118,10 +119,10 @@ static int lsvi_ucb_end_episode(void *state, long k)
   (void)k;
   for (int i = 0; i < st->n_episode; i++) {
     const tabrl_step *t = &st->episode[i];
-    if ((status = linear_lsvi_add(&st->lsvi, t->h, t->s, t->a, t->reward, t->next))) return status;
+    if ((status = tabrl_lsvi_add(&st->lsvi, t->h, t->s, t->a, t->reward, t->next))) return status;
   }
   st->n_episode = 0;
-  linear_lsvi_plan(&st->lsvi);
+  tabrl_lsvi_plan(&st->lsvi);
   return 0;
 }
 
@@ -145,7 +146,6 @@ const tabrl_algo_type tabrl_algo_lsvi_ucb = {
 
 /* Test accessors (no public header: the protocol exposes only policy()).
  * NULL / NAN / -1 for another type. */
-int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full);
 int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full)
 {
   const lsvi_ucb_state *st;
@@ -156,7 +156,6 @@ int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full)
   return 0;
 }
 
-const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h);
 const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h)
 {
   const lsvi_ucb_state *st;
@@ -165,7 +164,6 @@ const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h)
   return st->lsvi.w + (size_t)h * (size_t)st->lsvi.d;
 }
 
-double tabrl_lsvi_ucb_beta(const tabrl_algo *algo);
 double tabrl_lsvi_ucb_beta(const tabrl_algo *algo)
 {
   if (algo->type != &tabrl_algo_lsvi_ucb) return NAN;

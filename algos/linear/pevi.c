@@ -48,6 +48,7 @@
 #include "ridge.h"
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
+#include "testing.h"
 
 enum { FORM_TABULAR, FORM_LINEAR };
 
@@ -70,7 +71,7 @@ typedef struct {
   double width; /* tabular: c H sqrt(log(S A H K / delta)); linear: beta */
 
   tabrl_empirical counts; /* tabular */
-  linear_lsvi lsvi;       /* linear */
+  tabrl_lsvi lsvi;        /* linear */
 
   const tabrl_step *steps_seen;
   size_t n_seen;
@@ -82,7 +83,7 @@ static void pevi_release(void *state)
 {
   pevi_state *st = state;
   if (st->counts.visits) tabrl_empirical_free(&st->counts);
-  linear_lsvi_free(&st->lsvi);
+  tabrl_lsvi_free(&st->lsvi);
   free(st->V);
   free(st->greedy);
 }
@@ -125,13 +126,13 @@ static void plan_tabular(pevi_state *st)
 
 static void plan_linear(pevi_state *st)
 {
-  linear_lsvi *l = &st->lsvi;
+  tabrl_lsvi *l = &st->lsvi;
   l->bonus = -st->width;
-  linear_lsvi_plan(l);
+  tabrl_lsvi_plan(l);
   memset(st->V + (size_t)st->H * st->S, 0, (size_t)st->S * sizeof *st->V);
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++)
-      st->greedy[h * st->S + s] = linear_lsvi_greedy(l, h, s, &st->V[(size_t)h * st->S + s]);
+      st->greedy[h * st->S + s] = tabrl_lsvi_greedy(l, h, s, &st->V[(size_t)h * st->S + s]);
 }
 
 static void plan(pevi_state *st)
@@ -163,8 +164,8 @@ static int pevi_init(void *state, const tabrl_problem *problem, const tabrl_valu
   if (st->form == FORM_TABULAR)
     status = tabrl_empirical_init(&st->counts, st->S, st->A, st->H);
   else
-    status = linear_lsvi_init(&st->lsvi, problem, tabrl_values_double(params, "lambda"), 1,
-                              "pevi (form = linear)");
+    status = tabrl_lsvi_init(&st->lsvi, problem, tabrl_values_double(params, "lambda"), 1,
+                             "pevi (form = linear)");
   if (status) return status;
   st->V = calloc((size_t)(st->H + 1) * (size_t)st->S, sizeof *st->V);
   st->greedy = calloc((size_t)st->H * (size_t)st->S, sizeof *st->greedy);
@@ -183,7 +184,7 @@ static int pevi_fit(void *state, const tabrl_dataset *data)
     if (st->form == FORM_TABULAR)
       tabrl_empirical_clear(&st->counts);
     else
-      linear_lsvi_clear(&st->lsvi);
+      tabrl_lsvi_clear(&st->lsvi);
     st->n_seen = 0;
   }
   /* Check the new steps before counting any, so an error leaves the
@@ -201,7 +202,7 @@ static int pevi_fit(void *state, const tabrl_dataset *data)
     const tabrl_step *t = &data->steps[i];
     status = st->form == FORM_TABULAR
                  ? tabrl_empirical_add(&st->counts, t->h, t->s, t->a, t->reward, t->next)
-                 : linear_lsvi_add(&st->lsvi, t->h, t->s, t->a, t->reward, t->next);
+                 : tabrl_lsvi_add(&st->lsvi, t->h, t->s, t->a, t->reward, t->next);
     if (status) {
       st->steps_seen = NULL; /* half-counted: start afresh next time */
       return status;
@@ -242,14 +243,12 @@ const tabrl_algo_type tabrl_algo_pevi = {
 /* For the tests (no public header): V-hat, (H+1)*S values of the last fit,
  * and the penalty Gamma_h(s,a) of the last fit (infinity for an unvisited
  * (h, s, a) of the tabular form); NULL / NAN for another type. */
-const double *tabrl_pevi_values(const tabrl_algo *algo);
 const double *tabrl_pevi_values(const tabrl_algo *algo)
 {
   if (algo->type != &tabrl_algo_pevi) return NULL;
   return ((const pevi_state *)algo->state)->V;
 }
 
-double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a)
 {
   pevi_state *st;
@@ -259,7 +258,7 @@ double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a)
     long N = st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
     return N > 0 ? st->width / sqrt((double)N) : INFINITY;
   }
-  const linear_lsvi *l = &st->lsvi;
+  const tabrl_lsvi *l = &st->lsvi;
   const double *phi = l->problem.phi + ((size_t)s * (size_t)l->A + (size_t)a) * (size_t)l->d;
   return st->width *
          sqrt(ridge_norm2(l->Lambda_inv + (size_t)h * (size_t)l->d * (size_t)l->d, phi, l->d));

@@ -54,6 +54,7 @@
 #include "ridge.h"
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
+#include "testing.h"
 
 static const tabrl_param ucrl_vtr_params[] = {
     {"lambda", TABRL_DOUBLE, "1", "(0,inf)", "ridge parameter of M = lambda I + sum X X^T"},
@@ -243,7 +244,6 @@ const tabrl_algo_type tabrl_algo_ucrl_vtr = {
 
 /* theta-hat of the last planning pass, for the tests (no public header);
  * NULL for another type. */
-const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo);
 const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo)
 {
   if (algo->type != &tabrl_algo_ucrl_vtr) return NULL;

@@ -31,6 +31,8 @@
 #include "tabrl/policy.h"
 #include "tabrl/sim.h"
 
+#pragma GCC visibility push(default)
+
 typedef enum {
   TABRL_ONLINE = 0,
   TABRL_ONLINE_PREFERENCE,
@@ -194,5 +196,7 @@ int tabrl_algo_iterate(tabrl_algo *algo, long k);
  * the algorithm) and, when give_model, the model itself (planning). */
 int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_rng *rng,
                        int give_model, unsigned char **valid);
+
+#pragma GCC visibility pop
 
 #endif

@@ -11,6 +11,8 @@
 #include "tabrl/mdp.h"
 #include "tabrl/param.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   const char *name;
   const char *doc;    /* one line */
@@ -43,5 +45,7 @@ int tabrl_env_time(const tabrl_values *v, int *horizon, double *gamma);
     "gamma", TABRL_DOUBLE, gdef, "[0,1)",                                                          \
         "discount factor (discounted model; set instead of horizon)"                               \
   }
+
+#pragma GCC visibility pop
 
 #endif

@@ -15,6 +15,8 @@
 #include "tabrl/mdp.h"
 #include "tabrl/sim.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   /* In: NULL, or a policy table shaped for the model.  For an algorithm
    * that commits to its policy for the episode (commits_per_episode), it
@@ -32,5 +34,7 @@ typedef struct {
  * action outside the committed policy. */
 int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *transitions,
                          tabrl_episode *ep);
+
+#pragma GCC visibility pop
 
 #endif

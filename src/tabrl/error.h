@@ -8,6 +8,8 @@
 #ifndef TABRL_ERROR_H
 #define TABRL_ERROR_H
 
+#pragma GCC visibility push(default)
+
 enum {
   TABRL_OK = 0,
   TABRL_EINVAL = -1,       /* bad input: model, file contents, parameter value */
@@ -34,5 +36,7 @@ void tabrl_error_clear(void);
 /* Switches GSL's aborting error handler off; call once before using GSL
  * through tabrl (tabrl's own entry points call it too). Idempotent. */
 void tabrl_init(void);
+
+#pragma GCC visibility pop
 
 #endif

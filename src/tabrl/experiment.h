@@ -24,6 +24,8 @@
 #include "tabrl/objective.h"
 #include "tabrl/param.h"
 
+#pragma GCC visibility push(default)
+
 typedef enum { TABRL_LOG_EVERY, TABRL_LOG_GEOMETRIC } tabrl_log_kind;
 
 /* One key = value line of the file (or of --set), with where it came from. */
@@ -108,5 +110,7 @@ extern const tabrl_param tabrl_slurm_params[];
 
 /* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
 uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
+
+#pragma GCC visibility pop
 
 #endif

@@ -21,6 +21,8 @@
 #include <gsl/gsl_rng.h>
 #include "tabrl/sim.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   const char *name;
   const char *doc;    /* one line, with the formula */
@@ -62,5 +64,7 @@ double tabrl_feedback_prob(const tabrl_feedback *f, const tabrl_step *first,
  * rng (so a run's bits depend only on its feedback stream). */
 int tabrl_feedback_prefer(const tabrl_feedback *f, const tabrl_step *first,
                           const tabrl_step *second, int length, gsl_rng *rng);
+
+#pragma GCC visibility pop
 
 #endif

@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#pragma GCC visibility push(default)
+
 typedef enum {
   TABRL_NOISE_NONE = 0,
   TABRL_NOISE_GAUSSIAN,  /* N(0, scale^2) */
@@ -152,5 +154,7 @@ int tabrl_mdp_builder_set_name(tabrl_mdp_builder *b, const char *name);
 int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out);
 
 #define TABRL_PROB_TOL 1e-12
+
+#pragma GCC visibility pop
 
 #endif

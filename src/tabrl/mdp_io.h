@@ -58,6 +58,8 @@
 #include <stdio.h>
 #include "tabrl/mdp.h"
 
+#pragma GCC visibility push(default)
+
 /* Reads the model in path.  horizon > 0 or gamma >= 0 override what the
  * file says (not both); otherwise the file decides, and a file with neither
  * is an error asking for --horizon or --gamma.  Errors: TABRL_EIO
@@ -74,5 +76,7 @@ int tabrl_mdp_write_csv_stream(const tabrl_mdp *m, FILE *f);
  * never sees a half-written file; on any error the temporary is removed
  * and TABRL_EIO returned with "path: strerror". */
 int tabrl_mdp_write_csv(const tabrl_mdp *m, const char *path);
+
+#pragma GCC visibility pop
 
 #endif

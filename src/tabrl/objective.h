@@ -17,6 +17,8 @@
 #include "tabrl/param.h"
 #include "tabrl/policy.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct tabrl_objective tabrl_objective;
 
 typedef struct tabrl_objective_type {
@@ -72,5 +74,7 @@ int tabrl_objective_optimum(const tabrl_objective *o, const tabrl_mdp *m, double
                             tabrl_policy *pi, double *J);
 int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi,
                           double *V, double *J);
+
+#pragma GCC visibility pop
 
 #endif

@@ -10,6 +10,8 @@
 #include "tabrl/mdp.h"
 #include "tabrl/policy.h"
 
+#pragma GCC visibility push(default)
+
 /* Called once per iteration by the iterative solvers (for --trace):
  * iteration number (1-based), sup-norm of the value change, and the number
  * of states whose greedy action changed. */
@@ -58,5 +60,7 @@ double tabrl_oracle_start_value(const tabrl_mdp *m, const double *V);
  * discounted m, V has S values and pi one stage. Returns how many (h, s)
  * changed action compared with pi's previous argmax. */
 long tabrl_oracle_greedy(const tabrl_mdp *m, const double *V, tabrl_policy *pi);
+
+#pragma GCC visibility pop
 
 #endif

@@ -8,6 +8,8 @@
 
 #include <stddef.h>
 
+#pragma GCC visibility push(default)
+
 typedef enum { TABRL_INT, TABRL_DOUBLE, TABRL_BOOL, TABRL_CHOICE, TABRL_STRING } tabrl_param_kind;
 
 /* One parameter.  def: the default as text; NULL = required; "" = optional
@@ -65,5 +67,7 @@ const char *tabrl_param_kind_name(tabrl_param_kind k);
 /* Closest candidate by edit distance, or NULL if none is close enough to
  * suggest (distance <= max(2, len/3)). */
 const char *tabrl_closest(const char *word, const char *const *candidates, size_t n);
+
+#pragma GCC visibility pop
 
 #endif

@@ -9,6 +9,8 @@
 #include "tabrl/mdp.h"
 #include "tabrl/rng.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   int S, A, stages;
   double *prob; /* stages*S*A, prob[(h*S + s)*A + a] */
@@ -52,5 +54,7 @@ int tabrl_policy_sample(const tabrl_policy *pi, int h, int s, tabrl_pcg32 *rng);
 
 /* Most likely action at (h, s) (lowest index on ties). */
 int tabrl_policy_argmax(const tabrl_policy *pi, int h, int s);
+
+#pragma GCC visibility pop
 
 #endif

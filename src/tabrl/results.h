@@ -22,6 +22,8 @@
 
 #include <stddef.h>
 
+#pragma GCC visibility push(default)
+
 /* ---- statistics ---- */
 
 /* Mean, sample standard deviation (divisor n - 1) and the two-sided 95%
@@ -121,5 +123,7 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt);
  * standard output) and the script, as malloc'ed strings the caller frees.
  * TABRL_EINVAL for options tabrl_plot would refuse for their form. */
 int tabrl_plot_paths(const char *dir, const tabrl_plot_options *opt, char **image, char **script);
+
+#pragma GCC visibility pop
 
 #endif

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <gsl/gsl_rng.h>
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   uint64_t state;
   uint64_t inc; /* always odd */
@@ -63,5 +65,7 @@ gsl_rng *tabrl_gsl_rng_stream(uint64_t seed, tabrl_stream_purpose purpose, uint6
 
 /* The PCG32 state inside a gsl_rng made from tabrl_gsl_rng_pcg32. */
 tabrl_pcg32 *tabrl_gsl_rng_pcg32_state(gsl_rng *r);
+
+#pragma GCC visibility pop
 
 #endif

@@ -16,6 +16,8 @@
 #include <stdio.h>
 #include "tabrl/experiment.h"
 
+#pragma GCC visibility push(default)
+
 typedef struct {
   const char *out_dir;
   int threads;     /* >= 1 */
@@ -54,5 +56,7 @@ int tabrl_run_check_out(const tabrl_experiment *e, const char *dir);
  * (policies.csv without header) appended to the two streams. */
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
                   volatile sig_atomic_t *stop, atomic_long *episodes_done);
+
+#pragma GCC visibility pop
 
 #endif

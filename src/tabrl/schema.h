@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#pragma GCC visibility push(default)
+
 /* X(ID, "name") for each column, in file order. */
 #define TABRL_RUNS_LIST(X)                                                                         \
   X(ENV, "env")                                                                                    \
@@ -77,5 +79,7 @@ void tabrl_schema_write_header(const tabrl_schema *s, FILE *f);
 /* Splits line (modified in place) at commas into at most max fields and
  * returns the number of fields found (which may exceed max). */
 size_t tabrl_schema_split(char *line, char **fields, size_t max);
+
+#pragma GCC visibility pop
 
 #endif

@@ -10,6 +10,8 @@
 #include "tabrl/policy.h"
 #include "tabrl/rng.h"
 
+#pragma GCC visibility push(default)
+
 /* Index of the sampled entry of block b (which must be non-empty).  The
  * selection is written without a branch: a data-dependent branch here is
  * mispredicted about half the time. */
@@ -55,5 +57,7 @@ typedef struct {
  * episode length) and returns the (discounted) return. */
 double tabrl_sim_episode(const tabrl_mdp *m, const tabrl_policy *pi, gsl_rng *r, int length,
                          tabrl_step *traj);
+
+#pragma GCC visibility pop
 
 #endif

@@ -1,0 +1,60 @@
+/* Private, never installed: accessors that let the tests read an algorithm's
+ * internal state (values, bonuses, posteriors), which the algorithm protocol
+ * exposes only through policy().  Each is defined beside its algorithm and
+ * returns NULL / NAN / -1 (or an error) for an instance of another type.
+ *
+ * The shared library is built with hidden visibility, so it does not export
+ * them; the tests link the library's objects statically (tabrl_internal in
+ * the top-level meson.build). */
+#ifndef TABRL_TESTING_H
+#define TABRL_TESTING_H
+
+#include "tabrl/algo.h"
+
+/* greedy-q: Q_h(s,a). */
+double tabrl_greedy_q_value(const tabrl_algo *algo, int h, int s, int a);
+
+/* value-iteration: the current values V_k, (H+1)*S episodic, S discounted. */
+const double *tabrl_value_iteration_values(const tabrl_algo *algo);
+
+/* ucbvi: Q_h(s,a) and the bonus b_h(s,a) of the last plan. */
+double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a);
+
+/* optql: Q_h(s,a) and V_h(s) (h <= H). */
+double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s);
+
+/* mvp: Q_h(s,a) of the last plan in reward units (the normalised value
+ * times H). */
+double tabrl_mvp_value(const tabrl_algo *algo, int h, int s, int a);
+
+/* psrl: the posterior of block (h, s, a) (Dirichlet parameters into alpha,
+ * S values; mean and variance of the Gaussian on the mean reward), and one
+ * posterior draw of P(.|h,s,a) and r(h,s,a) with the sampler planning uses
+ * and the algorithm's own stream. */
+int tabrl_psrl_posterior(const tabrl_algo *algo, int h, int s, int a, double *alpha,
+                         double *reward_mean, double *reward_variance);
+int tabrl_psrl_sample(tabrl_algo *algo, int h, int s, int a, double *P, double *reward);
+
+/* ucrl2: the optimistic values V_h(s) of the current plan, (H+1)*S; and the
+ * inner maximisation of Jaksch et al. 2010, Figure 2, on a dense p^ (S <= 64
+ * values summing to 1): the maximiser into p and its value sum p V. */
+const double *tabrl_ucrl2_values(const tabrl_algo *algo);
+double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p);
+
+/* lsvi-ucb: Lambda_h^-1 as a full d x d matrix, w_h (d values), beta. */
+int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full);
+const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h);
+double tabrl_lsvi_ucb_beta(const tabrl_algo *algo);
+
+/* ucrl-vtr: theta-hat of the last planning pass. */
+const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo);
+
+/* pevi: V-hat, (H+1)*S values of the last fit, and the penalty
+ * Gamma_h(s,a) of the last fit (infinity for an unvisited (h, s, a) of the
+ * tabular form). */
+const double *tabrl_pevi_values(const tabrl_algo *algo);
+double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
+
+#endif
