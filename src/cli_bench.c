@@ -199,7 +199,8 @@ int cli_bench(int argc, char **argv)
   free(W);
 
   /* Load + solve: the model written as CSV, read back and solved by VI to
-   * eps = 1e-6 (DESIGN.md: pymdptoolbox takes 4.6 s for a 100k-entry file). */
+   * eps = 1e-6 (pymdptoolbox takes 4.6 s for a 100k-entry file:
+   * algos/README.md, "Reference speeds"). */
   {
     char csv[] = "/tmp/tabrl-bench-XXXXXX";
     int fd = mkstemp(csv);

@@ -13,7 +13,7 @@ expect list-envs 0 'riverswim .*RiverSwim' "$tabrl" list envs
 expect describe 0 'states +int +default 6' "$tabrl" describe riverswim
 expect describe-unknown 2 "unknown environment, algorithm or objective 'riverswimm'; did you mean 'riverswim'" "$tabrl" describe riverswimm
 
-# The reference value of ALGORITHMS.md.
+# The reference value of algos/README.md ("Reference values").
 expect solve-riverswim 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3\.39726395915' \
   "$tabrl" solve riverswim --set states=6 --set horizon=20
 expect solve-forest 0 '^ +2 +33\.484 +0' "$tabrl" solve forest

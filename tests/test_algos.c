@@ -1,7 +1,7 @@
 /* The baseline algorithms through the algorithm interface: the registry,
  * each protocol driven as the runner drives it, updates checked against
  * values computed by hand, planning against the exact oracle (reference
- * values from ALGORITHMS.md), and the plug-in policy against a
+ * values from algos/README.md), and the plug-in policy against a
  * concentration bound derived from the exact model. */
 #include <check.h>
 #include "protocol.h"
@@ -348,7 +348,7 @@ END_TEST
 
 START_TEST(test_value_iteration_episodic)
 {
-  /* ALGORITHMS.md: RiverSwim(6), H = 20: V*_0(0) = 3.39726395915.  After k
+  /* RiverSwim(6), H = 20: V*_0(0) = 3.39726395915 (algos/README.md).  After k
    * synchronous iterations the stages h >= H - k hold V*_h exactly (up to
    * rounding), and after H the greedy policy is optimal. */
   tabrl_mdp *m = riverswim("20");
@@ -395,7 +395,7 @@ START_TEST(test_value_iteration_discounted_contraction)
   tabrl_policy *pi = tabrl_policy_alloc_for(m), *opt = tabrl_policy_alloc_for(m);
   double V_star[3], V_pi[3];
   ck_assert_int_eq(tabrl_oracle_pi(m, 100, opt, V_star, NULL, NULL), 0);
-  /* ALGORITHMS.md reference (pymdptoolbox) */
+  /* pymdptoolbox's values for its forest example (algos/README.md) */
   ck_assert_double_eq_tol(V_star[0], 26.244, 1e-3);
   ck_assert_double_eq_tol(V_star[1], 29.484, 1e-3);
   ck_assert_double_eq_tol(V_star[2], 33.484, 1e-3);

@@ -172,7 +172,8 @@ END_TEST
 
 START_TEST(test_riverswim_value)
 {
-  /* ALGORITHMS.md: RiverSwim(6), H = 20: V*_0(0) = 3.39726395915. */
+  /* RiverSwim(6), H = 20: V*_0(0) = 3.39726395915 (algos/README.md,
+   * "Reference values"). */
   const tabrl_setting s[] = {SET("states", "6"), SET("horizon", "20")};
   tabrl_mdp *m = build("riverswim", s, 2);
   ck_assert_double_eq_tol(optimal_start_value(m, NULL), 3.39726395915, 1e-9);

@@ -458,7 +458,8 @@ END_TEST
 
 START_TEST(test_gsl_discrete_reference)
 {
-  /* The reference sampler of DESIGN.md passes the same test. */
+  /* GSL's Walker sampler, the reference the simulator's speed is compared
+   * with (README.md, Performance), passes the same test. */
   long count[5] = {0};
   gsl_rng *r = tabrl_gsl_rng_stream(2024, TABRL_STREAM_TRANSITIONS, 0);
   gsl_ran_discrete_t *table = gsl_ran_discrete_preproc(5, alias_probs);

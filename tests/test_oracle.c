@@ -157,7 +157,8 @@ static tabrl_mdp *riverswim(const char *states, const char *horizon)
 
 START_TEST(test_riverswim_reference)
 {
-  /* ALGORITHMS.md: RiverSwim(6), H = 20: V*_0(0) = 3.39726395915. */
+  /* RiverSwim(6), H = 20: V*_0(0) = 3.39726395915 (algos/README.md,
+   * "Reference values"). */
   tabrl_mdp *m = riverswim("6", "20");
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, NULL), 0);

@@ -3,8 +3,8 @@
  * concentration of its samples (closed-form Dirichlet / Gaussian moments),
  * UCRL2's inner maximisation over the L1 ball by hand and its optimism
  * against the exact V*, the exact pseudo-regret of all three on
- * RiverSwim(6), H = 20, against the uniform policy and PSRL's Bayesian
- * bound, and determinism per seed. */
+ * RiverSwim(6), H = 20, against the uniform policy's, and determinism per
+ * seed. */
 #include <check.h>
 #include "protocol.h"
 #include <math.h>
@@ -55,23 +55,36 @@ static tabrl_mdp *masked_model(void)
 struct optimism {
   const tabrl_mdp *m;
   const double *V_star;
+  long below_clip; /* entries with V~_h(s) < H - h: where the check is more than the clip */
 };
 
 static void check_ucrl2_optimism(void *ctx, const tabrl_algo *algo, long k)
 {
-  const struct optimism *o = ctx;
+  struct optimism *o = ctx;
   const double *U = tabrl_ucrl2_values(algo);
-  for (int i = 0; i < o->m->horizon * o->m->S; i++)
+  for (int i = 0; i < o->m->horizon * o->m->S; i++) {
     ck_assert_msg(U[i] >= o->V_star[i] - 1e-9, "episode %ld: V~[%d] = %g < V*[%d] = %g", k, i, U[i],
                   i, o->V_star[i]);
+    o->below_clip += U[i] < o->m->horizon - i / o->m->S - 1e-12;
+  }
+}
+
+/* below_clip (may be NULL) gets the count of struct optimism. */
+static double drive_counting(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed,
+                             double *regret, const double *V_star, long *below_clip)
+{
+  struct optimism o = {m, V_star, 0};
+  double r =
+      test_drive(algo, m, episodes, seed, regret, NULL, V_star ? check_ucrl2_optimism : NULL, &o)
+          .regret;
+  if (below_clip) *below_clip = o.below_clip;
+  return r;
 }
 
 static double drive(tabrl_algo *algo, const tabrl_mdp *m, long episodes, uint64_t seed,
                     double *regret, const double *V_star)
 {
-  struct optimism o = {m, V_star};
-  return test_drive(algo, m, episodes, seed, regret, NULL, V_star ? check_ucrl2_optimism : NULL, &o)
-      .regret;
+  return drive_counting(algo, m, episodes, seed, regret, V_star, NULL);
 }
 
 /* ---- registry, protocol, refusals ---- */
@@ -301,12 +314,21 @@ START_TEST(test_ucrl2_optimistic_riverswim)
   double *V_star = malloc(tabrl_oracle_value_size(m) * sizeof *V_star);
   ck_assert_int_eq(tabrl_oracle_backward(m, V_star, NULL, NULL), 0);
   const char *stationary[2] = {"false", "true"};
+  /* The check is more than the clip V~ = H - h >= V*: measured 28974
+   * (stage-dependent) and 89640 (pooled) of the 120000 checks are below it. */
+  const long expect_below_clip[2] = {10000, 50000};
   for (int c = 0; c < 2; c++) {
     gsl_rng *rng = tabrl_gsl_rng_stream(2, TABRL_STREAM_ALGO, 0);
     tabrl_problem p = test_problem(m, valid, rng, 1000, 0);
     tabrl_setting set[1] = {{"stationary", stationary[c], "test", 0}};
     tabrl_algo *algo = test_make("ucrl2", &p, set, 1);
-    drive(algo, m, 1000, 2, NULL, V_star);
+    long below_clip;
+    drive_counting(algo, m, 1000, 2, NULL, V_star, &below_clip);
+    if (getenv("TABRL_TEST_VERBOSE"))
+      fprintf(stderr, "ucrl2 stationary = %s: %ld of %d checks below the clip\n", stationary[c],
+              below_clip, 1000 * 20 * 6);
+    ck_assert_msg(below_clip >= expect_below_clip[c], "stationary = %s: %ld values below the clip",
+                  stationary[c], below_clip);
     /* and the optimistic values never exceed the largest return H - h */
     const double *U = tabrl_ucrl2_values(algo);
     for (int h = 0; h <= 20; h++)
@@ -336,14 +358,16 @@ static double uniform_regret(const tabrl_mdp *m)
   return regret;
 }
 
-/* Seed-averaged cumulative regret after 200 and 2000 episodes. */
+/* Seed-averaged cumulative regret after 200 and 2000 episodes, and the
+ * worst and best seed's after 2000. */
 static void regret_run(const char *name, const tabrl_setting *set, size_t n, double *at200,
-                       double *at2000, double *worst)
+                       double *at2000, double *worst, double *best)
 {
   tabrl_mdp *m = riverswim();
   unsigned char valid[12];
   double *curve = malloc(EPISODES * sizeof *curve);
   *at200 = *at2000 = *worst = 0;
+  *best = INFINITY;
   for (uint64_t seed = 0; seed < SEEDS; seed++) {
     gsl_rng *rng = tabrl_gsl_rng_stream(seed, TABRL_STREAM_ALGO, 0);
     tabrl_problem p = test_problem(m, valid, rng, EPISODES, 0);
@@ -352,6 +376,7 @@ static void regret_run(const char *name, const tabrl_setting *set, size_t n, dou
     *at200 += curve[199] / SEEDS;
     *at2000 += curve[EPISODES - 1] / SEEDS;
     *worst = fmax(*worst, curve[EPISODES - 1]);
+    *best = fmin(*best, curve[EPISODES - 1]);
     tabrl_algo_free(algo);
     gsl_rng_free(rng);
   }
@@ -359,74 +384,78 @@ static void regret_run(const char *name, const tabrl_setting *set, size_t n, dou
   tabrl_mdp_free(m);
 }
 
-/* Checks the worst seed's cumulative regret after EPISODES episodes is at
- * most `fraction` of the uniform policy's and prints what it measured. */
-static double check_regret(const char *name, const char *label, const tabrl_setting *set, size_t n,
-                           double fraction)
+/* Checks that every seed's cumulative regret after EPISODES episodes lies
+ * within [at_least, at_most] times the uniform policy's and prints what it
+ * measured. */
+static void check_regret(const char *name, const char *label, const tabrl_setting *set, size_t n,
+                         double at_least, double at_most)
 {
   tabrl_mdp *m = riverswim();
-  double random_total = uniform_regret(m) * EPISODES, at200, at2000, worst;
-  /* J* = 3.397 (README); the uniform policy earns almost nothing. */
-  ck_assert_double_gt(uniform_regret(m), 3.0);
-  regret_run(name, set, n, &at200, &at2000, &worst);
+  double random_total = uniform_regret(m) * EPISODES, at200, at2000, worst, best;
+  /* K (J* - J(uniform)) = 2000 (3.39726 - 0.04379), as in test_exploration. */
+  ck_assert_double_eq_tol(random_total, 6706.95, 0.01);
+  regret_run(name, set, n, &at200, &at2000, &worst, &best);
   fprintf(stderr,
           "%s (%s): RiverSwim(6), H = 20, %d seeds: mean cumulative regret %.1f after 200 "
-          "episodes, %.1f after %d (worst seed %.1f); uniform %.1f\n",
-          name, label, SEEDS, at200, at2000, EPISODES, worst, random_total);
-  if (fraction > 0)
-    ck_assert_msg(worst <= fraction * random_total, "%s (%s): regret %g > %g x uniform's %g", name,
-                  label, worst, fraction, random_total);
+          "episodes, %.1f after %d (seeds from %.4f to %.4f x uniform); uniform %.1f\n",
+          name, label, SEEDS, at200, at2000, EPISODES, best / random_total, worst / random_total,
+          random_total);
+  ck_assert_msg(worst <= at_most * random_total, "%s (%s): regret %g > %g x uniform's %g", name,
+                label, worst, at_most, random_total);
+  ck_assert_msg(best >= at_least * random_total, "%s (%s): regret %g < %g x uniform's %g", name,
+                label, best, at_least, random_total);
   tabrl_mdp_free(m);
-  return worst;
 }
 
+/* Thresholds.  Each [at_least, at_most] was set from the per-seed values
+ * measured at seeds 0..3 (printed by the test; the fractions of uniform's
+ * regret are quoted below): a ceiling sits at least 3 seed-to-seed
+ * standard deviations above the largest (most more than 5), a floor at
+ * least 5 below the smallest, and every ceiling is far below the >= 0.98 of a policy that
+ * does not learn on RiverSwim, where uniform is nearly the worst policy
+ * (K J* = 1.013 x uniform's). */
 static const tabrl_setting pooled[1] = {{"stationary", "true", "test", 0}};
+static const tabrl_setting per_stage[1] = {{"stationary", "false", "test", 0}};
 
 START_TEST(test_psrl_regret)
 {
-  double worst = check_regret("psrl", "defaults", NULL, 0, 0.5);
-  /* Pooling over h (the paper's time-homogeneous model; RiverSwim is
-   * stationary) learns about H times faster. */
-  check_regret("psrl", "stationary", pooled, 1, 0.1);
+  /* The default pools the posterior over h (the paper's time-homogeneous
+   * model; RiverSwim is stationary): 0.016 to 0.030.  Stage-dependent
+   * posteriors (H times more of them, each learning from 1/H of the data)
+   * learn more slowly: 0.237 to 0.286. */
+  check_regret("psrl", "defaults", NULL, 0, 0, 0.1);
+  check_regret("psrl", "stage-dependent", per_stage, 1, 0, 0.5);
   /* Osband et al.'s Theorem 1 is O(tau S sqrt(A T log(S A T))) without a
-   * stated constant.  Its proof gives, with beta =
-   * sqrt(14 S log(2 S A m T) / max(1, N)) (UCRL2's L1 radius at delta = 1/m),
-   * one-step Bellman errors <= 2 (tau + 1) beta, the burn-in term 2 tau^2 S A
-   * and the sum sum_t 1/sqrt(N_t) <= 2 sqrt(2) sqrt(S A T):
-   *   E[Regret] <= 2 tau + 2 tau^2 S A + 2 (tau + 1) 2 sqrt(2)
-   *                sqrt(14 S log(2 S A m T)) sqrt(S A T).
-   * Stage-dependent posteriors count H S A pairs, so S A -> H S A here.
-   * At tau = 20, S = 6, A = 2, m = 2000 episodes, T = 40000 steps this is
-   * ~1.7e7, far above the trivial m J* ~ 6.8e3: the bound is Bayesian
-   * (averaged over the prior) and vacuous at this size, so the check below
-   * only guards gross failure; the meaningful ones are the fractions of
-   * uniform above and the numbers printed. */
-  double tau = 20, S = 6, pairs = 20 * 6 * 2, m = EPISODES, T = tau * m;
-  double bound =
-      2 * tau + 2 * tau * tau * pairs +
-      2 * (tau + 1) * 2 * sqrt(2) * sqrt(14 * S * log(2 * pairs * m * T)) * sqrt(pairs * T);
-  fprintf(stderr, "psrl: Bayesian bound from the proof of Osband et al.'s Thm 1: %.3g\n", bound);
-  ck_assert_double_lt(worst, bound);
+   * stated constant.  Its proof gives, with stage-dependent posteriors
+   * (H S A pairs), a Bayesian bound of ~1.7e7 at this size, far above the
+   * largest possible pseudo-regret K J* ~ 6.8e3: it cannot fail, so it is
+   * not checked; the fractions of uniform above are. */
 }
 END_TEST
 
 START_TEST(test_ucrl2_regret)
 {
-  /* With the paper's constants the radii stay above 2 (p anywhere in the
-   * simplex) until N ~ 14 S log(2 H A t / delta) / 4 ~ 360 visits per
-   * (h, s, a), longer than this budget gives most pairs: UCRL2 explores
-   * for the whole run and its regret is that of uniform (measured, not
-   * checked).  Shrunk radii with pooled counts learn. */
-  check_regret("ucrl2", "defaults", NULL, 0, 0);
+  /* At the paper's constants the L1 radius sqrt(14 S log(2 A t / delta) /
+   * N) stays above 2 (p anywhere in the simplex) until N ~ 14 S log(2 A t /
+   * delta) / 4 ~ 360 visits per pair.  With stage-dependent counts (H S A
+   * pairs) this budget gives few pairs that many: UCRL2 explores for the
+   * whole run and does no better than uniform (1.0047 to 1.0049).  With the
+   * default pooled counts (S A pairs) it starts to learn (0.546 to 0.576:
+   * a radius too small would learn faster, one too large not at all); with
+   * radii shrunk tenfold it learns fast (0.030 to 0.033). */
+  check_regret("ucrl2", "defaults", NULL, 0, 0.45, 0.7);
+  check_regret("ucrl2", "stage-dependent", per_stage, 1, 0.98, INFINITY);
   const tabrl_setting tuned[2] = {{"stationary", "true", "test", 0}, {"scale", "0.1", "test", 0}};
-  check_regret("ucrl2", "stationary, scale 0.1", tuned, 2, 0.1);
+  check_regret("ucrl2", "stationary, scale 0.1", tuned, 2, 0, 0.1);
 }
 END_TEST
 
 START_TEST(test_rlsvi_regret)
 {
-  check_regret("rlsvi", "defaults", NULL, 0, 0.5);
-  check_regret("rlsvi", "stationary", pooled, 1, 0.1);
+  /* Defaults (stage-dependent estimates): 0.372 to 0.461; pooled: 0.010 to
+   * 0.032. */
+  check_regret("rlsvi", "defaults", NULL, 0, 0, 0.6);
+  check_regret("rlsvi", "stationary", pooled, 1, 0, 0.1);
 }
 END_TEST
 

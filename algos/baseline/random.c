@@ -1,7 +1,7 @@
 /* random: acts uniformly at random over the valid actions.
  *
  * The floor every learner must beat: its regret grows linearly, at
- * V*_0 - V^unif_0 per episode (ALGORITHMS.md, "Reference shapes").  The
+ * V*_0 - V^unif_0 per episode (algos/README.md, "Reference shapes").  The
  * policy it commits to is the same uniform policy in every episode, so
  * policy() is exact for the whole episode (commits_per_episode = 1). */
 #include "tabrl/algo.h"

@@ -20,7 +20,8 @@
  *  - `stationary` (default true) pools counts, r-hat and P-hat over h, as
  *    the paper does for its stationary P (the sqrt(HSAT) rate of Theorem 2);
  *    false keeps them per stage h, for stage-dependent models, where the
- *    rate becomes sqrt(H^2 SAT) (ALGORITHMS.md).  N'_{h+1}(y), the visits
+ *    rate becomes sqrt(H^2 SAT) (Theorem 2 with S replaced by H S, one copy
+ *    of the states per stage).  N'_{h+1}(y), the visits
  *    of y at stage h+1 in the correction term, is per stage either way, as
  *    in the paper.
  *  - Q is clipped at H - h, the largest return from stage h with rewards in
@@ -52,7 +53,8 @@
  * + H sqrt(T L)).  At the paper's constants the bonus is larger than H until
  * N ~ (7 L)^2 (CH), so on small problems every visited pair stays at the
  * clip H - h for thousands of episodes: `scale` < 1 trades the guarantee for
- * speed (ALGORITHMS.md: c H sqrt(L/N)).
+ * speed (the bonus becomes `scale` times Algorithm 3's or 4's; the scales
+ * used are listed in algos/README.md).
  *
  * The policy is greedy in Q; ties go to the least-visited action N_h(s,a),
  * then to the lowest index.  The paper takes "argmax" without a rule, and a
