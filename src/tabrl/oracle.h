@@ -67,17 +67,22 @@ long tabrl_oracle_greedy(const tabrl_mdp *m, const double *V, tabrl_policy *pi);
  * model with the same S and A; the first call on a model with more entries
  * (or a longer horizon) than it has seen grows it once.
  *
- * Discounted models are evaluated by Gauss-Seidel sweeps over the policy's
- * own S x S sparse matrix P_pi (built once per call from the CSR entries,
- * duplicate next states merged, the diagonal kept apart), not by the dense
- * LU of tabrl_oracle_evaluate: O(nnz) memory and O(nnz) per sweep.  The
- * error contracts by at least gamma per sweep in the sup norm. */
+ * Discounted models are evaluated iteratively on the policy's own S x S
+ * sparse matrix P_pi (built once per call from the CSR entries, duplicate
+ * next states merged), not by the dense LU of tabrl_oracle_evaluate: O(nnz)
+ * memory and O(nnz) per step.  Each step is a Jacobi step followed by a
+ * correction that removes the error's slowest mode (the constant vector for
+ * values, MacQueen's bounds; the total mass for occupancies): the span of
+ * the error contracts by gamma per step, and on well-mixing models by
+ * gamma |lambda_2(P_pi)|, so the step count barely depends on gamma. */
 
 /* Stopping tolerance of the sparse solves: see tabrl_oracle_evaluate_ws. */
 #define TABRL_ORACLE_EVAL_TOL 1e-12
 
-/* Default cap on Gauss-Seidel sweeps per solve (enough for gamma = 0.9999
- * from V = 0); change it with tabrl_oracle_workspace_set_max_iter. */
+/* Default cap on steps per solve: a gamma-contraction from 0 with rewards
+ * in [0, 1] reaches 1e-12 within (28 + ln(1 / (1 - gamma))) / (1 - gamma)
+ * steps, 368,000 at gamma = 0.9999; change it with
+ * tabrl_oracle_workspace_set_max_iter. */
 #define TABRL_ORACLE_EVAL_MAX_ITER 1000000
 
 /* Flags of the _ws functions (bitwise or). */
@@ -105,28 +110,28 @@ tabrl_oracle_workspace *tabrl_oracle_workspace_alloc(const tabrl_mdp *m);
 /* Frees ws; NULL is a no-op. */
 void tabrl_oracle_workspace_free(tabrl_oracle_workspace *ws);
 
-/* Cap on Gauss-Seidel sweeps per discounted solve (>= 1); a solve that does
- * not meet its tolerance within it returns TABRL_ENUMERIC. */
+/* Cap on steps per discounted solve (>= 1); a solve that does not meet its
+ * tolerance within it returns TABRL_ENUMERIC. */
 void tabrl_oracle_workspace_set_max_iter(tabrl_oracle_workspace *ws, int max_iter);
 
-/* Sweeps and final residual (the norm each solve documents) of the last
+/* Steps and final residual (the norm each solve documents) of the last
  * discounted solve with ws; 0 and 0 after an episodic call. */
 int tabrl_oracle_workspace_iterations(const tabrl_oracle_workspace *ws);
 double tabrl_oracle_workspace_residual(const tabrl_oracle_workspace *ws);
 
 /* V^pi of any policy (value array of tabrl_oracle_value_size(m) doubles).
  * Episodic m: backward evaluation, the same arithmetic as
- * tabrl_oracle_evaluate (bit-identical results).  Discounted m: Gauss-Seidel
- * on (I - gamma P_pi) V = r_pi from V = 0 (or V's contents with
- * TABRL_ORACLE_WARM_START), stopping at the first sweep k whose residual
+ * tabrl_oracle_evaluate (bit-identical results).  Discounted m: the sparse
+ * iteration on (I - gamma P_pi) V = r_pi from V_1 = 0 (or V's contents with
+ * TABRL_ORACLE_WARM_START), returning the first iterate V_k whose residual
  *   rho = ||r_pi + gamma P_pi V_k - V_k||_inf
- * (recomputed from V_k after the sweep) satisfies
+ * (computed from V_k in full at every step) satisfies
  *   rho <= max(TABRL_ORACLE_EVAL_TOL, 32 DBL_EPSILON ||V_k||_inf);
  * the second term is the floor rounding puts under any computed residual,
  * and is below 1e-12 whenever ||V||_inf < 140.  Then
  *   ||V_k - V^pi||_inf <= rho / (1 - gamma),
  * because V^pi - V_k = (I - gamma P_pi)^{-1} (r_pi + gamma P_pi V_k - V_k) and
- * the inverse has sup-norm 1 / (1 - gamma).  TABRL_ENUMERIC if the sweep cap
+ * the inverse has sup-norm 1 / (1 - gamma).  TABRL_ENUMERIC if the step cap
  * is reached or values stop being finite; TABRL_EINVAL for a policy or
  * workspace that does not fit m.  No allocation once ws has seen m. */
 int tabrl_oracle_evaluate_ws(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
@@ -157,8 +162,8 @@ int tabrl_oracle_q_pi(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags
  * Either way J(pi) = sum_h sum_s d_h(s) r_pi(h,s) (episodic) and
  * J(pi) = sum_s d(s) r_pi(s) (discounted, unnormalised) with
  * r_pi(h,s) = sum_a pi(a|h,s) r(h,s,a).  The discounted d solves the
- * transposed system (I - gamma P_pi^T) d = start by Gauss-Seidel (rows of
- * P_pi^T built in ws), stopping at the first sweep whose residual
+ * transposed system (I - gamma P_pi^T) d = start by the same iteration
+ * (rows of P_pi^T built in ws), returning the first iterate whose residual
  *   rho = ||start + gamma P_pi^T d_k - d_k||_1
  * is <= max(TABRL_ORACLE_EVAL_TOL, 32 DBL_EPSILON ||d_k||_1), so that
  * ||d_k - d||_1 <= rho / (1 - gamma) (the inverse has 1-norm 1 / (1 - gamma))
