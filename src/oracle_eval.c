@@ -62,6 +62,9 @@ static int reserve(tabrl_oracle_workspace *ws, const tabrl_mdp *m)
   if (values > ws->value_cap) {
     if (grow(&ws->value, values, sizeof *ws->value))
       return tabrl_error(TABRL_ENOMEM, "out of memory for a workspace of %zu values", values);
+    /* Zeroed: a warm start from the workspace's own V is a cold start until
+     * a solve has filled it. */
+    memset(ws->value + ws->value_cap, 0, (values - ws->value_cap) * sizeof *ws->value);
     ws->value_cap = values;
   }
   return 0;

@@ -65,7 +65,8 @@ long tabrl_oracle_greedy(const tabrl_mdp *m, const double *V, tabrl_policy *pi);
  * allocating: every scratch array lives in a tabrl_oracle_workspace made
  * once per model (GSL's _workspace_alloc idiom).  A workspace serves any
  * model with the same S and A; the first call on a model with more entries
- * (or a longer horizon) than it has seen grows it once.
+ * (or a longer horizon) than it has seen grows it once.  One workspace
+ * serves one thread at a time.
  *
  * Discounted models are evaluated iteratively on the policy's own S x S
  * sparse matrix P_pi (built once per call from the CSR entries, duplicate
@@ -94,7 +95,8 @@ enum {
    * then gives a meaningless value, never a crash. */
   TABRL_ORACLE_UNCHECKED = 1u << 0,
   /* Discounted solves start from the values already in the output array
-   * (e.g. the previous policy's, in policy iteration) instead of 0. */
+   * (e.g. the previous policy's, in policy iteration; an occupancy as
+   * normalised as the one asked for) instead of 0. */
   TABRL_ORACLE_WARM_START = 1u << 1,
   /* Occupancy: scale the discounted measure by (1 - gamma) so it is a
    * distribution (no effect on episodic models, whose stages already are). */
@@ -147,8 +149,9 @@ void tabrl_oracle_q_from_values(const tabrl_mdp *m, const double *V, double *Q);
 /* Q^pi (layout of tabrl_oracle_q_from_values) of any stochastic, stationary
  * or stage-dependent policy: V^pi by tabrl_oracle_evaluate_ws (flags as
  * there), then one backup per (h, s).  V receives V^pi (value array), or
- * may be NULL to use the workspace's.  Sum_a pi(a|h,s) Q^pi(h,s,a) =
- * V^pi_h(s). */
+ * may be NULL to use the workspace's (then TABRL_ORACLE_WARM_START starts
+ * from the V^pi of the previous such call, or 0).  Sum_a pi(a|h,s)
+ * Q^pi(h,s,a) = V^pi_h(s). */
 int tabrl_oracle_q_pi(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
                       tabrl_oracle_workspace *ws, double *V, double *Q);
 
