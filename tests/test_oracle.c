@@ -4,6 +4,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
@@ -314,6 +315,479 @@ START_TEST(test_discounted_rollout_matches_exact)
 }
 END_TEST
 
+/* ---- workspace evaluation: V^pi, Q^pi, occupancy ---- */
+
+/* Garnet(S, A, 5) with the given time ("gamma" or "horizon") and seed. */
+static tabrl_mdp *garnet(const char *S, const char *A, const char *time_key, const char *time,
+                         const char *seed)
+{
+  tabrl_setting set[5] = {{"states", S, "test", 0},
+                          {"actions", A, "test", 0},
+                          {"branching", "5", "test", 0},
+                          {time_key, time, "test", 0},
+                          {"seed", seed, "test", 0}};
+  tabrl_mdp *m = NULL;
+  ck_assert_int_eq(tabrl_env_build("garnet", set, 5, &m), 0);
+  return m;
+}
+
+/* A stochastic policy (every stage) with random weights on the valid
+ * actions, seeded. */
+static void random_policy(const tabrl_mdp *m, tabrl_policy *pi, uint64_t seed)
+{
+  tabrl_pcg32 rng;
+  tabrl_rng_stream(&rng, seed, TABRL_STREAM_ALGO, 0);
+  for (int h = 0; h < pi->stages; h++)
+    for (int s = 0; s < m->S; s++) {
+      double *row = tabrl_policy_row(pi, h, s), total = 0;
+      for (int a = 0; a < m->A; a++)
+        total += row[a] = tabrl_mdp_valid(m, h, s, a) ? tabrl_pcg32_uniform(&rng) + 0.05 : 0;
+      for (int a = 0; a < m->A; a++) row[a] /= total;
+    }
+}
+
+/* r_pi(h, s) = sum_a pi(a|h,s) r(h,s,a). */
+static double policy_reward(const tabrl_mdp *m, const tabrl_policy *pi, int h, int s)
+{
+  const double *w = tabrl_policy_row(pi, h, s);
+  double r = 0;
+  for (int a = 0; a < m->A; a++)
+    if (w[a] > 0) r += w[a] * m->mean_reward[tabrl_mdp_block(m, h, s, a)];
+  return r;
+}
+
+START_TEST(test_q_pi_two_state_closed_form)
+{
+  /* Uniform policy: V0 = 5 / 0.325, V1 = 20 (test_two_state_evaluate), so
+   * Q(0,0) = 1 + 0.9 V0, Q(0,1) = 0.9 (V0 + V1) / 2, Q(1,0) = 2 + 0.9 * 20,
+   * Q(1,1) = -inf (invalid). */
+  tabrl_mdp *m = two_state();
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double V[2], Q[4], V0 = 5.0 / 0.325;
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_int_eq(tabrl_oracle_q_pi(m, pi, 0, ws, V, Q), 0);
+  ck_assert_double_eq_tol(V[0], V0, 1e-11);
+  ck_assert_double_eq_tol(V[1], 20.0, 1e-11);
+  ck_assert_double_eq_tol(Q[0], 1 + 0.9 * V0, 1e-11);
+  ck_assert_double_eq_tol(Q[1], 0.45 * (V0 + 20), 1e-11);
+  ck_assert_double_eq_tol(Q[2], 20.0, 1e-11);
+  ck_assert(isinf(Q[3]) && Q[3] < 0);
+  ck_assert_double_le(tabrl_oracle_workspace_residual(ws), 1e-12);
+  /* V may be NULL: the workspace holds V^pi. */
+  double Q2[4];
+  ck_assert_int_eq(tabrl_oracle_q_pi(m, pi, 0, ws, NULL, Q2), 0);
+  for (int i = 0; i < 3; i++) ck_assert_double_eq(Q2[i], Q[i]);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_q_pi_three_stage_closed_form)
+{
+  /* Stage-dependent policy on three_stage: stage 0 uniform, stage 1 always
+   * moves, stage 2 always stays.  V_2(s) = s; V_1(s) = V_2(min(s+1, 2)):
+   * (1, 2, 2); Q_0(0, stay) = 0.1 + V_1(0) = 1.1, Q_0(0, move) = V_1(1) = 2,
+   * V_0(0) = 1.55. */
+  tabrl_mdp *m = three_stage();
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double V[12], Q[18];
+  tabrl_policy_set_uniform(pi, m);
+  for (int s = 0; s < 3; s++) {
+    tabrl_policy_set_action(pi, 1, s, 1);
+    tabrl_policy_set_action(pi, 2, s, 0);
+  }
+  ck_assert_int_eq(tabrl_oracle_q_pi(m, pi, 0, ws, V, Q), 0);
+  ck_assert_double_eq_tol(Q[0], 1.1, 1e-15);
+  ck_assert_double_eq_tol(Q[1], 2.0, 1e-15);
+  ck_assert_double_eq_tol(V[0], 1.55, 1e-15);
+  ck_assert_double_eq_tol(Q[(1 * 3 + 2) * 2 + 0], 0.1 + 2, 1e-15); /* Q_1(2, stay) */
+  ck_assert_double_eq_tol(Q[(2 * 3 + 1) * 2 + 1], 0.0, 1e-15);     /* Q_2(1, move) */
+  ck_assert_int_eq(tabrl_oracle_workspace_iterations(ws), 0);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* sum_a pi(a|h,s) Q^pi(h,s,a) = V^pi_h(s) at every (h, s). */
+static void check_q_averages_to_v(const tabrl_mdp *m, uint64_t seed, double tol)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  int stages = tabrl_mdp_value_stages(m);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  double *Q = malloc((size_t)stages * m->S * m->A * sizeof *Q);
+  random_policy(m, pi, seed);
+  ck_assert_int_eq(tabrl_oracle_q_pi(m, pi, 0, ws, V, Q), 0);
+  for (int h = 0; h < stages; h++)
+    for (int s = 0; s < m->S; s++) {
+      const double *w = tabrl_policy_row(pi, h, s);
+      double v = 0;
+      for (int a = 0; a < m->A; a++)
+        if (w[a] > 0) v += w[a] * Q[((size_t)h * m->S + s) * m->A + a];
+      ck_assert_double_eq_tol(v, V[(size_t)h * m->S + s], tol);
+    }
+  free(V);
+  free(Q);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+}
+
+START_TEST(test_q_pi_averages_to_v)
+{
+  tabrl_mdp *m = garnet("60", "4", "gamma", "0.9", "3");
+  check_q_averages_to_v(m, 1, 1e-11);
+  tabrl_mdp_free(m);
+  m = random_model(40, 3, 0.99, 8);
+  check_q_averages_to_v(m, 2, 1e-11);
+  tabrl_mdp_free(m);
+  m = garnet("30", "3", "horizon", "15", "4");
+  check_q_averages_to_v(m, 3, 1e-13);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* The sparse path against the dense LU, |V - V_LU| <= residual / (1 - gamma)
+ * plus the LU's own rounding, and both far inside 1e-10. */
+static void check_sparse_matches_lu(const tabrl_mdp *m, uint64_t seed)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double *V = malloc((size_t)m->S * sizeof *V), *V_lu = malloc((size_t)m->S * sizeof *V_lu);
+  random_policy(m, pi, seed);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V_lu), 0);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), 0);
+  double res = tabrl_oracle_workspace_residual(ws);
+  ck_assert_double_le(res, 1e-12);
+  ck_assert_int_gt(tabrl_oracle_workspace_iterations(ws), 1);
+  for (int s = 0; s < m->S; s++) {
+    ck_assert_double_eq_tol(V[s], V_lu[s], 1e-10);
+    ck_assert_double_le(fabs(V[s] - V_lu[s]), res / (1 - m->gamma) + 1e-13 * (1 + fabs(V_lu[s])));
+  }
+  /* Unchecked gives the same numbers. */
+  double *U = malloc((size_t)m->S * sizeof *U);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ws, U), 0);
+  for (int s = 0; s < m->S; s++) ck_assert_double_eq(U[s], V[s]);
+  /* A warm start from the solution stops after its first sweep. */
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_WARM_START, ws, U), 0);
+  ck_assert_int_eq(tabrl_oracle_workspace_iterations(ws), 1);
+  for (int s = 0; s < m->S; s++) ck_assert_double_eq_tol(U[s], V_lu[s], 1e-10);
+  free(U);
+  free(V);
+  free(V_lu);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+}
+
+START_TEST(test_sparse_matches_lu_discounted)
+{
+  static const char *const gammas[] = {"0.5", "0.9", "0.99"};
+  static const char *const seeds[] = {"1", "2", "3"};
+  for (int g = 0; g < 3; g++)
+    for (int k = 0; k < 3; k++) {
+      tabrl_mdp *m =
+          garnet(k == 2 ? "150" : "80", k == 1 ? "2" : "4", "gamma", gammas[g], seeds[k]);
+      check_sparse_matches_lu(m, (uint64_t)(10 * g + k));
+      tabrl_mdp_free(m);
+    }
+  /* Self-loops and duplicate next states merged into one row entry. */
+  tabrl_mdp *m = random_model(5, 3, 0.99, 11);
+  check_sparse_matches_lu(m, 7);
+  tabrl_mdp_free(m);
+  m = two_state();
+  check_sparse_matches_lu(m, 8);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* Episodic: the workspace path is the backward evaluation, bit for bit. */
+static void check_episodic_identical(const tabrl_mdp *m, tabrl_oracle_workspace *ws, uint64_t seed)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  size_t n = tabrl_oracle_value_size(m);
+  double *V = malloc(n * sizeof *V), *W = malloc(n * sizeof *W);
+  random_policy(m, pi, seed);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, W), 0);
+  for (size_t i = 0; i < n; i++) ck_assert_double_eq(W[i], V[i]);
+  free(V);
+  free(W);
+  tabrl_policy_free(pi);
+}
+
+START_TEST(test_sparse_matches_backward_episodic)
+{
+  tabrl_mdp *m = riverswim("6", "20");
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  check_episodic_identical(m, ws, 1);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_mdp_free(m);
+  m = three_stage();
+  ws = tabrl_oracle_workspace_alloc(m);
+  check_episodic_identical(m, ws, 2);
+  tabrl_mdp_free(m);
+  /* The same workspace (3 states, 2 actions) grows for a longer horizon. */
+  m = riverswim("3", "40");
+  check_episodic_identical(m, ws, 3);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_workspace_grows_for_discounted)
+{
+  /* Allocated for an episodic model (no sparse entries), then used on the
+   * discounted version of the same model. */
+  tabrl_mdp *m = riverswim("6", "20");
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  ck_assert_int_eq(tabrl_mdp_set_time(m, 0, 0.95), 0);
+  check_sparse_matches_lu(m, 4);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double V[6], V_lu[6];
+  random_policy(m, pi, 5);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V_lu), 0);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), 0);
+  for (int s = 0; s < 6; s++) ck_assert_double_eq_tol(V[s], V_lu[s], 1e-10);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_oracle_workspace_free(NULL);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_occupancy_two_state_discounted)
+{
+  /* Uniform policy: from state 0 the chain stays w.p. 1/2 + 1/4 = 3/4, and
+   * state 1 is absorbing, so P(s_t = 0) = 0.75^t from mu0 = (1, 0):
+   * d(0) = 1 / (1 - 0.675) = 1 / 0.325, d(1) = 10 - d(0). */
+  tabrl_mdp *m = two_state();
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double d[2], dn[2], d_sa[4], V[2];
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, 0, ws, d), 0);
+  ck_assert_double_eq_tol(d[0], 1 / 0.325, 1e-11);
+  ck_assert_double_eq_tol(d[1], 10 - 1 / 0.325, 1e-11);
+  ck_assert_double_le(tabrl_oracle_workspace_residual(ws), 1e-12);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, TABRL_ORACLE_NORMALIZED, ws, dn), 0);
+  ck_assert_double_eq_tol(dn[0], 0.1 / 0.325, 1e-12);
+  ck_assert_double_eq_tol(dn[0] + dn[1], 1.0, 1e-12);
+  /* J = sum_s d(s) r_pi(s), r_pi = (1/2, 2); = V(0) = 5 / 0.325. */
+  ck_assert_double_eq_tol(0.5 * d[0] + 2 * d[1], 5 / 0.325, 1e-10);
+  ck_assert_double_eq_tol((0.5 * dn[0] + 2 * dn[1]) / 0.1, 5 / 0.325, 1e-10);
+  /* From start (1/2, 1/2): d(0) = 0.5 / 0.325; J = (V(0) + V(1)) / 2. */
+  const double start[2] = {0.5, 0.5};
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, start, 0, ws, d), 0);
+  ck_assert_double_eq_tol(d[0], 0.5 / 0.325, 1e-11);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  ck_assert_double_eq_tol(0.5 * d[0] + 2 * d[1], 0.5 * (V[0] + V[1]), 1e-10);
+  /* d(s, a) = d(s) pi(a|s). */
+  ck_assert_int_eq(tabrl_oracle_occupancy_sa(m, pi, d, d_sa), 0);
+  ck_assert_double_eq_tol(d_sa[0], 0.25 / 0.325, 1e-11);
+  ck_assert_double_eq_tol(d_sa[1], 0.25 / 0.325, 1e-11);
+  ck_assert_double_eq_tol(d_sa[2], d[1], 1e-15);
+  ck_assert_double_eq(d_sa[3], 0.0);
+  /* A start that is not a distribution is refused. */
+  const double bad[2] = {0.5, 0.6};
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, bad, 0, ws, d), TABRL_EINVAL);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_occupancy_two_state_episodic)
+{
+  /* The same chain with H = 3: d_0 = (1, 0), d_1 = (3/4, 1/4),
+   * d_2 = (9/16, 7/16); J = sum_h d_h . r_pi = 1/2 (1 + 3/4 + 9/16) +
+   * 2 (1/4 + 7/16) = 2.53125. */
+  tabrl_mdp *m = two_state();
+  tabrl_policy *pi;
+  tabrl_oracle_workspace *ws;
+  double d[6], V[8], d_sa[12];
+  ck_assert_int_eq(tabrl_mdp_set_time(m, 3, 1.0), 0);
+  pi = tabrl_policy_alloc_for(m);
+  ws = tabrl_oracle_workspace_alloc(m);
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, TABRL_ORACLE_NORMALIZED, ws, d), 0);
+  const double expect[6] = {1, 0, 0.75, 0.25, 0.5625, 0.4375};
+  for (int i = 0; i < 6; i++) ck_assert_double_eq_tol(d[i], expect[i], 1e-15);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  ck_assert_double_eq_tol(V[0], 2.53125, 1e-14);
+  double J = 0;
+  for (int h = 0; h < 3; h++)
+    for (int s = 0; s < 2; s++) J += d[h * 2 + s] * policy_reward(m, pi, h, s);
+  ck_assert_double_eq_tol(J, 2.53125, 1e-14);
+  ck_assert_int_eq(tabrl_oracle_occupancy_sa(m, pi, d, d_sa), 0);
+  ck_assert_double_eq_tol(d_sa[(2 * 2 + 0) * 2 + 1], 0.5625 / 2, 1e-15);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* Occupancy identities on a random model: sums, and J recomputed from d
+ * against sum_s start(s) V^pi(s) from the LU or the backward evaluation. */
+static void check_occupancy_identities(const tabrl_mdp *m, uint64_t seed)
+{
+  int stages = tabrl_mdp_value_stages(m), S = m->S;
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  double *d = malloc((size_t)stages * S * sizeof *d), *dn = malloc((size_t)stages * S * sizeof *dn);
+  double *d_sa = malloc((size_t)stages * S * m->A * sizeof *d_sa);
+  random_policy(m, pi, seed);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  double J = tabrl_oracle_start_value(m, V);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, 0, ws, d), 0);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, TABRL_ORACLE_NORMALIZED, ws, dn), 0);
+  ck_assert_int_eq(tabrl_oracle_occupancy_sa(m, pi, d, d_sa), 0);
+  double scale = m->horizon > 0 ? 1 : 1 / (1 - m->gamma), Jd = 0, Jn = 0, Jsa = 0;
+  for (int h = 0; h < stages; h++) {
+    double total = 0, total_n = 0;
+    for (int s = 0; s < S; s++) {
+      size_t i = (size_t)h * S + s;
+      double r = policy_reward(m, pi, h, s), sa = 0;
+      total += d[i];
+      total_n += dn[i];
+      Jd += d[i] * r;
+      Jn += dn[i] * r;
+      for (int a = 0; a < m->A; a++) {
+        sa += d_sa[i * m->A + a];
+        if (d_sa[i * m->A + a] > 0)
+          Jsa += d_sa[i * m->A + a] * m->mean_reward[tabrl_mdp_block(m, h, s, a)];
+      }
+      ck_assert_double_eq_tol(sa, d[i], 1e-12 * scale);
+    }
+    ck_assert_double_eq_tol(total, scale, 1e-10);
+    ck_assert_double_eq_tol(total_n, 1.0, 1e-12);
+  }
+  ck_assert_double_eq_tol(Jd, J, 1e-9);
+  ck_assert_double_eq_tol(Jn * scale, J, 1e-9);
+  ck_assert_double_eq_tol(Jsa, J, 1e-9);
+  free(V);
+  free(d);
+  free(dn);
+  free(d_sa);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+}
+
+START_TEST(test_occupancy_identities)
+{
+  static const char *const gammas[] = {"0.5", "0.9", "0.99"};
+  for (int g = 0; g < 3; g++) {
+    tabrl_mdp *m = garnet("100", "3", "gamma", gammas[g], "9");
+    check_occupancy_identities(m, (uint64_t)g);
+    tabrl_mdp_free(m);
+  }
+  tabrl_mdp *m = random_model(30, 3, 0.95, 12);
+  check_occupancy_identities(m, 4);
+  tabrl_mdp_free(m);
+  m = garnet("50", "4", "horizon", "25", "6");
+  check_occupancy_identities(m, 5);
+  tabrl_mdp_free(m);
+  m = three_stage(); /* stage-dependent outcomes */
+  check_occupancy_identities(m, 6);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_sparse_steps_do_not_grow_with_horizon)
+{
+  /* The correction of the slowest mode makes the step count depend on the
+   * mixing of P_pi, not on 1 / (1 - gamma): plain Jacobi needs over 2500
+   * steps at gamma 0.99 and 25,000 at 0.999. */
+  static const char *const gammas[] = {"0.99", "0.999"};
+  for (int g = 0; g < 2; g++) {
+    tabrl_mdp *m = garnet("300", "4", "gamma", gammas[g], "5");
+    tabrl_policy *pi = tabrl_policy_alloc_for(m);
+    tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+    double V[300], d[300];
+    random_policy(m, pi, 3);
+    ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), 0);
+    ck_assert_int_lt(tabrl_oracle_workspace_iterations(ws), 100);
+    ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, TABRL_ORACLE_NORMALIZED, ws, d), 0);
+    ck_assert_int_lt(tabrl_oracle_workspace_iterations(ws), 100);
+    /* A warm start from the normalised solution stops at once. */
+    ck_assert_int_eq(tabrl_oracle_occupancy(
+                         m, pi, NULL, TABRL_ORACLE_NORMALIZED | TABRL_ORACLE_WARM_START, ws, d),
+                     0);
+    ck_assert_int_eq(tabrl_oracle_workspace_iterations(ws), 1);
+    double total = 0;
+    for (int s = 0; s < 300; s++) total += d[s];
+    ck_assert_double_eq_tol(total, 1.0, 1e-12);
+    tabrl_oracle_workspace_free(ws);
+    tabrl_policy_free(pi);
+    tabrl_mdp_free(m);
+  }
+}
+END_TEST
+
+START_TEST(test_sparse_max_iter)
+{
+  tabrl_mdp *m = garnet("50", "3", "gamma", "0.99", "2");
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double V[50], d[50];
+  random_policy(m, pi, 1);
+  tabrl_oracle_workspace_set_max_iter(ws, 5);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), TABRL_ENUMERIC);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "after 5 sweeps"));
+  ck_assert_int_eq(tabrl_oracle_workspace_iterations(ws), 5);
+  ck_assert_int_eq(tabrl_oracle_occupancy(m, pi, NULL, 0, ws, d), TABRL_ENUMERIC);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "occupancy measure"));
+  /* The default cap is enough. */
+  tabrl_oracle_workspace_set_max_iter(ws, TABRL_ORACLE_EVAL_MAX_ITER);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), 0);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_workspace_bad_input)
+{
+  tabrl_mdp *m = two_state();
+  tabrl_mdp *big = random_model(5, 3, 0.9, 1);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  tabrl_policy *wrong_states = tabrl_policy_alloc(3, 2, 1);
+  tabrl_policy *wrong_stages = tabrl_policy_alloc(2, 2, 4);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double V[8], Q[8], d[8];
+  tabrl_policy_set_uniform(pi, m);
+  tabrl_policy_set_uniform(wrong_states, big);
+  for (unsigned flags = 0; flags <= TABRL_ORACLE_UNCHECKED; flags++) {
+    ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, wrong_states, flags, ws, V), TABRL_EINVAL);
+    ck_assert_int_eq(tabrl_oracle_q_pi(m, wrong_stages, flags, ws, V, Q), TABRL_EINVAL);
+    ck_assert_int_eq(tabrl_oracle_occupancy(m, wrong_states, NULL, flags, ws, d), TABRL_EINVAL);
+    /* A workspace for another model size. */
+    ck_assert_int_eq(tabrl_oracle_evaluate_ws(big, wrong_states, flags, ws, V), TABRL_EINVAL);
+    ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "workspace"));
+  }
+  ck_assert_int_eq(tabrl_oracle_occupancy_sa(m, wrong_stages, d, Q), TABRL_EINVAL);
+  /* Mass on an invalid action: refused when checked, computed (no crash)
+   * when not. */
+  tabrl_policy_set_action(pi, 0, 1, 1);
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, 0, ws, V), TABRL_EINVAL);
+  /* There P_pi is not stochastic (row 1 is empty, r_pi(1) = 0), which
+   * switches the acceleration off; the values are still those of the
+   * system: V(1) = 0, V(0) = 0.5 (1 + 0.9 V(0)) + 0.45 V(0) / 2. */
+  ck_assert_int_eq(tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ws, V), 0);
+  ck_assert_double_eq_tol(V[0], 0.5 / 0.325, 1e-11);
+  ck_assert_double_eq_tol(V[1], 0.0, 1e-12);
+  tabrl_policy_free(pi);
+  tabrl_policy_free(wrong_states);
+  tabrl_policy_free(wrong_stages);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_mdp_free(big);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   tabrl_init();
@@ -331,6 +805,18 @@ int main(void)
   tcase_add_test(tc, test_vi_refuses_episodic);
   tcase_add_test(tc, test_simulated_returns_match_exact);
   tcase_add_test(tc, test_discounted_rollout_matches_exact);
+  tcase_add_test(tc, test_q_pi_two_state_closed_form);
+  tcase_add_test(tc, test_q_pi_three_stage_closed_form);
+  tcase_add_test(tc, test_q_pi_averages_to_v);
+  tcase_add_test(tc, test_sparse_matches_lu_discounted);
+  tcase_add_test(tc, test_sparse_matches_backward_episodic);
+  tcase_add_test(tc, test_workspace_grows_for_discounted);
+  tcase_add_test(tc, test_occupancy_two_state_discounted);
+  tcase_add_test(tc, test_occupancy_two_state_episodic);
+  tcase_add_test(tc, test_occupancy_identities);
+  tcase_add_test(tc, test_sparse_steps_do_not_grow_with_horizon);
+  tcase_add_test(tc, test_sparse_max_iter);
+  tcase_add_test(tc, test_workspace_bad_input);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -61,6 +61,129 @@ double tabrl_oracle_start_value(const tabrl_mdp *m, const double *V);
  * changed action compared with pi's previous argmax. */
 long tabrl_oracle_greedy(const tabrl_mdp *m, const double *V, tabrl_policy *pi);
 
+/* ---- Policy evaluation with a reusable workspace (src/oracle_eval.c) ----
+ *
+ * The functions below evaluate many policies on one model without
+ * allocating: every scratch array lives in a tabrl_oracle_workspace made
+ * once per model (GSL's _workspace_alloc idiom).  A workspace serves any
+ * model with the same S and A; the first call on a model with more entries
+ * (or a longer horizon) than it has seen grows it once.  One workspace
+ * serves one thread at a time.
+ *
+ * Discounted models are evaluated iteratively on the policy's own S x S
+ * sparse matrix P_pi (built once per call from the CSR entries, duplicate
+ * next states merged), not by the dense LU of tabrl_oracle_evaluate: O(nnz)
+ * memory and O(nnz) per step.  Each step is a Jacobi step followed by a
+ * correction that removes the error's slowest mode (the constant vector for
+ * values, MacQueen's bounds; the total mass for occupancies): the span of
+ * the error contracts by gamma per step, and on well-mixing models by
+ * gamma |lambda_2(P_pi)|, so the step count barely depends on gamma. */
+
+/* Stopping tolerance of the sparse solves: see tabrl_oracle_evaluate_ws. */
+#define TABRL_ORACLE_EVAL_TOL 1e-12
+
+/* Default cap on steps per solve: a gamma-contraction from 0 with rewards
+ * in [0, 1] reaches 1e-12 within (28 + ln(1 / (1 - gamma))) / (1 - gamma)
+ * steps, 368,000 at gamma = 0.9999; change it with
+ * tabrl_oracle_workspace_set_max_iter. */
+#define TABRL_ORACLE_EVAL_MAX_ITER 1000000
+
+/* Flags of the _ws functions (bitwise or). */
+enum {
+  /* Skip tabrl_policy_check's O(stages S A) scan of every row (each row a
+   * distribution, no mass on an invalid action), for callers that have
+   * validated the policy already (the protocol boundary).  The shape
+   * (S, A, stages) is always checked; a policy that is not a distribution
+   * then gives a meaningless value, never a crash. */
+  TABRL_ORACLE_UNCHECKED = 1u << 0,
+  /* Discounted solves start from the values already in the output array
+   * (e.g. the previous policy's, in policy iteration; an occupancy as
+   * normalised as the one asked for) instead of 0. */
+  TABRL_ORACLE_WARM_START = 1u << 1,
+  /* Occupancy: scale the discounted measure by (1 - gamma) so it is a
+   * distribution (no effect on episodic models, whose stages already are). */
+  TABRL_ORACLE_NORMALIZED = 1u << 2
+};
+
+typedef struct tabrl_oracle_workspace tabrl_oracle_workspace;
+
+/* Scratch memory for evaluating policies on m (and on any model with m's S
+ * and A).  NULL and a message on bad sizes or OOM. */
+tabrl_oracle_workspace *tabrl_oracle_workspace_alloc(const tabrl_mdp *m);
+
+/* Frees ws; NULL is a no-op. */
+void tabrl_oracle_workspace_free(tabrl_oracle_workspace *ws);
+
+/* Cap on steps per discounted solve (>= 1); a solve that does not meet its
+ * tolerance within it returns TABRL_ENUMERIC. */
+void tabrl_oracle_workspace_set_max_iter(tabrl_oracle_workspace *ws, int max_iter);
+
+/* Steps and final residual (the norm each solve documents) of the last
+ * discounted solve with ws; 0 and 0 after an episodic call. */
+int tabrl_oracle_workspace_iterations(const tabrl_oracle_workspace *ws);
+double tabrl_oracle_workspace_residual(const tabrl_oracle_workspace *ws);
+
+/* V^pi of any policy (value array of tabrl_oracle_value_size(m) doubles).
+ * Episodic m: backward evaluation, the same arithmetic as
+ * tabrl_oracle_evaluate (bit-identical results).  Discounted m: the sparse
+ * iteration on (I - gamma P_pi) V = r_pi from V_1 = 0 (or V's contents with
+ * TABRL_ORACLE_WARM_START), returning the first iterate V_k whose residual
+ *   rho = ||r_pi + gamma P_pi V_k - V_k||_inf
+ * (computed from V_k in full at every step) satisfies
+ *   rho <= max(TABRL_ORACLE_EVAL_TOL, 32 DBL_EPSILON ||V_k||_inf);
+ * the second term is the floor rounding puts under any computed residual,
+ * and is below 1e-12 whenever ||V||_inf < 140.  Then
+ *   ||V_k - V^pi||_inf <= rho / (1 - gamma),
+ * because V^pi - V_k = (I - gamma P_pi)^{-1} (r_pi + gamma P_pi V_k - V_k) and
+ * the inverse has sup-norm 1 / (1 - gamma).  TABRL_ENUMERIC if the step cap
+ * is reached or values stop being finite; TABRL_EINVAL for a policy or
+ * workspace that does not fit m.  No allocation once ws has seen m. */
+int tabrl_oracle_evaluate_ws(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
+                             tabrl_oracle_workspace *ws, double *V);
+
+/* Q from values of the next stage, for every (h, s, a):
+ *   Q[(h*S + s)*A + a] = r(h,s,a) + discount * sum_s' p(s'|h,s,a) V_{h+1}(s'),
+ * -INFINITY at invalid actions; stages*S*A values (stages = H, or 1 for a
+ * discounted model, where V_{h+1} = V).  Given V = V^pi this is Q^pi; given
+ * V* it is Q*.  O(H nnz), no allocation. */
+void tabrl_oracle_q_from_values(const tabrl_mdp *m, const double *V, double *Q);
+
+/* Q^pi (layout of tabrl_oracle_q_from_values) of any stochastic, stationary
+ * or stage-dependent policy: V^pi by tabrl_oracle_evaluate_ws (flags as
+ * there), then one backup per (h, s).  V receives V^pi (value array), or
+ * may be NULL to use the workspace's (then TABRL_ORACLE_WARM_START starts
+ * from the V^pi of the previous such call, or 0).  Sum_a pi(a|h,s)
+ * Q^pi(h,s,a) = V^pi_h(s). */
+int tabrl_oracle_q_pi(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
+                      tabrl_oracle_workspace *ws, double *V, double *Q);
+
+/* State occupancy measure of pi from start (S values summing to 1 within
+ * 1e-9, or NULL for m's mu0):
+ *   episodic:   d[h*S + s] = P(s_h = s), h = 0..H-1 (H*S values; each stage
+ *               sums to 1; d_0 = start), by forward propagation, O(H nnz);
+ *   discounted: d[s] = sum_{t>=0} gamma^t P(s_t = s) (S values summing to
+ *               1 / (1 - gamma)), or (1 - gamma) times that with
+ *               TABRL_ORACLE_NORMALIZED (a distribution).
+ * Either way J(pi) = sum_h sum_s d_h(s) r_pi(h,s) (episodic) and
+ * J(pi) = sum_s d(s) r_pi(s) (discounted, unnormalised) with
+ * r_pi(h,s) = sum_a pi(a|h,s) r(h,s,a).  The discounted d solves the
+ * transposed system (I - gamma P_pi^T) d = start by the same iteration
+ * (rows of P_pi^T built in ws), returning the first iterate whose residual
+ *   rho = ||start + gamma P_pi^T d_k - d_k||_1
+ * is <= max(TABRL_ORACLE_EVAL_TOL, 32 DBL_EPSILON ||d_k||_1), so that
+ * ||d_k - d||_1 <= rho / (1 - gamma) (the inverse has 1-norm 1 / (1 - gamma))
+ * before normalisation.  Errors as tabrl_oracle_evaluate_ws; start is
+ * checked (non-negative, sums to 1) unless TABRL_ORACLE_UNCHECKED. */
+int tabrl_oracle_occupancy(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
+                           unsigned flags, tabrl_oracle_workspace *ws, double *d);
+
+/* State-action occupancy d(h,s,a) = d_h(s) pi(a|h,s) from a state
+ * occupancy d of pi (as tabrl_oracle_occupancy returns it, normalised or
+ * not): stages*S*A values, d_sa[(h*S + s)*A + a], stages = H or 1.  The
+ * policy's shape must fit m (else TABRL_EINVAL). */
+int tabrl_oracle_occupancy_sa(const tabrl_mdp *m, const tabrl_policy *pi, const double *d,
+                              double *d_sa);
+
 #pragma GCC visibility pop
 
 #endif
