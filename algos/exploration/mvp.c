@@ -60,6 +60,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../common/backward.h"
 #include "empirical.h"
 
 static const tabrl_param mvp_params[] = {
@@ -79,10 +80,11 @@ typedef struct {
   long last_trigger; /* the largest element of L */
   tabrl_empirical fresh, model;
   baseline_actions actions;
-  double *Q;     /* H*S*A, normalised: return / H */
-  double *V;     /* (H+1)*S, normalised */
-  int *greedy;   /* H*S */
-  int triggered; /* some pair reached a trigger this episode */
+  tabrl_problem problem; /* the valid mask (its pointers outlive us) */
+  double *Q;             /* H*S*A, normalised: return / H */
+  double *V;             /* (H+1)*S, normalised */
+  int *greedy;           /* H*S */
+  int triggered;         /* some pair reached a trigger this episode */
   int status;
 } mvp_state;
 
@@ -119,6 +121,7 @@ static int mvp_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
+  st->problem = *problem;
   st->scale = tabrl_values_double(params, "scale");
   st->iota = log(2.0 / tabrl_values_double(params, "delta"));
   st->stages = tabrl_values_bool(params, "pool") ? 1 : st->H;
@@ -183,47 +186,49 @@ fail:
   if (!st->status) st->status = status;
 }
 
+/* Algorithm 1's Q_h(s,a), normalised (algos/common/backward.h hooks). */
+static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const mvp_state *st = ctx;
+  const tabrl_empirical *e = &st->model;
+  size_t b = tabrl_empirical_block(e, h, s, a);
+  double N = (double)e->visits[b];
+  if (!(N > 0)) return 1.0;
+  double mean = tabrl_empirical_mean_reward(e, b);
+  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
+  double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
+                 MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
+  return fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
+}
+
+static int mvp_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const mvp_state *)ctx)->problem, h, s, a);
+}
+
+/* Ties go to the least-visited action N(s,a), samples since the trigger
+ * included. */
+static long mvp_visits(const void *ctx, int h, int s, int a)
+{
+  const mvp_state *st = ctx;
+  size_t b = tabrl_empirical_block(&st->model, h, s, a);
+  return st->model.visits[b] + st->fresh.visits[b];
+}
+
+static const tabrl_backup_hooks mvp_hooks = {
+    .backup = mvp_q, .valid = mvp_valid, .tie_key = mvp_visits};
+
 static int mvp_plan(void *state, long k)
 {
   mvp_state *st = state;
-  const tabrl_empirical *e = &st->model;
-  int S = st->S, H = st->H;
   (void)k;
   if (st->status) return st->status;
   if (!st->triggered) return 0;
   st->triggered = 0;
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s), best_action = list[0];
-      double best = -INFINITY;
-      long best_visits = 0;
-      for (int i = 0; i < n; i++) {
-        int a = list[i];
-        size_t b = tabrl_empirical_block(e, h, s, a), q_index = qi(st, h, s, a);
-        double N = (double)e->visits[b];
-        long visits = e->visits[b] + st->fresh.visits[b];
-        if (N > 0) {
-          double mean = tabrl_empirical_mean_reward(e, b);
-          double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
-          double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
-                         MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
-          st->Q[q_index] =
-              fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
-        } else {
-          st->Q[q_index] = 1.0;
-        }
-        if (st->Q[q_index] > best || (st->Q[q_index] == best && visits < best_visits)) {
-          best = st->Q[q_index];
-          best_action = a;
-          best_visits = visits;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[(size_t)h * S + s] = best_action;
-    }
-  }
+  tabrl_backward(
+      &mvp_hooks, st,
+      &(tabrl_backward_out){
+          .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy});
   return 0;
 }
 

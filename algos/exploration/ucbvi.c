@@ -71,6 +71,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../common/backward.h"
 #include "empirical.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
@@ -94,13 +95,14 @@ typedef struct {
   double scale, delta, L;
   tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
-  double *Q;          /* H*S*A, optimistic Q of the last plan (H - h before any data) */
-  double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
-  double *hoeffding;  /* per model block: 7 H L / sqrt(N), computed once per plan */
-  double *V;          /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
-  long *state_visits; /* H*S: N'_h(s), the visits of s at stage h */
-  int *greedy;        /* H*S: the action followed at (h, s) */
-  int status;         /* a failure seen in observe(), reported by end_episode */
+  tabrl_problem problem; /* the valid mask (its pointers outlive us) */
+  double *Q;             /* H*S*A, optimistic Q of the last plan (H - h before any data) */
+  double *bonus;         /* H*S*A, the bonus of the last plan (0 where unvisited) */
+  double *hoeffding;     /* per model block: 7 H L / sqrt(N), computed once per plan */
+  double *V;             /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
+  long *state_visits;    /* H*S: N'_h(s), the visits of s at stage h */
+  int *greedy;           /* H*S: the action followed at (h, s) */
+  int status;            /* a failure seen in observe(), reported by end_episode */
 } ucbvi_state;
 
 static void ucbvi_release(void *state)
@@ -133,6 +135,7 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
+  st->problem = *problem;
   st->bonus_kind = tabrl_values_choice(params, "bonus");
   st->scale = tabrl_values_double(params, "scale");
   st->delta = tabrl_values_double(params, "delta");
@@ -189,6 +192,42 @@ static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const doub
   return b;
 }
 
+/* Algorithm 2's Q_h(s,a) (algos/common/backward.h hooks): kept in st->Q,
+ * which also holds the previous plan's value the update takes the min
+ * with. */
+static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  ucbvi_state *st = ctx;
+  const tabrl_empirical *e = &st->model;
+  int H = st->H;
+  size_t b = qi(st, h, s, a), m = tabrl_empirical_block(e, h, s, a);
+  if (e->visits[m] > 0) {
+    double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
+    double q = tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
+    st->bonus[b] = bonus;
+    /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
+     * the inner loop of every episode's plan. */
+    double cap = st->Q[b] < H - h ? st->Q[b] : (double)(H - h);
+    st->Q[b] = q < cap ? q : cap;
+  }
+  return st->Q[b];
+}
+
+static int ucbvi_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const ucbvi_state *)ctx)->problem, h, s, a);
+}
+
+/* Ties go to the least-visited action (see the header comment). */
+static long ucbvi_visits(const void *ctx, int h, int s, int a)
+{
+  const ucbvi_state *st = ctx;
+  return st->model.visits[tabrl_empirical_block(&st->model, h, s, a)];
+}
+
+static const tabrl_backup_hooks ucbvi_hooks = {
+    .backup = ucbvi_q, .valid = ucbvi_valid, .tie_key = ucbvi_visits};
+
 /* Algorithm 2 over the visited entries, then the greedy policy. */
 static int ucbvi_plan(void *state, long k)
 {
@@ -202,36 +241,8 @@ static int ucbvi_plan(void *state, long k)
   if (st->bonus_kind == BONUS_HOEFFDING)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s), best_action = list[0];
-      double best = -INFINITY;
-      long best_visits = 0;
-      for (int i = 0; i < n; i++) {
-        int a = list[i];
-        size_t b = qi(st, h, s, a), m = tabrl_empirical_block(e, h, s, a);
-        if (e->visits[m] > 0) {
-          double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
-          double q =
-              tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
-          st->bonus[b] = bonus;
-          /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
-           * the inner loop of every episode's plan. */
-          double cap = st->Q[b] < H - h ? st->Q[b] : (double)(H - h);
-          st->Q[b] = q < cap ? q : cap;
-        }
-        if (st->Q[b] > best || (st->Q[b] == best && e->visits[m] < best_visits)) {
-          best = st->Q[b];
-          best_action = a;
-          best_visits = e->visits[m];
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[(size_t)h * S + s] = best_action;
-    }
-  }
+  tabrl_backward(&ucbvi_hooks, st,
+                 &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
   return 0;
 }
 
