@@ -80,11 +80,13 @@ typedef struct {
   long last_trigger; /* the largest element of L */
   tabrl_empirical fresh, model;
   baseline_actions actions;
+
   tabrl_problem problem; /* the valid mask (its pointers outlive us) */
-  double *Q;             /* H*S*A, normalised: return / H */
-  double *V;             /* (H+1)*S, normalised */
-  int *greedy;           /* H*S */
-  int triggered;         /* some pair reached a trigger this episode */
+
+  double *Q;     /* H*S*A, normalised: return / H */
+  double *V;     /* (H+1)*S, normalised */
+  int *greedy;   /* H*S */
+  int triggered; /* some pair reached a trigger this episode */
   int status;
 } mvp_state;
 

@@ -95,14 +95,16 @@ typedef struct {
   double scale, delta, L;
   tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
+
   tabrl_problem problem; /* the valid mask (its pointers outlive us) */
-  double *Q;             /* H*S*A, optimistic Q of the last plan (H - h before any data) */
-  double *bonus;         /* H*S*A, the bonus of the last plan (0 where unvisited) */
-  double *hoeffding;     /* per model block: 7 H L / sqrt(N), computed once per plan */
-  double *V;             /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
-  long *state_visits;    /* H*S: N'_h(s), the visits of s at stage h */
-  int *greedy;           /* H*S: the action followed at (h, s) */
-  int status;            /* a failure seen in observe(), reported by end_episode */
+
+  double *Q;          /* H*S*A, optimistic Q of the last plan (H - h before any data) */
+  double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
+  double *hoeffding;  /* per model block: 7 H L / sqrt(N), computed once per plan */
+  double *V;          /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
+  long *state_visits; /* H*S: N'_h(s), the visits of s at stage h */
+  int *greedy;        /* H*S: the action followed at (h, s) */
+  int status;         /* a failure seen in observe(), reported by end_episode */
 } ucbvi_state;
 
 static void ucbvi_release(void *state)
