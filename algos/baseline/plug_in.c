@@ -71,8 +71,6 @@ typedef struct {
   double tolerance;
   long max_sweeps;
   baseline_actions actions;
-  tabrl_problem problem; /* the valid mask (its pointers outlive us) */
-
   tabrl_empirical counts; /* count_stages stages */
 
   const tabrl_step *steps_seen;
@@ -118,12 +116,14 @@ static double plug_in_q(void *ctx, int h, int s, int a, const double *next_V)
          c->discount * tabrl_empirical_expect(e, block, next_V);
 }
 
-static int plug_in_valid(const void *ctx, int h, int s, int a)
+static int plug_in_actions(const void *ctx, int h, int s, const int **list)
 {
-  return tabrl_problem_valid(&((const plug_in_backup *)ctx)->st->problem, h, s, a);
+  const baseline_actions *v = &((const plug_in_backup *)ctx)->st->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
 }
 
-static const tabrl_backup_hooks plug_in_hooks = {.backup = plug_in_q, .valid = plug_in_valid};
+static const tabrl_backup_hooks plug_in_hooks = {.backup = plug_in_q, .actions = plug_in_actions};
 
 static int plan(plug_in_state *st)
 {
@@ -171,7 +171,6 @@ static int plug_in_init(void *state, const tabrl_problem *problem, const tabrl_v
   st->A = problem->A;
   st->H = problem->horizon;
   st->gamma = problem->gamma;
-  st->problem = *problem;
   if (st->H == 0 && !(st->gamma >= 0 && st->gamma < 1))
     return tabrl_error(TABRL_EINVAL, "plug-in: discount %g is not in [0,1)", st->gamma);
   st->value_stages = st->H > 0 ? st->H : 1;

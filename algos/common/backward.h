@@ -30,12 +30,16 @@
  *      Required.
  *  valid(ctx, h, s, a)  Nonzero when a is a valid action at (h, s); NULL:
  *      every a < A is.  Every (h, s) must have a valid action.
+ *  actions(ctx, h, s, &list)  Instead of valid: the number of valid
+ *      actions of (h, s), >= 1, with *list pointing at them in increasing
+ *      order (algos/actions.h keeps such lists; cheaper than a mask).
  *  tie_key(ctx, h, s, a)  The greedy choice is the valid action of largest
  *      Q; among equal Q the lowest index by default, or, when tie_key is
  *      set, the lowest key, then the lowest index (ucbvi and mvp: the
  *      least-visited action, so ties at the optimistic clip become
- *      round-robin exploration).  Called only on ties and for a new
- *      incumbent; must have no side effects.
+ *      round-robin exploration).  Called once per valid (h, s, a), just
+ *      before its backup, so the two can share their loads; it must have
+ *      no side effects and not read what backup stores.
  *  stage(ctx, h, next_V)  Called once before the states of stage h, with
  *      V_{h+1} complete (ucrl2 ranks the next states by value there, linear
  *      LSVI fits its stage-h regression).  NULL: none.
@@ -50,6 +54,7 @@
 #ifndef TABRL_COMMON_BACKWARD_H
 #define TABRL_COMMON_BACKWARD_H
 
+#include <limits.h>
 #include <math.h>
 #include <stddef.h>
 #include <string.h>
@@ -59,6 +64,7 @@
 typedef struct {
   double (*backup)(void *ctx, int h, int s, int a, const double *next_V);
   int (*valid)(const void *ctx, int h, int s, int a);
+  int (*actions)(const void *ctx, int h, int s, const int **list);
   long (*tie_key)(const void *ctx, int h, int s, int a);
   void (*stage)(void *ctx, int h, const double *next_V);
 } tabrl_backup_hooks;
@@ -73,6 +79,19 @@ typedef struct {
   const tabrl_policy *pi; /* set: evaluate pi instead of maximising (see below) */
 } tabrl_backward_out;
 
+/* The running argmax of one state: a with value q and tie key `key`
+ * against the incumbent. */
+static inline __attribute__((always_inline)) void
+tabrl_backward_consider(const tabrl_backup_hooks *hk, int a, double q, long key, double *best,
+                        int *best_a, long *best_key)
+{
+  if (q > *best || (hk->tie_key && q == *best && key < *best_key)) {
+    *best = q;
+    *best_a = a;
+    *best_key = key;
+  }
+}
+
 /* One state's backup: max over the valid actions of Q_h(s,a), its argmax
  * into *argmax (if not NULL) and every Q into Q_row (if not NULL, A
  * values, -inf at invalid actions).  Also the sweep of a discounted value
@@ -82,24 +101,36 @@ tabrl_backward_state(const tabrl_backup_hooks *hk, void *ctx, int A, int h, int 
                      const double *next_V, double *Q_row, int *argmax)
 {
   double best = -INFINITY;
-  int best_a = -1;
-  long best_key = 0;
-  for (int a = 0; a < A; a++) {
-    if (hk->valid && !hk->valid(ctx, h, s, a)) {
-      if (Q_row) Q_row[a] = -INFINITY;
-      continue;
+  long best_key = LONG_MIN; /* no key is below it: a tie at -inf never wins */
+  int best_a;
+  if (hk->actions) {
+    const int *list;
+    int n = hk->actions(ctx, h, s, &list);
+    best_a = list[0]; /* kept if nothing exceeds -inf */
+    if (Q_row)
+      for (int a = 0; a < A; a++) Q_row[a] = -INFINITY;
+    for (int i = 0; i < n; i++) {
+      int a = list[i];
+      /* The key first: its loads are then shared with the backup's. */
+      long key = hk->tie_key ? hk->tie_key(ctx, h, s, a) : 0;
+      double q = hk->backup(ctx, h, s, a, next_V);
+      if (Q_row) Q_row[a] = q;
+      tabrl_backward_consider(hk, a, q, key, &best, &best_a, &best_key);
     }
-    double q = hk->backup(ctx, h, s, a, next_V);
-    if (Q_row) Q_row[a] = q;
-    if (q > best || (hk->tie_key && q == best && hk->tie_key(ctx, h, s, a) < best_key)) {
-      best = q;
-      best_a = a;
-      if (hk->tie_key) best_key = hk->tie_key(ctx, h, s, a);
+  } else {
+    best_a = -1;
+    for (int a = 0; a < A; a++) {
+      if (hk->valid && !hk->valid(ctx, h, s, a)) {
+        if (Q_row) Q_row[a] = -INFINITY;
+        continue;
+      }
+      long key = hk->tie_key ? hk->tie_key(ctx, h, s, a) : 0;
+      double q = hk->backup(ctx, h, s, a, next_V);
+      if (Q_row) Q_row[a] = q;
+      if (best_a < 0) best_a = a; /* kept if nothing exceeds -inf */
+      tabrl_backward_consider(hk, a, q, key, &best, &best_a, &best_key);
     }
   }
-  if (best_a < 0) /* nothing above -inf: the lowest valid action */
-    for (best_a = 0; hk->valid && best_a < A - 1 && !hk->valid(ctx, h, s, best_a); best_a++) {
-    }
   if (argmax) *argmax = best_a;
   return best;
 }
@@ -108,7 +139,7 @@ tabrl_backward_state(const tabrl_backup_hooks *hk, void *ctx, int A, int h, int 
  * evaluates that policy instead, V_h(s) = sum over a with pi(a|h,s) > 0 of
  * pi(a|h,s) Q_h(s,a), summed in increasing a; then backup is called only
  * for those actions (the caller has checked that pi puts no mass on an
- * invalid one), valid and tie_key are not used, and Q, plan and greedy
+ * invalid one), valid, actions and tie_key are not used, and Q, plan and greedy
  * must be NULL. */
 static inline __attribute__((always_inline)) void
 tabrl_backward(const tabrl_backup_hooks *hk, void *ctx, const tabrl_backward_out *out)

@@ -81,8 +81,6 @@ typedef struct {
   tabrl_empirical fresh, model;
   baseline_actions actions;
 
-  tabrl_problem problem; /* the valid mask (its pointers outlive us) */
-
   double *Q;     /* H*S*A, normalised: return / H */
   double *V;     /* (H+1)*S, normalised */
   int *greedy;   /* H*S */
@@ -123,7 +121,6 @@ static int mvp_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
-  st->problem = *problem;
   st->scale = tabrl_values_double(params, "scale");
   st->iota = log(2.0 / tabrl_values_double(params, "delta"));
   st->stages = tabrl_values_bool(params, "pool") ? 1 : st->H;
@@ -203,9 +200,11 @@ static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
   return fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
 }
 
-static int mvp_valid(const void *ctx, int h, int s, int a)
+static int mvp_actions(const void *ctx, int h, int s, const int **list)
 {
-  return tabrl_problem_valid(&((const mvp_state *)ctx)->problem, h, s, a);
+  const baseline_actions *v = &((const mvp_state *)ctx)->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
 }
 
 /* Ties go to the least-visited action N(s,a), samples since the trigger
@@ -218,7 +217,7 @@ static long mvp_visits(const void *ctx, int h, int s, int a)
 }
 
 static const tabrl_backup_hooks mvp_hooks = {
-    .backup = mvp_q, .valid = mvp_valid, .tie_key = mvp_visits};
+    .backup = mvp_q, .actions = mvp_actions, .tie_key = mvp_visits};
 
 static int mvp_plan(void *state, long k)
 {

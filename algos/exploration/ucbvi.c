@@ -95,9 +95,6 @@ typedef struct {
   double scale, delta, L;
   tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
-
-  tabrl_problem problem; /* the valid mask (its pointers outlive us) */
-
   double *Q;          /* H*S*A, optimistic Q of the last plan (H - h before any data) */
   double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
   double *hoeffding;  /* per model block: 7 H L / sqrt(N), computed once per plan */
@@ -137,7 +134,6 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
-  st->problem = *problem;
   st->bonus_kind = tabrl_values_choice(params, "bonus");
   st->scale = tabrl_values_double(params, "scale");
   st->delta = tabrl_values_double(params, "delta");
@@ -215,9 +211,11 @@ static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
   return st->Q[b];
 }
 
-static int ucbvi_valid(const void *ctx, int h, int s, int a)
+static int ucbvi_actions(const void *ctx, int h, int s, const int **list)
 {
-  return tabrl_problem_valid(&((const ucbvi_state *)ctx)->problem, h, s, a);
+  const baseline_actions *v = &((const ucbvi_state *)ctx)->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
 }
 
 /* Ties go to the least-visited action (see the header comment). */
@@ -228,7 +226,7 @@ static long ucbvi_visits(const void *ctx, int h, int s, int a)
 }
 
 static const tabrl_backup_hooks ucbvi_hooks = {
-    .backup = ucbvi_q, .valid = ucbvi_valid, .tie_key = ucbvi_visits};
+    .backup = ucbvi_q, .actions = ucbvi_actions, .tie_key = ucbvi_visits};
 
 /* Algorithm 2 over the visited entries, then the greedy policy. */
 static int ucbvi_plan(void *state, long k)
