@@ -127,9 +127,11 @@ tabrl_backward_state(const tabrl_backup_hooks *hk, void *ctx, int A, int h, int 
       long key = hk->tie_key ? hk->tie_key(ctx, h, s, a) : 0;
       double q = hk->backup(ctx, h, s, a, next_V);
       if (Q_row) Q_row[a] = q;
-      if (best_a < 0) best_a = a; /* kept if nothing exceeds -inf */
       tabrl_backward_consider(hk, a, q, key, &best, &best_a, &best_key);
     }
+    if (best_a < 0) /* nothing exceeds -inf: the lowest valid action */
+      for (best_a = 0; hk->valid && best_a < A - 1 && !hk->valid(ctx, h, s, best_a); best_a++) {
+      }
   }
   if (argmax) *argmax = best_a;
   return best;

@@ -125,11 +125,18 @@ static void sample_block(psrl_state *st, size_t block, double *P, double *r)
 }
 
 /* Q_h(s,a) = r + P V_{h+1} on the sampled model (algos/common/backward.h
- * hooks); a stage-dependent block is drawn here, in the driver's order. */
+ * hooks); a stage-dependent block is drawn here, in the driver's order.
+ * ctx is a psrl_backup: S by value stays in a register across the draws. */
+typedef struct {
+  psrl_state *st;
+  int S;
+} psrl_backup;
+
 static double psrl_q(void *ctx, int h, int s, int a, const double *next_V)
 {
-  psrl_state *st = ctx;
-  const int S = st->S;
+  const psrl_backup *c = ctx;
+  psrl_state *st = c->st;
+  const int S = c->S;
   const double *P;
   double r, q = 0;
   if (st->stages == 1) {
@@ -148,7 +155,7 @@ static double psrl_q(void *ctx, int h, int s, int a, const double *next_V)
 
 static int psrl_valid(const void *ctx, int h, int s, int a)
 {
-  return tabrl_problem_valid(&((const psrl_state *)ctx)->problem, h, s, a);
+  return tabrl_problem_valid(&((const psrl_backup *)ctx)->st->problem, h, s, a);
 }
 
 static const tabrl_backup_hooks psrl_hooks = {.backup = psrl_q, .valid = psrl_valid};
@@ -164,7 +171,8 @@ static void sample_and_plan(psrl_state *st)
         size_t b = tabrl_empirical_block(&st->model, 0, s, a);
         sample_block(st, b, st->sampled_P + b * (size_t)S, st->sampled_r + b);
       }
-  tabrl_backward(&psrl_hooks, st,
+  psrl_backup c = {st, S};
+  tabrl_backward(&psrl_hooks, &c,
                  &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
 }
 

@@ -190,15 +190,29 @@ static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const doub
   return b;
 }
 
-/* Algorithm 2's Q_h(s,a) (algos/common/backward.h hooks): kept in st->Q,
+/* Algorithm 2's Q_h(s,a) (algos/common/backward.h hooks), kept in st->Q,
  * which also holds the previous plan's value the update takes the min
- * with. */
+ * with.  ctx is a ucbvi_backup: the sizes by value, so they stay in
+ * registers across the calls of the inner loop. */
+typedef struct {
+  ucbvi_state *st;
+  int S, A, H, stages;
+} ucbvi_backup;
+
+static inline size_t ucbvi_block(const ucbvi_backup *c, int h, int s, int a)
+{
+  int hs = c->stages == 1 ? 0 : h;
+  return ((size_t)hs * (size_t)c->S + (size_t)s) * (size_t)c->A + (size_t)a;
+}
+
 static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
 {
-  ucbvi_state *st = ctx;
+  const ucbvi_backup *c = ctx;
+  ucbvi_state *st = c->st;
   const tabrl_empirical *e = &st->model;
-  int H = st->H;
-  size_t b = qi(st, h, s, a), m = tabrl_empirical_block(e, h, s, a);
+  int H = c->H;
+  size_t b = ((size_t)h * (size_t)c->S + (size_t)s) * (size_t)c->A + (size_t)a;
+  size_t m = ucbvi_block(c, h, s, a);
   if (e->visits[m] > 0) {
     double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
     double q = tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
@@ -213,7 +227,7 @@ static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
 
 static int ucbvi_actions(const void *ctx, int h, int s, const int **list)
 {
-  const baseline_actions *v = &((const ucbvi_state *)ctx)->actions;
+  const baseline_actions *v = &((const ucbvi_backup *)ctx)->st->actions;
   *list = baseline_actions_list(v, h, s);
   return baseline_actions_count(v, h, s);
 }
@@ -221,8 +235,8 @@ static int ucbvi_actions(const void *ctx, int h, int s, const int **list)
 /* Ties go to the least-visited action (see the header comment). */
 static long ucbvi_visits(const void *ctx, int h, int s, int a)
 {
-  const ucbvi_state *st = ctx;
-  return st->model.visits[tabrl_empirical_block(&st->model, h, s, a)];
+  const ucbvi_backup *c = ctx;
+  return c->st->model.visits[ucbvi_block(c, h, s, a)];
 }
 
 static const tabrl_backup_hooks ucbvi_hooks = {
@@ -241,7 +255,8 @@ static int ucbvi_plan(void *state, long k)
   if (st->bonus_kind == BONUS_HOEFFDING)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
-  tabrl_backward(&ucbvi_hooks, st,
+  ucbvi_backup c = {st, S, st->A, H, e->stages};
+  tabrl_backward(&ucbvi_hooks, &c,
                  &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
   return 0;
 }

@@ -138,6 +138,8 @@ static void ucrl2_release(void *state)
  * a ucrl2_backup. */
 typedef struct {
   ucrl2_state *st;
+  int S, H; /* by value: registers across the calls of the loop */
+  double scale;
   double log_p, log_r; /* the logarithms of eq. (4) and (3) */
   int best_next;       /* the state of largest V_{h+1} */
 } ucrl2_backup;
@@ -159,7 +161,7 @@ static double ucrl2_q(void *ctx, int h, int s, int a, const double *next_V)
 {
   const ucrl2_backup *c = ctx;
   ucrl2_state *st = c->st;
-  const int S = st->S, H = st->H;
+  const int S = c->S, H = c->H;
   const tabrl_empirical *e = &st->model;
   double q;
   size_t b = tabrl_empirical_block(e, h, s, a);
@@ -168,8 +170,8 @@ static double ucrl2_q(void *ctx, int h, int s, int a, const double *next_V)
     q = 1.0 + next_V[c->best_next];
   } else {
     double n = (double)visits;
-    double r = tabrl_empirical_mean_reward(e, b) + st->scale * sqrt(3.5 * c->log_r / n);
-    double radius = st->scale * sqrt(14.0 * S * c->log_p / n);
+    double r = tabrl_empirical_mean_reward(e, b) + c->scale * sqrt(3.5 * c->log_r / n);
+    double radius = c->scale * sqrt(14.0 * S * c->log_p / n);
     int k = e->n_next[b];
     for (int i = 0; i < k; i++)
       st->mass[i] = (ucrl2_mass){st->rank[e->next[b][i].next], e->next[b][i].next,
@@ -193,8 +195,12 @@ static void plan_optimistic(ucrl2_state *st)
   const int S = st->S, A = st->A, H = st->H;
   double t = (double)st->steps + 1.0;
   double pairs_A = (double)A * (double)st->stages; /* A, or H A for stage-dependent counts */
-  ucrl2_backup c = {st, log(2.0 * pairs_A * t / st->delta),
-                    log(2.0 * (double)S * pairs_A * t / st->delta), 0};
+  ucrl2_backup c = {.st = st,
+                    .S = S,
+                    .H = H,
+                    .scale = st->scale,
+                    .log_p = log(2.0 * pairs_A * t / st->delta),
+                    .log_r = log(2.0 * (double)S * pairs_A * t / st->delta)};
   tabrl_backward(&ucrl2_hooks, &c,
                  &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
 }
