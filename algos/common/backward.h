@@ -19,7 +19,8 @@
  *     quantiles); the hook pushes the next states' distributions through
  *     (s', r), stores Q's distribution in ctx and returns the scalar the
  *     greedy choice ranks (mean, CVaR_alpha, ...).  The action chosen at
- *     each next state is plan[(h+1)*S + s'], complete before stage h starts.
+ *     each next state is plan[(h+1)*S + s'] (ask for a plan), complete
+ *     before stage h starts.
  *
  * Contract of the hooks (ctx is the caller's, passed through untouched):
  *
@@ -49,8 +50,12 @@
  *
  * The driver is always_inline and takes the hooks from a struct the caller
  * declares `static const`: GCC then inlines each hook at its call site (no
- * indirect call remains in the planning loop), so the shared loop costs
- * nothing over a hand-written one. */
+ * indirect call remains in the planning loop).  Give a hook the sizes it
+ * needs by value in a local ctx struct rather than through the algorithm's
+ * state: the local stays in registers, while fields of the state are
+ * reloaded after every call the hook makes (a sampler, a sort).  So written
+ * (ucbvi, psrl, ucrl2) the shared loop runs within about 2% of the
+ * instructions of the hand-written one it replaced. */
 #ifndef TABRL_COMMON_BACKWARD_H
 #define TABRL_COMMON_BACKWARD_H
 
