@@ -10,6 +10,7 @@
 #include <gsl/gsl_linalg.h>
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
+#include "../algos/common/backward.h"
 
 size_t tabrl_oracle_value_size(const tabrl_mdp *m)
 {
@@ -61,6 +62,23 @@ static inline double backup_max(const tabrl_mdp *m, int h, int s, const double *
   return best;
 }
 
+/* The backup of the oracle's backward inductions (algos/common/backward.h):
+ * r + P V on the true model, undiscounted (episodic).  The driver only reads
+ * the model through ctx; the casts drop const for its void * only. */
+static double model_backup(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const tabrl_mdp *m = ctx;
+  size_t b = tabrl_mdp_block(m, h, s, a);
+  return m->mean_reward[b] + expected_next(m, m->row[b], m->row[b + 1], next_V);
+}
+
+static int model_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_mdp_valid(ctx, h, s, a);
+}
+
+static const tabrl_backup_hooks model_hooks = {.backup = model_backup, .valid = model_valid};
+
 int tabrl_oracle_backward(const tabrl_mdp *m, double *V, double *Q, tabrl_policy *greedy)
 {
   int H = m->horizon, S = m->S;
@@ -69,24 +87,9 @@ int tabrl_oracle_backward(const tabrl_mdp *m, double *V, double *Q, tabrl_policy
                        "backward induction needs an episodic model (horizon H)");
   if (greedy && (greedy->S != S || greedy->A != m->A || greedy->stages != H))
     return tabrl_error(TABRL_EINVAL, "greedy policy must have %d stages", H);
-  memset(V + (size_t)H * S, 0, (size_t)S * sizeof *V);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      int a;
-      if (Q) {
-        double *row = Q + ((size_t)h * S + s) * m->A;
-        tabrl_oracle_backup(m, h, s, next_V, 1.0, row);
-        a = 0;
-        for (int b = 1; b < m->A; b++)
-          if (row[b] > row[a]) a = b;
-        V[(size_t)h * S + s] = row[a];
-      } else {
-        V[(size_t)h * S + s] = backup_max(m, h, s, next_V, 1.0, &a);
-      }
-      if (greedy) tabrl_policy_set_action(greedy, h, s, a);
-    }
-  }
+  tabrl_backward(
+      &model_hooks, (void *)m,
+      &(tabrl_backward_out){.S = S, .A = m->A, .H = H, .V = V, .Q = Q, .greedy = greedy});
   return 0;
 }
 
@@ -141,19 +144,8 @@ int tabrl_oracle_evaluate(const tabrl_mdp *m, const tabrl_policy *pi, double *V)
   int H = m->horizon, S = m->S, status;
   if ((status = tabrl_policy_check(pi, m))) return status;
   if (H < 1) return evaluate_discounted(m, pi, V);
-  memset(V + (size_t)H * S, 0, (size_t)S * sizeof *V);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      const double *row = tabrl_policy_row(pi, h, s);
-      size_t b = tabrl_mdp_block(m, h, s, 0);
-      double v = 0;
-      for (int a = 0; a < m->A; a++, b++)
-        if (row[a] > 0)
-          v += row[a] * (m->mean_reward[b] + expected_next(m, m->row[b], m->row[b + 1], next_V));
-      V[(size_t)h * S + s] = v;
-    }
-  }
+  tabrl_backward(&model_hooks, (void *)m,
+                 &(tabrl_backward_out){.S = S, .A = m->A, .H = H, .V = V, .pi = pi});
   return 0;
 }
 

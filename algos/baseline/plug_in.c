@@ -44,6 +44,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../common/backward.h"
 #include "../exploration/empirical.h"
 
 enum { UNVISITED_ZERO, UNVISITED_OPTIMISTIC };
@@ -70,7 +71,6 @@ typedef struct {
   double tolerance;
   long max_sweeps;
   baseline_actions actions;
-
   tabrl_empirical counts; /* count_stages stages */
 
   const tabrl_step *steps_seen;
@@ -97,47 +97,51 @@ static void clear_counts(plug_in_state *st)
   st->steps_seen = NULL;
 }
 
-/* max over valid a of Q(s, a) at stage h (count stage hc) from next-stage
- * values next_V; the argmax (lowest on ties) goes to *argmax. */
-static double backup(const plug_in_state *st, int h, int s, const double *next_V, double discount,
-                     double unvisited_value, int *argmax)
+/* The backup of the empirical model (algos/common/backward.h): ctx is a
+ * plug_in_backup. */
+typedef struct {
+  const plug_in_state *st;
+  double discount;
+  double unvisited;  /* Q of an unvisited pair, unless horizon_value */
+  int horizon_value; /* unvisited = optimistic, episodic: Q = H - h */
+} plug_in_backup;
+
+static double plug_in_q(void *ctx, int h, int s, int a, const double *next_V)
 {
-  const tabrl_empirical *e = &st->counts;
-  const int *list = baseline_actions_list(&st->actions, h, s);
-  int n = baseline_actions_count(&st->actions, h, s), best_a = list[0];
-  double best = -INFINITY;
-  for (int i = 0; i < n; i++) {
-    int a = list[i];
-    size_t block = tabrl_empirical_block(e, h, s, a);
-    double q = e->visits[block] == 0 ? unvisited_value
-                                     : tabrl_empirical_mean_reward(e, block) +
-                                           discount * tabrl_empirical_expect(e, block, next_V);
-    if (q > best) {
-      best = q;
-      best_a = a;
-    }
-  }
-  *argmax = best_a;
-  return best;
+  const plug_in_backup *c = ctx;
+  const tabrl_empirical *e = &c->st->counts;
+  size_t block = tabrl_empirical_block(e, h, s, a);
+  if (e->visits[block] == 0) return c->horizon_value ? (double)(c->st->H - h) : c->unvisited;
+  return tabrl_empirical_mean_reward(e, block) +
+         c->discount * tabrl_empirical_expect(e, block, next_V);
 }
+
+static int plug_in_actions(const void *ctx, int h, int s, const int **list)
+{
+  const baseline_actions *v = &((const plug_in_backup *)ctx)->st->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
+}
+
+static const tabrl_backup_hooks plug_in_hooks = {.backup = plug_in_q, .actions = plug_in_actions};
 
 static int plan(plug_in_state *st)
 {
   int S = st->S, optimistic = st->unvisited == UNVISITED_OPTIMISTIC;
   if (st->H > 0) {
-    memset(st->V + (size_t)st->H * S, 0, (size_t)S * sizeof *st->V);
-    for (int h = st->H - 1; h >= 0; h--)
-      for (int s = 0; s < S; s++)
-        st->V[(size_t)h * S + s] = backup(st, h, s, st->V + (size_t)(h + 1) * S, 1.0,
-                                          optimistic ? st->H - h : 0.0, &st->greedy[h * S + s]);
+    plug_in_backup c = {st, 1.0, 0.0, optimistic};
+    tabrl_backward(
+        &plug_in_hooks, &c,
+        &(tabrl_backward_out){.S = S, .A = st->A, .H = st->H, .V = st->V, .plan = st->greedy});
     return 0;
   }
-  double unvisited_value = optimistic ? 1.0 / (1.0 - st->gamma) : 0.0;
+  plug_in_backup c = {st, st->gamma, optimistic ? 1.0 / (1.0 - st->gamma) : 0.0, 0};
   double threshold = st->gamma > 0 ? st->tolerance * (1 - st->gamma) / (2 * st->gamma) : INFINITY;
   for (long k = 0; k < st->max_sweeps; k++) {
     double residual = 0, *swap;
     for (int s = 0; s < S; s++) {
-      st->V_next[s] = backup(st, 0, s, st->V, st->gamma, unvisited_value, &st->greedy[s]);
+      st->V_next[s] =
+          tabrl_backward_state(&plug_in_hooks, &c, st->A, 0, s, st->V, NULL, &st->greedy[s]);
       residual = fmax(residual, fabs(st->V_next[s] - st->V[s]));
     }
     swap = st->V;
@@ -148,7 +152,7 @@ static int plan(plug_in_state *st)
     if (residual < threshold) {
       /* greedy with respect to the final V, as Puterman's Thm 6.3.1 needs */
       for (int s = 0; s < S; s++)
-        backup(st, 0, s, st->V, st->gamma, unvisited_value, &st->greedy[s]);
+        tabrl_backward_state(&plug_in_hooks, &c, st->A, 0, s, st->V, NULL, &st->greedy[s]);
       return 0;
     }
   }

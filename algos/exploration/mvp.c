@@ -60,6 +60,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../common/backward.h"
 #include "empirical.h"
 #include "testing.h"
 
@@ -80,6 +81,7 @@ typedef struct {
   long last_trigger; /* the largest element of L */
   tabrl_empirical fresh, model;
   baseline_actions actions;
+
   double *Q;     /* H*S*A, normalised: return / H */
   double *V;     /* (H+1)*S, normalised */
   int *greedy;   /* H*S */
@@ -181,46 +183,50 @@ static int mvp_observe(void *state, int h, int s, int a, double reward, int next
   return 0;
 }
 
+/* Algorithm 1's Q_h(s,a), normalised (algos/common/backward.h hooks). */
+static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const mvp_state *st = ctx;
+  const tabrl_empirical *e = &st->model;
+  size_t b = tabrl_empirical_block(e, h, s, a);
+  double N = (double)e->visits[b];
+  if (!(N > 0)) return 1.0;
+  double mean = tabrl_empirical_mean_reward(e, b);
+  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
+  double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
+                 MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
+  return fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
+}
+
+static int mvp_actions(const void *ctx, int h, int s, const int **list)
+{
+  const baseline_actions *v = &((const mvp_state *)ctx)->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
+}
+
+/* Ties go to the least-visited action N(s,a), samples since the trigger
+ * included. */
+static long mvp_visits(const void *ctx, int h, int s, int a)
+{
+  const mvp_state *st = ctx;
+  size_t b = tabrl_empirical_block(&st->model, h, s, a);
+  return st->model.visits[b] + st->fresh.visits[b];
+}
+
+static const tabrl_backup_hooks mvp_hooks = {
+    .backup = mvp_q, .actions = mvp_actions, .tie_key = mvp_visits};
+
 static int mvp_plan(void *state, long k)
 {
   mvp_state *st = state;
-  const tabrl_empirical *e = &st->model;
-  int S = st->S, H = st->H;
   (void)k;
   if (!st->triggered) return 0;
   st->triggered = 0;
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s), best_action = list[0];
-      double best = -INFINITY;
-      long best_visits = 0;
-      for (int i = 0; i < n; i++) {
-        int a = list[i];
-        size_t b = tabrl_empirical_block(e, h, s, a), q_index = qi(st, h, s, a);
-        double N = (double)e->visits[b];
-        long visits = e->visits[b] + st->fresh.visits[b];
-        if (N > 0) {
-          double mean = tabrl_empirical_mean_reward(e, b);
-          double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
-          double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
-                         MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
-          st->Q[q_index] =
-              fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
-        } else {
-          st->Q[q_index] = 1.0;
-        }
-        if (st->Q[q_index] > best || (st->Q[q_index] == best && visits < best_visits)) {
-          best = st->Q[q_index];
-          best_action = a;
-          best_visits = visits;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[(size_t)h * S + s] = best_action;
-    }
-  }
+  tabrl_backward(
+      &mvp_hooks, st,
+      &(tabrl_backward_out){
+          .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy});
   return 0;
 }
 

@@ -53,6 +53,7 @@
 #include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
+#include "../common/backward.h"
 #include "empirical.h"
 #include "testing.h"
 
@@ -123,6 +124,42 @@ static void sample_block(psrl_state *st, size_t block, double *P, double *r)
   *r = variance > 0 ? mean + gsl_ran_gaussian_ziggurat(st->rng, sqrt(variance)) : mean;
 }
 
+/* Q_h(s,a) = r + P V_{h+1} on the sampled model (algos/common/backward.h
+ * hooks); a stage-dependent block is drawn here, in the driver's order.
+ * ctx is a psrl_backup: S by value stays in a register across the draws. */
+typedef struct {
+  psrl_state *st;
+  int S;
+} psrl_backup;
+
+static double psrl_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const psrl_backup *c = ctx;
+  psrl_state *st = c->st;
+  const int S = c->S;
+  const double *P;
+  double r, q = 0;
+  if (st->stages == 1) {
+    size_t b = tabrl_empirical_block(&st->model, h, s, a);
+    P = st->sampled_P + b * (size_t)S;
+    r = st->sampled_r[b];
+  } else {
+    sample_block(st, tabrl_empirical_block(&st->model, h, s, a), st->sampled_P, st->sampled_r);
+    P = st->sampled_P;
+    r = st->sampled_r[0];
+  }
+  for (int next = 0; next < S; next++) q += P[next] * next_V[next];
+  q += r;
+  return q;
+}
+
+static int psrl_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const psrl_backup *)ctx)->st->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks psrl_hooks = {.backup = psrl_q, .valid = psrl_valid};
+
 /* Samples M_k and solves it by backward induction into V and plan. */
 static void sample_and_plan(psrl_state *st)
 {
@@ -134,37 +171,9 @@ static void sample_and_plan(psrl_state *st)
         size_t b = tabrl_empirical_block(&st->model, 0, s, a);
         sample_block(st, b, st->sampled_P + b * (size_t)S, st->sampled_r + b);
       }
-  for (int s = 0; s < S; s++) st->V[(size_t)H * S + s] = 0.0;
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      double best = -INFINITY;
-      int best_a = -1;
-      for (int a = 0; a < A; a++) {
-        const double *P;
-        double r, q = 0;
-        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
-        if (st->stages == 1) {
-          size_t b = tabrl_empirical_block(&st->model, h, s, a);
-          P = st->sampled_P + b * (size_t)S;
-          r = st->sampled_r[b];
-        } else {
-          sample_block(st, tabrl_empirical_block(&st->model, h, s, a), st->sampled_P,
-                       st->sampled_r);
-          P = st->sampled_P;
-          r = st->sampled_r[0];
-        }
-        for (int next = 0; next < S; next++) q += P[next] * next_V[next];
-        q += r;
-        if (q > best) {
-          best = q;
-          best_a = a;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->plan[(size_t)h * S + s] = best_a;
-    }
-  }
+  psrl_backup c = {st, S};
+  tabrl_backward(&psrl_hooks, &c,
+                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
 }
 
 static int psrl_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

@@ -40,6 +40,7 @@
 #include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
+#include "../common/backward.h"
 #include "empirical.h"
 
 enum { SCHEDULE_CONSTANT, SCHEDULE_RUSSO };
@@ -76,35 +77,41 @@ static void rlsvi_release(void *state)
   free(st->plan);
 }
 
+/* Q_h(s,a): the empirical backup plus a draw of w_h(s,a), in the driver's
+ * order (algos/common/backward.h hooks); ctx is an rlsvi_backup. */
+typedef struct {
+  rlsvi_state *st;
+  double variance; /* sigma^2, times beta_k under schedule = russo */
+} rlsvi_backup;
+
+static double rlsvi_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const rlsvi_backup *c = ctx;
+  rlsvi_state *st = c->st;
+  const tabrl_empirical *e = &st->model;
+  size_t b = tabrl_empirical_block(e, h, s, a);
+  double n = (double)e->visits[b];
+  double q = tabrl_empirical_mean_reward(e, b) + tabrl_empirical_expect(e, b, next_V);
+  if (c->variance > 0)
+    q += gsl_ran_gaussian_ziggurat(st->rng, sqrt(c->variance / (n + st->lambda)));
+  return q;
+}
+
+static int rlsvi_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const rlsvi_backup *)ctx)->st->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks rlsvi_hooks = {.backup = rlsvi_q, .valid = rlsvi_valid};
+
 static void plan_randomized(rlsvi_state *st)
 {
   const int S = st->S, A = st->A, H = st->H;
-  const tabrl_empirical *e = &st->model;
-  double variance = st->sigma * st->sigma;
+  rlsvi_backup c = {st, st->sigma * st->sigma};
   if (st->schedule == SCHEDULE_RUSSO)
-    variance *= 0.5 * S * (double)H * H * H * log(2.0 * H * S * A * (double)st->episode);
-  for (int s = 0; s < S; s++) st->V[(size_t)H * S + s] = 0.0;
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      double best = -INFINITY;
-      int best_a = -1;
-      for (int a = 0; a < A; a++) {
-        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
-        size_t b = tabrl_empirical_block(e, h, s, a);
-        double n = (double)e->visits[b];
-        double q = tabrl_empirical_mean_reward(e, b) + tabrl_empirical_expect(e, b, next_V);
-        if (variance > 0)
-          q += gsl_ran_gaussian_ziggurat(st->rng, sqrt(variance / (n + st->lambda)));
-        if (q > best) {
-          best = q;
-          best_a = a;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->plan[(size_t)h * S + s] = best_a;
-    }
-  }
+    c.variance *= 0.5 * S * (double)H * H * H * log(2.0 * H * S * A * (double)st->episode);
+  tabrl_backward(&rlsvi_hooks, &c,
+                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
 }
 
 static int rlsvi_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

@@ -73,6 +73,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "../actions.h"
+#include "../common/backward.h"
 #include "empirical.h"
 #include "testing.h"
 
@@ -191,6 +192,58 @@ static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const doub
   return b;
 }
 
+/* Algorithm 2's Q_h(s,a) (algos/common/backward.h hooks), kept in st->Q,
+ * which also holds the previous plan's value the update takes the min
+ * with.  ctx is a ucbvi_backup: the sizes by value, so they stay in
+ * registers across the calls of the inner loop. */
+typedef struct {
+  ucbvi_state *st;
+  int S, A, H, stages;
+} ucbvi_backup;
+
+static inline size_t ucbvi_block(const ucbvi_backup *c, int h, int s, int a)
+{
+  int hs = c->stages == 1 ? 0 : h;
+  return ((size_t)hs * (size_t)c->S + (size_t)s) * (size_t)c->A + (size_t)a;
+}
+
+static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const ucbvi_backup *c = ctx;
+  ucbvi_state *st = c->st;
+  const tabrl_empirical *e = &st->model;
+  int H = c->H;
+  size_t b = ((size_t)h * (size_t)c->S + (size_t)s) * (size_t)c->A + (size_t)a;
+  size_t m = ucbvi_block(c, h, s, a);
+  if (e->visits[m] > 0) {
+    double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
+    double q = tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
+    st->bonus[b] = bonus;
+    /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
+     * the inner loop of every episode's plan. */
+    double cap = st->Q[b] < H - h ? st->Q[b] : (double)(H - h);
+    st->Q[b] = q < cap ? q : cap;
+  }
+  return st->Q[b];
+}
+
+static int ucbvi_actions(const void *ctx, int h, int s, const int **list)
+{
+  const baseline_actions *v = &((const ucbvi_backup *)ctx)->st->actions;
+  *list = baseline_actions_list(v, h, s);
+  return baseline_actions_count(v, h, s);
+}
+
+/* Ties go to the least-visited action (see the header comment). */
+static long ucbvi_visits(const void *ctx, int h, int s, int a)
+{
+  const ucbvi_backup *c = ctx;
+  return c->st->model.visits[ucbvi_block(c, h, s, a)];
+}
+
+static const tabrl_backup_hooks ucbvi_hooks = {
+    .backup = ucbvi_q, .actions = ucbvi_actions, .tie_key = ucbvi_visits};
+
 /* Algorithm 2 over the visited entries, then the greedy policy. */
 static int ucbvi_plan(void *state, long k)
 {
@@ -203,36 +256,9 @@ static int ucbvi_plan(void *state, long k)
   if (st->bonus_kind == BONUS_HOEFFDING)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s), best_action = list[0];
-      double best = -INFINITY;
-      long best_visits = 0;
-      for (int i = 0; i < n; i++) {
-        int a = list[i];
-        size_t b = qi(st, h, s, a), m = tabrl_empirical_block(e, h, s, a);
-        if (e->visits[m] > 0) {
-          double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
-          double q =
-              tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
-          st->bonus[b] = bonus;
-          /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
-           * the inner loop of every episode's plan. */
-          double cap = st->Q[b] < H - h ? st->Q[b] : (double)(H - h);
-          st->Q[b] = q < cap ? q : cap;
-        }
-        if (st->Q[b] > best || (st->Q[b] == best && e->visits[m] < best_visits)) {
-          best = st->Q[b];
-          best_action = a;
-          best_visits = e->visits[m];
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[(size_t)h * S + s] = best_action;
-    }
-  }
+  ucbvi_backup c = {st, S, st->A, H, e->stages};
+  tabrl_backward(&ucbvi_hooks, &c,
+                 &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
   return 0;
 }
 

@@ -43,6 +43,7 @@
 #include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
+#include "../common/backward.h"
 #include "empirical.h"
 #include "testing.h"
 
@@ -133,52 +134,75 @@ static void ucrl2_release(void *state)
   free(st->mass);
 }
 
+/* The hooks of extended value iteration (algos/common/backward.h); ctx is
+ * a ucrl2_backup. */
+typedef struct {
+  ucrl2_state *st;
+  int S, H; /* by value: registers across the calls of the loop */
+  double scale;
+  double log_p, log_r; /* the logarithms of eq. (4) and (3) */
+  int best_next;       /* the state of largest V_{h+1} */
+} ucrl2_backup;
+
+/* Ranks the next states by V_{h+1}, descending, for Figure 2. */
+static void ucrl2_stage(void *ctx, int h, const double *next_V)
+{
+  ucrl2_backup *c = ctx;
+  ucrl2_state *st = c->st;
+  const int S = st->S;
+  (void)h;
+  for (int s = 0; s < S; s++) st->ranked[s] = (ucrl2_ranked){next_V[s], s};
+  qsort(st->ranked, (size_t)S, sizeof *st->ranked, by_value_descending);
+  for (int i = 0; i < S; i++) st->rank[st->ranked[i].state] = i;
+  c->best_next = st->ranked[0].state;
+}
+
+static double ucrl2_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const ucrl2_backup *c = ctx;
+  ucrl2_state *st = c->st;
+  const int S = c->S, H = c->H;
+  const tabrl_empirical *e = &st->model;
+  double q;
+  size_t b = tabrl_empirical_block(e, h, s, a);
+  long visits = e->visits[b];
+  if (visits == 0) {
+    q = 1.0 + next_V[c->best_next];
+  } else {
+    double n = (double)visits;
+    double r = tabrl_empirical_mean_reward(e, b) + c->scale * sqrt(3.5 * c->log_r / n);
+    double radius = c->scale * sqrt(14.0 * S * c->log_p / n);
+    int k = e->n_next[b];
+    for (int i = 0; i < k; i++)
+      st->mass[i] = (ucrl2_mass){st->rank[e->next[b][i].next], e->next[b][i].next,
+                                 (double)e->next[b][i].count / n};
+    q = fmin(1.0, r) + l1_optimistic(st->mass, k, next_V, c->best_next, radius, NULL);
+  }
+  return fmin(q, (double)(H - h));
+}
+
+static int ucrl2_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const ucrl2_backup *)ctx)->st->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks ucrl2_hooks = {
+    .backup = ucrl2_q, .valid = ucrl2_valid, .stage = ucrl2_stage};
+
 /* Extended value iteration by backward induction into V and plan. */
 static void plan_optimistic(ucrl2_state *st)
 {
   const int S = st->S, A = st->A, H = st->H;
-  const tabrl_empirical *e = &st->model;
   double t = (double)st->steps + 1.0;
   double pairs_A = (double)A * (double)st->stages; /* A, or H A for stage-dependent counts */
-  double log_p = log(2.0 * pairs_A * t / st->delta);
-  double log_r = log(2.0 * (double)S * pairs_A * t / st->delta);
-  for (int s = 0; s < S; s++) st->V[(size_t)H * S + s] = 0.0;
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) st->ranked[s] = (ucrl2_ranked){next_V[s], s};
-    qsort(st->ranked, (size_t)S, sizeof *st->ranked, by_value_descending);
-    for (int i = 0; i < S; i++) st->rank[st->ranked[i].state] = i;
-    int best_next = st->ranked[0].state;
-    for (int s = 0; s < S; s++) {
-      double best = -INFINITY;
-      int best_a = -1;
-      for (int a = 0; a < A; a++) {
-        double q;
-        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
-        size_t b = tabrl_empirical_block(e, h, s, a);
-        long visits = e->visits[b];
-        if (visits == 0) {
-          q = 1.0 + next_V[best_next];
-        } else {
-          double n = (double)visits;
-          double r = tabrl_empirical_mean_reward(e, b) + st->scale * sqrt(3.5 * log_r / n);
-          double radius = st->scale * sqrt(14.0 * S * log_p / n);
-          int k = e->n_next[b];
-          for (int i = 0; i < k; i++)
-            st->mass[i] = (ucrl2_mass){st->rank[e->next[b][i].next], e->next[b][i].next,
-                                       (double)e->next[b][i].count / n};
-          q = fmin(1.0, r) + l1_optimistic(st->mass, k, next_V, best_next, radius, NULL);
-        }
-        q = fmin(q, (double)(H - h));
-        if (q > best) {
-          best = q;
-          best_a = a;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->plan[(size_t)h * S + s] = best_a;
-    }
-  }
+  ucrl2_backup c = {.st = st,
+                    .S = S,
+                    .H = H,
+                    .scale = st->scale,
+                    .log_p = log(2.0 * pairs_A * t / st->delta),
+                    .log_r = log(2.0 * (double)S * pairs_A * t / st->delta)};
+  tabrl_backward(&ucrl2_hooks, &c,
+                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
 }
 
 static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

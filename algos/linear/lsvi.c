@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/backward.h"
 #include "lsvi.h"
 #include "ridge.h"
 #include "tabrl/error.h"
@@ -35,8 +36,9 @@ int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, 
   l->scratch = malloc(d * sizeof *l->scratch);
   l->Q = malloc(HSA * sizeof *l->Q);
   l->stamp = calloc((size_t)l->H * (size_t)l->S, sizeof *l->stamp);
+  l->V = malloc((size_t)(l->H + 1) * (size_t)l->S * sizeof *l->V);
   if (!l->visited || !l->n_visited || !l->Lambda_inv || !l->w || !l->target || !l->scratch ||
-      !l->Q || !l->stamp)
+      !l->Q || !l->stamp || !l->V)
     return tabrl_error(TABRL_ENOMEM, "%s: out of memory (H = %d, S = %d, A = %d, d = %d)", who,
                        l->H, l->S, l->A, l->d);
   tabrl_lsvi_clear(l);
@@ -54,6 +56,7 @@ void tabrl_lsvi_free(tabrl_lsvi *l)
   free(l->scratch);
   free(l->Q);
   free(l->stamp);
+  free(l->V);
   memset(l, 0, sizeof *l);
 }
 
@@ -82,26 +85,28 @@ int tabrl_lsvi_add(tabrl_lsvi *l, int h, int s, int a, double reward, int next)
   return 0;
 }
 
-const double *tabrl_lsvi_q(tabrl_lsvi *l, int h, int s)
+/* Q_h(s,a) of a valid a from w_h and Lambda_h^-1, clipped. */
+static inline double q_value(const tabrl_lsvi *l, int h, int s, int a)
 {
-  size_t hs = (size_t)h * (size_t)l->S + (size_t)s, dd = (size_t)l->d * (size_t)l->d;
-  double *Q = l->Q + hs * (size_t)l->A;
-  if (l->stamp[hs] == l->version) return Q;
+  size_t dd = (size_t)l->d * (size_t)l->d;
   const double *inverse = l->Lambda_inv + (size_t)h * dd, *w = l->w + (size_t)h * (size_t)l->d;
   double high = l->pessimistic ? (double)(l->H - h) : (double)l->H;
-  for (int a = 0; a < l->A; a++) {
-    if (!tabrl_problem_valid(&l->problem, h, s, a)) {
-      Q[a] = -INFINITY;
-      continue;
-    }
-    const double *phi = features(l, s, a);
-    double q = 0;
-    for (int i = 0; i < l->d; i++) q += w[i] * phi[i];
-    q += l->bonus * sqrt(ridge_norm2(inverse, phi, l->d));
-    if (q > high) q = high;
-    if (l->pessimistic && q < 0) q = 0;
-    Q[a] = q;
-  }
+  const double *phi = features(l, s, a);
+  double q = 0;
+  for (int i = 0; i < l->d; i++) q += w[i] * phi[i];
+  q += l->bonus * sqrt(ridge_norm2(inverse, phi, l->d));
+  if (q > high) q = high;
+  if (l->pessimistic && q < 0) q = 0;
+  return q;
+}
+
+const double *tabrl_lsvi_q(tabrl_lsvi *l, int h, int s)
+{
+  size_t hs = (size_t)h * (size_t)l->S + (size_t)s;
+  double *Q = l->Q + hs * (size_t)l->A;
+  if (l->stamp[hs] == l->version) return Q;
+  for (int a = 0; a < l->A; a++)
+    Q[a] = tabrl_problem_valid(&l->problem, h, s, a) ? q_value(l, h, s, a) : -INFINITY;
   l->stamp[hs] = l->version;
   return Q;
 }
@@ -116,26 +121,47 @@ int tabrl_lsvi_greedy(tabrl_lsvi *l, int h, int s, double *value)
   return best;
 }
 
+/* The hooks of the backward pass (algos/common/backward.h): the stage hook
+ * fits w_h to the targets r + V_{h+1}(s'), then the backup is Q_h(s,a). */
+static void lsvi_stage(void *ctx, int h, const double *next_V)
+{
+  tabrl_lsvi *l = ctx;
+  size_t SA = (size_t)l->S * (size_t)l->A, dd = (size_t)l->d * (size_t)l->d;
+  const int *visited = l->visited + (size_t)h * SA;
+  memset(l->target, 0, (size_t)l->d * sizeof *l->target);
+  for (size_t i = 0; i < l->n_visited[h]; i++) {
+    int s = visited[i] / l->A, a = visited[i] % l->A;
+    size_t b = tabrl_empirical_block(&l->counts, h, s, a);
+    double y = l->counts.reward_sum[b];
+    if (h + 1 < l->H)
+      for (int k = 0; k < l->counts.n_next[b]; k++)
+        y += (double)l->counts.next[b][k].count * next_V[l->counts.next[b][k].next];
+    const double *phi = features(l, s, a);
+    for (int j = 0; j < l->d; j++) l->target[j] += phi[j] * y;
+  }
+  ridge_apply(l->Lambda_inv + (size_t)h * dd, l->target, l->w + (size_t)h * (size_t)l->d, l->d);
+}
+
+static double lsvi_backup(void *ctx, int h, int s, int a, const double *next_V)
+{
+  (void)next_V;
+  return q_value(ctx, h, s, a);
+}
+
+static int lsvi_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const tabrl_lsvi *)ctx)->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks lsvi_hooks = {
+    .backup = lsvi_backup, .valid = lsvi_valid, .stage = lsvi_stage};
+
 void tabrl_lsvi_plan(tabrl_lsvi *l)
 {
-  size_t SA = (size_t)l->S * (size_t)l->A, dd = (size_t)l->d * (size_t)l->d;
   l->version++;
-  for (int h = l->H - 1; h >= 0; h--) {
-    const int *visited = l->visited + (size_t)h * SA;
-    memset(l->target, 0, (size_t)l->d * sizeof *l->target);
-    for (size_t i = 0; i < l->n_visited[h]; i++) {
-      int s = visited[i] / l->A, a = visited[i] % l->A;
-      size_t b = tabrl_empirical_block(&l->counts, h, s, a);
-      double y = l->counts.reward_sum[b];
-      if (h + 1 < l->H)
-        for (int k = 0; k < l->counts.n_next[b]; k++) {
-          double v;
-          tabrl_lsvi_greedy(l, h + 1, l->counts.next[b][k].next, &v);
-          y += (double)l->counts.next[b][k].count * v;
-        }
-      const double *phi = features(l, s, a);
-      for (int j = 0; j < l->d; j++) l->target[j] += phi[j] * y;
-    }
-    ridge_apply(l->Lambda_inv + (size_t)h * dd, l->target, l->w + (size_t)h * (size_t)l->d, l->d);
-  }
+  /* Every Q_h(s, .) lands in the cache: V_{h+1} is needed at every visited
+   * next state anyway, and policy() asks for every (h, s). */
+  tabrl_backward(&lsvi_hooks, l,
+                 &(tabrl_backward_out){.S = l->S, .A = l->A, .H = l->H, .V = l->V, .Q = l->Q});
+  for (size_t hs = 0; hs < (size_t)l->H * (size_t)l->S; hs++) l->stamp[hs] = l->version;
 }

@@ -18,12 +18,14 @@
  *       (R_h(s,a) + sum_{s'} N_h(s,a,s') V_{h+1}(s')),
  *
  * R_h the reward sum and N_h the counts (the sparse tabrl_empirical).  A
- * planning pass therefore costs O(H (visited (h,s,a,s') entries + d^2 A
- * visited next states)), whatever the number of past transitions;
+ * planning pass is the shared backward induction (algos/common/backward.h):
+ * at stage h the stage hook fits w_h to the targets with V_{h+1}, then
+ * every Q_h(s, a) is computed into a cache, so a pass costs
+ * O(H (visited (h,s,a,s') entries + d^2 S A)), whatever the number of past
+ * transitions, and act() and policy() cost O(A) per (h, s) afterwards.
  * Lambda_h^-1 follows each new transition by one Sherman-Morrison update,
- * O(d^2).  Q_h(s, .) is computed on demand and cached per (h, s) until the
- * next pass (a version stamp), so act() costs O(A d^2) at a new (h, s) and
- * O(A) afterwards. */
+ * O(d^2).  The cache is stamped with the pass that filled it (a version);
+ * after a clear, Q_h(s, .) is recomputed on demand. */
 #ifndef TABRL_LINEAR_LSVI_H
 #define TABRL_LINEAR_LSVI_H
 
@@ -44,6 +46,7 @@ typedef struct {
   double *target, *scratch; /* d each */
   double *Q;                /* H*S*A cache; -inf at invalid actions */
   unsigned long *stamp;     /* H*S: the pass that computed Q_h(s, .) */
+  double *V;                /* (H+1)*S: V_h(s) = max_a Q_h(s,a) of the last pass */
   unsigned long version;
 } tabrl_lsvi;
 

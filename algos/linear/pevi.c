@@ -43,6 +43,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/backward.h"
 #include "../exploration/empirical.h"
 #include "lsvi.h"
 #include "ridge.h"
@@ -94,34 +95,33 @@ static double trajectories(const pevi_state *st, size_t n)
   return K > 0 ? (double)K : 1.0;
 }
 
+/* Algorithm 1's Q-hat_h(s,a) (algos/common/backward.h hooks). */
+static double pevi_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  const pevi_state *st = ctx;
+  size_t b = tabrl_empirical_block(&st->counts, h, s, a);
+  long N = st->counts.visits[b];
+  double q = 0;
+  if (N > 0) {
+    q = tabrl_empirical_mean_reward(&st->counts, b) +
+        tabrl_empirical_expect(&st->counts, b, next_V) - st->width / sqrt((double)N);
+    q = fmin(fmax(q, 0.0), (double)(st->H - h));
+  }
+  return q;
+}
+
+static int pevi_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const pevi_state *)ctx)->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks pevi_hooks = {.backup = pevi_q, .valid = pevi_valid};
+
 static void plan_tabular(pevi_state *st)
 {
-  int S = st->S, A = st->A, H = st->H;
-  memset(st->V + (size_t)H * S, 0, (size_t)S * sizeof *st->V);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      double best = -INFINITY;
-      int best_a = -1;
-      for (int a = 0; a < A; a++) {
-        size_t b = tabrl_empirical_block(&st->counts, h, s, a);
-        long N = st->counts.visits[b];
-        double q = 0;
-        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
-        if (N > 0) {
-          q = tabrl_empirical_mean_reward(&st->counts, b) +
-              tabrl_empirical_expect(&st->counts, b, next_V) - st->width / sqrt((double)N);
-          q = fmin(fmax(q, 0.0), (double)(H - h));
-        }
-        if (q > best) {
-          best = q;
-          best_a = a;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[h * S + s] = best_a;
-    }
-  }
+  tabrl_backward(
+      &pevi_hooks, st,
+      &(tabrl_backward_out){.S = st->S, .A = st->A, .H = st->H, .V = st->V, .plan = st->greedy});
 }
 
 static void plan_linear(pevi_state *st)

@@ -51,6 +51,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/backward.h"
 #include "ridge.h"
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
@@ -106,6 +107,27 @@ static void value_features(ucrl_vtr_state *st, int s, int a, const double *V)
   }
 }
 
+/* The optimistic Q_h(s,a) (algos/common/backward.h hooks). */
+static double ucrl_vtr_q(void *ctx, int h, int s, int a, const double *next_V)
+{
+  ucrl_vtr_state *st = ctx;
+  size_t sa = (size_t)s * (size_t)st->A + (size_t)a;
+  double q = st->visits[sa] ? st->reward_sum[sa] / (double)st->visits[sa] : 1.0;
+  if (h + 1 < st->H) {
+    value_features(st, s, a, next_V);
+    for (int i = 0; i < st->d; i++) q += st->theta[i] * st->X[i];
+    q += st->radius * sqrt(ridge_norm2(st->M_inv, st->X, st->d));
+  }
+  return fmin(fmax(q, 0.0), (double)(st->H - h));
+}
+
+static int ucrl_vtr_valid(const void *ctx, int h, int s, int a)
+{
+  return tabrl_problem_valid(&((const ucrl_vtr_state *)ctx)->problem, h, s, a);
+}
+
+static const tabrl_backup_hooks ucrl_vtr_hooks = {.backup = ucrl_vtr_q, .valid = ucrl_vtr_valid};
+
 static void plan(ucrl_vtr_state *st)
 {
   int S = st->S, H = st->H, d = st->d;
@@ -116,32 +138,8 @@ static void plan(ucrl_vtr_state *st)
            sqrt(2 * log(1 / st->delta) + d * log(1 + (double)st->samples * Hd * Hd / st->lambda)) +
        sqrt(st->lambda));
   ridge_apply(st->M_inv, st->Xy, st->theta, d);
-  memset(st->V + (size_t)H * S, 0, (size_t)S * sizeof *st->V);
-  for (int h = H - 1; h >= 0; h--) {
-    const double *next_V = st->V + (size_t)(h + 1) * S;
-    for (int s = 0; s < S; s++) {
-      double best = -INFINITY;
-      int best_a = -1;
-      for (int a = 0; a < st->A; a++) {
-        size_t sa = (size_t)s * (size_t)st->A + (size_t)a;
-        double q;
-        if (!tabrl_problem_valid(&st->problem, h, s, a)) continue;
-        q = st->visits[sa] ? st->reward_sum[sa] / (double)st->visits[sa] : 1.0;
-        if (h + 1 < H) {
-          value_features(st, s, a, next_V);
-          for (int i = 0; i < d; i++) q += st->theta[i] * st->X[i];
-          q += st->radius * sqrt(ridge_norm2(st->M_inv, st->X, d));
-        }
-        q = fmin(fmax(q, 0.0), (double)(H - h));
-        if (q > best) {
-          best = q;
-          best_a = a;
-        }
-      }
-      st->V[(size_t)h * S + s] = best;
-      st->greedy[h * S + s] = best_a;
-    }
-  }
+  tabrl_backward(&ucrl_vtr_hooks, st,
+                 &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
 }
 
 static int ucrl_vtr_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
