@@ -118,7 +118,7 @@ test)
   # Static analysis and style first; each counts as one check.
   mapfile -d '' c_files < <(find src envs algos tests -name '*.[ch]' -print0 | sort -z)
   step cppcheck cppcheck --error-exitcode=1 --enable=warning,portability --std=c11 --inline-suppr -q \
-    -I src src envs algos
+    -I src -I algos src envs algos
   step clang-format clang-format --dry-run --Werror "${c_files[@]}"
   step shellcheck shellcheck -x -P SCRIPTDIR dev.sh .ci/* tests/*.sh
   run_tests build

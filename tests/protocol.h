@@ -1,5 +1,6 @@
 /* Shared by the algorithm test suites: the online protocol as the runner
- * drives it (src/runner.c), with the checks a test wants on every step. */
+ * drives it (src/protocol/episode.c via tabrl_episode_online), with the checks a test wants on
+ * every step. */
 #ifndef TABRL_TESTS_PROTOCOL_H
 #define TABRL_TESTS_PROTOCOL_H
 

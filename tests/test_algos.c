@@ -15,7 +15,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
-#include "testing.h"
+#include "protocol/testing.h"
 
 /* ---- helpers ---- */
 

@@ -5,7 +5,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
-#include "../algos/common/backward.h"
+#include "common/backward.h"
 #include "tabrl/error.h"
 
 /* A table hook: Q_h(s,a) = table[(h*S + s)*A + a] + next_V[0], and a log of

@@ -2,7 +2,7 @@
  * counts, means, expectations and variances against hand computations. */
 #include <check.h>
 #include <stdlib.h>
-#include "../algos/exploration/empirical.h"
+#include "common/empirical.h"
 #include "tabrl/error.h"
 
 START_TEST(test_counts_and_moments)

@@ -15,7 +15,7 @@
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
 #include "protocol.h"
-#include "testing.h"
+#include "protocol/testing.h"
 
 /* ---- helpers ---- */
 

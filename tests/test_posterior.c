@@ -17,7 +17,7 @@
 #include "tabrl/oracle.h"
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
-#include "testing.h"
+#include "protocol/testing.h"
 
 static const char *const exploration_algos[] = {"psrl", "rlsvi", "ucrl2"};
 #define N_ALGOS (sizeof exploration_algos / sizeof exploration_algos[0])

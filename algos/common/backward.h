@@ -33,7 +33,7 @@
  *      every a < A is.  Every (h, s) must have a valid action.
  *  actions(ctx, h, s, &list)  Instead of valid: the number of valid
  *      actions of (h, s), >= 1, with *list pointing at them in increasing
- *      order (algos/actions.h keeps such lists; cheaper than a mask).
+ *      order (algos/common/actions.h keeps such lists; cheaper than a mask).
  *  tie_key(ctx, h, s, a)  The greedy choice is the valid action of largest
  *      Q; among equal Q the lowest index by default, or, when tie_key is
  *      set, the lowest key, then the lowest index (ucbvi and mvp: the

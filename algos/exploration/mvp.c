@@ -59,10 +59,10 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../actions.h"
-#include "../common/backward.h"
-#include "empirical.h"
-#include "testing.h"
+#include "common/actions.h"
+#include "common/backward.h"
+#include "common/empirical.h"
+#include "protocol/testing.h"
 
 static const tabrl_param mvp_params[] = {
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
@@ -223,10 +223,9 @@ static int mvp_plan(void *state, long k)
   (void)k;
   if (!st->triggered) return 0;
   st->triggered = 0;
-  tabrl_backward(
-      &mvp_hooks, st,
-      &(tabrl_backward_out){
-          .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy});
+  tabrl_backward_out into = {
+      .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy};
+  tabrl_backward(&mvp_hooks, st, &into);
   return 0;
 }
 

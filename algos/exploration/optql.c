@@ -46,9 +46,9 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../actions.h"
-#include "empirical.h"
-#include "testing.h"
+#include "common/actions.h"
+#include "common/empirical.h"
+#include "protocol/testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
 

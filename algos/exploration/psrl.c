@@ -53,9 +53,9 @@
 #include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../common/backward.h"
-#include "empirical.h"
-#include "testing.h"
+#include "common/backward.h"
+#include "common/empirical.h"
+#include "protocol/testing.h"
 
 static const tabrl_param psrl_params[] = {
     {"prior", TABRL_DOUBLE, "1", "(0,inf)",
@@ -172,8 +172,8 @@ static void sample_and_plan(psrl_state *st)
         sample_block(st, b, st->sampled_P + b * (size_t)S, st->sampled_r + b);
       }
   psrl_backup c = {st, S};
-  tabrl_backward(&psrl_hooks, &c,
-                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
+  tabrl_backward_out into = {.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan};
+  tabrl_backward(&psrl_hooks, &c, &into);
 }
 
 static int psrl_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

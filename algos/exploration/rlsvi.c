@@ -40,8 +40,8 @@
 #include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../common/backward.h"
-#include "empirical.h"
+#include "common/backward.h"
+#include "common/empirical.h"
 
 enum { SCHEDULE_CONSTANT, SCHEDULE_RUSSO };
 
@@ -110,8 +110,8 @@ static void plan_randomized(rlsvi_state *st)
   rlsvi_backup c = {st, st->sigma * st->sigma};
   if (st->schedule == SCHEDULE_RUSSO)
     c.variance *= 0.5 * S * (double)H * H * H * log(2.0 * H * S * A * (double)st->episode);
-  tabrl_backward(&rlsvi_hooks, &c,
-                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
+  tabrl_backward_out into = {.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan};
+  tabrl_backward(&rlsvi_hooks, &c, &into);
 }
 
 static int rlsvi_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

@@ -72,10 +72,10 @@
 #include <math.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../actions.h"
-#include "../common/backward.h"
-#include "empirical.h"
-#include "testing.h"
+#include "common/actions.h"
+#include "common/backward.h"
+#include "common/empirical.h"
+#include "protocol/testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
 
@@ -257,8 +257,8 @@ static int ucbvi_plan(void *state, long k)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
   ucbvi_backup c = {st, S, st->A, H, e->stages};
-  tabrl_backward(&ucbvi_hooks, &c,
-                 &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
+  tabrl_backward_out into = {.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy};
+  tabrl_backward(&ucbvi_hooks, &c, &into);
   return 0;
 }
 

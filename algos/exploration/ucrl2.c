@@ -43,9 +43,9 @@
 #include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "../common/backward.h"
-#include "empirical.h"
-#include "testing.h"
+#include "common/backward.h"
+#include "common/empirical.h"
+#include "protocol/testing.h"
 
 static const tabrl_param ucrl2_params[] = {
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
@@ -201,8 +201,8 @@ static void plan_optimistic(ucrl2_state *st)
                     .scale = st->scale,
                     .log_p = log(2.0 * pairs_A * t / st->delta),
                     .log_r = log(2.0 * (double)S * pairs_A * t / st->delta)};
-  tabrl_backward(&ucrl2_hooks, &c,
-                 &(tabrl_backward_out){.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan});
+  tabrl_backward_out into = {.S = S, .A = A, .H = H, .V = st->V, .plan = st->plan};
+  tabrl_backward(&ucrl2_hooks, &c, &into);
 }
 
 static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

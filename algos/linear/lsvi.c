@@ -2,9 +2,9 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../common/backward.h"
-#include "lsvi.h"
-#include "ridge.h"
+#include "common/backward.h"
+#include "linear/lsvi.h"
+#include "common/ridge.h"
 #include "tabrl/error.h"
 
 int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
@@ -161,7 +161,7 @@ void tabrl_lsvi_plan(tabrl_lsvi *l)
   l->version++;
   /* Every Q_h(s, .) lands in the cache: V_{h+1} is needed at every visited
    * next state anyway, and policy() asks for every (h, s). */
-  tabrl_backward(&lsvi_hooks, l,
-                 &(tabrl_backward_out){.S = l->S, .A = l->A, .H = l->H, .V = l->V, .Q = l->Q});
+  tabrl_backward_out into = {.S = l->S, .A = l->A, .H = l->H, .V = l->V, .Q = l->Q};
+  tabrl_backward(&lsvi_hooks, l, &into);
   for (size_t hs = 0; hs < (size_t)l->H * (size_t)l->S; hs++) l->stamp[hs] = l->version;
 }

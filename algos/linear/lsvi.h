@@ -29,7 +29,7 @@
 #ifndef TABRL_LINEAR_LSVI_H
 #define TABRL_LINEAR_LSVI_H
 
-#include "../exploration/empirical.h"
+#include "common/empirical.h"
 #include "tabrl/algo.h"
 
 typedef struct {

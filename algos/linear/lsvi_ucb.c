@@ -30,10 +30,10 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "lsvi.h"
-#include "ridge.h"
+#include "linear/lsvi.h"
+#include "common/ridge.h"
 #include "tabrl/error.h"
-#include "testing.h"
+#include "protocol/testing.h"
 
 static const tabrl_param lsvi_ucb_params[] = {
     {"lambda", TABRL_DOUBLE, "1", "(0,inf)",

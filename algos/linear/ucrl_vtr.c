@@ -51,11 +51,11 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../common/backward.h"
-#include "ridge.h"
+#include "common/backward.h"
+#include "common/ridge.h"
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
-#include "testing.h"
+#include "protocol/testing.h"
 
 static const tabrl_param ucrl_vtr_params[] = {
     {"lambda", TABRL_DOUBLE, "1", "(0,inf)", "ridge parameter of M = lambda I + sum X X^T"},
@@ -138,8 +138,8 @@ static void plan(ucrl_vtr_state *st)
            sqrt(2 * log(1 / st->delta) + d * log(1 + (double)st->samples * Hd * Hd / st->lambda)) +
        sqrt(st->lambda));
   ridge_apply(st->M_inv, st->Xy, st->theta, d);
-  tabrl_backward(&ucrl_vtr_hooks, st,
-                 &(tabrl_backward_out){.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy});
+  tabrl_backward_out into = {.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy};
+  tabrl_backward(&ucrl_vtr_hooks, st, &into);
 }
 
 static int ucrl_vtr_init(void *state, const tabrl_problem *problem, const tabrl_values *params)

@@ -61,7 +61,7 @@ double tabrl_oracle_start_value(const tabrl_mdp *m, const double *V);
  * changed action compared with pi's previous argmax. */
 long tabrl_oracle_greedy(const tabrl_mdp *m, const double *V, tabrl_policy *pi);
 
-/* ---- Policy evaluation with a reusable workspace (src/oracle_eval.c) ----
+/* ---- Policy evaluation with a reusable workspace (src/oracle/oracle_eval.c) ----
  *
  * The functions below evaluate many policies on one model without
  * allocating: every scratch array lives in a tabrl_oracle_workspace made

@@ -1,0 +1,396 @@
+/* tabrl bench: throughput of the simulator and of one VI sweep, each beside
+ * the bare loop that bounds it, so the cost tabrl adds is visible.  Timings
+ * vary by a few percent between runs: compare the ratios of one run. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <gsl/gsl_randist.h>
+#include "cli/cli.h"
+#include "run/clock.h"
+#include "tabrl/algo.h"
+#include "tabrl/env.h"
+#include "tabrl/mdp_io.h"
+#include "tabrl/episode.h"
+#include "tabrl/error.h"
+#include "tabrl/oracle.h"
+#include "tabrl/sim.h"
+
+static volatile long sink;
+
+/* The limit: the same flat arrays indexed directly, one PCG32 draw for the
+ * action and one for the alias choice, no reward bookkeeping. */
+static double bare_loop(const tabrl_mdp *m, long steps)
+{
+  const size_t *row = m->row;
+  const tabrl_alias_slot *slots = m->sampler;
+  uint64_t A = (uint64_t)m->A;
+  tabrl_pcg32 rng;
+  long s = 0;
+  tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
+  double t0 = tabrl_now();
+  for (long i = 0; i < steps; i++) {
+    size_t b = (size_t)s * A + (((uint64_t)tabrl_pcg32_next(&rng) * A) >> 32);
+    size_t lo = row[b];
+    uint64_t x = (uint64_t)tabrl_pcg32_next(&rng) * (row[b + 1] - lo);
+    const tabrl_alias_slot *slot = &slots[lo + (x >> 32)];
+    s = slot->next[(uint32_t)x >= slot->cut];
+  }
+  sink = s;
+  return (double)steps / (tabrl_now() - t0);
+}
+
+/* The simulator's own step, random valid actions (every action is valid in
+ * the benchmark models). */
+static double sim_loop(const tabrl_mdp *m, long steps)
+{
+  tabrl_pcg32 rng;
+  int s = 0, h = 0, H = m->horizon > 0 ? m->horizon : 1;
+  double total = 0, r;
+  tabrl_rng_stream(&rng, 1, TABRL_STREAM_TRANSITIONS, 0);
+  double t0 = tabrl_now();
+  for (long i = 0; i < steps; i++) {
+    int a = (int)(((uint64_t)tabrl_pcg32_next(&rng) * (uint64_t)m->A) >> 32);
+    s = tabrl_mdp_step(m, h, s, a, &rng, &r);
+    total += r;
+    if (++h == H) h = 0;
+  }
+  sink = s + (long)total;
+  return (double)steps / (tabrl_now() - t0);
+}
+
+/* GSL's alias sampler: one gsl_ran_discrete_t per (s, a). */
+static double gsl_loop(const tabrl_mdp *m, long steps)
+{
+  size_t blocks = (size_t)m->S * (size_t)m->A;
+  gsl_ran_discrete_t **tables = calloc(blocks, sizeof *tables);
+  gsl_rng *r = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
+  double rate = 0;
+  long s = 0;
+  if (!tables || !r) goto done;
+  for (size_t b = 0; b < blocks; b++)
+    if (!(tables[b] = gsl_ran_discrete_preproc(m->row[b + 1] - m->row[b], m->prob + m->row[b])))
+      goto done;
+  double t0 = tabrl_now();
+  for (long i = 0; i < steps; i++) {
+    size_t b = (size_t)s * (size_t)m->A + gsl_rng_uniform_int(r, (unsigned long)m->A);
+    s = m->next[m->row[b] + gsl_ran_discrete(r, tables[b])];
+  }
+  sink = s;
+  rate = (double)steps / (tabrl_now() - t0);
+done:
+  if (tables)
+    for (size_t b = 0; b < blocks; b++) gsl_ran_discrete_free(tables[b]);
+  free(tables);
+  gsl_rng_free(r);
+  return rate;
+}
+
+/* Episodes per second of one online algorithm with its default parameters
+ * on m (simulator included, no exact evaluation: the runner's evaluation is
+ * a separate cost), for about `budget` seconds.  0 if it cannot run on m. */
+static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
+                        const tabrl_mdp *m, double budget, char *why, size_t why_size)
+{
+  tabrl_values *values = NULL;
+  tabrl_problem problem;
+  unsigned char *valid = NULL;
+  gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  gsl_rng *transitions = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
+  tabrl_algo *algo = NULL;
+  tabrl_episode episode = {0};
+  double rate = 0, t0, elapsed = 0;
+  long k = 0;
+  why[0] = '\0';
+  if (!algo_rng || !transitions || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
+    goto done;
+  if (tabrl_values_resolve(type->params, type->name, set, nset, 0, &values) ||
+      !(algo = tabrl_algo_alloc(type, &problem, values))) {
+    snprintf(why, why_size, "%s", tabrl_error_message());
+    goto done;
+  }
+  t0 = tabrl_now();
+  while (elapsed < budget) {
+    for (int batch = 0; batch < 16; batch++, k++)
+      if (tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
+        snprintf(why, why_size, "%s", tabrl_error_message());
+        goto done;
+      }
+    elapsed = tabrl_now() - t0;
+  }
+  rate = (double)k / elapsed;
+done:
+  tabrl_algo_free(algo);
+  tabrl_values_free(values);
+  free(valid);
+  gsl_rng_free(algo_rng);
+  gsl_rng_free(transitions);
+  return rate;
+}
+
+/* Best of `rounds` timings (seconds) of fn; the other core's load only ever
+ * adds time.  Returns the first failing status, else 0. */
+static int best_time(int (*fn)(void *), void *ctx, int rounds, double *best)
+{
+  *best = INFINITY;
+  for (int round = 0; round < rounds; round++) {
+    double t0 = tabrl_now();
+    int status = fn(ctx);
+    if (status) return status;
+    *best = fmin(*best, tabrl_now() - t0);
+  }
+  return 0;
+}
+
+typedef struct {
+  const tabrl_mdp *m;
+  const tabrl_policy *pi;
+  tabrl_oracle_workspace *ws;
+  double *V, *Q, *d;
+} eval_job;
+
+static int run_lu(void *p)
+{
+  eval_job *j = p;
+  return tabrl_oracle_evaluate(j->m, j->pi, j->V);
+}
+
+static int run_sparse(void *p)
+{
+  eval_job *j = p;
+  return tabrl_oracle_evaluate_ws(j->m, j->pi, 0, j->ws, j->V);
+}
+
+static int run_q(void *p)
+{
+  eval_job *j = p;
+  return tabrl_oracle_q_pi(j->m, j->pi, 0, j->ws, j->V, j->Q);
+}
+
+static int run_occupancy(void *p)
+{
+  eval_job *j = p;
+  return tabrl_oracle_occupancy(j->m, j->pi, NULL, TABRL_ORACLE_NORMALIZED, j->ws, j->d);
+}
+
+/* A fixed stochastic policy on m (all actions valid): weights drawn
+ * uniformly from a PCG32 stream, normalised per state. */
+static void random_policy(const tabrl_mdp *m, tabrl_policy *pi)
+{
+  tabrl_pcg32 rng;
+  tabrl_rng_stream(&rng, 7, TABRL_STREAM_ALGO, 0);
+  for (int s = 0; s < m->S; s++) {
+    double *row = tabrl_policy_row(pi, 0, s), total = 0;
+    for (int a = 0; a < m->A; a++) total += row[a] = tabrl_pcg32_uniform(&rng) + 0.05;
+    for (int a = 0; a < m->A; a++) row[a] /= total;
+  }
+}
+
+/* Exact evaluation of one stochastic policy on m: the dense LU of
+ * tabrl_oracle_evaluate against the sparse iterative path, then Q^pi and
+ * the occupancy measure through the same workspace. */
+static int bench_evaluation(const tabrl_mdp *m, int quick)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  double *V_lu = malloc((size_t)m->S * sizeof *V_lu), *V = malloc((size_t)m->S * sizeof *V);
+  double *Q = malloc((size_t)m->S * (size_t)m->A * sizeof *Q);
+  double *d = malloc((size_t)m->S * sizeof *d);
+  double lu = 0, sparse = 0, q = 0, occ = 0, diff = 0, res;
+  int status = 0, steps;
+  tabrl_mdp *slow = tabrl_mdp_clone(m);
+  if (!pi || !ws || !V_lu || !V || !Q || !d || !slow) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    goto done;
+  }
+  random_policy(m, pi);
+  eval_job lu_job = {m, pi, ws, V_lu, Q, d}, job = {m, pi, ws, V, Q, d};
+  if ((status = best_time(run_lu, &lu_job, quick ? 1 : 3, &lu))) goto done;
+  if ((status = best_time(run_sparse, &job, 5, &sparse))) goto done;
+  steps = tabrl_oracle_workspace_iterations(ws);
+  res = tabrl_oracle_workspace_residual(ws);
+  for (int s = 0; s < m->S; s++) diff = fmax(diff, fabs(V[s] - V_lu[s]));
+  if ((status = best_time(run_q, &job, 5, &q))) goto done;
+  if ((status = best_time(run_occupancy, &job, 5, &occ))) goto done;
+  printf("exact evaluation of a stochastic policy, same model\n");
+  printf("  %-52s %8.1f ms\n", "dense LU (tabrl_oracle_evaluate)", lu * 1e3);
+  printf("  %-52s %8.2f ms  %.0fx faster; %d steps, residual %.2g, |V - V_LU| %.2g\n",
+         "sparse iterative (tabrl_oracle_evaluate_ws)", sparse * 1e3, lu / sparse, steps, res,
+         diff);
+  printf("  %-52s %8.2f ms\n", "Q^pi (tabrl_oracle_q_pi)", q * 1e3);
+  /* The step count hardly grows with the horizon 1 / (1 - gamma). */
+  job.m = slow;
+  if ((status = tabrl_mdp_set_time(slow, 0, 0.99)) ||
+      (status = best_time(run_sparse, &job, 5, &sparse)))
+    goto done;
+  printf("  %-52s %8.2f ms  %d steps\n", "sparse iterative, the same policy at gamma 0.99",
+         sparse * 1e3, tabrl_oracle_workspace_iterations(ws));
+  job.m = m;
+  printf("  %-52s %8.2f ms  %d steps\n", "occupancy measure (tabrl_oracle_occupancy)", occ * 1e3,
+         tabrl_oracle_workspace_iterations(ws));
+done:
+  if (status) cli_error("policy evaluation bench: %s", tabrl_error_message());
+  tabrl_policy_free(pi);
+  tabrl_oracle_workspace_free(ws);
+  tabrl_mdp_free(slow);
+  free(V_lu);
+  free(V);
+  free(Q);
+  free(d);
+  return status;
+}
+
+static int build(const char *name, const char *const *kv, size_t n, tabrl_mdp **m)
+{
+  tabrl_setting settings[8];
+  for (size_t i = 0; i < n; i++)
+    settings[i] = (tabrl_setting){kv[2 * i], kv[2 * i + 1], "bench", 0};
+  int status = tabrl_env_build(name, settings, n, m);
+  if (status) cli_error("%s", tabrl_error_message());
+  return status;
+}
+
+int cli_bench(int argc, char **argv)
+{
+  static const struct option options[] = {{"quick", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
+  static const char *const garnet1000[] = {"states",    "1000", "actions", "10",
+                                           "branching", "5",    "gamma",   "0.9"};
+  static const char *const garnet2000[] = {"states",    "2000", "actions", "10",
+                                           "branching", "5",    "gamma",   "0.9"};
+  static const char *const river[] = {"states", "6", "horizon", "20"};
+  static const char *const garnet200[] = {"states",    "200", "actions", "5",
+                                          "branching", "10",  "horizon", "50"};
+  tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL, *g3 = NULL;
+  int opt, quick = 0, code = CLI_FAIL;
+  optind = 0;
+  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+    if (opt != 'q') return cli_usage("bench", CLI_USAGE);
+    quick = 1;
+  }
+  if (optind != argc) return cli_usage("bench", CLI_USAGE);
+  long steps = quick ? 2000000 : 50000000;
+  int sweeps = quick ? 20 : 400;
+
+  if (build("garnet", garnet1000, 4, &g1) || build("garnet", garnet2000, 4, &g2) ||
+      build("riverswim", river, 2, &rs) || build("garnet", garnet200, 4, &g3))
+    goto done;
+
+  printf("simulator, random actions (steps/s; %ld steps each)\n", steps);
+  double bare = bare_loop(g1, steps);
+  double sim = sim_loop(g1, steps);
+  double sim_rs = sim_loop(rs, steps);
+  double gsl = gsl_loop(g1, quick ? steps : steps / 5);
+  printf("  %-52s %8.1f M\n", "bare loop: flat alias + PCG32, Garnet(1000,10,5)", bare / 1e6);
+  printf("  %-52s %8.1f M   %.2fx of bare\n", "tabrl_mdp_step, Garnet(1000,10,5)", sim / 1e6,
+         sim / bare);
+  printf("  %-52s %8.1f M\n", "tabrl_mdp_step, RiverSwim(6), H=20", sim_rs / 1e6);
+  printf("  %-52s %8.1f M   %.2fx of bare\n", "gsl_ran_discrete tables, Garnet(1000,10,5)",
+         gsl / 1e6, gsl / bare);
+
+  double *V = calloc((size_t)g2->S, sizeof *V), *W = calloc((size_t)g2->S, sizeof *W);
+  if (!V || !W) {
+    free(V);
+    free(W);
+    cli_error("out of memory");
+    goto done;
+  }
+  /* The fastest of 5 rounds: the other core's load only ever adds time. */
+  double sweep_us = INFINITY;
+  tabrl_oracle_sweep(g2, V, W, NULL);
+  for (int round = 0; round < 5; round++) {
+    double t0 = tabrl_now();
+    for (int k = 0; k < sweeps; k++) tabrl_oracle_sweep(g2, (k & 1) ? W : V, (k & 1) ? V : W, NULL);
+    sweep_us = fmin(sweep_us, (tabrl_now() - t0) / sweeps * 1e6);
+  }
+  printf("value iteration, Garnet(2000,10,5), gamma 0.9, %zu entries\n", g2->nnz);
+  printf("  %-52s %8.1f us\n", "one Bellman optimality sweep", sweep_us);
+  free(V);
+  free(W);
+  if (bench_evaluation(g2, quick)) goto done;
+
+  /* Load + solve: the model written as CSV, read back and solved by VI to
+   * eps = 1e-6 (pymdptoolbox takes 4.6 s for a 100k-entry file:
+   * algos/README.md, "Reference speeds"). */
+  {
+    char csv[] = "/tmp/tabrl-bench-XXXXXX";
+    int fd = mkstemp(csv);
+    tabrl_mdp *loaded = NULL;
+    double *U = calloc((size_t)g2->S, sizeof *U);
+    if (fd >= 0) close(fd);
+    if (fd >= 0 && U && !tabrl_mdp_write_csv(g2, csv)) {
+      /* Best of three: the first read also pays for the page cache. */
+      double best = INFINITY, read_ms = 0, vi_ms = 0;
+      int iterations = 0, status = 0;
+      for (int round = 0; round < 3 && !status; round++) {
+        tabrl_mdp_free(loaded);
+        loaded = NULL;
+        memset(U, 0, (size_t)g2->S * sizeof *U);
+        double t0 = tabrl_now();
+        status = tabrl_mdp_read_csv(csv, 0, 0.9, &loaded);
+        double t1 = tabrl_now();
+        if (!status) status = tabrl_oracle_vi(loaded, 1e-6, 100000, U, NULL, NULL, &iterations);
+        double t2 = tabrl_now();
+        if (!status && t2 - t0 < best) {
+          best = t2 - t0;
+          read_ms = (t1 - t0) * 1e3;
+          vi_ms = (t2 - t1) * 1e3;
+        }
+      }
+      if (!status)
+        printf("  %-52s %8.1f ms  (read %.1f ms + VI %d sweeps %.1f ms)\n",
+               "load + solve, the same model as a CSV file", best * 1e3, read_ms, iterations,
+               vi_ms);
+      else
+        printf("  load + solve failed: %s\n", tabrl_error_message());
+    }
+    if (fd >= 0) unlink(csv);
+    free(U);
+    tabrl_mdp_free(loaded);
+  }
+
+  /* The simulator alone, at the same episode shapes, is the ceiling. */
+  double budget = quick ? 0.05 : 0.5;
+  const tabrl_algo_type *random = tabrl_algo_find("random");
+  char why[512];
+  printf("online algorithms, episodes/s with default parameters (simulator included)\n");
+  printf("  %-18s %22s %26s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
+  if (random)
+    printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random",
+           algo_rate(random, NULL, 0, rs, budget, why, sizeof why),
+           algo_rate(random, NULL, 0, g3, budget, why, sizeof why));
+  for (size_t i = 0; tabrl_algo_types[i]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_types[i];
+    if (t->protocol != TABRL_ONLINE || t == random) continue;
+    double a = algo_rate(t, NULL, 0, rs, budget, why, sizeof why);
+    double b = a > 0 ? algo_rate(t, NULL, 0, g3, budget, why, sizeof why) : 0;
+    if (a > 0 && b > 0)
+      printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
+    else
+      printf("  %-18s %22s   %s\n", t->name, "n/a", *why ? why : "failed");
+  }
+  /* Variants that differ in cost from the defaults. */
+  static const struct {
+    const char *algo, *label;
+    tabrl_setting set;
+  } variants[] = {
+      {"ucbvi", "ucbvi hoeffding", {"bonus", "hoeffding", "bench", 0}},
+      {"optql", "optql bernstein", {"bonus", "bernstein", "bench", 0}},
+  };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_find(variants[i].algo);
+    if (!t) continue;
+    printf("  %-18s %22.3g %26.3g\n", variants[i].label,
+           algo_rate(t, &variants[i].set, 1, rs, budget, why, sizeof why),
+           algo_rate(t, &variants[i].set, 1, g3, budget, why, sizeof why));
+  }
+  code = CLI_OK;
+done:
+  tabrl_mdp_free(g3);
+  tabrl_mdp_free(g1);
+  tabrl_mdp_free(g2);
+  tabrl_mdp_free(rs);
+  return code;
+}

@@ -1,0 +1,272 @@
+/* tabrl solve / tabrl export. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli/cli.h"
+#include "tabrl/error.h"
+#include "tabrl/mdp_io.h"
+#include "tabrl/oracle.h"
+
+enum { OPT_HORIZON = 256, OPT_GAMMA, OPT_METHOD, OPT_FORMAT, OPT_TRACE, OPT_EPS, OPT_OBJECTIVE };
+
+static void print_trace(void *ctx, int iter, double residual, long changes)
+{
+  (void)ctx;
+  printf("iteration %4d  residual %-12.6g  policy changes %ld\n", iter, residual, changes);
+}
+
+static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
+{
+  const tabrl_grid *g = m->grid;
+  for (int r = 0; r < g->rows; r++) {
+    for (int c = 0; c < g->cols; c++) {
+      int cell = r * g->cols + c, s = g->state_of_cell[cell];
+      char ch = g->cells[cell];
+      /* Terminal cells keep their letter; free cells show the action. */
+      if (s >= 0 && (ch == '.' || ch == 'F' || ch == 'S' || ch == 'o'))
+        ch = g->action_glyphs[tabrl_policy_argmax(pi, 0, s)];
+      putchar(ch);
+    }
+    putchar('\n');
+  }
+}
+
+static int parse_method(const char *text, const tabrl_mdp *m, int *method)
+{
+  if (!text) {
+    *method = m->horizon > 0 ? 'b' : 'p';
+    return CLI_OK;
+  }
+  if (!strcmp(text, "backward"))
+    *method = 'b';
+  else if (!strcmp(text, "vi"))
+    *method = 'v';
+  else if (!strcmp(text, "pi"))
+    *method = 'p';
+  else {
+    cli_error("--method %s: expected backward, vi or pi", text);
+    return CLI_USAGE;
+  }
+  if (*method == 'b' && m->horizon == 0) {
+    cli_error("--method backward needs an episodic model (give --horizon H)");
+    return CLI_USAGE;
+  }
+  if (*method == 'v' && m->horizon > 0) {
+    cli_error(
+        "--method vi is for discounted models (give --gamma G); episodic models use backward");
+    return CLI_USAGE;
+  }
+  return CLI_OK;
+}
+
+int cli_solve(int argc, char **argv)
+{
+  static const struct option options[] = {{"set", required_argument, NULL, 's'},
+                                          {"horizon", required_argument, NULL, OPT_HORIZON},
+                                          {"gamma", required_argument, NULL, OPT_GAMMA},
+                                          {"method", required_argument, NULL, OPT_METHOD},
+                                          {"format", required_argument, NULL, OPT_FORMAT},
+                                          {"trace", no_argument, NULL, OPT_TRACE},
+                                          {"eps", required_argument, NULL, OPT_EPS},
+                                          {"objective", required_argument, NULL, OPT_OBJECTIVE},
+                                          {NULL, 0, NULL, 0}};
+  cli_settings settings = {0};
+  const char *horizon = NULL, *gamma = NULL, *method_text = NULL, *format = "table";
+  double eps = 1e-9;
+  int trace = 0, code = CLI_OK, opt, method = 'b', iterations = 0, status;
+  tabrl_mdp *m = NULL;
+  tabrl_policy *pi = NULL;
+  double *V = NULL;
+  char *end;
+  tabrl_objective objective = tabrl_objective_default();
+
+  optind = 0;
+  while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
+    switch (opt) {
+    case 's':
+      if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
+      break;
+    case OPT_HORIZON:
+      horizon = optarg;
+      break;
+    case OPT_GAMMA:
+      gamma = optarg;
+      break;
+    case OPT_METHOD:
+      method_text = optarg;
+      break;
+    case OPT_FORMAT:
+      format = optarg;
+      break;
+    case OPT_TRACE:
+      trace = 1;
+      break;
+    case OPT_EPS:
+      eps = strtod(optarg, &end);
+      if (*end || !(eps > 0)) {
+        cli_error("--eps %s: expected a positive number", optarg);
+        code = CLI_USAGE;
+        goto done;
+      }
+      break;
+    case OPT_OBJECTIVE:
+      if ((code = cli_objective(optarg, &objective))) goto done;
+      break;
+    default:
+      code = cli_usage("solve", CLI_USAGE);
+      goto done;
+    }
+  }
+  if (optind != argc - 1) {
+    code = cli_usage("solve", CLI_USAGE);
+    goto done;
+  }
+  if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map")) {
+    cli_error("--format %s: expected table, csv or map", format);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;
+  if (!strcmp(format, "map") && !m->grid) {
+    cli_error("--format map: environment '%s' has no grid map", argv[optind]);
+    code = CLI_USAGE;
+    goto done;
+  }
+  /* --method chooses among the mean's solvers; another objective is
+   * solved by its own exact oracle. */
+  int mean = objective.type == &tabrl_objective_mean;
+  if (!mean && method_text) {
+    cli_error("--method applies to the mean objective; %s is solved by its own oracle",
+              objective.text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (!mean && objective.type->augmented && strcmp(format, "table")) {
+    cli_error("--format %s: the optimal policy of %s depends on more than the state", format,
+              objective.text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (mean && (code = parse_method(method_text, m, &method))) goto done;
+
+  V = calloc(tabrl_oracle_value_size(m), sizeof *V);
+  pi = tabrl_policy_alloc_for(m);
+  if (!V || !pi) {
+    cli_error("out of memory");
+    code = CLI_FAIL;
+    goto done;
+  }
+  tabrl_trace tr = {print_trace, NULL};
+  double J = 0;
+  if (!mean)
+    status = tabrl_objective_optimum(&objective, m, V, objective.type->augmented ? NULL : pi, &J);
+  else if (method == 'b')
+    status = tabrl_oracle_backward(m, V, NULL, pi);
+  else if (method == 'v')
+    status = tabrl_oracle_vi(m, eps, 10000000, V, pi, trace ? &tr : NULL, &iterations);
+  else
+    status = tabrl_oracle_pi(m, 100000, pi, V, trace ? &tr : NULL, &iterations);
+  if (status) {
+    cli_error("%s", tabrl_error_message());
+    code = cli_status(status);
+    goto done;
+  }
+
+  int stages = tabrl_mdp_value_stages(m);
+  if (!strcmp(format, "csv")) {
+    printf("h,s,value,action\n");
+    for (int h = 0; h < stages; h++)
+      for (int s = 0; s < m->S; s++)
+        printf("%d,%d,%.17g,%d\n", h, s, V[(size_t)h * m->S + s], tabrl_policy_argmax(pi, h, s));
+  } else if (!strcmp(format, "map")) {
+    print_map(m, pi);
+  } else {
+    if (m->horizon > 0)
+      printf("%s: %d states, %d actions, horizon %d, %zu outcomes\n", m->name, m->S, m->A,
+             m->horizon, m->nnz);
+    else
+      printf("%s: %d states, %d actions, discount %g, %zu outcomes\n", m->name, m->S, m->A,
+             m->gamma, m->nnz);
+    if (!mean)
+      printf("objective %s: %s\nmethod: its exact oracle (%s)\n", objective.text,
+             objective.type->doc, objective.type->source);
+    else if (method == 'b')
+      printf("method: backward induction (exact)\n");
+    else if (method == 'v')
+      printf(
+          "method: value iteration, %d sweeps, stopped at ||V_k - V_k-1|| < eps(1-gamma)/(2 gamma)"
+          " with eps = %g: greedy policy eps-optimal, |V - V*| < eps/2\n",
+          iterations, eps);
+    else
+      printf("method: policy iteration, %d iterations, exact (LU) evaluation\n", iterations);
+    if (!mean) {
+      printf("J* = %.12g\n", J);
+      if (objective.type->augmented) goto done; /* no Markov policy of m to print */
+    } else {
+      printf("J* = sum_s mu0(s) V*_0(s) = %.12g\n", tabrl_oracle_start_value(m, V));
+    }
+    printf("%s%6s %18s %6s\n", m->horizon > 0 ? "stage 0 (--format csv lists every stage)\n" : "",
+           "state", "value", "action");
+    for (int s = 0; s < m->S; s++)
+      printf("%6d %18.12g %6d\n", s, V[s], tabrl_policy_argmax(pi, 0, s));
+  }
+done:
+  free(V);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  cli_settings_free(&settings);
+  return code;
+}
+
+int cli_export(int argc, char **argv)
+{
+  static const struct option options[] = {{"set", required_argument, NULL, 's'},
+                                          {"horizon", required_argument, NULL, OPT_HORIZON},
+                                          {"gamma", required_argument, NULL, OPT_GAMMA},
+                                          {"output", required_argument, NULL, 'o'},
+                                          {NULL, 0, NULL, 0}};
+  cli_settings settings = {0};
+  const char *horizon = NULL, *gamma = NULL, *output = NULL;
+  int code = CLI_OK, opt, status;
+  tabrl_mdp *m = NULL;
+
+  optind = 0;
+  while ((opt = getopt_long(argc, argv, "s:o:", options, NULL)) != -1) {
+    switch (opt) {
+    case 's':
+      if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
+      break;
+    case OPT_HORIZON:
+      horizon = optarg;
+      break;
+    case OPT_GAMMA:
+      gamma = optarg;
+      break;
+    case 'o':
+      output = optarg;
+      break;
+    default:
+      code = cli_usage("export", CLI_USAGE);
+      goto done;
+    }
+  }
+  if (optind != argc - 1 || !output) {
+    if (!output && optind == argc - 1)
+      cli_error("export needs -o FILE.csv (or -o - for standard output)");
+    code = cli_usage("export", CLI_USAGE);
+    goto done;
+  }
+  if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;
+  status =
+      !strcmp(output, "-") ? tabrl_mdp_write_csv_stream(m, stdout) : tabrl_mdp_write_csv(m, output);
+  if (status) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_FAIL;
+  }
+done:
+  tabrl_mdp_free(m);
+  cli_settings_free(&settings);
+  return code;
+}

@@ -1,0 +1,719 @@
+/* Figures from summary.csv through gnuplot; see tabrl/results.h.
+ *
+ * The script tabrl writes is the figure's source: the data are inline
+ * datablocks, so the user can edit it and run `gnuplot FILE.gp` without
+ * tabrl.  When tabrl runs it, it passes tabrl_output (a temporary name) with
+ * -e so that a failed or killed gnuplot never leaves half an image under the
+ * final name; run by hand, the script writes the final name itself. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "results/private.h"
+#include "tabrl/error.h"
+#include "tabrl/results.h"
+#include "tabrl/schema.h"
+
+extern char **environ;
+
+/* ---- options and paths ---- */
+
+typedef enum { TERM_PNG, TERM_SVG, TERM_PDF, TERM_DUMB } terminal;
+
+static const char *metric_of(const tabrl_plot_options *opt)
+{
+  return opt->metric ? opt->metric : "cum_regret";
+}
+
+/* The extension of path's last component, including the dot ("" if none). */
+static const char *extension(const char *path)
+{
+  const char *slash = strrchr(path, '/'), *dot = strrchr(path, '.');
+  if (!dot || (slash && dot < slash) || dot == (slash ? slash + 1 : path)) return "";
+  return dot;
+}
+
+static int check_options(const tabrl_plot_options *opt, terminal *term)
+{
+  const char *metric = metric_of(opt);
+  if (strcmp(metric, "cum_regret") && strcmp(metric, "value"))
+    return tabrl_error(TABRL_EINVAL, "metric '%s': expected cum_regret or value", metric);
+  if (opt->terminal && strcmp(opt->terminal, "dumb"))
+    return tabrl_error(TABRL_EINVAL,
+                       "terminal '%s': expected dumb (image terminals follow from the "
+                       "output's extension: .png, .svg or .pdf)",
+                       opt->terminal);
+  if (opt->x_key && !*opt->x_key) return tabrl_error(TABRL_EINVAL, "empty x key");
+  if (opt->terminal) {
+    *term = TERM_DUMB;
+    return TABRL_OK;
+  }
+  if (!opt->output) {
+    *term = TERM_PNG;
+    return TABRL_OK;
+  }
+  const char *ext = extension(opt->output);
+  if (!strcasecmp(ext, ".png"))
+    *term = TERM_PNG;
+  else if (!strcasecmp(ext, ".svg"))
+    *term = TERM_SVG;
+  else if (!strcasecmp(ext, ".pdf"))
+    *term = TERM_PDF;
+  else
+    return tabrl_error(TABRL_EINVAL,
+                       "%s: unknown image type '%s'; use .png, .svg or .pdf (or the dumb terminal)",
+                       opt->output, ext);
+  return TABRL_OK;
+}
+
+static char *format_string(const char *fmt, const char *a, const char *b, const char *c,
+                           const char *d)
+{
+  size_t size = strlen(fmt) + strlen(a) + strlen(b) + strlen(c) + strlen(d) + 1;
+  char *text = malloc(size);
+  if (text) snprintf(text, size, fmt, a, b, c, d);
+  return text;
+}
+
+int tabrl_plot_paths(const char *dir, const tabrl_plot_options *opt, char **image, char **script)
+{
+  terminal term;
+  int status;
+  const char *metric = metric_of(opt), *vs = opt->x_key ? "-vs-" : "",
+             *key = opt->x_key ? opt->x_key : "";
+
+  *image = *script = NULL;
+  if ((status = check_options(opt, &term))) return status;
+  if (opt->output)
+    *image = strdup(opt->output);
+  else if (term != TERM_DUMB)
+    *image = format_string("%s/%s%s%s.png", dir, metric, vs, key);
+  if (*image) {
+    /* Same path with .gp in place of the extension. */
+    size_t stem = strlen(*image) - strlen(extension(*image));
+    if ((*script = malloc(stem + 4))) {
+      memcpy(*script, *image, stem);
+      strcpy(*script + stem, ".gp");
+    }
+  } else if (term == TERM_DUMB && !opt->output)
+    *script = format_string("%s/%s%s%s.dumb.gp", dir, metric, vs, key);
+  if ((term != TERM_DUMB || opt->output) && !*image) goto oom;
+  if (!*script) goto oom;
+  if (*image && !strcmp(*image, *script)) {
+    status = tabrl_error(TABRL_EINVAL, "%s: the output would overwrite its own script", *image);
+    free(*image);
+    free(*script);
+    *image = *script = NULL;
+    return status;
+  }
+  return TABRL_OK;
+oom:
+  free(*image);
+  free(*script);
+  *image = *script = NULL;
+  return tabrl_error(TABRL_ENOMEM, "out of memory");
+}
+
+/* ---- summary.csv ---- */
+
+typedef struct {
+  char *env, *algo, *config;
+  long long episode;
+  double cum_regret[4]; /* mean, std, lo, hi */
+  double value[4];
+  int has_value;
+} summary_row;
+
+typedef struct {
+  summary_row *rows;
+  size_t n, cap;
+} summary_table;
+
+static void summary_free(summary_table *t)
+{
+  for (size_t i = 0; i < t->n; i++) {
+    free(t->rows[i].env);
+    free(t->rows[i].algo);
+    free(t->rows[i].config);
+  }
+  free(t->rows);
+  memset(t, 0, sizeof *t);
+}
+
+static int parse_number(const char *text, double *x)
+{
+  char *end;
+  if (!*text || isspace((unsigned char)*text)) return 0;
+  *x = strtod(text, &end);
+  return !*end && isfinite(*x);
+}
+
+static int parse_summary_line(summary_table *t, const char *file, size_t line, char *text)
+{
+  char *fields[TABRL_SUMMARY_COLUMNS];
+  summary_row row = {0};
+  char *end;
+  size_t n = tabrl_schema_split(text, fields, TABRL_SUMMARY_COLUMNS);
+
+  if (n != TABRL_SUMMARY_COLUMNS)
+    return tabrl_error(TABRL_EINVAL, "%s:%zu: %zu fields, expected %d", file, line, n,
+                       TABRL_SUMMARY_COLUMNS);
+  for (int i = TABRL_SUMMARY_ENV; i <= TABRL_SUMMARY_CONFIG; i++)
+    if (!*fields[i]) return tabrl_error(TABRL_EINVAL, "%s:%zu: empty label", file, line);
+  const char *episode = fields[TABRL_SUMMARY_EPISODE];
+  row.episode = strtoll(episode, &end, 10);
+  if (!isdigit((unsigned char)*episode) || *end)
+    return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
+  /* mean, std, lo, hi of cum_regret, then of value (empty when no seed
+   * reports a value) */
+  for (int i = 0; i < 4; i++)
+    if (!parse_number(fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i], &row.cum_regret[i]))
+      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                         fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i]);
+  row.has_value = *fields[TABRL_SUMMARY_VALUE_MEAN] != '\0';
+  for (int i = 0; i < 4 && row.has_value; i++)
+    if (!parse_number(fields[TABRL_SUMMARY_VALUE_MEAN + i], &row.value[i]))
+      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                         fields[TABRL_SUMMARY_VALUE_MEAN + i]);
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 64;
+    summary_row *rows = realloc(t->rows, cap * sizeof *rows);
+    if (!rows) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    t->rows = rows;
+    t->cap = cap;
+  }
+  row.env = strdup(fields[TABRL_SUMMARY_ENV]);
+  row.algo = strdup(fields[TABRL_SUMMARY_ALGO]);
+  row.config = strdup(fields[TABRL_SUMMARY_CONFIG]);
+  t->rows[t->n++] = row;
+  if (!row.env || !row.algo || !row.config) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  return TABRL_OK;
+}
+
+static int read_summary(const char *dir, summary_table *t)
+{
+  char *file = tabrl_path_join(dir, "summary.csv"), *buffer = NULL;
+  size_t size = 0, line = 0;
+  ssize_t length;
+  int status = TABRL_OK;
+  struct stat st;
+  FILE *f;
+
+  memset(t, 0, sizeof *t);
+  if (!file) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+    free(file);
+    return tabrl_error(TABRL_ENOTFOUND, "%s: no such directory", dir);
+  }
+  if (!(f = fopen(file, "r"))) {
+    int err = errno;
+    if (err == ENOENT)
+      status =
+          tabrl_error(TABRL_ENOTFOUND,
+                      "%s: no such file (tabrl summarize %s computes it from runs.csv)", file, dir);
+    else
+      status = tabrl_error(TABRL_EIO, "%s: %s", file, strerror(err));
+    free(file);
+    return status;
+  }
+  while (!status && (length = getline(&buffer, &size, f)) >= 0) {
+    line++;
+    while (length > 0 && (buffer[length - 1] == '\n' || buffer[length - 1] == '\r'))
+      buffer[--length] = '\0';
+    if (line == 1) {
+      if (strcmp(buffer, tabrl_schema_summary.header))
+        status =
+            tabrl_error(TABRL_EINVAL, "%s:1: not a tabrl summary (header '%.60s')", file, buffer);
+    } else
+      status = parse_summary_line(t, file, line, buffer);
+  }
+  if (!status && ferror(f)) status = tabrl_error(TABRL_EIO, "%s: read error", file);
+  if (!status && line == 0) status = tabrl_error(TABRL_EINVAL, "%s: empty file", file);
+  fclose(f);
+  free(buffer);
+  free(file);
+  if (status) summary_free(t);
+  return status;
+}
+
+/* ---- series ---- */
+
+typedef struct {
+  double x, mean, lo, hi;
+} point;
+
+typedef struct {
+  char *title;
+  point *points;
+  size_t n, cap;
+} series;
+
+typedef struct {
+  series *items;
+  size_t n, cap;
+} series_list;
+
+static void series_free(series_list *l)
+{
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->items[i].title);
+    free(l->items[i].points);
+  }
+  free(l->items);
+  memset(l, 0, sizeof *l);
+}
+
+/* The series titled title (added if new); NULL when out of memory. */
+static series *series_get(series_list *l, const char *title)
+{
+  for (size_t i = 0; i < l->n; i++)
+    if (!strcmp(l->items[i].title, title)) return &l->items[i];
+  if (l->n == l->cap) {
+    size_t cap = l->cap ? 2 * l->cap : 16;
+    series *items = realloc(l->items, cap * sizeof *items);
+    if (!items) return NULL;
+    l->items = items;
+    l->cap = cap;
+  }
+  series *s = &l->items[l->n];
+  memset(s, 0, sizeof *s);
+  if (!(s->title = strdup(title))) return NULL;
+  l->n++;
+  return s;
+}
+
+static int series_add(series *s, point p)
+{
+  if (s->n == s->cap) {
+    size_t cap = s->cap ? 2 * s->cap : 64;
+    point *points = realloc(s->points, cap * sizeof *points);
+    if (!points) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    s->points = points;
+    s->cap = cap;
+  }
+  s->points[s->n++] = p;
+  return TABRL_OK;
+}
+
+static int distinct(const summary_table *t, size_t field)
+{
+  /* Whether rows disagree on env (0) or config (2): titles name them then. */
+  for (size_t i = 1; i < t->n; i++) {
+    const char *a = field ? t->rows[0].config : t->rows[0].env;
+    const char *b = field ? t->rows[i].config : t->rows[i].env;
+    if (strcmp(a, b)) return 1;
+  }
+  return 0;
+}
+
+static int metric_point(const summary_row *r, int value, double x, point *p)
+{
+  const double *m = value ? r->value : r->cum_regret;
+  if (value && !r->has_value) return 0;
+  *p = (point){x, m[0], m[2], m[3]};
+  return 1;
+}
+
+static int make_title(char *buffer, size_t size, const summary_row *r, int with_env,
+                      int with_config, const char *rest)
+{
+  int length = snprintf(buffer, size, "%s%s%s%s%s%s%s", with_env ? r->env : "", with_env ? " " : "",
+                        r->algo, with_config ? " " : "", with_config ? r->config : "",
+                        rest && *rest ? " " : "", rest ? rest : "");
+  return length < 0 || (size_t)length >= size;
+}
+
+/* Curves: every row of each (env, algo, config) against its episode. */
+static int curve_series(const summary_table *t, int value, series_list *out)
+{
+  int with_env = distinct(t, 0), with_config = distinct(t, 2), status;
+  char title[512];
+  point p;
+  for (size_t i = 0; i < t->n; i++) {
+    const summary_row *r = &t->rows[i];
+    if (!metric_point(r, value, (double)r->episode, &p)) continue;
+    if (make_title(title, sizeof title, r, with_env, with_config, NULL))
+      return tabrl_error(TABRL_EINVAL, "labels too long");
+    series *s = series_get(out, title);
+    if (!s) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    if ((status = series_add(s, p))) return status;
+  }
+  return TABRL_OK;
+}
+
+static int compare_points(const void *a, const void *b)
+{
+  const point *x = a, *y = b;
+  return (x->x > y->x) - (x->x < y->x);
+}
+
+/* The keys [config LABEL] sections set, in order, as "a, b" ("" if none). */
+static char *swept_keys(const tabrl_ini *manifest)
+{
+  size_t size = 1;
+  for (size_t i = 0; i < manifest->n; i++)
+    if (manifest->items[i].key) size += strlen(manifest->items[i].key) + 2;
+  char *text = calloc(size, 1);
+  if (!text) return NULL;
+  for (size_t i = 0; i < manifest->n; i++) {
+    const tabrl_ini_item *item = &manifest->items[i];
+    if (!item->key || strncmp(item->section, "config ", 7)) continue;
+    /* Each key once: it appears in every config of a grid. */
+    int seen = 0;
+    for (size_t j = 0; j < i && !seen; j++)
+      seen = manifest->items[j].key && !strncmp(manifest->items[j].section, "config ", 7) &&
+             !strcmp(manifest->items[j].key, item->key);
+    if (seen) continue;
+    if (*text) strcat(text, ", ");
+    strcat(text, item->key);
+  }
+  return text;
+}
+
+/* The other swept keys of a config as "k=v k=v" (what distinguishes lines
+ * when the sweep is a grid over several keys). */
+static int other_keys(const tabrl_ini *manifest, const char *section, const char *x_key,
+                      char *buffer, size_t size)
+{
+  size_t used = 0;
+  buffer[0] = '\0';
+  for (size_t i = 0; i < manifest->n; i++) {
+    const tabrl_ini_item *item = &manifest->items[i];
+    if (!item->key || strcmp(item->section, section) || !strcmp(item->key, x_key)) continue;
+    int length =
+        snprintf(buffer + used, size - used, "%s%s=%s", used ? " " : "", item->key, item->value);
+    if (length < 0 || (size_t)length >= size - used) return 1;
+    used += (size_t)length;
+  }
+  return 0;
+}
+
+/* Sweep: the last checkpoint of each (env, algo, config) against the value
+ * of x_key in [config LABEL]; one line per (env, algo, other keys). */
+static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
+                        const char *manifest_path, const char *x_key, int value, series_list *out)
+{
+  int with_env = distinct(t, 0), status = TABRL_OK, any = 0;
+  char section[300], rest[400], title[900];
+  char *keys = swept_keys(manifest);
+  if (!keys) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < manifest->n && !any; i++)
+    any = manifest->items[i].key && !strncmp(manifest->items[i].section, "config ", 7) &&
+          !strcmp(manifest->items[i].key, x_key);
+  if (!any) {
+    if (*keys)
+      status = tabrl_error(TABRL_EINVAL, "no config sets %s; swept keys are: %s", x_key, keys);
+    else
+      status = tabrl_error(TABRL_EINVAL, "no config sets %s; this experiment has no sweep", x_key);
+    free(keys);
+    return status;
+  }
+  free(keys);
+  for (size_t i = 0; i < t->n && !status; i++) {
+    const summary_row *r = &t->rows[i], *last = NULL;
+    /* Take each (env, algo, config) once, at its last row with the metric. */
+    int first = 1;
+    for (size_t j = 0; j < i && first; j++)
+      first = strcmp(t->rows[j].env, r->env) || strcmp(t->rows[j].algo, r->algo) ||
+              strcmp(t->rows[j].config, r->config);
+    if (!first) continue;
+    for (size_t j = i; j < t->n; j++)
+      if (!strcmp(t->rows[j].env, r->env) && !strcmp(t->rows[j].algo, r->algo) &&
+          !strcmp(t->rows[j].config, r->config) && (!value || t->rows[j].has_value))
+        last = &t->rows[j];
+    if (!last) continue;
+    snprintf(section, sizeof section, "config %s", r->config);
+    const char *text = tabrl_ini_get(manifest, section, x_key);
+    double x;
+    char *end;
+    if (!text) {
+      status = tabrl_error(TABRL_EINVAL, "config %s does not set %s (%s)", r->config, x_key,
+                           manifest_path);
+      break;
+    }
+    x = strtod(text, &end);
+    if (!*text || *end || !isfinite(x)) {
+      status = tabrl_error(TABRL_EINVAL, "%s: [%s] %s = '%s' is not a number", manifest_path,
+                           section, x_key, text);
+      break;
+    }
+    if (other_keys(manifest, section, x_key, rest, sizeof rest) ||
+        make_title(title, sizeof title, r, with_env, 0, rest)) {
+      status = tabrl_error(TABRL_EINVAL, "labels too long");
+      break;
+    }
+    point p = {0};
+    metric_point(last, value, x, &p);
+    series *s = series_get(out, title);
+    if (!s)
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    else
+      status = series_add(s, p);
+  }
+  for (size_t i = 0; i < out->n && !status; i++)
+    qsort(out->items[i].points, out->items[i].n, sizeof(point), compare_points);
+  return status;
+}
+
+/* ---- the script ---- */
+
+/* A gnuplot single-quoted string: quotes are doubled. */
+static void put_quoted(FILE *f, const char *text)
+{
+  fputc('\'', f);
+  for (const char *p = text; *p; p++) {
+    if (*p == '\'') fputc('\'', f);
+    fputc(*p, f);
+  }
+  fputc('\'', f);
+}
+
+typedef struct {
+  const series_list *lines;
+  const tabrl_plot_options *opt;
+  terminal term;
+  const char *image, *title, *dir, *script;
+  long long last_episode;
+} script_job;
+
+static int write_script(FILE *f, void *ctx)
+{
+  const script_job *job = ctx;
+  const tabrl_plot_options *opt = job->opt;
+  int value = !strcmp(metric_of(opt), "value"), sweep = opt->x_key != NULL;
+  const char *what = value ? "value" : "cumulative regret";
+
+  fprintf(f, "# tabrl plot: %s", what);
+  if (sweep) fprintf(f, " at the last checkpoint against %s", opt->x_key);
+  fprintf(f, ", from %s/summary.csv.\n", job->dir);
+  fprintf(f, "# Redraw with: gnuplot %s\n", job->script);
+  fprintf(f, "# (paths are relative to the directory tabrl ran in; the data are inline.)\n\n");
+  for (size_t i = 0; i < job->lines->n; i++) {
+    const series *s = &job->lines->items[i];
+    fprintf(f, "# %s\n$s%zu << EOD\n", s->title, i + 1);
+    fprintf(f, "# %s mean lo hi\n", sweep ? opt->x_key : "episode");
+    for (size_t k = 0; k < s->n; k++)
+      fprintf(f, "%.17g %.17g %.17g %.17g\n", s->points[k].x, s->points[k].mean, s->points[k].lo,
+              s->points[k].hi);
+    fputs("EOD\n\n", f);
+  }
+  switch (job->term) {
+  case TERM_PNG:
+    fputs("set terminal pngcairo size 960,600 font ',11'\n", f);
+    break;
+  case TERM_SVG:
+    fputs("set terminal svg size 960,600 dynamic font 'sans,11' background rgb 'white'\n", f);
+    break;
+  case TERM_PDF:
+    fputs("set terminal pdfcairo size 6in,3.75in font ',10'\n", f);
+    break;
+  case TERM_DUMB:
+    fputs("set terminal dumb size 100,32\n", f);
+    break;
+  }
+  /* Labels may hold '_' and '^', which enhanced text would typeset. */
+  fputs("set termoption noenhanced\n", f);
+  if (job->image) {
+    fputs("if (!exists(\"tabrl_output\")) tabrl_output = ", f);
+    put_quoted(f, job->image);
+    fputs("\nset output tabrl_output\n", f);
+  }
+  if (job->title) {
+    fputs("set title ", f);
+    put_quoted(f, job->title);
+    fputc('\n', f);
+  }
+  fputs("set xlabel ", f);
+  put_quoted(f, sweep ? opt->x_key : "episode");
+  fputs("\nset ylabel ", f);
+  if (sweep) {
+    char label[128];
+    snprintf(label, sizeof label, "%s at the last checkpoint (95%% CI)", what);
+    put_quoted(f, label);
+  } else
+    put_quoted(f, value ? "value (mean, 95% CI)" : "cumulative regret (mean, 95% CI)");
+  fputs("\nset key top left\nset grid\n", f);
+  /* Room around the outermost points, whose error bars would sit on the frame. */
+  if (sweep) fputs("set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n", f);
+  if (opt->logx) fputs("set logscale x\n", f);
+  if (opt->logy) fputs("set logscale y\n", f);
+  /* Every band before any line, so that no band hides another series'
+   * line; a series' band and line share its colour. */
+  fputs("plot", f);
+  const char *sep = " ";
+  for (size_t i = 0; i < job->lines->n && !sweep && job->term != TERM_DUMB; i++) {
+    fprintf(f,
+            "%s$s%zu using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc %zu "
+            "notitle",
+            sep, i + 1, i + 1);
+    sep = ", \\\n    ";
+  }
+  for (size_t i = 0; i < job->lines->n; i++) {
+    if (sweep)
+      fprintf(f, "%s$s%zu using 1:2:3:4 with yerrorlines lc %zu lw 2 pt 7 title ", sep, i + 1,
+              i + 1);
+    else
+      fprintf(f, "%s$s%zu using 1:2 with lines lw 2 lc %zu title ", sep, i + 1, i + 1);
+    put_quoted(f, job->lines->items[i].title);
+    sep = ", \\\n    ";
+  }
+  fputc('\n', f);
+  return TABRL_OK;
+}
+
+/* ---- running gnuplot ---- */
+
+/* Runs `gnuplot [-e tabrl_output='output'] script`; its standard error is
+ * collected into the error message.  TABRL_EUNSUPPORTED if gnuplot is not on
+ * PATH. */
+static int run_gnuplot(const char *script, const char *output)
+{
+  posix_spawn_file_actions_t actions;
+  char *assignment = NULL, *argv[5];
+  char errors[512] = "";
+  size_t got = 0;
+  int pipe_fds[2], status = TABRL_OK, argc = 0, err, wait_status;
+  pid_t pid;
+
+  argv[argc++] = "gnuplot";
+  if (output) {
+    size_t size = 2 * strlen(output) + 32, k = 0;
+    if (!(assignment = malloc(size))) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    k += (size_t)snprintf(assignment, size, "tabrl_output='");
+    for (const char *p = output; *p; p++) {
+      if (*p == '\'') assignment[k++] = '\'';
+      assignment[k++] = *p;
+    }
+    strcpy(assignment + k, "'");
+    argv[argc++] = "-e";
+    argv[argc++] = assignment;
+  }
+  argv[argc++] = (char *)script;
+  argv[argc] = NULL;
+
+  if (pipe(pipe_fds)) {
+    free(assignment);
+    return tabrl_error(TABRL_EIO, "pipe: %s", strerror(errno));
+  }
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+  err = posix_spawnp(&pid, "gnuplot", &actions, NULL, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  free(assignment);
+  if (err) {
+    close(pipe_fds[0]);
+    if (err == ENOENT)
+      return tabrl_error(TABRL_EUNSUPPORTED,
+                         "gnuplot not found; the script is %s (install gnuplot-nox)", script);
+    return tabrl_error(TABRL_EIO, "cannot run gnuplot: %s; the script is %s", strerror(err),
+                       script);
+  }
+  /* Read to the end before waiting, so a chatty gnuplot cannot block on a
+   * full pipe; keep the beginning, where the first error is. */
+  for (;;) {
+    char chunk[512];
+    ssize_t n = read(pipe_fds[0], chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    size_t keep = sizeof errors - 1 - got;
+    if ((size_t)n < keep) keep = (size_t)n;
+    memcpy(errors + got, chunk, keep);
+    got += keep;
+  }
+  close(pipe_fds[0]);
+  errors[got] = '\0';
+  while (waitpid(pid, &wait_status, 0) < 0)
+    if (errno != EINTR) return tabrl_error(TABRL_EIO, "waiting for gnuplot: %s", strerror(errno));
+  if (!WIFEXITED(wait_status) || WEXITSTATUS(wait_status) != 0) {
+    /* One line of context: gnuplot's last non-blank line names the error. */
+    while (got && isspace((unsigned char)errors[got - 1])) errors[--got] = '\0';
+    char *line = strrchr(errors, '\n');
+    line = line ? line + 1 : errors;
+    if (WIFEXITED(wait_status))
+      status = tabrl_error(TABRL_EIO, "gnuplot failed (exit %d) on %s%s%s",
+                           WEXITSTATUS(wait_status), script, *line ? ": " : "", line);
+    else
+      status = tabrl_error(TABRL_EIO, "gnuplot killed by signal %d on %s", WTERMSIG(wait_status),
+                           script);
+  }
+  return status;
+}
+
+int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
+{
+  summary_table t = {0};
+  series_list lines = {0};
+  tabrl_ini manifest = {0};
+  char *image = NULL, *script = NULL, *manifest_path = NULL, *temporary = NULL;
+  int status, have_manifest = 0, value;
+  terminal term;
+  script_job job = {0};
+
+  tabrl_init();
+  if ((status = check_options(opt, &term))) return status;
+  if ((status = tabrl_plot_paths(dir, opt, &image, &script))) return status;
+  value = !strcmp(metric_of(opt), "value");
+  if ((status = read_summary(dir, &t))) goto done;
+  if (!(manifest_path = tabrl_path_join(dir, "manifest.ini"))) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    goto done;
+  }
+  status = tabrl_ini_read(manifest_path, &manifest);
+  if (status == TABRL_ENOTFOUND && !opt->x_key)
+    status = TABRL_OK; /* a title is all the curves need from it */
+  else if (!status)
+    have_manifest = 1;
+  if (status) goto done;
+  if (opt->x_key)
+    status = sweep_series(&t, &manifest, manifest_path, opt->x_key, value, &lines);
+  else
+    status = curve_series(&t, value, &lines);
+  if (status) goto done;
+  if (!lines.n) {
+    status = tabrl_error(TABRL_EINVAL, "%s/summary.csv: %s", dir,
+                         !t.n    ? "no rows to plot"
+                         : value ? "no value to plot (the algorithms report realized returns only)"
+                                 : "nothing to plot");
+    goto done;
+  }
+
+  job = (script_job){&lines, opt, term, image, NULL, dir, script, 0};
+  if (have_manifest) job.title = tabrl_ini_get(&manifest, "experiment", "name");
+  if ((status = tabrl_write_atomic(script, write_script, &job))) goto done;
+
+  if (image) {
+    size_t size = strlen(image) + 32;
+    if (!(temporary = malloc(size))) {
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+      goto done;
+    }
+    snprintf(temporary, size, "%s.tmp.%ld", image, (long)getpid());
+  }
+  if (!(status = run_gnuplot(script, temporary)) && temporary) {
+    struct stat st;
+    if (stat(temporary, &st) || st.st_size == 0)
+      status = tabrl_error(TABRL_EIO, "gnuplot wrote no %s (the script is %s)", image, script);
+    else if (rename(temporary, image))
+      status = tabrl_error(TABRL_EIO, "%s: %s", image, strerror(errno));
+  }
+  if (status && temporary) unlink(temporary);
+done:
+  summary_free(&t);
+  series_free(&lines);
+  tabrl_ini_free(&manifest);
+  free(image);
+  free(script);
+  free(manifest_path);
+  free(temporary);
+  return status;
+}

@@ -1,0 +1,319 @@
+/* One run of an experiment: the env and J*, the algorithm, the protocol's
+ * loop and the metrics of each checkpoint.  See tabrl/runner.h. */
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "run/clock.h"
+#include "tabrl/episode.h"
+#include "tabrl/error.h"
+#include "tabrl/feedback.h"
+#include "tabrl/oracle.h"
+#include "tabrl/runner.h"
+
+/* ---- one run ---- */
+
+struct run {
+  const tabrl_experiment *e;
+  size_t config, algo_index, seed_index;
+  uint64_t seed;
+  char config_label[32];
+  char env_label[128]; /* the model's name as a CSV label: [A-Za-z0-9._+-] */
+  tabrl_mdp *m;
+  double J_star;
+  tabrl_algo *algo;
+  unsigned char *valid;
+  gsl_rng *algo_rng, *transitions, *feedback_rng;
+  tabrl_policy *pi, *pi_prev, *pi_second;
+  double *V;
+  double value_prev;
+  int have_prev;
+  tabrl_step *traj, *traj_second;
+  long *checkpoints;
+  size_t ncheckpoints, next_checkpoint;
+  double cum_regret, t0;
+  FILE *rows;
+};
+
+static void run_free(struct run *r)
+{
+  tabrl_algo_free(r->algo);
+  tabrl_mdp_free(r->m);
+  free(r->valid);
+  gsl_rng_free(r->algo_rng);
+  gsl_rng_free(r->transitions);
+  gsl_rng_free(r->feedback_rng);
+  tabrl_policy_free(r->pi);
+  tabrl_policy_free(r->pi_prev);
+  tabrl_policy_free(r->pi_second);
+  free(r->V);
+  free(r->traj);
+  free(r->traj_second);
+  free(r->checkpoints);
+}
+
+/* Exact value of a policy under the experiment's objective, reusing the
+ * last evaluation when the policy has not changed: most episodes of a
+ * learner end with the same greedy policy. */
+static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
+{
+  size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
+  int status;
+  if (r->have_prev && !memcmp(pi->prob, r->pi_prev->prob, bytes)) {
+    *value = r->value_prev;
+    return 0;
+  }
+  if ((status = tabrl_objective_value(&r->e->objective, r->m, pi, r->V, value))) {
+    tabrl_error_prefix("the policy of the algorithm is not valid");
+    return status;
+  }
+  r->value_prev = *value;
+  memcpy(r->pi_prev->prob, pi->prob, bytes);
+  r->have_prev = 1;
+  return 0;
+}
+
+/* One row of runs.csv, columns in tabrl_schema_runs order. */
+static void write_row(struct run *r, long episode, const double *ret, const double *value,
+                      double regret)
+{
+  const tabrl_experiment *e = r->e;
+  fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->env_label, e->algos[r->algo_index].label,
+          r->config_label, (unsigned long long)r->seed, episode);
+  if (ret) fprintf(r->rows, "%.17g", *ret);
+  fputc(',', r->rows);
+  if (value) fprintf(r->rows, "%.17g", *value);
+  fprintf(r->rows, ",%.17g,%.17g,%.3f\n", regret, r->cum_regret, tabrl_now() - r->t0);
+}
+
+static int at_checkpoint(struct run *r, long k)
+{
+  if (r->next_checkpoint < r->ncheckpoints && r->checkpoints[r->next_checkpoint] == k) {
+    r->next_checkpoint++;
+    return 1;
+  }
+  return 0;
+}
+
+static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  tabrl_episode ep = {.committed = r->pi};
+  int status = 0;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double value = 0;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = tabrl_episode_online(r->algo, r->m, k, r->transitions, &ep))) return status;
+    if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
+    double regret = r->J_star - (ep.has_committed ? value : ep.ret);
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret);
+    if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+  }
+  atomic_fetch_add(episodes_done, r->e->episodes & 255);
+  return 0;
+}
+
+static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  int H = r->m->horizon, status;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double v1, v2;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second))) return status;
+    /* The second value is computed first so the cache keeps the first. */
+    if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
+      return status;
+    double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+    double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
+    int prefer_first =
+        tabrl_feedback_prefer(&r->e->feedback, r->traj, r->traj_second, H, r->feedback_rng);
+    if ((status = tabrl_algo_feedback(r->algo, r->traj, r->traj_second, H, prefer_first)))
+      return status;
+    /* A duel is valued by the mean of its two policies (dueling-RL regret). */
+    double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, &ret, &value, regret);
+    if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+  }
+  atomic_fetch_add(episodes_done, r->e->episodes & 255);
+  return 0;
+}
+
+static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  int status;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double value;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = tabrl_algo_iterate(r->algo, k))) return status;
+    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
+      return status;
+    double regret = r->J_star - value;
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k)) write_row(r, k, NULL, &value, regret);
+    atomic_fetch_add(episodes_done, 1);
+  }
+  return 0;
+}
+
+/* Behaviour policy of offline datasets: uniform, optimal (for the mean:
+ * the data come from the task, whatever the objective), or the mixture
+ * (1 - eps) optimal + eps uniform. */
+static int behavior_policy(struct run *r, tabrl_policy *pi)
+{
+  const char *b = r->e->behavior;
+  tabrl_policy *optimal = tabrl_policy_alloc_for(r->m);
+  tabrl_objective mean = tabrl_objective_default();
+  double eps = !strcmp(b, "uniform") ? 1.0 : !strcmp(b, "optimal") ? 0.0 : atof(b + 6), J;
+  int status;
+  if (!optimal) return TABRL_ENOMEM;
+  status = tabrl_objective_optimum(&mean, r->m, r->V, optimal, &J);
+  tabrl_policy_set_uniform(pi, r->m);
+  size_t n = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A;
+  for (size_t i = 0; i < n; i++) pi->prob[i] = eps * pi->prob[i] + (1 - eps) * optimal->prob[i];
+  tabrl_policy_free(optimal);
+  return status;
+}
+
+static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  long K = r->e->episodes;
+  int length = r->m->horizon > 0 ? r->m->horizon : (int)fmin(1000, ceil(10 / (1 - r->m->gamma)));
+  tabrl_step *steps = malloc((size_t)K * (size_t)length * sizeof *steps);
+  gsl_rng *data_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_DATASET, 0);
+  int status = 0;
+  if (!steps || !data_rng) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory for a dataset of %ld trajectories", K);
+    goto done;
+  }
+  if ((status = behavior_policy(r, r->pi))) goto done;
+  for (long k = 0; k < K; k++)
+    tabrl_sim_episode(r->m, r->pi, data_rng, length, steps + (size_t)k * (size_t)length);
+  /* The curve is suboptimality against the number of trajectories n; each
+   * checkpoint fits on the first n. cum_regret repeats the suboptimality:
+   * there is nothing to accumulate offline. */
+  for (size_t c = 0; c < r->ncheckpoints; c++) {
+    long n = r->checkpoints[c];
+    double value;
+    if (stop && *stop) {
+      status = TABRL_EINTERRUPTED;
+      goto done;
+    }
+    tabrl_dataset data = {(size_t)n * (size_t)length, steps, length, NULL, NULL, NULL};
+    if ((status = tabrl_algo_fit(r->algo, &data))) goto done;
+    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
+      goto done;
+    double regret = r->J_star - value;
+    r->cum_regret = regret;
+    write_row(r, n, NULL, &value, regret);
+    atomic_fetch_add(episodes_done, n - (c ? r->checkpoints[c - 1] : 0));
+  }
+done:
+  free(steps);
+  gsl_rng_free(data_rng);
+  return status;
+}
+
+static int run_setup(struct run *r)
+{
+  const tabrl_experiment *e = r->e;
+  tabrl_setting *s;
+  size_t n;
+  int status;
+  tabrl_values *values = NULL;
+
+  if ((status = tabrl_experiment_settings(e, r->config, -1, r->seed, &s, &n))) return status;
+  status = tabrl_env_build(e->env, s, n, &r->m);
+  free(s);
+  if (status) return status;
+  const tabrl_mdp *m = r->m;
+  /* A model read from a file may carry any name: keep the CSV parseable. */
+  snprintf(r->env_label, sizeof r->env_label, "%s", m->name && *m->name ? m->name : "env");
+  for (char *c = r->env_label; *c; c++)
+    if (!isalnum((unsigned char)*c) && !strchr("._+-", *c)) *c = '-';
+  r->V = malloc(tabrl_oracle_value_size(m) * sizeof *r->V);
+  r->pi = tabrl_policy_alloc_for(m);
+  r->pi_second = tabrl_policy_alloc_for(m);
+  r->pi_prev = tabrl_policy_alloc_for(m); /* every policy here has this shape */
+  r->traj = malloc(((size_t)m->horizon + 1) * sizeof *r->traj);
+  r->traj_second = malloc(((size_t)m->horizon + 1) * sizeof *r->traj_second);
+  r->algo_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_ALGO, 0);
+  r->transitions = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_TRANSITIONS, 0);
+  r->feedback_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_FEEDBACK, 0);
+  r->checkpoints = tabrl_experiment_checkpoints(e, &r->ncheckpoints);
+  if (!r->V || !r->pi || !r->pi_second || !r->pi_prev || !r->traj || !r->traj_second ||
+      !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+
+  /* J*, the experiment's objective of an optimal policy. */
+  if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
+
+  const tabrl_algo_type *type = e->algos[r->algo_index].type;
+  char owner[300];
+  snprintf(owner, sizeof owner, "[algo %s]", e->algos[r->algo_index].label);
+  if ((status = tabrl_experiment_settings(e, r->config, (long)r->algo_index, r->seed, &s, &n)))
+    return status;
+  status = tabrl_values_resolve(type->params, owner, s, n, 0, &values);
+  free(s);
+  if (status) return status;
+  tabrl_problem problem;
+  status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
+                              type->protocol == TABRL_PLANNING, &r->valid);
+  problem.objective = &e->objective;
+  if (status) {
+    tabrl_values_free(values);
+    return status;
+  }
+  r->algo = tabrl_algo_alloc(type, &problem, values);
+  tabrl_values_free(values);
+  return r->algo ? 0 : TABRL_EINVAL;
+}
+
+int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done)
+{
+  struct run r;
+  int status;
+  memset(&r, 0, sizeof r);
+  r.e = e;
+  r.rows = rows;
+  tabrl_experiment_run_indices(e, run, &r.config, &r.algo_index, &r.seed_index);
+  r.seed = e->seeds[r.seed_index];
+  tabrl_experiment_config_label(e, r.config, r.config_label, sizeof r.config_label);
+  r.t0 = tabrl_now();
+  status = run_setup(&r);
+  if (!status) {
+    switch (r.algo->type->protocol) {
+    case TABRL_ONLINE:
+      status = run_online(&r, stop, episodes_done);
+      break;
+    case TABRL_ONLINE_PREFERENCE:
+      status = run_preference(&r, stop, episodes_done);
+      break;
+    case TABRL_OFFLINE:
+      status = run_offline(&r, stop, episodes_done);
+      break;
+    case TABRL_PLANNING:
+      status = run_planning(&r, stop, episodes_done);
+      break;
+    }
+  }
+  if (!status) status = tabrl_algo_policy(r.algo, r.pi);
+  if (!status) {
+    const tabrl_policy *pi = r.pi;
+    for (int h = 0; h < pi->stages; h++)
+      for (int s = 0; s < pi->S; s++)
+        for (int a = 0; a < pi->A; a++) {
+          double p = tabrl_policy_row(pi, h, s)[a];
+          if (p > 0) /* columns in tabrl_schema_policies order */
+            fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.env_label,
+                    e->algos[r.algo_index].label, r.config_label, (unsigned long long)r.seed, h, s,
+                    a, p);
+        }
+  }
+  if (status && status != TABRL_EINTERRUPTED)
+    tabrl_error_prefix("algo %s, config %s, seed %llu", e->algos[r.algo_index].label,
+                       r.config_label, (unsigned long long)r.seed);
+  run_free(&r);
+  return status;
+}
