@@ -24,7 +24,8 @@ const cli_command cli_commands[] = {
     {"export", cli_export, "ENV [--set key=value]... [--horizon H | --gamma G] -o FILE.csv",
      "write the model as CSV (FILE '-' is standard output)"},
     {"run", cli_run,
-     "EXP.ini [--set section.key=value]... [-j N] [--shard i/n] [--resume] [--out DIR] [--quiet]",
+     "EXP.ini [--set section.key=value]... [-j N] [--shard i/n] [--resume] [--keep-runs] "
+     "[--out DIR] [--quiet]",
      "run an experiment: runs.csv, policies.csv, summary.csv, manifest.ini, figure"},
     {"eval", cli_eval,
      "ENV --policy FILE.csv [--select algo=A,config=C,seed=S] [--set key=value]... "

@@ -54,13 +54,11 @@ static char *command_line(int argc, char **argv)
 
 int cli_run(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"jobs", required_argument, NULL, 'j'},
-                                          {"shard", required_argument, NULL, 'S'},
-                                          {"resume", no_argument, NULL, 'r'},
-                                          {"out", required_argument, NULL, 'o'},
-                                          {"quiet", no_argument, NULL, 'q'},
-                                          {NULL, 0, NULL, 0}};
+  static const struct option options[] = {
+      {"set", required_argument, NULL, 's'},   {"jobs", required_argument, NULL, 'j'},
+      {"shard", required_argument, NULL, 'S'}, {"resume", no_argument, NULL, 'r'},
+      {"out", required_argument, NULL, 'o'},   {"quiet", no_argument, NULL, 'q'},
+      {"keep-runs", no_argument, NULL, 'k'},   {NULL, 0, NULL, 0}};
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
   size_t noverrides = 0;
   tabrl_run_options opt = {0};
@@ -97,6 +95,9 @@ int cli_run(int argc, char **argv)
       break;
     case 'r':
       opt.resume = 1;
+      break;
+    case 'k':
+      opt.keep_runs = 1;
       break;
     case 'o':
       out_dir = optarg;

@@ -1,6 +1,7 @@
 /* Files that are never seen half-written, and directories made on demand.
  * See fileio.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,28 @@ char *tabrl_path_join(const char *dir, const char *name)
   char *path = malloc(size);
   if (path) snprintf(path, size, "%s/%s", dir, name);
   return path;
+}
+
+int tabrl_fsync_dir(const char *dir)
+{
+  int fd = open(dir, O_RDONLY | O_DIRECTORY), err = 0;
+  if (fd < 0) return errno;
+  /* Some file systems cannot sync a directory; they have nothing to sync. */
+  if (fsync(fd) && errno != EINVAL && errno != ENOTSUP) err = errno;
+  close(fd);
+  return err;
+}
+
+static int sync_parent(const char *path)
+{
+  const char *slash = strrchr(path, '/');
+  if (!slash) return tabrl_fsync_dir(".");
+  if (slash == path) return tabrl_fsync_dir("/");
+  char *dir = strndup(path, (size_t)(slash - path));
+  if (!dir) return ENOMEM;
+  int err = tabrl_fsync_dir(dir);
+  free(dir);
+  return err;
 }
 
 int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx)
@@ -37,6 +60,9 @@ int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void 
   if (!status && !err && fsync(fileno(f))) err = errno;
   if (fclose(f) && !status && !err) err = errno ? errno : EIO;
   if (!status && !err && rename(temporary, path)) err = errno;
+  /* The rename is durable once the directory is: without this a power loss
+   * can lose a file that a kill could not. */
+  if (!status && !err) err = sync_parent(path);
   if (status || err) unlink(temporary);
   free(temporary);
   if (status) return status;

@@ -12,12 +12,16 @@ char *tabrl_path_join(const char *dir, const char *name);
 /* Writes path through write(f, ctx) into path.tmp.<pid>, then flush, fsync
  * and rename, so a reader sees the old file or the whole new one; on any
  * failure the temporary file is removed and TABRL_EIO (or write's own
- * negative code) is returned.  Stream errors are detected here.  Two threads
- * of one process must not write the same path at once. */
+ * negative code) is returned.  The directory is fsync'ed after the rename.  Stream errors are
+ * detected here.  Two threads of one process must not write the same path at once. */
 int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx);
 
 /* The same for bytes already in memory. */
 int tabrl_write_atomic_buffer(const char *path, const char *data, size_t size);
+
+/* fsync of a directory, so that the renames in it survive a power loss;
+ * 0 or an errno value (a file system that cannot sync directories: 0). */
+int tabrl_fsync_dir(const char *dir);
 
 /* mkdir -p; TABRL_EIO naming the component that cannot be created. */
 int tabrl_mkdir_p(const char *path);

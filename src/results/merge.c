@@ -119,7 +119,11 @@ static int merged_manifest(const tabrl_ini *first, size_t n, tabrl_ini *out)
   for (size_t i = 0; i < first->n && !status; i++) {
     const tabrl_ini_item *item = &first->items[i];
     int is_tabrl = !strcmp(item->section, "tabrl");
-    if (is_tabrl && item->key && !strcmp(item->key, "merged_from")) continue;
+    /* A shard's resume counts say nothing of the merged result. */
+    if (is_tabrl && item->key &&
+        (!strcmp(item->key, "merged_from") || !strcmp(item->key, "reused") ||
+         !strcmp(item->key, "recomputed_damaged") || !strcmp(item->key, "dropped")))
+      continue;
     if (is_tabrl && item->key && !strcmp(item->key, "shard")) {
       if (!placed) status = tabrl_ini_add(out, "tabrl", "merged_from", merged);
       placed = 1;
@@ -278,6 +282,21 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
       goto done;
     }
   }
+  /* The experiment hash covers the input files' paths, [inputs] their
+   * content: shards computed from two versions of a file never mix. */
+  for (size_t i = 1; i < n; i++)
+    for (size_t k = 0; k < manifests[i].n; k++) {
+      const tabrl_ini_item *item = &manifests[i].items[k];
+      if (!item->key || strcmp(item->section, "inputs")) continue;
+      const char *first = tabrl_ini_get(&manifests[0], "inputs", item->key);
+      if (first && strcmp(first, item->value)) {
+        status = tabrl_error(TABRL_EINVAL,
+                             "%s: the file changed between the runs of %s and %s (content hash %s "
+                             "vs %s); rerun the shards computed from the old file",
+                             item->key, dirs[0], dirs[i], first, item->value);
+        goto done;
+      }
+    }
   hash0 = tabrl_ini_get(&manifests[0], "tabrl", "experiment_hash");
   for (size_t i = 1; i < n; i++) {
     const char *hash = tabrl_ini_get(&manifests[i], "tabrl", "experiment_hash");

@@ -913,6 +913,88 @@ uint64_t tabrl_experiment_hash(const tabrl_experiment *e)
   return h;
 }
 
+/* ---- input files ---- */
+
+static int is_input_param(const tabrl_param *p)
+{
+  size_t n = strlen(p->name);
+  return p->kind == TABRL_STRING &&
+         (!strcmp(p->name, "path") || (n > 5 && !strcmp(p->name + n - 5, "_file")));
+}
+
+static int hash_file(const char *path, uint64_t *hash)
+{
+  unsigned char buf[65536];
+  size_t got;
+  uint64_t h = 0xcbf29ce484222325ULL;
+  FILE *f = fopen(path, "rb");
+  if (!f) return tabrl_error(TABRL_EINVAL, "%s: %s", path, strerror(errno));
+  while ((got = fread(buf, 1, sizeof buf, f)) > 0)
+    for (size_t i = 0; i < got; i++) h = (h ^ buf[i]) * 0x100000001b3ULL;
+  int failed = ferror(f);
+  fclose(f);
+  if (failed) return tabrl_error(TABRL_EINVAL, "%s: read error", path);
+  *hash = h;
+  return 0;
+}
+
+void tabrl_exp_inputs_free(tabrl_exp_input *in, size_t n)
+{
+  for (size_t i = 0; i < n && in; i++) free(in[i].path);
+  free(in);
+}
+
+int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, size_t *n)
+{
+  const char *env_path;
+  const tabrl_env_type *type = tabrl_env_find(e->env, &env_path);
+  tabrl_exp_input *in = NULL;
+  size_t count = 0, cap = 0;
+  int status = 0;
+  *out = NULL;
+  *n = 0;
+  for (size_t c = 0; type && c < e->nconfigs && !status; c++) {
+    tabrl_setting *s;
+    size_t ns;
+    if ((status = tabrl_experiment_settings(e, c, -1, 0, &s, &ns))) break;
+    if (env_path) s[ns++] = (tabrl_setting){"path", env_path, NULL, 0};
+    for (size_t i = 0; i < ns && !status; i++) {
+      const tabrl_param *p = find_param(type->params, s[i].key);
+      if (!p || !is_input_param(p) || !*s[i].value) continue;
+      if (count == cap) {
+        tabrl_exp_input *grown = realloc(in, (cap = 2 * cap + 4) * sizeof *in);
+        if (!grown) {
+          status = tabrl_error(TABRL_ENOMEM, "out of memory");
+          break;
+        }
+        in = grown;
+      }
+      tabrl_exp_input *x = &in[count];
+      *x = (tabrl_exp_input){c, p->name, dup_str(s[i].value), 0};
+      if (!x->path) {
+        status = tabrl_error(TABRL_ENOMEM, "out of memory");
+        break;
+      }
+      count++;
+      /* A file read by several configs is hashed once. */
+      size_t k = 0;
+      while (k < count - 1 && strcmp(in[k].path, x->path)) k++;
+      if (k < count - 1)
+        x->hash = in[k].hash;
+      else
+        status = hash_file(x->path, &x->hash);
+    }
+    free(s);
+  }
+  if (status) {
+    tabrl_exp_inputs_free(in, count);
+    return status;
+  }
+  *out = in;
+  *n = count;
+  return 0;
+}
+
 int tabrl_experiment_write_manifest(const tabrl_experiment *e, FILE *f, const char *version,
                                     const char *command, const char *shard)
 {
@@ -922,5 +1004,17 @@ int tabrl_experiment_write_manifest(const tabrl_experiment *e, FILE *f, const ch
   if (shard) fprintf(f, "shard = %s\n", shard);
   fprintf(f, "\n");
   write_body(e, f);
+  tabrl_exp_input *in;
+  size_t n;
+  int status = tabrl_experiment_inputs(e, &in, &n);
+  if (status) return status;
+  for (size_t i = 0; i < n; i++) {
+    size_t k = 0;
+    while (strcmp(in[k].path, in[i].path)) k++;
+    if (k == i)
+      fprintf(f, "%s%s = %016llx\n", i ? "" : "\n[inputs]\n", in[i].path,
+              (unsigned long long)in[i].hash);
+  }
+  tabrl_exp_inputs_free(in, n);
   return ferror(f) ? tabrl_error(TABRL_EIO, "cannot write the manifest") : 0;
 }

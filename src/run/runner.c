@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,12 +13,20 @@
 #include <unistd.h>
 #include "run/clock.h"
 #include "model/fileio.h"
+#include "results/private.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 #include "tabrl/runner.h"
 #include "tabrl/schema.h"
 
 /* ---- files ---- */
+
+static uint64_t fnv1a(uint64_t h, const char *data, size_t size)
+{
+  for (size_t i = 0; i < size; i++) h = (h ^ (unsigned char)data[i]) * 0x100000001b3ULL;
+  return h;
+}
+#define FNV_BASIS 0xcbf29ce484222325ULL
 
 static char *read_all(const char *path, size_t *size)
 {
@@ -59,14 +69,219 @@ static unsigned long long manifest_hash(const char *dir)
   return h;
 }
 
-static void run_file(char *buf, size_t size, const char *dir, const char *kind, size_t run)
+static void warn(const tabrl_run_options *opt, const char *format, ...)
 {
-  snprintf(buf, size, "%s/.runs/%s-%08zu.csv", dir, kind, run);
+  char message[1200];
+  va_list ap;
+  va_start(ap, format);
+  vsnprintf(message, sizeof message, format, ap);
+  va_end(ap);
+  if (opt->warn)
+    opt->warn(opt->warn_ctx, message);
+  else
+    fprintf(stderr, "tabrl: warning: %s\n", message);
+}
+
+/* ---- run identities ---- */
+
+static void put_values(FILE *f, const tabrl_param *table, const tabrl_setting *s, size_t n)
+{
+  tabrl_values *v = NULL;
+  if (tabrl_values_resolve(table, "identity", s, n, 1, &v)) {
+    /* Cannot happen after loading; hash what was written instead. */
+    for (size_t i = 0; i < n; i++) fprintf(f, "%s=%s\n", s[i].key, s[i].value);
+    return;
+  }
+  for (size_t i = 0; i < tabrl_values_count(v); i++) {
+    const char *text = tabrl_values_text(v, i);
+    fprintf(f, "%s=%s\n", tabrl_values_name(v, i), text ? text : "");
+  }
+  tabrl_values_free(v);
+}
+
+uint64_t tabrl_run_identity(const tabrl_experiment *e, size_t run, const tabrl_exp_input *inputs,
+                            size_t ninputs)
+{
+  size_t c, a, k, n, size = 0;
+  char label[32], *text = NULL;
+  tabrl_setting *s;
+  const char *env_path;
+  const tabrl_env_type *env_type = tabrl_env_find(e->env, &env_path);
+  FILE *f = open_memstream(&text, &size);
+  if (!f) return 0;
+  tabrl_experiment_run_indices(e, run, &c, &a, &k);
+  tabrl_experiment_config_label(e, c, label, sizeof label);
+  /* Every input of a row: the labels written in it, the env and its input
+   * files' content, the algorithm, the protocol's settings. */
+  fprintf(f,
+          "tabrl run 1\nenv=%s\nconfig=%s\nseed=%llu\nepisodes=%ld\nlog=%d:%ld\nobjective=%s\n"
+          "behavior=%s\nlink=%s\ntemperature=%.17g\n[env]\n",
+          e->env, label, (unsigned long long)e->seeds[k], e->episodes, (int)e->log_kind,
+          e->log_param, e->objective.text, e->behavior ? e->behavior : "", e->link ? e->link : "",
+          e->feedback.temperature);
+  if (env_type && !tabrl_experiment_settings(e, c, -1, e->seeds[k], &s, &n)) {
+    if (env_path) s[n++] = (tabrl_setting){"path", env_path, NULL, 0};
+    put_values(f, env_type->params, s, n);
+    free(s);
+  }
+  for (size_t i = 0; i < ninputs; i++)
+    if (inputs[i].config == c)
+      fprintf(f, "input %s=%s %016llx\n", inputs[i].key, inputs[i].path,
+              (unsigned long long)inputs[i].hash);
+  fprintf(f, "[algo %s]\ntype=%s\n", e->algos[a].label, e->algos[a].type->name);
+  if (!tabrl_experiment_settings(e, c, (long)a, e->seeds[k], &s, &n)) {
+    put_values(f, e->algos[a].type->params, s, n);
+    free(s);
+  }
+  if (fclose(f)) {
+    free(text);
+    return 0;
+  }
+  uint64_t h = fnv1a(FNV_BASIS, text, size);
+  free(text);
+  return h ? h : 1;
+}
+
+/* ---- run files ----
+ *
+ * DIR/.runs/run-ID.csv holds a run's rows of runs.csv, policy-ID.csv its
+ * rows of policies.csv, each after the line "# tabrl KIND ID CHECKSUM" (the
+ * FNV-1a hash of the rows), so a file cut short, garbled or from another
+ * run is recognized as such. */
+
+static void run_file(char *buf, size_t size, const char *dir, const char *kind, uint64_t id)
+{
+  snprintf(buf, size, "%s/.runs/%s-%016llx.csv", dir, kind, (unsigned long long)id);
+}
+
+struct run_file_text {
+  const char *kind;
+  uint64_t id;
+  const char *body;
+  size_t size;
+};
+
+static int write_run_file(FILE *f, void *ctx)
+{
+  const struct run_file_text *t = ctx;
+  fprintf(f, "# tabrl %s %016llx %016llx\n", t->kind, (unsigned long long)t->id,
+          (unsigned long long)fnv1a(FNV_BASIS, t->body, t->size));
+  fwrite(t->body, 1, t->size, f);
+  return 0;
+}
+
+/* What the rows of a run must be. */
+struct run_expect {
+  const char *algo;
+  char config[32], seed[32];
+  const long *checkpoints; /* NULL for a policy file */
+  size_t ncheckpoints;
+};
+
+/* Reads a run file and checks it against its identity and x.  Returns 0
+ * with the rows in [*body, *body + *size) of the malloc'ed *data; -1 if
+ * the file does not exist; 1 if it is damaged, with the reason in why. */
+static int load_run_file(const char *path, const char *kind, uint64_t id,
+                         const struct run_expect *x, char **data, const char **body, size_t *size,
+                         char *why, size_t why_size)
+{
+  size_t n;
+  char *text = read_all(path, &n), *end = NULL;
+  *data = NULL;
+  if (!text) {
+    if (errno == ENOENT) return -1;
+    snprintf(why, why_size, "%s", strerror(errno));
+    return 1;
+  }
+  char header[128];
+  unsigned long long file_id = 0, checksum = 0;
+  const char *rows = memchr(text, '\n', n);
+  int fields = !strcmp(kind, "run") ? TABRL_RUNS_COLUMNS : TABRL_POLICIES_COLUMNS;
+  snprintf(header, sizeof header, "# tabrl %s %%llx %%llx", kind);
+  if (!rows || sscanf(text, header, &file_id, &checksum) != 2 || file_id != id) {
+    snprintf(why, why_size, "no header naming the run");
+    goto damaged;
+  }
+  rows++;
+  size_t rows_size = n - (size_t)(rows - text);
+  if (rows_size && text[n - 1] != '\n') {
+    snprintf(why, why_size, "its last line is cut short");
+    goto damaged;
+  }
+  if (fnv1a(FNV_BASIS, rows, rows_size) != checksum) {
+    snprintf(why, why_size, "its checksum does not match its rows");
+    goto damaged;
+  }
+  /* The checksum can only catch damage; the rows are also checked against
+   * what this run writes, so a file never feeds a malformed runs.csv. */
+  size_t line = 0;
+  for (const char *p = rows; p < text + n; p = end + 1, line++) {
+    const char *field[TABRL_RUNS_COLUMNS + 1];
+    size_t len[TABRL_RUNS_COLUMNS + 1];
+    int k = 0;
+    end = memchr(p, '\n', (size_t)(text + n - p));
+    for (const char *q = p; k <= fields; k++) {
+      const char *comma = memchr(q, ',', (size_t)(end - q));
+      field[k] = q;
+      len[k] = (size_t)((comma ? comma : end) - q);
+      if (!comma) {
+        k++;
+        break;
+      }
+      q = comma + 1;
+    }
+    if (k != fields) {
+      snprintf(why, why_size, "row %zu has %d fields, not %d", line + 1, k, fields);
+      goto damaged;
+    }
+    if (len[1] != strlen(x->algo) || memcmp(field[1], x->algo, len[1]) ||
+        len[2] != strlen(x->config) || memcmp(field[2], x->config, len[2]) ||
+        len[3] != strlen(x->seed) || memcmp(field[3], x->seed, len[3])) {
+      snprintf(why, why_size, "row %zu is not of algo %s, config %s, seed %s", line + 1, x->algo,
+               x->config, x->seed);
+      goto damaged;
+    }
+    if (x->checkpoints) {
+      char episode[32];
+      snprintf(episode, sizeof episode, "%ld", line < x->ncheckpoints ? x->checkpoints[line] : -1L);
+      if (line >= x->ncheckpoints || len[4] != strlen(episode) ||
+          memcmp(field[4], episode, len[4])) {
+        snprintf(why, why_size, "row %zu is not the checkpoint episode %s", line + 1,
+                 line < x->ncheckpoints ? episode : "(none left)");
+        goto damaged;
+      }
+    }
+  }
+  if (x->checkpoints && line != x->ncheckpoints) {
+    snprintf(why, why_size, "%zu rows, not %zu (the last at episode %ld)", line, x->ncheckpoints,
+             x->checkpoints[x->ncheckpoints - 1]);
+    goto damaged;
+  }
+  *data = text;
+  *body = rows;
+  *size = rows_size;
+  return 0;
+damaged:
+  free(text);
+  return 1;
+}
+
+static void run_expect_of(const tabrl_experiment *e, size_t run, const long *checkpoints,
+                          size_t ncheckpoints, struct run_expect *x)
+{
+  size_t c, a, k;
+  tabrl_experiment_run_indices(e, run, &c, &a, &k);
+  x->algo = e->algos[a].label;
+  tabrl_experiment_config_label(e, c, x->config, sizeof x->config);
+  snprintf(x->seed, sizeof x->seed, "%llu", (unsigned long long)e->seeds[k]);
+  x->checkpoints = checkpoints;
+  x->ncheckpoints = ncheckpoints;
 }
 
 struct pool {
   const tabrl_experiment *e;
   const tabrl_run_options *opt;
+  const uint64_t *ids; /* identity of each run of the experiment */
   size_t *pending, npending;
   atomic_size_t next, done;
   atomic_long episodes;
@@ -98,11 +313,13 @@ static void *worker(void *arg)
     if (frows) fclose(frows);
     if (fpolicy) fclose(fpolicy);
     if (!status) {
-      run_file(path, sizeof path, p->opt->out_dir, "policy", run);
-      status = tabrl_write_atomic_buffer(path, policy, npolicy);
+      struct run_file_text t = {"policy", p->ids[run], policy, npolicy};
+      run_file(path, sizeof path, p->opt->out_dir, "policy", p->ids[run]);
+      status = tabrl_write_atomic(path, write_run_file, &t);
       /* The rows file is written last: its presence marks the run done. */
-      run_file(path, sizeof path, p->opt->out_dir, "run", run);
-      if (!status) status = tabrl_write_atomic_buffer(path, rows, nrows);
+      t = (struct run_file_text){"run", p->ids[run], rows, nrows};
+      run_file(path, sizeof path, p->opt->out_dir, "run", p->ids[run]);
+      if (!status) status = tabrl_write_atomic(path, write_run_file, &t);
     }
     free(rows);
     free(policy);
@@ -120,30 +337,47 @@ static void *worker(void *arg)
   return NULL;
 }
 
-/* Concatenates the per-run files of the shard, in run order, under header. */
-static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, const char *kind,
-                    const tabrl_schema *schema)
+static int in_shard(const tabrl_run_options *opt, size_t r)
 {
-  char *out = NULL, path[4200];
-  size_t size = 0;
-  FILE *f = open_memstream(&out, &size);
-  int status = 0;
-  if (!f) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  return opt->shard_count <= 1 || (int)(r % (size_t)opt->shard_count) == opt->shard_index - 1;
+}
+
+/* Concatenates the per-run files of the shard, in run order, under header,
+ * checking each again: a file damaged since its run is an error, never a
+ * malformed output. */
+static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, const uint64_t *ids,
+                    const char *kind, const tabrl_schema *schema)
+{
+  char *out = NULL, path[4200], why[256];
+  size_t size = 0, ncheckpoints;
+  long *checkpoints = tabrl_experiment_checkpoints(e, &ncheckpoints);
+  FILE *f = checkpoints ? open_memstream(&out, &size) : NULL;
+  int status = 0, is_run = !strcmp(kind, "run");
+  if (!f) {
+    free(checkpoints);
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
   tabrl_schema_write_header(schema, f);
-  for (size_t r = 0; r < tabrl_experiment_runs(e); r++) {
-    if (opt->shard_count > 1 && (int)(r % (size_t)opt->shard_count) != opt->shard_index - 1)
-      continue;
+  for (size_t r = 0; r < tabrl_experiment_runs(e) && !status; r++) {
+    if (!in_shard(opt, r)) continue;
+    struct run_expect x;
+    char *data;
+    const char *body;
     size_t n;
-    run_file(path, sizeof path, opt->out_dir, kind, r);
-    char *data = read_all(path, &n);
-    if (!data) {
-      status = tabrl_error(TABRL_EIO, "%s: %s", path, strerror(errno));
-      break;
-    }
-    fwrite(data, 1, n, f);
+    run_expect_of(e, r, is_run ? checkpoints : NULL, ncheckpoints, &x);
+    run_file(path, sizeof path, opt->out_dir, kind, ids[r]);
+    int found = load_run_file(path, kind, ids[r], &x, &data, &body, &n, why, sizeof why);
+    if (found < 0)
+      status = tabrl_error(TABRL_EIO, "%s: %s; rerun with --resume", path, strerror(ENOENT));
+    else if (found > 0)
+      status = tabrl_error(TABRL_EIO, "%s is damaged (%s); rerun with --resume to recompute it",
+                           path, why);
+    else
+      fwrite(body, 1, n, f);
     free(data);
   }
   fclose(f);
+  free(checkpoints);
   if (!status) {
     snprintf(path, sizeof path, "%s/%s", opt->out_dir, schema->file);
     status = tabrl_write_atomic_buffer(path, out, size);
@@ -163,77 +397,247 @@ int tabrl_run_check_out(const tabrl_experiment *e, const char *dir)
   return 0;
 }
 
-static int prepare_dir(const tabrl_experiment *e, const tabrl_run_options *opt)
+/* Resuming into dir: a directory of another experiment (another name and
+ * settings) is refused, and so is an input file whose content changed
+ * since the manifest recorded it (the runs of both contents would mix). */
+static int check_resume(const tabrl_experiment *e, const tabrl_run_options *opt,
+                        const tabrl_exp_input *inputs, size_t ninputs, int *other_settings)
 {
   char path[4200];
-  int status = tabrl_run_check_out(e, opt->out_dir);
-  if (status) return status;
+  tabrl_ini old;
+  int status;
+  snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
+  *other_settings = 0;
+  if ((status = tabrl_ini_read(path, &old))) {
+    if (status == TABRL_ENOTFOUND) return 0;
+    warn(opt, "%s cannot be read (%s); it is written anew", path, tabrl_error_message());
+    return 0;
+  }
+  const char *hash = tabrl_ini_get(&old, "tabrl", "experiment_hash");
+  const char *name = tabrl_ini_get(&old, "experiment", "name");
+  unsigned long long h = 0;
+  *other_settings = !hash || sscanf(hash, "%llx", &h) != 1 || h != tabrl_experiment_hash(e);
+  if (*other_settings && name && strcmp(name, e->name))
+    status = tabrl_error(TABRL_EINVAL,
+                         "%s holds the results of experiment %s, not %s; choose another --out",
+                         opt->out_dir, name, e->name);
+  for (size_t i = 0; i < ninputs && !status; i++) {
+    const char *was = tabrl_ini_get(&old, "inputs", inputs[i].path);
+    char now[32];
+    snprintf(now, sizeof now, "%016llx", (unsigned long long)inputs[i].hash);
+    if (was && strcmp(was, now))
+      status = tabrl_error(TABRL_EINVAL,
+                           "%s: the file changed since the runs in %s were computed (content hash "
+                           "%s, now %s); restore it, or run without --resume to start again",
+                           inputs[i].path, opt->out_dir, was, now);
+  }
+  tabrl_ini_free(&old);
+  return status;
+}
+
+static int compare_ids(const void *a, const void *b)
+{
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Leftovers in DIR/.runs: temporary files of killed writers always; run
+ * files unless resuming; on resume, the files of runs that are not in the
+ * experiment any more (sorted: the identities of the shard's runs). */
+static void clean_runs(const tabrl_run_options *opt, const uint64_t *sorted, size_t n,
+                       tabrl_run_report *report)
+{
+  char path[4200];
   snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
-  if ((status = tabrl_mkdir_p(path))) return status;
-  /* Leftovers: temporary files of killed writers always; finished runs
-   * unless resuming. */
   DIR *d = opendir(path);
-  if (d) {
-    struct dirent *x;
-    while ((x = readdir(d))) {
-      if (x->d_name[0] == '.') continue;
-      if (strstr(x->d_name, ".tmp.") || !opt->resume) {
-        char file[4500];
-        snprintf(file, sizeof file, "%s/%s", path, x->d_name);
-        unlink(file);
+  if (!d) return;
+  struct dirent *x;
+  while ((x = readdir(d))) {
+    unsigned long long id;
+    char kind[8], rest[8], file[4500];
+    if (x->d_name[0] == '.') continue;
+    int named = sscanf(x->d_name, "%7[a-z]-%16llx.cs%1s", kind, &id, rest) == 3 &&
+                strlen(x->d_name) == strlen(kind) + 21 && !strcmp(rest, "v") &&
+                (!strcmp(kind, "run") || !strcmp(kind, "policy"));
+    uint64_t key = id;
+    int keep = opt->resume && named && bsearch(&key, sorted, n, sizeof *sorted, compare_ids);
+    if (keep) continue;
+    if (opt->resume && named && !strcmp(kind, "run")) report->runs_dropped++;
+    snprintf(file, sizeof file, "%s/%s", path, x->d_name);
+    unlink(file);
+  }
+  closedir(d);
+}
+
+/* Decides which runs of the shard must run: on resume, those without a
+ * whole, valid pair of files (a damaged one is removed, with a warning). */
+static int plan_runs(const tabrl_experiment *e, const tabrl_run_options *opt, const uint64_t *ids,
+                     struct pool *p, tabrl_run_report *report)
+{
+  size_t ncheckpoints;
+  long *checkpoints = tabrl_experiment_checkpoints(e, &ncheckpoints);
+  if (!checkpoints) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t r = 0; r < tabrl_experiment_runs(e); r++) {
+    char path[4200], policy[4200], why[256] = "";
+    if (!in_shard(opt, r)) continue;
+    report->runs_total++;
+    if (opt->resume) {
+      struct run_expect x;
+      char *data = NULL;
+      const char *body;
+      size_t n;
+      run_file(path, sizeof path, opt->out_dir, "run", ids[r]);
+      run_file(policy, sizeof policy, opt->out_dir, "policy", ids[r]);
+      run_expect_of(e, r, checkpoints, ncheckpoints, &x);
+      int rows = load_run_file(path, "run", ids[r], &x, &data, &body, &n, why, sizeof why);
+      free(data);
+      int pol = -1;
+      if (rows == 0) {
+        x.checkpoints = NULL;
+        pol = load_run_file(policy, "policy", ids[r], &x, &data, &body, &n, why, sizeof why);
+        free(data);
+        if (pol < 0) snprintf(why, sizeof why, "its policy file is missing");
+      }
+      if (rows == 0 && pol == 0) {
+        report->runs_skipped++;
+        continue;
+      }
+      if (rows >= 0) {
+        warn(opt, "%s is damaged (%s): algo %s, config %s, seed %s is computed again", path, why,
+             x.algo, x.config, x.seed);
+        report->runs_damaged++;
+        unlink(path);
+        unlink(policy);
       }
     }
-    closedir(d);
+    p->pending[p->npending++] = r;
   }
-  char *text = NULL, shard[64];
+  free(checkpoints);
+  return 0;
+}
+
+/* The manifest, with what resuming reused in [tabrl]. */
+static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *opt,
+                          const tabrl_run_report *report)
+{
+  char *text = NULL, shard[64], path[4200], note[200];
   size_t size = 0;
   FILE *f = open_memstream(&text, &size);
   if (!f) return tabrl_error(TABRL_ENOMEM, "out of memory");
   snprintf(shard, sizeof shard, "%d/%d", opt->shard_index, opt->shard_count);
-  status = tabrl_experiment_write_manifest(e, f, opt->version, opt->command,
-                                           opt->shard_count > 1 ? shard : NULL);
+  int status = tabrl_experiment_write_manifest(e, f, opt->version, opt->command,
+                                               opt->shard_count > 1 ? shard : NULL);
   fclose(f);
+  char *blank = text ? strstr(text, "\n\n") : NULL;
+  if (!status && opt->resume && blank) {
+    /* The [tabrl] section ends at the first blank line. */
+    snprintf(note, sizeof note, "reused = %zu\nrecomputed_damaged = %zu\ndropped = %zu\n",
+             report->runs_skipped, report->runs_damaged, report->runs_dropped);
+    size_t head = (size_t)(blank - text) + 1, nlen = strlen(note);
+    char *grown = realloc(text, size + nlen + 1);
+    if (!grown)
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    else {
+      text = grown;
+      memmove(text + head + nlen, text + head, size - head + 1);
+      memcpy(text + head, note, nlen);
+      size += nlen;
+    }
+  }
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
   if (!status) status = tabrl_write_atomic_buffer(path, text, size);
   free(text);
   return status;
 }
 
+/* Before any run: the directory, its leftovers, the runs to do, the
+ * manifest.  Every failure here is an input error (nothing has run). */
+static int prepare(const tabrl_experiment *e, const tabrl_run_options *opt, const uint64_t *ids,
+                   const tabrl_exp_input *inputs, size_t ninputs, struct pool *p,
+                   tabrl_run_report *report)
+{
+  char path[4200];
+  int status, other_settings = 0;
+  size_t total = tabrl_experiment_runs(e), n = 0;
+  if (opt->resume)
+    status = check_resume(e, opt, inputs, ninputs, &other_settings);
+  else
+    status = tabrl_run_check_out(e, opt->out_dir);
+  if (status) return status;
+  snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
+  if ((status = tabrl_mkdir_p(path))) return status;
+  uint64_t *sorted = malloc((total + 1) * sizeof *sorted);
+  if (!sorted) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t r = 0; r < total; r++)
+    if (in_shard(opt, r)) sorted[n++] = ids[r];
+  qsort(sorted, n, sizeof *sorted, compare_ids);
+  clean_runs(opt, sorted, n, report);
+  free(sorted);
+  if ((status = plan_runs(e, opt, ids, p, report))) return status;
+  if (opt->resume && report->runs_skipped == 0 && (report->runs_dropped || other_settings))
+    warn(opt,
+         "nothing in %s is reused: no finished run has the settings of this experiment (a "
+         "setting every run depends on changed); all %zu runs are computed",
+         opt->out_dir, report->runs_total);
+  return write_manifest(e, opt, report);
+}
+
+/* After success: DIR/.runs is not needed any more, unless kept or a shard
+ * (whose array task may be requeued until the merge job has run). */
+static void remove_runs(const tabrl_run_options *opt)
+{
+  char path[4200];
+  if (opt->keep_runs || opt->shard_count > 1) return;
+  snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
+  DIR *d = opendir(path);
+  if (!d) return;
+  struct dirent *x;
+  while ((x = readdir(d))) {
+    char file[4500];
+    if (!strcmp(x->d_name, ".") || !strcmp(x->d_name, "..")) continue;
+    snprintf(file, sizeof file, "%s/%s", path, x->d_name);
+    unlink(file);
+  }
+  closedir(d);
+  if (rmdir(path)) warn(opt, "cannot remove %s: %s", path, strerror(errno));
+  tabrl_fsync_dir(opt->out_dir);
+}
+
 int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt,
                          tabrl_run_report *report)
 {
   struct pool p;
-  size_t total = tabrl_experiment_runs(e);
+  size_t total = tabrl_experiment_runs(e), ninputs = 0;
   double t0 = tabrl_now();
   int status, threads = opt->threads < 1 ? 1 : opt->threads;
   pthread_t *ids = NULL;
+  uint64_t *identity = NULL;
+  tabrl_exp_input *inputs = NULL;
   int started = 0;
 
   memset(report, 0, sizeof *report);
   memset(&p, 0, sizeof p);
-  /* An output directory that cannot be used is an input error: nothing has
-   * run yet. */
-  if ((status = prepare_dir(e, opt))) return status == TABRL_ENOMEM ? status : TABRL_EINVAL;
   p.e = e;
   p.opt = opt;
   p.pending = malloc((total + 1) * sizeof *p.pending);
   ids = malloc((size_t)threads * sizeof *ids);
-  if (!p.pending || !ids) {
-    free(p.pending);
-    free(ids);
-    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  identity = malloc((total + 1) * sizeof *identity);
+  if (!p.pending || !ids || !identity) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    goto out;
   }
-  for (size_t r = 0; r < total; r++) {
-    char path[4200];
-    if (opt->shard_count > 1 && (int)(r % (size_t)opt->shard_count) != opt->shard_index - 1)
-      continue;
-    report->runs_total++;
-    run_file(path, sizeof path, opt->out_dir, "run", r);
-    if (opt->resume && access(path, F_OK) == 0) {
-      report->runs_skipped++;
-      continue;
+  /* An input file or output directory that cannot be used is an input
+   * error: nothing has run yet. */
+  if ((status = tabrl_experiment_inputs(e, &inputs, &ninputs))) goto out;
+  for (size_t r = 0; r < total; r++)
+    if (!(identity[r] = tabrl_run_identity(e, r, inputs, ninputs))) {
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+      goto out;
     }
-    p.pending[p.npending++] = r;
+  p.ids = identity;
+  if ((status = prepare(e, opt, identity, inputs, ninputs, &p, report))) {
+    if (status != TABRL_ENOMEM) status = TABRL_EINVAL;
+    goto out;
   }
   atomic_init(&p.next, 0);
   atomic_init(&p.done, 0);
@@ -254,8 +658,6 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
     nanosleep(&(struct timespec){0, 200000000}, NULL);
   }
   for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
-  free(ids);
-  free(p.pending);
   pthread_mutex_destroy(&p.lock);
   report->runs_done = atomic_load(&p.done);
   report->run_seconds = p.run_seconds;
@@ -263,20 +665,26 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
     opt->progress(opt->progress_ctx, report->runs_skipped + report->runs_done, report->runs_total,
                   (double)atomic_load(&p.episodes), tabrl_now() - t0);
   if (p.status) {
-    report->seconds = tabrl_now() - t0;
-    return tabrl_error(p.status, "%s", p.message);
+    status = tabrl_error(p.status, "%s", p.message);
+    goto out;
   }
   if (opt->stop && *opt->stop) {
-    report->seconds = tabrl_now() - t0;
-    return tabrl_error(TABRL_EINTERRUPTED,
-                       "interrupted: %zu of %zu runs finished and kept; rerun with --resume",
-                       report->runs_skipped + report->runs_done, report->runs_total);
+    status = tabrl_error(TABRL_EINTERRUPTED,
+                         "interrupted: %zu of %zu runs finished and kept; rerun with --resume",
+                         report->runs_skipped + report->runs_done, report->runs_total);
+    goto out;
   }
   double t1 = tabrl_now();
-  status = assemble(e, opt, "run", &tabrl_schema_runs);
-  if (!status) status = assemble(e, opt, "policy", &tabrl_schema_policies);
+  status = assemble(e, opt, identity, "run", &tabrl_schema_runs);
+  if (!status) status = assemble(e, opt, identity, "policy", &tabrl_schema_policies);
   if (!status) status = tabrl_results_summarize(opt->out_dir);
+  if (!status) remove_runs(opt);
   report->output_seconds = tabrl_now() - t1;
+out:
   report->seconds = tabrl_now() - t0;
+  free(ids);
+  free(p.pending);
+  free(identity);
+  tabrl_exp_inputs_free(inputs, ninputs);
   return status;
 }

@@ -111,6 +111,24 @@ extern const tabrl_param tabrl_slurm_params[];
 /* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
 uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
 
+/* An input file the env of a config reads: a STRING env parameter named
+ * `path` (env = file:PATH) or ending in `_file` (map_file, and the dataset
+ * and preference files to come), with the FNV-1a 64 hash of its content.
+ * The experiment hash covers the path, not the content: these hashes are
+ * recorded in the manifest's [inputs] and in each run's identity, so an
+ * edited file is never mixed with results computed from the old one. */
+typedef struct {
+  size_t config;   /* the config whose env reads it */
+  const char *key; /* the env parameter */
+  char *path;
+  uint64_t hash;
+} tabrl_exp_input;
+
+/* Every input file of every config, in config order; a file that cannot be
+ * read is TABRL_EINVAL naming it (nothing has run yet). */
+int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, size_t *n);
+void tabrl_exp_inputs_free(tabrl_exp_input *in, size_t n);
+
 #pragma GCC visibility pop
 
 #endif

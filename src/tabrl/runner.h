@@ -4,10 +4,18 @@
  * run's seed, computes J* with the oracle, and drives the algorithm through
  * its protocol, drawing from the streams (seed, purpose), so its rows are
  * the same whatever the thread count, shard or order.  A finished run is
- * written at once to DIR/.runs/ (temporary name, then rename); runs.csv and
+ * written at once to DIR/.runs/ (temporary name, fsync, rename, fsync of the
+ * directory) under its identity, a hash of everything that determines its
+ * rows (the env and algo settings of its config, the input files' content,
+ * seed, labels, episodes, log schedule, objective, feedback); runs.csv and
  * policies.csv are assembled from those in run order when every run of the
- * shard is done.  A killed run leaves no partial file; --resume skips the
- * runs whose files exist. */
+ * shard is done, and DIR/.runs/ is then removed (kept with keep_runs, and
+ * for a shard, whose array task may be requeued until the merge).  A killed
+ * run leaves no partial file.  Resuming reuses exactly the runs whose
+ * identity is still in the experiment (so an edit that adds or removes
+ * algorithms, seeds or configs recomputes only what changed), drops the
+ * others, and recomputes a damaged run file (checksum, rows, checkpoints)
+ * with a warning naming it. */
 #ifndef TABRL_RUNNER_H
 #define TABRL_RUNNER_H
 
@@ -24,17 +32,24 @@ typedef struct {
   int shard_index; /* 1..shard_count, or 0 for all runs */
   int shard_count;
   int resume;
+  int keep_runs; /* keep DIR/.runs after success (always kept for a shard) */
   const char *version;
   const char *command;         /* recorded in the manifest */
   volatile sig_atomic_t *stop; /* set asynchronously to interrupt; may be NULL */
   /* Called from the calling thread about every 0.2 s while runs go on. */
   void (*progress)(void *ctx, size_t done, size_t total, double episodes, double seconds);
   void *progress_ctx;
+  /* Warnings (a damaged run recomputed ...); NULL: "tabrl: warning: ..." on
+   * stderr. */
+  void (*warn)(void *ctx, const char *message);
+  void *warn_ctx;
 } tabrl_run_options;
 
 typedef struct {
   size_t runs_total;     /* runs of this shard */
-  size_t runs_skipped;   /* found finished (--resume) */
+  size_t runs_skipped;   /* found finished (--resume): reused */
+  size_t runs_damaged;   /* found damaged (--resume): recomputed */
+  size_t runs_dropped;   /* found, not in the experiment any more (--resume) */
   size_t runs_done;      /* finished now */
   double seconds;        /* wall time */
   double run_seconds;    /* time inside the runs (sum over threads) */
@@ -51,6 +66,11 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
 /* TABRL_EINVAL if dir/manifest.ini describes another experiment (an output
  * directory never mixes two experiments); 0 if it matches or is absent. */
 int tabrl_run_check_out(const tabrl_experiment *e, const char *dir);
+
+/* The identity of run r: equal identities give equal rows (elapsed_s
+ * aside).  0 if out of memory. */
+uint64_t tabrl_run_identity(const tabrl_experiment *e, size_t run, const tabrl_exp_input *inputs,
+                            size_t ninputs);
 
 /* One run's rows (runs.csv without header) and final policy rows
  * (policies.csv without header) appended to the two streams. */
