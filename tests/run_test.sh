@@ -73,6 +73,86 @@ expect resume 0 "already done" "$tabrl" run long.ini --out killed --resume -j 2
 check resumed-equals-whole same_runs killed whole
 check resume-kept-runs test "$finished" -ge 1
 
+check resume-removes-runs test ! -e killed/.runs
+check whole-removes-runs test ! -e whole/.runs
+
+# ---- .runs: kept with --keep-runs; every rename followed by an fsync of its directory ----
+"$tabrl" run "$data/small.ini" --out kept --keep-runs --quiet >/dev/null 2>&1
+check keep-runs test "$(compgen -G 'kept/.runs/run-*' | wc -l)" -eq 12
+check keep-runs-policies test "$(compgen -G 'kept/.runs/policy-*' | wc -l)" -eq 12
+check keep-runs-same same_runs a kept
+if command -v strace >/dev/null; then
+  strace -f -qq -e trace=rename,fsync -o trace.log "$tabrl" run "$data/small.ini" --out traced --quiet >/dev/null 2>&1
+  # per thread: after a rename, the next traced call must be an fsync
+  check rename-then-fsync awk '{pid = $1} /rename\(/ {want[pid] = 1; n++; next}
+    /fsync\(/ {want[pid] = 0; next} END {for (p in want) if (want[p]) exit 1; exit n < 26}' trace.log
+fi
+
+# ---- resume after an edit: identical runs reused, the rest run, the others dropped ----
+cp -r kept edited
+"$tabrl" run "$data/small.ini" --set experiment.seeds=4 --out seeds4 --quiet >/dev/null 2>&1
+expect resume-more-seeds 0 '16 runs \(12 already done\)' "$tabrl" run "$data/small.ini" --set experiment.seeds=4 --out edited --resume --keep-runs
+check resume-more-seeds-same same_runs edited seeds4
+check resume-more-seeds-policies cmp -s edited/policies.csv seeds4/policies.csv
+check resume-reused-manifest grep -qx 'reused = 12' edited/manifest.ini
+# without [algo duel] and with a new algo: 3 x 4 reused, 4 new, 4 dropped
+sed -e '/^\[algo duel\]/,$d' "$data/small.ini" >edit.ini
+printf '[algo q2]\ntype = greedy-q\nepsilon = 0.3\n' >>edit.ini
+"$tabrl" run edit.ini --set experiment.seeds=4 --out editfresh --quiet >/dev/null 2>&1
+expect resume-edit-algos 0 '16 runs \(12 already done\)' "$tabrl" run edit.ini --set experiment.seeds=4 --out edited --resume --keep-runs
+check resume-edit-same same_runs edited editfresh
+check resume-edit-policies cmp -s edited/policies.csv editfresh/policies.csv
+check resume-edit-summary cmp -s edited/summary.csv editfresh/summary.csv
+check resume-dropped-manifest grep -qx 'dropped = 4' edited/manifest.ini
+check resume-dropped-files test "$(compgen -G 'edited/.runs/run-*' | wc -l)" -eq 16
+# an algo setting changed: only that algo's runs are computed again
+expect resume-edit-setting 0 '16 runs \(12 already done\)' "$tabrl" run edit.ini --set experiment.seeds=4 --set q2.epsilon=0.4 --out edited --resume --keep-runs
+# a setting every run depends on: nothing reused, and it says so
+expect resume-nothing-reused 0 'nothing in edited is reused.*all 16 runs are computed' "$tabrl" run edit.ini --set experiment.seeds=4 --set experiment.episodes=200 --out edited --resume --quiet
+check resume-nothing-runs-removed test ! -e edited/.runs
+expect resume-other-experiment 2 'holds the results of experiment small, not garnet' "$tabrl" run "$data/small.ini" --out edited --resume --quiet --set experiment.name=garnet
+
+# ---- resume over damaged run files: each recomputed with a warning naming it ----
+"$tabrl" run "$data/small.ini" --out damaged --keep-runs --quiet >/dev/null 2>&1
+runs=(damaged/.runs/run-*)
+truncate -s -7 "${runs[0]}"                                 # cut short
+sed -i '2s/^riverswim,/riverswin,/; 3s/,50,/,51,/' "${runs[1]}"  # garbled: checksum
+printf '# tabrl run 0000000000000000 0000000000000000\n' >"${runs[2]}" # another run's header
+: >"${runs[3]}"                                              # empty
+rm "${runs[4]/run-/policy-}"                                 # policy missing
+out=$("$tabrl" run "$data/small.ini" --out damaged --resume --keep-runs 2>&1)
+check damaged-exit test $? -eq 0
+for k in 0 1 2 3 4; do
+  check "damaged-warning-$k" grep -qF "warning: ${runs[$k]} is damaged" <<<"$out"
+done
+check damaged-reasons grep -q 'cut short' <<<"$out"
+check damaged-checksum grep -q 'checksum does not match' <<<"$out"
+check damaged-policy-missing grep -q 'policy file is missing' <<<"$out"
+check damaged-count grep -qx 'recomputed_damaged = 5' damaged/manifest.ini
+check damaged-recomputed-same same_runs damaged a
+check damaged-recomputed-policies cmp -s damaged/policies.csv a/policies.csv
+# damage after the runs, before assembly, is caught when assembling: an
+# output with a run file cut short is refused, never written malformed
+cp -r damaged assembling && rm assembling/runs.csv
+runs=(assembling/.runs/run-*)
+head -c 60 "${runs[5]}" >cut && cat cut >"${runs[5]}"
+expect damaged-resume-again 0 '12 runs \(11 already done\)' "$tabrl" run "$data/small.ini" --out assembling --resume
+check damaged-resume-again-same same_runs assembling a
+
+# ---- input files: content hashes in the manifest; a changed file refuses resume and merge ----
+printf 'h,s,a,s_next,p,r\n0,0,0,0,1,0.1\n0,0,1,1,1,0\n0,1,0,1,1,0\n0,1,1,1,1,1\n' >model.csv
+printf '[experiment]\nname = model\nenv = file:%s/model.csv\nepisodes = 40\nseeds = 2\nlog = every:10\n[env]\nhorizon = 4\n[algo u]\ntype = ucbvi\n[algo vi]\ntype = value-iteration\n' "$PWD" >model.ini
+"$tabrl" run model.ini --out m1 --shard 1/2 --quiet >/dev/null 2>&1
+check inputs-manifest grep -qE "^$PWD/model.csv = [0-9a-f]{16}$" m1/manifest.ini
+sed -i 's/0,1,1,1,1,1/0,1,1,1,1,2/' model.csv
+"$tabrl" run model.ini --out m2 --shard 2/2 --quiet >/dev/null 2>&1
+expect inputs-merge 2 "model.csv: the file changed between the runs of m1 and m2" "$tabrl" merge m1 m2 --out mm
+check inputs-merge-nothing test ! -e mm
+cp m1/runs.csv m1-before.csv
+expect inputs-resume 2 "model.csv: the file changed since the runs in m1 were computed" "$tabrl" run model.ini --out m1 --shard 1/2 --resume --quiet
+check inputs-resume-untouched cmp -s m1/runs.csv m1-before.csv
+check inputs-resume-runs-kept test "$(compgen -G 'm1/.runs/run-*' | wc -l)" -eq 2
+
 # ---- SIGINT: clean stop, nothing half-written ----
 "$tabrl" run long.ini --out interrupted --quiet -j 1 >int.out 2>&1 &
 pid=$!

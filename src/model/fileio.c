@@ -40,6 +40,16 @@ static int sync_parent(const char *path)
   return err;
 }
 
+int tabrl_rename_durable(const char *temporary, const char *path)
+{
+  int fd = open(temporary, O_RDONLY), err = 0;
+  if (fd < 0 || fsync(fd)) err = errno;
+  if (fd >= 0) close(fd);
+  if (!err && rename(temporary, path)) err = errno;
+  if (!err) err = sync_parent(path);
+  return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
+}
+
 int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx)
 {
   size_t size = strlen(path) + 32;

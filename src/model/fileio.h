@@ -19,6 +19,10 @@ int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void 
 /* The same for bytes already in memory. */
 int tabrl_write_atomic_buffer(const char *path, const char *data, size_t size);
 
+/* For a file written by another program (gnuplot's figures): fsync of
+ * temporary, rename to path, fsync of the directory; TABRL_EIO naming path. */
+int tabrl_rename_durable(const char *temporary, const char *path);
+
 /* fsync of a directory, so that the renames in it survive a power loss;
  * 0 or an errno value (a file system that cannot sync directories: 0). */
 int tabrl_fsync_dir(const char *dir);

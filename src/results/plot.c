@@ -703,8 +703,8 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
     struct stat st;
     if (stat(temporary, &st) || st.st_size == 0)
       status = tabrl_error(TABRL_EIO, "gnuplot wrote no %s (the script is %s)", image, script);
-    else if (rename(temporary, image))
-      status = tabrl_error(TABRL_EIO, "%s: %s", image, strerror(errno));
+    else
+      status = tabrl_rename_durable(temporary, image);
   }
   if (status && temporary) unlink(temporary);
 done:
