@@ -77,8 +77,15 @@ expect status-before 0 'shard 1/4: not started \(0 of 4 runs\)' "$tabrl" status 
 for k in 1 2 3 4; do
   SLURM_ARRAY_TASK_ID=$k SLURM_CPUS_PER_TASK=2 sh sub/slurm/array.sh >/dev/null 2>&1
 done
-# A "requeued" task reruns its shard: nothing is duplicated.
+# A shard keeps its .runs (its task may be requeued until the merge): a
+# "requeued" task reruns its shard, reuses every run (elapsed_s, which a
+# recomputation would change, stays) and duplicates nothing.
+check shard-keeps-runs test "$(compgen -G 'sub/shards/2/.runs/run-*' | wc -l)" -eq 4
+cp sub/shards/2/runs.csv before-requeue.csv
+sleep 0.01
 SLURM_ARRAY_TASK_ID=2 sh sub/slurm/array.sh >/dev/null 2>&1
+check requeue-reuses cmp -s before-requeue.csv sub/shards/2/runs.csv
+check requeue-manifest grep -qx 'reused = 4' sub/shards/2/manifest.ini
 expect status-shards-done 0 'shard 4/4: done \(3 of 3 runs\)' "$tabrl" status sub
 TABRL_ARRAY_JOB=301 SLURM_JOB_ID=302 sh sub/slurm/merge.sh >/dev/null 2>&1
 "$tabrl" run "$exp" "${short[@]}" --out local --quiet >/dev/null 2>&1
@@ -88,6 +95,9 @@ check slurm-policies-equal-local cmp -s local/policies.csv sub/policies.csv
 check manifest-job-ids grep -qx 'array_job = 301' sub/manifest.ini
 check manifest-merge-id grep -qx 'merge_job = 302' sub/manifest.ini
 check figure test -s sub/cum_regret.png
+check merged-no-runs-dir test ! -e sub/.runs
+check merged-manifest-no-resume-counts test -z "$(grep -E '^(reused|dropped|recomputed_damaged) = ' sub/manifest.ini)"
+check local-no-runs-dir test ! -e local/.runs
 expect status-merged 0 '4 of 4 shards done, 15 of 15 runs finished; array job 301, merge job 302: merged' "$tabrl" status sub
 expect status-missing 2 'slurm/submit.ini' "$tabrl" status local
 
