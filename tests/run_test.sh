@@ -135,7 +135,7 @@ check damaged-recomputed-policies cmp -s damaged/policies.csv a/policies.csv
 # output with a run file cut short is refused, never written malformed
 cp -r damaged assembling && rm assembling/runs.csv
 runs=(assembling/.runs/run-*)
-head -c 60 "${runs[5]}" >cut && cat cut >"${runs[5]}"
+head -c 60 "${runs[5]}" >cut.csv && cat cut.csv >"${runs[5]}"
 expect damaged-resume-again 0 '12 runs \(11 already done\)' "$tabrl" run "$data/small.ini" --out assembling --resume
 check damaged-resume-again-same same_runs assembling a
 
