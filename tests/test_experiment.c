@@ -7,6 +7,7 @@
 #include <unistd.h>
 #include "tabrl/error.h"
 #include "tabrl/experiment.h"
+#include "tabrl/runner.h"
 
 #define DATA TABRL_TEST_DATA "/exp/"
 
@@ -165,6 +166,71 @@ START_TEST(test_overrides_and_hash)
 }
 END_TEST
 
+/* Run identities: equal exactly for runs whose rows are equal, whatever
+ * their index; input files enter by content. */
+START_TEST(test_run_identity)
+{
+  const char *eps[] = {"q.epsilon=0.5"}, *seeds[] = {"experiment.seeds=4"};
+  tabrl_experiment *a = load(DATA "small.ini", NULL, 0), *q = load(DATA "small.ini", eps, 1),
+                   *s4 = load(DATA "small.ini", seeds, 1);
+  uint64_t id[12];
+  for (size_t r = 0; r < 12; r++) {
+    id[r] = tabrl_run_identity(a, r, NULL, 0);
+    for (size_t k = 0; k < r; k++) ck_assert_uint_ne(id[r], id[k]);
+  }
+  /* algo random (0) is untouched by q.epsilon; q (1) is not. */
+  for (size_t r = 0; r < 3; r++) ck_assert_uint_eq(tabrl_run_identity(q, r, NULL, 0), id[r]);
+  for (size_t r = 3; r < 6; r++) ck_assert_uint_ne(tabrl_run_identity(q, r, NULL, 0), id[r]);
+  /* With 4 seeds, (algo q, seed 1) is run 5, not 4; seed 3 is new. */
+  ck_assert_uint_eq(tabrl_run_identity(s4, 5, NULL, 0), id[4]);
+  for (size_t r = 0; r < 12; r++) ck_assert_uint_ne(tabrl_run_identity(s4, 7, NULL, 0), id[r]);
+
+  /* A model file: its hash is FNV-1a 64 of its bytes, and a changed byte
+   * changes the hash and every identity. */
+  char model[64], text[512];
+  const char *csv[2] = {"h,s,a,s_next,p,r\n0,0,0,0,1,0.1\n0,0,1,1,1,0\n0,1,0,1,1,1\n",
+                        "h,s,a,s_next,p,r\n0,0,0,0,1,0.1\n0,0,1,1,1,0\n0,1,0,1,1,2\n"};
+  uint64_t hash[2], first = 0;
+  snprintf(model, sizeof model, "/tmp/tabrl_model_%ld.csv", (long)getpid());
+  snprintf(text, sizeof text,
+           "[experiment]\nenv = file:%s\nepisodes = 5\n[env]\nhorizon = 3\n[algo v]\ntype = "
+           "value-iteration\n",
+           model);
+  for (int v = 0; v < 2; v++) {
+    FILE *f = fopen(model, "w");
+    ck_assert_ptr_nonnull(f);
+    fputs(csv[v], f);
+    fclose(f);
+    char *path = temp_ini(text);
+    tabrl_experiment *e = load(path, NULL, 0);
+    tabrl_exp_input *in;
+    size_t n;
+    ck_assert_int_eq(tabrl_experiment_inputs(e, &in, &n), 0);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(in[0].path, model);
+    ck_assert_str_eq(in[0].key, "path");
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *c = csv[v]; *c; c++) h = (h ^ (unsigned char)*c) * 0x100000001b3ULL;
+    hash[v] = in[0].hash;
+    ck_assert_uint_eq(hash[v], h);
+    uint64_t id0 = tabrl_run_identity(e, 0, in, n);
+    if (v == 0)
+      first = id0;
+    else
+      ck_assert_uint_ne(id0, first);
+    tabrl_exp_inputs_free(in, n);
+    tabrl_experiment_free(e);
+    unlink(path);
+    free(path);
+  }
+  ck_assert_uint_ne(hash[0], hash[1]);
+  unlink(model);
+  tabrl_experiment_free(a);
+  tabrl_experiment_free(q);
+  tabrl_experiment_free(s4);
+}
+END_TEST
+
 static void expect_error(const char *file, const char *const *o, size_t n, int code,
                          const char *fragment)
 {
@@ -237,6 +303,7 @@ int main(void)
   tcase_add_test(tc, test_sweep_grid);
   tcase_add_test(tc, test_env_seed_follows_run);
   tcase_add_test(tc, test_overrides_and_hash);
+  tcase_add_test(tc, test_run_identity);
   tcase_add_test(tc, test_bad_inputs);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
