@@ -106,17 +106,19 @@ build_fuzz() {
 
 # fuzz_run TARGET SECONDS LOG CORPUS: fuzzes TARGET for SECONDS from its
 # seed corpus (left as it is: new inputs go to CORPUS).  A crash, a leak, a
-# sanitizer report, a timeout (10 s on one input) or running out of memory
+# sanitizer report, a timeout (25 s on one input: a big model is slow
+# under the sanitizers, an endless loop takes forever) or running out of memory
 # stops it with a non-zero status, the input saved as
 # build-fuzz/crashes/TARGET-*.  The targets' files live in /dev/shm when
 # there is one: the readers fsync what they write, which on a disk would
 # take most of the time.
 fuzz_run() {
-  local target=$1 seconds=$2 log=$3 corpus=$4 tmp=${TMPDIR:-/tmp}
+  local target=$1 seconds=$2 log=$3 corpus=$4 tmp=${TMPDIR:-/tmp} dict=()
   [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm
+  [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
   mkdir -p "$corpus" build-fuzz/crashes
-  TMPDIR=$tmp "./build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$target-" \
+  TMPDIR=$tmp "./build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=25 \
+    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$target-" "${dict[@]}" \
     "$corpus" "tests/fuzz/corpus/$target" >"$log" 2>&1
 }
 

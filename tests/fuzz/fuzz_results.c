@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   static const char *const names[] = {"a/manifest.ini", "a/runs.csv", "b/manifest.ini",
-                                      "b/runs.csv",     "c/summary.csv"};
+                                      "b/runs.csv", "c/summary.csv"};
   static int once;
   const uint8_t *part;
   size_t part_size, k = 0;
