@@ -6,13 +6,18 @@
 #                    every test in the normal build and in an
 #                    AddressSanitizer + UndefinedBehaviorSanitizer build, and a
 #                    multi-threaded `tabrl run` under ThreadSanitizer
+#                    and a short libFuzzer run of every target of tests/fuzz
+#   ./dev.sh fuzz [SECONDS]
+#                    same set-up, then each fuzz target for SECONDS
+#                    (default 600): the longer run, for a developer machine
 #   ./dev.sh bench   same set-up, then `tabrl bench`
-# Builds go to build/ (release), build-sanitize/ (debug + ASan/UBSan) and
-# build-tsan/ (debug + TSan, the program only).
+# Builds go to build/ (release), build-sanitize/ (debug + ASan/UBSan),
+# build-tsan/ (debug + TSan, the program only) and build-fuzz/ (clang,
+# libFuzzer + ASan/UBSan, the fuzz targets).
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck clang-format shellcheck"
+PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck clang-format shellcheck clang libclang-rt-14-dev"
 
 install_packages() {
   local missing=()
@@ -92,6 +97,42 @@ tsan_runs() {
   return "$status"
 }
 
+# The fuzz targets (tests/fuzz/fuzz_*.c) and their build, with clang.
+fuzz_targets=(experiment model results gridmap)
+build_fuzz() {
+  CC=clang build build-fuzz -Dwerror=true -Dbuildtype=debugoptimized -Dfuzz=true -Dtests=false \
+    -Db_lundef=false
+}
+
+# fuzz_run TARGET SECONDS LOG CORPUS: fuzzes TARGET for SECONDS from its
+# seed corpus (left as it is: new inputs go to CORPUS).  A crash, a leak, a
+# sanitizer report, a timeout (25 s on one input: a big model is slow
+# under the sanitizers, an endless loop takes forever) or running out of memory
+# stops it with a non-zero status, the input saved as
+# build-fuzz/crashes/TARGET-*.  The targets' files live in /dev/shm when
+# there is one: the readers fsync what they write, which on a disk would
+# take most of the time.
+fuzz_run() {
+  local target=$1 seconds=$2 log=$3 corpus=$4 tmp=${TMPDIR:-/tmp} dict=()
+  [ -d /dev/shm ] && [ -w /dev/shm ] && tmp=/dev/shm
+  [ -f "tests/fuzz/$target.dict" ] && dict=(-dict="tests/fuzz/$target.dict")
+  mkdir -p "$corpus" build-fuzz/crashes
+  TMPDIR=$tmp "./build-fuzz/tests/fuzz/fuzz_$target" -max_total_time="$seconds" -timeout=25 \
+    -rss_limit_mb=2048 -artifact_prefix="build-fuzz/crashes/$target-" "${dict[@]}" \
+    "$corpus" "tests/fuzz/corpus/$target" >"$log" 2>&1
+}
+
+# fuzz_result TARGET: whether TARGET's short run (below) passed; on failure,
+# the report's lines that say what and where.
+fuzz_result() {
+  local log=build-fuzz/fuzz-$1.log
+  if [ "$(cat "$log.rc")" -ne 0 ]; then
+    grep -E -A 30 'ERROR|runtime error|SUMMARY|Test unit written' "$log" | head -n 50
+    return 1
+  fi
+  grep -E '^Done [0-9]+ runs' "$log"
+}
+
 cmd=${1:-}
 case "$cmd" in
 demo)
@@ -127,8 +168,38 @@ test)
   suites=(--no-suite slurm --no-suite install)
   run_tests build-sanitize UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 ASAN_OPTIONS=detect_leaks=1
   step tsan-run-j4 tsan_runs
+  # Every fuzz target for 8 s, side by side: the seed corpus (with the
+  # inputs of crashes once found) replayed, then new inputs.
+  build_fuzz
+  # (A fresh corpus each time: a grown one would take its time to replay.)
+  fuzz_work=$(mktemp -d)
+  for t in "${fuzz_targets[@]}"; do
+    (
+      status=0
+      fuzz_run "$t" 8 "build-fuzz/fuzz-$t.log" "$fuzz_work/$t" || status=$?
+      echo "$status" >"build-fuzz/fuzz-$t.log.rc"
+    ) &
+  done
+  wait
+  rm -rf "$fuzz_work"
+  for t in "${fuzz_targets[@]}"; do step "fuzz-$t" fuzz_result "$t"; done
   echo "$passed passed, $failed failed"
   [ "$failed" -eq 0 ]
+  ;;
+fuzz)
+  install_packages
+  build_fuzz
+  seconds=${2:-600}
+  status=0
+  for t in "${fuzz_targets[@]}"; do
+    echo "dev.sh: fuzzing $t for $seconds s (log build-fuzz/fuzz-$t.log)"
+    if ! fuzz_run "$t" "$seconds" "build-fuzz/fuzz-$t.log" "build-fuzz/corpus/$t"; then
+      grep -E -A 30 'ERROR|runtime error|SUMMARY|Test unit written' "build-fuzz/fuzz-$t.log" | head -n 50
+      status=1
+    fi
+    tail -n 1 "build-fuzz/fuzz-$t.log"
+  done
+  exit "$status"
   ;;
 bench)
   install_packages
@@ -136,7 +207,7 @@ bench)
   ./build/tabrl bench "${@:2}"
   ;;
 *)
-  echo "usage: ./dev.sh demo|test|bench" >&2
+  echo "usage: ./dev.sh demo|test|fuzz [SECONDS]|bench" >&2
   exit 2
   ;;
 esac

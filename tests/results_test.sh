@@ -66,7 +66,7 @@ starts plot-png-magic single/cum_regret.png $'\x89PNG'
 expect plot-pdf 0 'wrote y\.pdf' "$tabrl" plot single --metric value --logx -o y.pdf
 starts plot-pdf-magic y.pdf '%PDF'
 check plot-value-script grep -q "ylabel 'value" y.gp
-expect plot-dumb 0 'ucbvi-b s0.5' "$tabrl" plot single --term dumb
+expect plot-dumb 0 'ucbvi-b ucbvi-b.scale=0.5' "$tabrl" plot single --term dumb
 check plot-dumb-script test -s single/cum_regret.dumb.gp
 expect plot-dumb-title 0 'riverswim-sweep' "$tabrl" plot single --term dumb --logy
 expect summarize-nosweep 0 '' "$tabrl" summarize nosweep
@@ -76,6 +76,60 @@ expect plot-sweep 0 'cum_regret-vs-ucbvi-b.scale.png' "$tabrl" plot single --x u
 starts plot-sweep-png single/cum_regret-vs-ucbvi-b.scale.png $'\x89PNG'
 check plot-sweep-errorbars grep -q 'with yerrorlines' single/cum_regret-vs-ucbvi-b.scale.gp
 expect plot-sweep-dumb 0 'ucbvi-b.scale' "$tabrl" plot single --x ucbvi-b.scale --term dumb
+
+# Sweeps read as their swept values, in the table and the legend; the CSV
+# keeps the config labels.
+expect table-swept-values 0 '^ucbvi-b +ucbvi-b\.scale=0\.5 +1000 +3 ' "$tabrl" summarize single
+expect table-swept-values-2 0 '^qlearn +ucbvi-b\.scale=1 +1000 +3 ' "$tabrl" summarize single
+check table-csv-keeps-labels grep -q '^riverswim,ucbvi-b,s0.5,1000,3,' single/summary.csv
+"$tabrl" plot single >/dev/null 2>&1
+check legend-swept-values grep -q "title 'ucbvi-b ucbvi-b.scale=0.5'" single/cum_regret.gp
+check legend-swept-values-2 grep -q "title 'qlearn ucbvi-b.scale=1'$" single/cum_regret.gp
+check legend-no-label test -z "$(grep -E "title '[^']* s(0\.5|1)'" single/cum_regret.gp)"
+check legend-below grep -q '^set key below' single/cum_regret.gp
+# Two keys: both values; a config without a section keeps its label.
+mkdir -p grid
+cp single/runs.csv grid/runs.csv
+sed 's/^configs = .*/configs = s0.5, s1/; s/^ucbvi-b.scale = 0.5$/ucbvi-b.scale = 0.5\nenv.states = 12/' \
+  single/manifest.ini >grid/manifest.ini
+"$tabrl" summarize grid >grid/table.txt 2>&1
+check table-two-keys grep -qE '^ucbvi-b +ucbvi-b\.scale=0\.5 env\.states=12 +1000 ' grid/table.txt
+"$tabrl" plot grid >/dev/null 2>&1
+check legend-two-keys grep -q "title 'qlearn ucbvi-b.scale=0.5 env.states=12'" grid/cum_regret.gp
+# Two configs that read the same stay apart, by their labels.
+sed -i 's/^env.states = 12$//; s/^ucbvi-b.scale = 1$/ucbvi-b.scale = 0.5/' grid/manifest.ini
+"$tabrl" plot grid >/dev/null 2>&1
+check legend-clash grep -q "title 'qlearn ucbvi-b.scale=0.5 (s1)'" grid/cum_regret.gp
+check legend-clash-2 grep -q "title 'qlearn ucbvi-b.scale=0.5 (s0.5)'" grid/cum_regret.gp
+
+# 20 series (one algo x 20 configs): 20 different styles, the first 16 in
+# 16 different colours (gnuplot's lc index would repeat after 8).
+mkdir -p many
+{
+  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s'
+  for c in $(seq 1 20); do
+    for e in 10 100; do echo "rs,a,c$c,0,$e,1,,0,$((c * e)),0.1"; done
+  done
+} >many/runs.csv
+{
+  printf '[experiment]\nname = many\nenv = rs\nseeds = 1\nseed_list = 0\nalgos = a\nconfigs ='
+  for c in $(seq 1 20); do printf ' c%d,' "$c"; done
+  printf '\n\n[algo a]\ntype = random\n'
+  for c in $(seq 1 20); do printf '\n[config c%d]\na.x = %d\n' "$c" "$c"; done
+} >many/manifest.ini
+"$tabrl" summarize many >/dev/null 2>&1
+expect plot-many 0 'wrote many/cum_regret.png' "$tabrl" plot many
+styles() { grep -oE "with lines lw 2 lc rgb '#[0-9a-f]{6}' dt [0-9]+" many/cum_regret.gp; }
+check many-series test "$(styles | wc -l)" -eq 20
+check many-distinct-styles test "$(styles | sort -u | wc -l)" -eq 20
+check many-16-colours test "$(styles | head -n 16 | cut -d"'" -f2 | sort -u | wc -l)" -eq 16
+check many-dashed test "$(styles | sed -n 17p | grep -c 'dt 2$')" -eq 1
+check many-legend grep -q "title 'a a.x=20'$" many/cum_regret.gp
+check many-key-below grep -q '^set key below' many/cum_regret.gp
+# The image grows with the key's rows, so the plot keeps its height.
+check many-taller test "$(grep -oE 'size 960,[0-9]+' many/cum_regret.gp | cut -d, -f2)" -gt \
+  "$(grep -oE 'size 960,[0-9]+' single/cum_regret.gp | cut -d, -f2)"
+
 # The script redraws the figure by itself.
 rm -f x.svg
 expect plot-rerun 0 '' gnuplot x.gp

@@ -380,8 +380,10 @@ START_TEST(test_plot_dumb)
   ck_assert_int_eq(tabrl_plot(dir, &opt), 0);
   char *text = read_file(dir, "plot.txt"), *script = read_file(dir, "plot.gp");
   ck_assert_ptr_nonnull(text);
-  ck_assert_ptr_nonnull(strstr(text, "ucbvi-b s0.5"));
-  ck_assert_ptr_nonnull(strstr(text, "qlearn s1"));
+  /* Configs are named by their swept values, not their labels. */
+  ck_assert_ptr_nonnull(strstr(text, "ucbvi-b ucbvi-b.scale=0.5"));
+  ck_assert_ptr_nonnull(strstr(text, "qlearn ucbvi-b.scale=1"));
+  ck_assert_ptr_null(strstr(text, "ucbvi-b s0.5"));
   ck_assert_ptr_nonnull(strstr(text, "riverswim-sweep"));
   ck_assert_ptr_nonnull(script);
   ck_assert_ptr_nonnull(strstr(script, "$s1 << EOD\n# episode mean lo hi\n10 "));
@@ -411,7 +413,8 @@ START_TEST(test_plot_png_and_paths)
   /* The script is self-contained: the figure's data and its final name. */
   char *text = read_file(dir, "cum_regret.gp");
   ck_assert_ptr_nonnull(strstr(text, "with filledcurves fs transparent solid 0.2"));
-  ck_assert_ptr_nonnull(strstr(text, "title 'ucbvi-b s0.5'"));
+  ck_assert_ptr_nonnull(strstr(text, "lc rgb '#1f77b4' dt 1 title 'ucbvi-b ucbvi-b.scale=0.5'"));
+  ck_assert_ptr_nonnull(strstr(text, "lc rgb '#d62728' dt 1 title 'qlearn ucbvi-b.scale=0.5'"));
   ck_assert_ptr_nonnull(strstr(text, "/cum_regret.png'\nset output tabrl_output\n"));
   free(text);
   free(image);

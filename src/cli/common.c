@@ -109,7 +109,105 @@ static double loglog_slope(const struct series *x)
   return denominator > 0 ? ((double)k * sxy - sx * sy) / denominator : NAN;
 }
 
-static void print_series(const struct series *x)
+/* The [config LABEL] sections of a manifest: each label with the values it
+ * sets, "k=v k=v", which is what the table shows for a config. */
+struct config_names {
+  char **label, **name;
+  size_t n, cap;
+  int width, algo_width; /* of the config and algo columns */
+};
+
+static void config_names_free(struct config_names *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->label[i]);
+    free(c->name[i]);
+  }
+  free(c->label);
+  free(c->name);
+}
+
+static char *trim(char *text)
+{
+  while (*text == ' ' || *text == '\t') text++;
+  size_t n = strlen(text);
+  while (n && strchr(" \t\r\n", text[n - 1])) text[--n] = '\0';
+  return text;
+}
+
+/* Appends "key=value" to the last config; 0 when out of memory. */
+static int config_names_add(struct config_names *c, const char *key, const char *value)
+{
+  char *old = c->name[c->n - 1];
+  size_t size = strlen(old) + strlen(key) + strlen(value) + 3;
+  char *name = malloc(size);
+  if (!name) return 0;
+  snprintf(name, size, "%s%s%s=%s", old, *old ? " " : "", key, value);
+  free(old);
+  c->name[c->n - 1] = name;
+  return 1;
+}
+
+/* Reads DIR/manifest.ini, written by tabrl: "[section]" and "key = value"
+ * lines.  Without one (or out of memory) the table shows the labels. */
+static void config_names_read(const char *dir, struct config_names *c)
+{
+  char path[4200], *line = NULL;
+  size_t size = 0;
+  int in_config = 0, ok = 1;
+  memset(c, 0, sizeof *c);
+  c->width = 8;
+  c->algo_width = 16;
+  snprintf(path, sizeof path, "%s/manifest.ini", dir);
+  FILE *f = fopen(path, "r");
+  if (!f) return;
+  while (ok && getline(&line, &size, f) >= 0) {
+    char *text = trim(line), *eq;
+    if (*text == '[') {
+      size_t n = strlen(text);
+      in_config = !strncmp(text, "[config ", 8) && text[n - 1] == ']';
+      if (!strncmp(text, "[algo ", 6) && (int)n - 7 > c->algo_width) c->algo_width = (int)n - 7;
+      if (!in_config) continue;
+      text[n - 1] = '\0';
+      if (c->n == c->cap) {
+        size_t cap = c->cap ? 2 * c->cap : 16;
+        char **label = realloc(c->label, cap * sizeof *label);
+        if (label) c->label = label;
+        char **name = label ? realloc(c->name, cap * sizeof *name) : NULL;
+        if (!name) break;
+        c->name = name;
+        c->cap = cap;
+      }
+      c->label[c->n] = strdup(trim(text + 8));
+      c->name[c->n] = strdup("");
+      ok = c->label[c->n] && c->name[c->n];
+      c->n++;
+    } else if (in_config && (eq = strchr(text, '=')) && *text != ';' && *text != '#') {
+      *eq = '\0';
+      ok = config_names_add(c, trim(text), trim(eq + 1));
+    }
+  }
+  free(line);
+  fclose(f);
+  if (!ok) {
+    config_names_free(c);
+    memset(c, 0, sizeof *c);
+    c->width = 8;
+    c->algo_width = 16;
+    return;
+  }
+  for (size_t i = 0; i < c->n; i++)
+    if ((int)strlen(c->name[i]) > c->width) c->width = (int)strlen(c->name[i]);
+}
+
+static const char *config_name(const struct config_names *c, const char *label)
+{
+  for (size_t i = 0; i < c->n; i++)
+    if (!strcmp(c->label[i], label) && *c->name[i]) return c->name[i];
+  return label;
+}
+
+static void print_series(const struct series *x, const struct config_names *names)
 {
   char *const *field = x->last;
   char value[32] = "-", slope[32] = "-";
@@ -117,8 +215,9 @@ static void print_series(const struct series *x)
     snprintf(value, sizeof value, "%.6g", atof(field[TABRL_SUMMARY_VALUE_MEAN]));
   double b = loglog_slope(x);
   if (!isnan(b)) snprintf(slope, sizeof slope, "%.2f", b);
-  printf("%-16s %-8s %10s %4s %12.4g [%.4g, %.4g] %12s %6s\n", field[TABRL_SUMMARY_ALGO],
-         field[TABRL_SUMMARY_CONFIG], field[TABRL_SUMMARY_EPISODE], field[TABRL_SUMMARY_N],
+  printf("%-*s %-*s %10s %4s %12.4g [%.4g, %.4g] %12s %6s\n", names->algo_width,
+         field[TABRL_SUMMARY_ALGO], names->width, config_name(names, field[TABRL_SUMMARY_CONFIG]),
+         field[TABRL_SUMMARY_EPISODE], field[TABRL_SUMMARY_N],
          atof(field[TABRL_SUMMARY_CUM_REGRET_MEAN]), atof(field[TABRL_SUMMARY_CUM_REGRET_LO]),
          atof(field[TABRL_SUMMARY_CUM_REGRET_HI]), value, slope);
 }
@@ -134,8 +233,10 @@ void cli_print_summary(const char *dir)
     if (f) fclose(f);
     return;
   }
-  printf("%-16s %-8s %10s %4s %28s %12s %6s\n", "algo", "config", "episode", "n",
-         "cum_regret mean [95% CI]", "value mean", "slope");
+  struct config_names names;
+  config_names_read(dir, &names);
+  printf("%-*s %-*s %10s %4s %28s %12s %6s\n", names.algo_width, "algo", names.width, "config",
+         "episode", "n", "cum_regret mean [95% CI]", "value mean", "slope");
   while (fgets(line, sizeof line, f)) {
     char *field[TABRL_SUMMARY_COLUMNS];
     lineno++;
@@ -150,7 +251,7 @@ void cli_print_summary(const char *dir)
     }
     const char *algo = field[TABRL_SUMMARY_ALGO], *config = field[TABRL_SUMMARY_CONFIG];
     if (x.n && (strcmp(algo, x.algo) || strcmp(config, x.config))) {
-      print_series(&x);
+      print_series(&x, &names);
       x.n = 0;
     }
     if (x.n == x.cap) {
@@ -170,8 +271,9 @@ void cli_print_summary(const char *dir)
     memcpy(x.line, line, sizeof line);
     for (int i = 0; i < TABRL_SUMMARY_COLUMNS; i++) x.last[i] = x.line + (field[i] - line);
   }
-  if (x.n) print_series(&x);
+  if (x.n) print_series(&x, &names);
   free(x.episode);
   free(x.regret);
+  config_names_free(&names);
   fclose(f);
 }

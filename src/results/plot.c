@@ -330,22 +330,124 @@ static int make_title(char *buffer, size_t size, const summary_row *r, int with_
   return length < 0 || (size_t)length >= size;
 }
 
+/* ---- config names ---- */
+
+/* What a reader calls a config: the values its [config LABEL] section sets
+ * ("q.epsilon=0.1 env.states=12"); c1..cN stay the key of the CSV files. */
+typedef struct {
+  char **label, **name;
+  size_t n;
+} config_names;
+
+static void config_names_free(config_names *c)
+{
+  for (size_t i = 0; i < c->n; i++) {
+    free(c->label[i]);
+    free(c->name[i]);
+  }
+  free(c->label);
+  free(c->name);
+  memset(c, 0, sizeof *c);
+}
+
+/* "k=v k=v" of section, skipping x_key (NULL: none); "" if it sets nothing.
+ * Nonzero if it does not fit. */
+static int section_values(const tabrl_ini *manifest, const char *section, const char *x_key,
+                          char *buffer, size_t size)
+{
+  size_t used = 0;
+  buffer[0] = '\0';
+  for (size_t i = 0; manifest && i < manifest->n; i++) {
+    const tabrl_ini_item *item = &manifest->items[i];
+    if (!item->key || strcmp(item->section, section) || (x_key && !strcmp(item->key, x_key)))
+      continue;
+    int length =
+        snprintf(buffer + used, size - used, "%s%s=%s", used ? " " : "", item->key, item->value);
+    if (length < 0 || (size_t)length >= size - used) return 1;
+    used += (size_t)length;
+  }
+  return 0;
+}
+
+/* The name of every config of t: its swept values, or its label when the
+ * manifest has no [config LABEL] for it or two configs would read the same
+ * (then "values (label)", so that no two series merge). */
+static int config_names_make(const summary_table *t, const tabrl_ini *manifest, config_names *c)
+{
+  char section[300], values[400];
+  memset(c, 0, sizeof *c);
+  if (!(c->label = calloc(t->n + 1, sizeof *c->label)) ||
+      !(c->name = calloc(t->n + 1, sizeof *c->name)))
+    goto oom;
+  for (size_t i = 0; i < t->n; i++) {
+    const char *label = t->rows[i].config;
+    int seen = 0;
+    for (size_t j = 0; j < c->n && !seen; j++) seen = !strcmp(c->label[j], label);
+    if (seen) continue;
+    snprintf(section, sizeof section, "config %s", label);
+    if (section_values(manifest, section, NULL, values, sizeof values) || !*values)
+      snprintf(values, sizeof values, "%s", label);
+    c->label[c->n] = strdup(label);
+    c->name[c->n] = strdup(values);
+    if (!c->label[c->n] || !c->name[c->n++]) goto oom;
+  }
+  /* Decide every clash before renaming any (a renamed one clashes no more). */
+  char *clash = calloc(c->n + 1, 1);
+  if (!clash) goto oom;
+  for (size_t i = 0; i < c->n; i++)
+    for (size_t j = 0; j < c->n; j++)
+      if (j != i && !strcmp(c->name[i], c->name[j])) clash[i] = 1;
+  for (size_t i = 0; i < c->n; i++) {
+    if (!clash[i] || !strcmp(c->name[i], c->label[i])) continue;
+    size_t size = strlen(c->name[i]) + strlen(c->label[i]) + 4;
+    char *both = malloc(size);
+    if (!both) {
+      free(clash);
+      goto oom;
+    }
+    snprintf(both, size, "%s (%s)", c->name[i], c->label[i]);
+    free(c->name[i]);
+    c->name[i] = both;
+  }
+  free(clash);
+  return TABRL_OK;
+oom:
+  config_names_free(c);
+  return tabrl_error(TABRL_ENOMEM, "out of memory");
+}
+
+static const char *config_name(const config_names *c, const char *label)
+{
+  for (size_t i = 0; i < c->n; i++)
+    if (!strcmp(c->label[i], label)) return c->name[i];
+  return label;
+}
+
 /* Curves: every row of each (env, algo, config) against its episode. */
-static int curve_series(const summary_table *t, int value, series_list *out)
+static int curve_series(const summary_table *t, const tabrl_ini *manifest, int value,
+                        series_list *out)
 {
   int with_env = distinct(t, 0), with_config = distinct(t, 2), status;
-  char title[512];
+  char title[1024];
+  config_names names;
   point p;
-  for (size_t i = 0; i < t->n; i++) {
+  if ((status = config_names_make(t, manifest, &names))) return status;
+  for (size_t i = 0; i < t->n && !status; i++) {
     const summary_row *r = &t->rows[i];
     if (!metric_point(r, value, (double)r->episode, &p)) continue;
-    if (make_title(title, sizeof title, r, with_env, with_config, NULL))
-      return tabrl_error(TABRL_EINVAL, "labels too long");
+    if (make_title(title, sizeof title, r, with_env, 0,
+                   with_config ? config_name(&names, r->config) : NULL)) {
+      status = tabrl_error(TABRL_EINVAL, "labels too long");
+      break;
+    }
     series *s = series_get(out, title);
-    if (!s) return tabrl_error(TABRL_ENOMEM, "out of memory");
-    if ((status = series_add(s, p))) return status;
+    if (!s)
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    else
+      status = series_add(s, p);
   }
-  return TABRL_OK;
+  config_names_free(&names);
+  return status;
 }
 
 static int compare_points(const void *a, const void *b)
@@ -375,24 +477,6 @@ static char *swept_keys(const tabrl_ini *manifest)
     strcat(text, item->key);
   }
   return text;
-}
-
-/* The other swept keys of a config as "k=v k=v" (what distinguishes lines
- * when the sweep is a grid over several keys). */
-static int other_keys(const tabrl_ini *manifest, const char *section, const char *x_key,
-                      char *buffer, size_t size)
-{
-  size_t used = 0;
-  buffer[0] = '\0';
-  for (size_t i = 0; i < manifest->n; i++) {
-    const tabrl_ini_item *item = &manifest->items[i];
-    if (!item->key || strcmp(item->section, section) || !strcmp(item->key, x_key)) continue;
-    int length =
-        snprintf(buffer + used, size - used, "%s%s=%s", used ? " " : "", item->key, item->value);
-    if (length < 0 || (size_t)length >= size - used) return 1;
-    used += (size_t)length;
-  }
-  return 0;
 }
 
 /* Sweep: the last checkpoint of each (env, algo, config) against the value
@@ -444,7 +528,7 @@ static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
                            section, x_key, text);
       break;
     }
-    if (other_keys(manifest, section, x_key, rest, sizeof rest) ||
+    if (section_values(manifest, section, x_key, rest, sizeof rest) ||
         make_title(title, sizeof title, r, with_env, 0, rest)) {
       status = tabrl_error(TABRL_EINVAL, "labels too long");
       break;
@@ -463,6 +547,22 @@ static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
 }
 
 /* ---- the script ---- */
+
+/* Series colours: gnuplot's own eight wrap around (series 9 looks like
+ * series 1), so the script names its colours: these 16, then the same 16
+ * dashed, dotted, ...  Ordered so that neighbours differ in hue and the
+ * first few are the most distinct. */
+static const char *const palette[] = {
+    "#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf",
+    "#000000", "#bcbd22", "#7f7f7f", "#00008b", "#8b0000", "#006400", "#ff1493", "#b8860b",
+};
+#define PALETTE_SIZE (sizeof palette / sizeof *palette)
+
+/* The line style of series i: its colour, dash type and point type. */
+static void put_style(FILE *f, size_t i)
+{
+  fprintf(f, "lc rgb '%s' dt %zu", palette[i % PALETTE_SIZE], 1 + (i / PALETTE_SIZE) % 5);
+}
 
 /* A gnuplot single-quoted string: quotes are doubled. */
 static void put_quoted(FILE *f, const char *text)
@@ -504,18 +604,27 @@ static int write_script(FILE *f, void *ctx)
               s->points[k].hi);
     fputs("EOD\n\n", f);
   }
+  /* The key sits below the plot in as many columns as its longest title
+   * allows; the image grows by its rows, so the plot keeps its height. */
+  size_t longest = 0, n = job->lines->n;
+  for (size_t i = 0; i < n; i++)
+    if (strlen(job->lines->items[i].title) > longest) longest = strlen(job->lines->items[i].title);
+  size_t columns = job->term == TERM_DUMB ? 90 / (longest + 10) : 900 / (7 * longest + 90);
+  if (columns < 1) columns = 1;
+  size_t rows = (n + columns - 1) / columns;
   switch (job->term) {
   case TERM_PNG:
-    fputs("set terminal pngcairo size 960,600 font ',11'\n", f);
+    fprintf(f, "set terminal pngcairo size 960,%zu font ',11'\n", 540 + 18 * rows);
     break;
   case TERM_SVG:
-    fputs("set terminal svg size 960,600 dynamic font 'sans,11' background rgb 'white'\n", f);
+    fprintf(f, "set terminal svg size 960,%zu dynamic font 'sans,11' background rgb 'white'\n",
+            540 + 18 * rows);
     break;
   case TERM_PDF:
-    fputs("set terminal pdfcairo size 6in,3.75in font ',10'\n", f);
+    fprintf(f, "set terminal pdfcairo size 6in,%.2fin font ',10'\n", 3.4 + 0.17 * (double)rows);
     break;
   case TERM_DUMB:
-    fputs("set terminal dumb size 100,32\n", f);
+    fprintf(f, "set terminal dumb size 100,%zu\n", 30 + rows);
     break;
   }
   /* Labels may hold '_' and '^', which enhanced text would typeset. */
@@ -539,7 +648,10 @@ static int write_script(FILE *f, void *ctx)
     put_quoted(f, label);
   } else
     put_quoted(f, value ? "value (mean, 95% CI)" : "cumulative regret (mean, 95% CI)");
-  fputs("\nset key top left\nset grid\n", f);
+  /* The key below the frame: inside it would hide whichever curves pass
+   * under it, and beside it long sweep titles would squeeze the plot. */
+  fprintf(f, "\nset key below Left reverse maxcols %zu\n", columns);
+  fputs("set grid\n", f);
   /* Room around the outermost points, whose error bars would sit on the frame. */
   if (sweep) fputs("set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n", f);
   if (opt->logx) fputs("set logscale x\n", f);
@@ -549,18 +661,22 @@ static int write_script(FILE *f, void *ctx)
   fputs("plot", f);
   const char *sep = " ";
   for (size_t i = 0; i < job->lines->n && !sweep && job->term != TERM_DUMB; i++) {
-    fprintf(f,
-            "%s$s%zu using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc %zu "
-            "notitle",
-            sep, i + 1, i + 1);
+    fprintf(f, "%s$s%zu using 1:3:4 with filledcurves fs transparent solid 0.2 noborder ", sep,
+            i + 1);
+    fprintf(f, "lc rgb '%s' notitle", palette[i % PALETTE_SIZE]);
     sep = ", \\\n    ";
   }
   for (size_t i = 0; i < job->lines->n; i++) {
     if (sweep)
-      fprintf(f, "%s$s%zu using 1:2:3:4 with yerrorlines lc %zu lw 2 pt 7 title ", sep, i + 1,
-              i + 1);
+      fprintf(f, "%s$s%zu using 1:2:3:4 with yerrorlines lw 2 pt 7 ", sep, i + 1);
     else
-      fprintf(f, "%s$s%zu using 1:2 with lines lw 2 lc %zu title ", sep, i + 1, i + 1);
+      fprintf(f, "%s$s%zu using 1:2 with lines lw 2 ", sep, i + 1);
+    /* The dumb terminal tells series apart by their linetype's character. */
+    if (job->term == TERM_DUMB)
+      fprintf(f, "lt %zu", i + 1);
+    else
+      put_style(f, i);
+    fputs(" title ", f);
     put_quoted(f, job->lines->items[i].title);
     sep = ", \\\n    ";
   }
@@ -677,7 +793,7 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
   if (opt->x_key)
     status = sweep_series(&t, &manifest, manifest_path, opt->x_key, value, &lines);
   else
-    status = curve_series(&t, value, &lines);
+    status = curve_series(&t, have_manifest ? &manifest : NULL, value, &lines);
   if (status) goto done;
   if (!lines.n) {
     status = tabrl_error(TABRL_EINVAL, "%s/summary.csv: %s", dir,
