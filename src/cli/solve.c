@@ -11,11 +11,21 @@
 
 enum { OPT_HORIZON = 256, OPT_GAMMA, OPT_METHOD, OPT_FORMAT, OPT_TRACE, OPT_EPS, OPT_OBJECTIVE };
 
+/* The trace goes to ctx (stderr unless the output is the table), so that
+ * --format csv keeps its header on the first line of standard output.  Policy
+ * iteration's first iteration has no previous value: its residual is "-". */
 static void print_trace(void *ctx, int iter, double residual, long changes)
 {
-  (void)ctx;
-  printf("iteration %4d  residual %-12.6g  policy changes %ld\n", iter, residual, changes);
+  char text[32] = "-";
+  if (!isnan(residual)) snprintf(text, sizeof text, "%.6g", residual);
+  fprintf(ctx, "iteration %4d  residual %-12s  policy changes %ld\n", iter, text, changes);
 }
+
+/* Above this many states policy iteration evaluates by the sparse iteration
+ * instead of the dense LU, whose S x S matrix (8 S^2 bytes) and O(S^3)
+ * factorisation take 0.3 s per iteration at 1,000 states and 41 s for a whole
+ * solve at 4,000. */
+enum { DENSE_PI_MAX_STATES = 1000 };
 
 static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
 {
@@ -158,7 +168,7 @@ int cli_solve(int argc, char **argv)
     code = CLI_FAIL;
     goto done;
   }
-  tabrl_trace tr = {print_trace, NULL};
+  tabrl_trace tr = {print_trace, !strcmp(format, "table") ? stdout : stderr};
   double J = 0;
   if (!mean)
     status = tabrl_objective_optimum(&objective, m, V, objective.type->augmented ? NULL : pi, &J);
@@ -166,8 +176,18 @@ int cli_solve(int argc, char **argv)
     status = tabrl_oracle_backward(m, V, NULL, pi);
   else if (method == 'v')
     status = tabrl_oracle_vi(m, eps, 10000000, V, pi, trace ? &tr : NULL, &iterations);
-  else
+  else if (m->S <= DENSE_PI_MAX_STATES)
     status = tabrl_oracle_pi(m, 100000, pi, V, trace ? &tr : NULL, &iterations);
+  else
+    status = tabrl_oracle_pi_sparse(m, 100000, pi, V, trace ? &tr : NULL, &iterations);
+  if (status == TABRL_ENOMEM) {
+    /* Say what fits: VI and sparse PI need O(S) beyond the model. */
+    cli_error("%s solving %d states; --method vi needs the least memory (3 values per state "
+              "beyond the model)",
+              tabrl_error_message(), m->S);
+    code = CLI_FAIL;
+    goto done;
+  }
   if (status) {
     cli_error("%s", tabrl_error_message());
     code = cli_status(status);
@@ -200,7 +220,10 @@ int cli_solve(int argc, char **argv)
           " with eps = %g: greedy policy eps-optimal, |V - V*| < eps/2\n",
           iterations, eps);
     else
-      printf("method: policy iteration, %d iterations, exact (LU) evaluation\n", iterations);
+      printf("method: policy iteration, %d iterations, %s\n", iterations,
+             m->S <= DENSE_PI_MAX_STATES ? "exact (LU) evaluation"
+                                         : "sparse iterative evaluation, |V - V^pi| <= "
+                                           "1e-12 / (1 - gamma)");
     if (!mean) {
       printf("J* = %.12g\n", J);
       if (objective.type->augmented) goto done; /* no Markov policy of m to print */
