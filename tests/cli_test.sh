@@ -88,4 +88,36 @@ j_vi=$(sed -n 's/^J\* = .* = //p' "$work/vi.txt")
 check solve-large-agrees awk -v a="$j_pi" -v b="$j_vi" 'BEGIN { d = a - b; exit !(a > 0 && d < 6e-10 && d > -6e-10) }'
 check solve-small-lu bash -c "'$tabrl' solve forest | grep -q 'exact (LU) evaluation'"
 
+# eval matches the policy to its run (item 3): the env, its parameters, the
+# instance seed and the time setting of manifest.ini beside policies.csv.
+printf '[experiment]\nenv = garnet\nepisodes = 6\nseeds = 2\n[env]\nhorizon = 5\n[algo vi]\ntype = value-iteration\n' >"$work/g.ini"
+"$tabrl" run "$work/g.ini" --out "$work/g" --quiet
+printf '[experiment]\nenv = riverswim\nepisodes = 4\nseeds = 1\n[env]\ngamma = 0.9\n[algo vi]\ntype = value-iteration\n' >"$work/d.ini"
+"$tabrl" run "$work/d.ini" --out "$work/d" --quiet
+expect eval-other-env 2 "policies.csv was learned on env 'garnet' .*manifest.ini.*on 'chain'.*--force" \
+  "$tabrl" eval chain --horizon 5 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-seed 2 'learned with garnet seed = 1 .*here seed = 0; give --set seed=1 or --force' \
+  "$tabrl" eval garnet --horizon 5 --set seed=0 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-param 2 'learned with garnet states = 20 .*here states = 30; give --set states=20' \
+  "$tabrl" eval garnet --horizon 5 --set states=30 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-horizon 2 'learned with garnet horizon = 5 .*here horizon = 6; give --horizon 5' \
+  "$tabrl" eval garnet --horizon 6 --policy "$work/g/policies.csv" --select seed=1
+expect eval-discounted-default-horizon 2 'learned with riverswim gamma = 0.9 .*here gamma = \(unset\); give --gamma 0.9' \
+  "$tabrl" eval riverswim --policy "$work/d/policies.csv"
+expect eval-same-run 0 'regret J\* - J\(pi\) = 0$' \
+  "$tabrl" eval garnet --horizon 5 --policy "$work/g/policies.csv" --select seed=1
+expect eval-force 0 'regret J\* - J\(pi\) = ' \
+  "$tabrl" eval garnet --horizon 5 --set seed=0 --policy "$work/g/policies.csv" --select seed=1 --force
+expect eval-force-shape 2 'policies.csv:[0-9]+: stage h = 1 outside 0..0: garnet has 1 stage' \
+  "$tabrl" eval garnet --gamma 0.9 --policy "$work/g/policies.csv" --select seed=1 --force
+# A file of its own (no manifest beside it): rows checked one by one.
+{ cat "$work/g/policies.csv"; grep -m 1 '^garnet,vi,default,1,0,0,' "$work/g/policies.csv"; } >"$work/dup.csv"
+expect eval-duplicate 2 'dup.csv:[0-9]+: duplicate row for \(h, s, a\) = \(0, 0, [0-9]\), first given at line [0-9]+' \
+  "$tabrl" eval garnet --horizon 5 --set seed=1 --policy "$work/dup.csv" --select seed=1
+sed '2s/,1$/,-1/' "$work/g/policies.csv" >"$work/neg.csv"
+expect eval-negative 2 'neg.csv:2: negative probability -1' \
+  "$tabrl" eval garnet --horizon 5 --policy "$work/neg.csv" --select seed=0
+sed '2s/,1$/,nan/' "$work/g/policies.csv" >"$work/nan.csv"
+expect eval-nan 2 'nan.csv:2: prob is NaN' "$tabrl" eval garnet --horizon 5 --policy "$work/nan.csv" --select seed=0
+
 finish
