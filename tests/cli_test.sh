@@ -120,4 +120,32 @@ expect eval-negative 2 'neg.csv:2: negative probability -1' \
 sed '2s/,1$/,nan/' "$work/g/policies.csv" >"$work/nan.csv"
 expect eval-nan 2 'nan.csv:2: prob is NaN' "$tabrl" eval garnet --horizon 5 --policy "$work/nan.csv" --select seed=0
 
+# Output paths (item 1): every command that writes refuses an empty or blank
+# path, the root, and a non-empty directory that is not a tabrl result
+# directory, with exit 2 and nothing written; a result directory (or an
+# empty one) is accepted.
+mkdir -p "$work/full" "$work/empty"
+touch "$work/full/notes.txt" "$work/afile"
+for out in '' ' ' / /tmp/.. "$work/full" "$work/afile"; do
+  expect "out-run-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" run "$work/g.ini" --out "$out" --quiet
+  expect "out-merge-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" merge "$work/g" --out "$out"
+  expect "out-submit-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" submit "$work/g.ini" --tasks 2 --out "$out" --dry-run
+done
+for out in '' ' ' / "$work/full"; do
+  expect "out-export-[$out]" 2 "^tabrl: -o '?$out'?: " "$tabrl" export riverswim -o "$out"
+  expect "out-plot-[$out]" 2 "^tabrl: -o '?$out'?: " "$tabrl" plot "$work/g" -o "$out"
+done
+check out-nothing-written test "$(ls "$work/full")" = notes.txt
+expect out-empty-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/empty" --quiet
+check out-empty-dir-written test -s "$work/empty/runs.csv"
+expect out-result-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/g" --quiet --resume
+
+# An output that cannot be written (item 10): exit 1 from every command.
+expect unwritable-run 1 'afile/x' "$tabrl" run "$work/g.ini" --out "$work/afile/x" --quiet
+expect unwritable-merge 1 'afile/x' "$tabrl" merge "$work/g" --out "$work/afile/x"
+expect unwritable-export 1 'afile/x' "$tabrl" export riverswim -o "$work/afile/x.csv"
+if command -v gnuplot >/dev/null; then
+  expect unwritable-plot 1 'afile/x' "$tabrl" plot "$work/g" -o "$work/afile/x.png"
+fi
+
 finish

@@ -160,7 +160,7 @@ bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
 bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3
 bad jobs "-j 0: expected" "$data/small.ini" -j 0
-expect bad-outdir 2 "Permission denied|Not a directory|No such file" "$tabrl" run "$data/small.ini" --out /proc/version/x --quiet
+expect bad-outdir 1 "Permission denied|Not a directory|No such file" "$tabrl" run "$data/small.ini" --out /proc/version/x --quiet
 mkdir -p other && cp a/manifest.ini other/ && sed -i 's/^experiment_hash = .*/experiment_hash = 0123456789abcdef/' other/manifest.ini
 expect bad-other-experiment 2 "holds the results of a different experiment" "$tabrl" run "$data/small.ini" --out other --quiet
 check other-untouched test ! -e other/runs.csv

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 
@@ -50,6 +51,10 @@ int cli_merge(int argc, char **argv)
     return CLI_USAGE;
   }
   if (optind >= argc) return cli_usage("merge", CLI_USAGE);
+  if (tabrl_output_path_check("--out", out, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    return CLI_USAGE;
+  }
   status = tabrl_results_merge((const char *const *)(argv + optind), (size_t)(argc - optind), out,
                                &report);
   if (status) {
@@ -126,6 +131,10 @@ int cli_plot(int argc, char **argv)
     cli_error("--term %s: expected dumb (image types follow from -o's extension: .png, .svg, "
               ".pdf)",
               plot.terminal);
+    return CLI_USAGE;
+  }
+  if (plot.output && tabrl_output_path_check("-o", plot.output, TABRL_OUTPUT_FILE)) {
+    cli_error("%s", tabrl_error_message());
     return CLI_USAGE;
   }
   if ((status = tabrl_plot_paths(argv[optind], &plot, &image, &script))) {

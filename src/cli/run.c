@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "model/fileio.h"
 #include "results/private.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
@@ -122,6 +123,11 @@ int cli_run(int argc, char **argv)
   if (!out_dir) {
     snprintf(out, sizeof out, "results/%s", e->name);
     out_dir = out;
+  }
+  if (tabrl_output_path_check("--out", out_dir, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
+    goto done;
   }
   command = command_line(argc, argv);
   opt.out_dir = out_dir;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
 #include "tabrl/oracle.h"
@@ -279,6 +280,11 @@ int cli_export(int argc, char **argv)
     if (!output && optind == argc - 1)
       cli_error("export needs -o FILE.csv (or -o - for standard output)");
     code = cli_usage("export", CLI_USAGE);
+    goto done;
+  }
+  if (strcmp(output, "-") && tabrl_output_path_check("-o", output, TABRL_OUTPUT_FILE)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
     goto done;
   }
   if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;

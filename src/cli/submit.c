@@ -269,6 +269,11 @@ int cli_submit(int argc, char **argv)
 
   char default_out[4096];
   snprintf(default_out, sizeof default_out, "results/%s", e->name);
+  if (tabrl_output_path_check("--out", out_arg ? out_arg : default_out, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
+    goto done;
+  }
   self = self_path(argv[0] ? argv[0] : "tabrl");
   exp_path = absolute_path(argv[optind]);
   dir = absolute_path(out_arg ? out_arg : default_out);
@@ -370,7 +375,7 @@ int cli_submit(int argc, char **argv)
       (status = tabrl_write_atomic_buffer(array_script, array.text, array.size)) ||
       (status = tabrl_write_atomic_buffer(merge_script, merge.text, merge.size))) {
     cli_error("%s", tabrl_error_message());
-    code = CLI_USAGE;
+    code = CLI_FAIL; /* an output that cannot be written */
     goto done;
   }
   char answer[4096], array_id[64], merge_id[64];

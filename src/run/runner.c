@@ -213,7 +213,7 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   memset(&p, 0, sizeof p);
   /* An output directory that cannot be used is an input error: nothing has
    * run yet. */
-  if ((status = prepare_dir(e, opt))) return status == TABRL_ENOMEM ? status : TABRL_EINVAL;
+  if ((status = prepare_dir(e, opt))) return status;
   p.e = e;
   p.opt = opt;
   p.pending = malloc((total + 1) * sizeof *p.pending);
