@@ -10,6 +10,21 @@
 
 enum { OPT_METRIC = 256, OPT_TERM, OPT_LOGX, OPT_LOGY, OPT_X };
 
+const cli_option cli_merge_options[] = {
+    {"out", 'o', "DIR", "the merged directory (a new, empty or earlier merged one)"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cli_option cli_plot_options[] = {
+    {"metric", OPT_METRIC, "cum_regret|value", "what to draw (default cum_regret)"},
+    {"output", 'o', "FILE.png|svg|pdf", "the figure (default DIR/METRIC.png); its script FILE.gp"},
+    {"term", OPT_TERM, "dumb", "draw as text on standard output"},
+    {"logx", OPT_LOGX, NULL, "logarithmic x axis"},
+    {"logy", OPT_LOGY, NULL, "logarithmic y axis"},
+    {"x", OPT_X, "KEY", "a swept key as the x axis (one point per config at the last episode)"},
+    {NULL, 0, NULL, NULL},
+};
+
 int cli_summarize(int argc, char **argv)
 {
   int status;
@@ -35,14 +50,12 @@ static int plot_status(int status)
 
 int cli_merge(int argc, char **argv)
 {
-  static const struct option options[] = {{"out", required_argument, NULL, 'o'},
-                                          {NULL, 0, NULL, 0}};
   const char *out = NULL;
   tabrl_merge_report report;
   int opt, status;
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_merge_options)) != -1) {
     if (opt != 'o') return cli_usage("merge", CLI_USAGE);
     out = optarg;
   }
@@ -85,19 +98,12 @@ int cli_merge(int argc, char **argv)
 
 int cli_plot(int argc, char **argv)
 {
-  static const struct option options[] = {{"metric", required_argument, NULL, OPT_METRIC},
-                                          {"output", required_argument, NULL, 'o'},
-                                          {"term", required_argument, NULL, OPT_TERM},
-                                          {"logx", no_argument, NULL, OPT_LOGX},
-                                          {"logy", no_argument, NULL, OPT_LOGY},
-                                          {"x", required_argument, NULL, OPT_X},
-                                          {NULL, 0, NULL, 0}};
   tabrl_plot_options plot = {0};
   char *image = NULL, *script = NULL;
   int opt, status;
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_plot_options)) != -1) {
     switch (opt) {
     case OPT_METRIC:
       plot.metric = optarg;

@@ -20,6 +20,41 @@
 #define TABRL_VERSION "unknown"
 #endif
 
+/* Long-only options (getopt_long values beyond any letter). */
+enum {
+  OPT_SHARD = 256,
+  OPT_RESUME,
+  OPT_POLICY,
+  OPT_SELECT,
+  OPT_HORIZON,
+  OPT_GAMMA,
+  OPT_OBJECTIVE,
+  OPT_FORCE
+};
+
+const cli_option cli_run_options[] = {
+    {"set", 's', "section.key=value",
+     "override a key of the experiment file (env.states=8, LABEL.epsilon=0.1); repeatable"},
+    {"jobs", 'j', "N", "threads, 1 to 1024 (the results do not depend on it)"},
+    {"shard", OPT_SHARD, "i/n", "run only shard i of n (join the shards with tabrl merge)"},
+    {"resume", OPT_RESUME, NULL, "keep the runs an interrupted run finished"},
+    {"out", 'o', "DIR", "output directory (default results/NAME)"},
+    {"quiet", 'q', NULL, "no progress bar and no summary table"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cli_option cli_eval_options[] = {
+    {"policy", OPT_POLICY, "FILE.csv", "the policy: policies.csv of a run, or h,s,a,prob rows"},
+    {"select", OPT_SELECT, "algo=A,config=C,seed=S",
+     "which policy of the file (keys env, algo, config, seed)"},
+    {"set", 's', "key=value", "an env parameter; repeatable"},
+    {"horizon", OPT_HORIZON, "H", "episodic model of horizon H"},
+    {"gamma", OPT_GAMMA, "G", "discounted model, discount G in [0, 1)"},
+    {"objective", OPT_OBJECTIVE, "O", "objective to evaluate (default mean)"},
+    {"force", OPT_FORCE, NULL, "evaluate even if the env differs from the policy's run"},
+    {NULL, 0, NULL, NULL},
+};
+
 static volatile sig_atomic_t stop_requested;
 
 static void on_signal(int sig)
@@ -56,13 +91,6 @@ static char *command_line(int argc, char **argv)
 
 int cli_run(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"jobs", required_argument, NULL, 'j'},
-                                          {"shard", required_argument, NULL, 'S'},
-                                          {"resume", no_argument, NULL, 'r'},
-                                          {"out", required_argument, NULL, 'o'},
-                                          {"quiet", no_argument, NULL, 'q'},
-                                          {NULL, 0, NULL, 0}};
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
   size_t noverrides = 0;
   tabrl_run_options opt = {0};
@@ -76,7 +104,7 @@ int cli_run(int argc, char **argv)
   if (!overrides) return CLI_FAIL;
   opt.threads = 1;
   optind = 0;
-  while ((opt_char = getopt_long(argc, argv, "s:j:o:q", options, NULL)) != -1) {
+  while ((opt_char = cli_getopt(argc, argv, cli_run_options)) != -1) {
     switch (opt_char) {
     case 's':
       overrides[noverrides++] = optarg;
@@ -89,7 +117,7 @@ int cli_run(int argc, char **argv)
         goto done;
       }
       break;
-    case 'S':
+    case OPT_SHARD:
       if (sscanf(optarg, "%d/%d", &opt.shard_index, &opt.shard_count) != 2 || opt.shard_count < 1 ||
           opt.shard_index < 1 || opt.shard_index > opt.shard_count) {
         cli_error("--shard %s: expected i/n with 1 <= i <= n (shard i of n)", optarg);
@@ -97,7 +125,7 @@ int cli_run(int argc, char **argv)
         goto done;
       }
       break;
-    case 'r':
+    case OPT_RESUME:
       opt.resume = 1;
       break;
     case 'o':
@@ -287,11 +315,6 @@ done:
 
 int cli_eval(int argc, char **argv)
 {
-  static const struct option options[] = {
-      {"set", required_argument, NULL, 's'},    {"policy", required_argument, NULL, 'p'},
-      {"select", required_argument, NULL, 'S'}, {"horizon", required_argument, NULL, 'H'},
-      {"gamma", required_argument, NULL, 'g'},  {"objective", required_argument, NULL, 'O'},
-      {"force", no_argument, NULL, 'F'},        {NULL, 0, NULL, 0}};
   cli_settings settings = {0};
   int force = 0;
   const char *policy_path = NULL, *select = NULL, *horizon = NULL, *gamma = NULL;
@@ -303,27 +326,27 @@ int cli_eval(int argc, char **argv)
   tabrl_objective objective = tabrl_objective_default();
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_eval_options)) != -1) {
     switch (opt) {
     case 's':
       if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
       break;
-    case 'p':
+    case OPT_POLICY:
       policy_path = optarg;
       break;
-    case 'S':
+    case OPT_SELECT:
       select = optarg;
       break;
-    case 'H':
+    case OPT_HORIZON:
       horizon = optarg;
       break;
-    case 'g':
+    case OPT_GAMMA:
       gamma = optarg;
       break;
-    case 'O':
+    case OPT_OBJECTIVE:
       if ((code = cli_objective(optarg, &objective))) goto done;
       break;
-    case 'F':
+    case OPT_FORCE:
       force = 1;
       break;
     default:

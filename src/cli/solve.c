@@ -12,6 +12,29 @@
 
 enum { OPT_HORIZON = 256, OPT_GAMMA, OPT_METHOD, OPT_FORMAT, OPT_TRACE, OPT_EPS, OPT_OBJECTIVE };
 
+const cli_option cli_solve_options[] = {
+    {"set", 's', "key=value", "an env parameter (tabrl describe ENV lists them); repeatable"},
+    {"horizon", OPT_HORIZON, "H", "episodic model of horizon H"},
+    {"gamma", OPT_GAMMA, "G", "discounted model, discount G in [0, 1)"},
+    {"method", OPT_METHOD, "backward|vi|pi",
+     "solver of the mean objective (default: backward if episodic, else pi)"},
+    {"eps", OPT_EPS, "E", "value iteration: greedy policy E-optimal (default 1e-9)"},
+    {"format", OPT_FORMAT, "table|csv|map",
+     "table (default), csv h,s,value,action, or the greedy actions on a grid map"},
+    {"trace", OPT_TRACE, NULL,
+     "one line per VI/PI iteration (on stdout with the table, else stderr)"},
+    {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cli_option cli_export_options[] = {
+    {"set", 's', "key=value", "an env parameter; repeatable"},
+    {"horizon", OPT_HORIZON, "H", "episodic model of horizon H"},
+    {"gamma", OPT_GAMMA, "G", "discounted model, discount G in [0, 1)"},
+    {"output", 'o', "FILE.csv", "where to write the model ('-': standard output)"},
+    {NULL, 0, NULL, NULL},
+};
+
 /* The trace goes to ctx (stderr unless the output is the table), so that
  * --format csv keeps its header on the first line of standard output.  Policy
  * iteration's first iteration has no previous value: its residual is "-". */
@@ -74,15 +97,6 @@ static int parse_method(const char *text, const tabrl_mdp *m, int *method)
 
 int cli_solve(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"horizon", required_argument, NULL, OPT_HORIZON},
-                                          {"gamma", required_argument, NULL, OPT_GAMMA},
-                                          {"method", required_argument, NULL, OPT_METHOD},
-                                          {"format", required_argument, NULL, OPT_FORMAT},
-                                          {"trace", no_argument, NULL, OPT_TRACE},
-                                          {"eps", required_argument, NULL, OPT_EPS},
-                                          {"objective", required_argument, NULL, OPT_OBJECTIVE},
-                                          {NULL, 0, NULL, 0}};
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *method_text = NULL, *format = "table";
   double eps = 1e-9;
@@ -94,7 +108,7 @@ int cli_solve(int argc, char **argv)
   tabrl_objective objective = tabrl_objective_default();
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_solve_options)) != -1) {
     switch (opt) {
     case 's':
       if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
@@ -246,18 +260,13 @@ done:
 
 int cli_export(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"horizon", required_argument, NULL, OPT_HORIZON},
-                                          {"gamma", required_argument, NULL, OPT_GAMMA},
-                                          {"output", required_argument, NULL, 'o'},
-                                          {NULL, 0, NULL, 0}};
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *output = NULL;
   int code = CLI_OK, opt, status;
   tabrl_mdp *m = NULL;
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "s:o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_export_options)) != -1) {
     switch (opt) {
     case 's':
       if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
