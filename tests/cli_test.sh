@@ -148,4 +148,25 @@ if command -v gnuplot >/dev/null; then
   expect unwritable-plot 1 'afile/x' "$tabrl" plot "$work/g" -o "$work/afile/x.png"
 fi
 
+# describe (item 14): a label of a shipped experiment names its type; an
+# algorithm without parameters says so; columns align whatever the lengths.
+expect describe-label 0 '^ucbvi-bf is a label in experiments/[a-z-]+\.ini; its type is ucbvi:' "$tabrl" describe ucbvi-bf
+expect describe-label-type 0 '^greedy-q \(algorithm' "$tabrl" describe q-eps0.1
+expect describe-no-params 0 '^parameters: none$' "$tabrl" describe random
+expect describe-objective-no-params 0 '^parameters: none$' "$tabrl" describe mean
+for name in garnet ucbvi riverswim; do
+  "$tabrl" describe "$name" | grep '^  ' >"$work/params.txt"
+  check "describe-aligned-$name" test "$(awk '{ print index($0, " default ") }' "$work/params.txt" | sort -u | wc -l)" -eq 1
+done
+# help CMD: every option of the command's table, with its argument.
+"$tabrl" help run >"$work/help-run.txt"
+for option in '-s, --set section.key=value' '-j, --jobs N' '--shard i/n' '--resume' '-o, --out DIR' '-q, --quiet'; do
+  check "help-run-[$option]" grep -qF -- "$option" "$work/help-run.txt"
+done
+expect help-eval-force 0 '^ +--force +evaluate even if' "$tabrl" help eval
+expect help-solve-trace 0 '^ +--trace +one line per' "$tabrl" help solve
+expect help-submit-dry-run 0 '^ +--dry-run +print the batch' "$tabrl" help submit
+expect unknown-option 2 "unknown option '--bogus'" "$tabrl" solve riverswim --bogus
+expect option-needs-argument 2 'option --method needs an argument' "$tabrl" solve riverswim --method
+
 finish
