@@ -66,4 +66,107 @@ expect export-unwritable 1 'nonexistent' "$tabrl" export riverswim -o /nonexiste
 check export-nothing-left test ! -e /nonexistent/dir/x.csv
 expect export-needs-o 2 'needs -o' "$tabrl" export riverswim
 
+# --trace (item 13): with --format csv the trace goes to stderr and stdout
+# starts with the header; policy iteration's first line has no residual yet.
+"$tabrl" solve forest --trace --format csv >"$work/trace.csv" 2>"$work/trace.err"
+check trace-csv-header test "$(head -n 1 "$work/trace.csv")" = "h,s,value,action"
+check trace-csv-stderr grep -qE '^iteration +1 +residual - ' "$work/trace.err"
+check trace-no-nan bash -c "! grep -qi nan '$work/trace.err'"
+"$tabrl" solve forest --trace --method vi --format csv >"$work/trace-vi.csv" 2>/dev/null
+check trace-vi-csv-header test "$(head -n 1 "$work/trace-vi.csv")" = "h,s,value,action"
+"$tabrl" solve garnet --trace 2>/dev/null >"$work/trace.txt"
+check trace-table-stdout grep -qE '^iteration +2 +residual [0-9]' "$work/trace.txt"
+
+# Large discounted models (item 11): policy iteration evaluates sparsely
+# above 1,000 states (the dense LU needed 41 s at 4,000 states) and agrees
+# with value iteration within VI's bound eps/2 = 5e-10.
+"$tabrl" solve garnet --set states=3000 --gamma 0.9 >"$work/pi.txt"
+"$tabrl" solve garnet --set states=3000 --gamma 0.9 --method vi >"$work/vi.txt"
+check solve-large-sparse grep -q 'policy iteration, [0-9]* iterations, sparse' "$work/pi.txt"
+j_pi=$(sed -n 's/^J\* = .* = //p' "$work/pi.txt")
+j_vi=$(sed -n 's/^J\* = .* = //p' "$work/vi.txt")
+check solve-large-agrees awk -v a="$j_pi" -v b="$j_vi" 'BEGIN { d = a - b; exit !(a > 0 && d < 6e-10 && d > -6e-10) }'
+check solve-small-lu bash -c "'$tabrl' solve forest | grep -q 'exact (LU) evaluation'"
+
+# eval matches the policy to its run (item 3): the env, its parameters, the
+# instance seed and the time setting of manifest.ini beside policies.csv.
+printf '[experiment]\nenv = garnet\nepisodes = 6\nseeds = 2\n[env]\nhorizon = 5\n[algo vi]\ntype = value-iteration\n' >"$work/g.ini"
+"$tabrl" run "$work/g.ini" --out "$work/g" --quiet
+printf '[experiment]\nenv = riverswim\nepisodes = 4\nseeds = 1\n[env]\ngamma = 0.9\n[algo vi]\ntype = value-iteration\n' >"$work/d.ini"
+"$tabrl" run "$work/d.ini" --out "$work/d" --quiet
+expect eval-other-env 2 "policies.csv was learned on env 'garnet' .*manifest.ini.*on 'chain'.*--force" \
+  "$tabrl" eval chain --horizon 5 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-seed 2 'learned with garnet seed = 1 .*here seed = 0; give --set seed=1 or --force' \
+  "$tabrl" eval garnet --horizon 5 --set seed=0 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-param 2 'learned with garnet states = 20 .*here states = 30; give --set states=20' \
+  "$tabrl" eval garnet --horizon 5 --set states=30 --policy "$work/g/policies.csv" --select seed=1
+expect eval-other-horizon 2 'learned with garnet horizon = 5 .*here horizon = 6; give --horizon 5' \
+  "$tabrl" eval garnet --horizon 6 --policy "$work/g/policies.csv" --select seed=1
+expect eval-discounted-default-horizon 2 'learned with riverswim gamma = 0.9 .*here gamma = \(unset\); give --gamma 0.9' \
+  "$tabrl" eval riverswim --policy "$work/d/policies.csv"
+expect eval-same-run 0 'regret J\* - J\(pi\) = 0$' \
+  "$tabrl" eval garnet --horizon 5 --policy "$work/g/policies.csv" --select seed=1
+expect eval-force 0 'regret J\* - J\(pi\) = ' \
+  "$tabrl" eval garnet --horizon 5 --set seed=0 --policy "$work/g/policies.csv" --select seed=1 --force
+expect eval-force-shape 2 'policies.csv:[0-9]+: stage h = 1 outside 0..0: garnet has 1 stage' \
+  "$tabrl" eval garnet --gamma 0.9 --policy "$work/g/policies.csv" --select seed=1 --force
+# A file of its own (no manifest beside it): rows checked one by one.
+{ cat "$work/g/policies.csv"; grep -m 1 '^garnet,vi,default,1,0,0,' "$work/g/policies.csv"; } >"$work/dup.csv"
+expect eval-duplicate 2 'dup.csv:[0-9]+: duplicate row for \(h, s, a\) = \(0, 0, [0-9]\), first given at line [0-9]+' \
+  "$tabrl" eval garnet --horizon 5 --set seed=1 --policy "$work/dup.csv" --select seed=1
+sed '2s/,1$/,-1/' "$work/g/policies.csv" >"$work/neg.csv"
+expect eval-negative 2 'neg.csv:2: negative probability -1' \
+  "$tabrl" eval garnet --horizon 5 --policy "$work/neg.csv" --select seed=0
+sed '2s/,1$/,nan/' "$work/g/policies.csv" >"$work/nan.csv"
+expect eval-nan 2 'nan.csv:2: prob is NaN' "$tabrl" eval garnet --horizon 5 --policy "$work/nan.csv" --select seed=0
+
+# Output paths (item 1): every command that writes refuses an empty or blank
+# path, the root, and a non-empty directory that is not a tabrl result
+# directory, with exit 2 and nothing written; a result directory (or an
+# empty one) is accepted.
+mkdir -p "$work/full" "$work/empty"
+touch "$work/full/notes.txt" "$work/afile"
+for out in '' ' ' / /tmp/.. "$work/full" "$work/afile"; do
+  expect "out-run-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" run "$work/g.ini" --out "$out" --quiet
+  expect "out-merge-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" merge "$work/g" --out "$out"
+  expect "out-submit-[$out]" 2 "^tabrl: --out '?$out'?: " "$tabrl" submit "$work/g.ini" --tasks 2 --out "$out" --dry-run
+done
+for out in '' ' ' / "$work/full"; do
+  expect "out-export-[$out]" 2 "^tabrl: -o '?$out'?: " "$tabrl" export riverswim -o "$out"
+  expect "out-plot-[$out]" 2 "^tabrl: -o '?$out'?: " "$tabrl" plot "$work/g" -o "$out"
+done
+check out-nothing-written test "$(ls "$work/full")" = notes.txt
+expect out-empty-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/empty" --quiet
+check out-empty-dir-written test -s "$work/empty/runs.csv"
+expect out-result-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/g" --quiet --resume
+
+# An output that cannot be written (item 10): exit 1 from every command.
+expect unwritable-run 1 'afile/x' "$tabrl" run "$work/g.ini" --out "$work/afile/x" --quiet
+expect unwritable-merge 1 'afile/x' "$tabrl" merge "$work/g" --out "$work/afile/x"
+expect unwritable-export 1 'afile/x' "$tabrl" export riverswim -o "$work/afile/x.csv"
+if command -v gnuplot >/dev/null; then
+  expect unwritable-plot 1 'afile/x' "$tabrl" plot "$work/g" -o "$work/afile/x.png"
+fi
+
+# describe (item 14): a label of a shipped experiment names its type; an
+# algorithm without parameters says so; columns align whatever the lengths.
+expect describe-label 0 '^ucbvi-bf is a label in experiments/[a-z-]+\.ini; its type is ucbvi:' "$tabrl" describe ucbvi-bf
+expect describe-label-type 0 '^greedy-q \(algorithm' "$tabrl" describe q-eps0.1
+expect describe-no-params 0 '^parameters: none$' "$tabrl" describe random
+expect describe-objective-no-params 0 '^parameters: none$' "$tabrl" describe mean
+for name in garnet ucbvi riverswim; do
+  "$tabrl" describe "$name" | grep '^  ' >"$work/params.txt"
+  check "describe-aligned-$name" test "$(awk '{ print index($0, " default ") }' "$work/params.txt" | sort -u | wc -l)" -eq 1
+done
+# help CMD: every option of the command's table, with its argument.
+"$tabrl" help run >"$work/help-run.txt"
+for option in '-s, --set section.key=value' '-j, --jobs N' '--shard i/n' '--resume' '-o, --out DIR' '-q, --quiet'; do
+  check "help-run-[$option]" grep -qF -- "$option" "$work/help-run.txt"
+done
+expect help-eval-force 0 '^ +--force +evaluate even if' "$tabrl" help eval
+expect help-solve-trace 0 '^ +--trace +one line per' "$tabrl" help solve
+expect help-submit-dry-run 0 '^ +--dry-run +print the batch' "$tabrl" help submit
+expect unknown-option 2 "unknown option '--bogus'" "$tabrl" solve riverswim --bogus
+expect option-needs-argument 2 'option --method needs an argument' "$tabrl" solve riverswim --method
+
 finish

@@ -788,9 +788,46 @@ START_TEST(test_workspace_bad_input)
 }
 END_TEST
 
+/* Sparse policy iteration against the closed form of two_state and against
+ * the LU policy iteration on Garnets (gamma up to 0.99): the same optimal
+ * policy and V* within the evaluation bound 1e-12 / (1 - gamma). */
+START_TEST(test_pi_sparse_matches_lu)
+{
+  tabrl_mdp *m = two_state();
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double V2[2];
+  ck_assert_int_eq(tabrl_oracle_pi_sparse(m, 100, pi, V2, NULL, NULL), 0);
+  ck_assert_double_eq_tol(V2[0], 9.0 / 0.55, 1e-10);
+  ck_assert_double_eq_tol(V2[1], 20.0, 1e-10);
+  ck_assert_int_eq(tabrl_policy_argmax(pi, 0, 0), 1);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  static const char *const gammas[] = {"0.5", "0.9", "0.99"};
+  for (int g = 0; g < 3; g++) {
+    m = garnet("200", "4", "gamma", gammas[g], "11");
+    tabrl_policy *lu = tabrl_policy_alloc_for(m), *sparse = tabrl_policy_alloc_for(m);
+    double *V = malloc(200 * sizeof *V), *W = calloc(200, sizeof *W);
+    int iterations = 0;
+    ck_assert_int_eq(tabrl_oracle_pi(m, 1000, lu, V, NULL, NULL), 0);
+    ck_assert_int_eq(tabrl_oracle_pi_sparse(m, 1000, sparse, W, NULL, &iterations), 0);
+    ck_assert_int_gt(iterations, 1);
+    for (int s = 0; s < 200; s++) {
+      ck_assert_double_eq_tol(W[s], V[s], 1e-12 / (1 - m->gamma) + 1e-12);
+      ck_assert_int_eq(tabrl_policy_argmax(sparse, 0, s), tabrl_policy_argmax(lu, 0, s));
+    }
+    free(V);
+    free(W);
+    tabrl_policy_free(lu);
+    tabrl_policy_free(sparse);
+    tabrl_mdp_free(m);
+  }
+}
+END_TEST
+
 int main(void)
 {
   tabrl_init();
+
   Suite *s = suite_create("oracle");
   TCase *tc = tcase_create("exact");
   tcase_set_timeout(tc, 120);
@@ -803,6 +840,7 @@ int main(void)
   tcase_add_test(tc, test_vi_pi_agree_random);
   tcase_add_test(tc, test_fixed_run_sweep_matches_generic);
   tcase_add_test(tc, test_vi_refuses_episodic);
+  tcase_add_test(tc, test_pi_sparse_matches_lu);
   tcase_add_test(tc, test_simulated_returns_match_exact);
   tcase_add_test(tc, test_discounted_rollout_matches_exact);
   tcase_add_test(tc, test_q_pi_two_state_closed_form);

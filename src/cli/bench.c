@@ -19,6 +19,13 @@
 #include "tabrl/oracle.h"
 #include "tabrl/sim.h"
 
+enum { OPT_QUICK = 256 };
+
+const cli_option cli_bench_options[] = {
+    {"quick", OPT_QUICK, NULL, "smaller problems, a few seconds in all"},
+    {NULL, 0, NULL, NULL},
+};
+
 static volatile long sink;
 
 /* The limit: the same flat arrays indexed directly, one PCG32 draw for the
@@ -255,7 +262,6 @@ static int build(const char *name, const char *const *kv, size_t n, tabrl_mdp **
 
 int cli_bench(int argc, char **argv)
 {
-  static const struct option options[] = {{"quick", no_argument, NULL, 'q'}, {NULL, 0, NULL, 0}};
   static const char *const garnet1000[] = {"states",    "1000", "actions", "10",
                                            "branching", "5",    "gamma",   "0.9"};
   static const char *const garnet2000[] = {"states",    "2000", "actions", "10",
@@ -266,8 +272,8 @@ int cli_bench(int argc, char **argv)
   tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL, *g3 = NULL;
   int opt, quick = 0, code = CLI_FAIL;
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-    if (opt != 'q') return cli_usage("bench", CLI_USAGE);
+  while ((opt = cli_getopt(argc, argv, cli_bench_options)) != -1) {
+    if (opt != OPT_QUICK) return cli_usage("bench", CLI_USAGE);
     quick = 1;
   }
   if (optind != argc) return cli_usage("bench", CLI_USAGE);

@@ -11,11 +11,21 @@
 
 enum { CLI_OK = 0, CLI_FAIL = 1, CLI_USAGE = 2 };
 
+/* One option of a command: the one table getopt_long parses and
+ * `tabrl help CMD` prints, so the two cannot disagree. */
+typedef struct {
+  const char *name; /* long name, without "--" */
+  int key;          /* short letter ('o' is -o), or a value >= 256 for a long-only option */
+  const char *arg;  /* the argument's name in the help, NULL for a flag */
+  const char *help; /* one line */
+} cli_option;
+
 typedef struct {
   const char *name;
   int (*run)(int argc, char **argv);
-  const char *synopsis; /* arguments after the name */
-  const char *help;     /* one line */
+  const char *synopsis;      /* positional arguments after the name */
+  const char *help;          /* one line */
+  const cli_option *options; /* ended by a NULL name; NULL for none */
 } cli_command;
 
 extern const cli_command cli_commands[];
@@ -26,8 +36,18 @@ void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit code for a library status: input errors 2, the rest 1. */
 int cli_status(int status);
 
-/* Prints the synopsis and help of a command and returns exit code code. */
+/* Prints the synopsis and help of a command and returns exit code code;
+ * with code 0 (asked for), also every option of its table. */
 int cli_usage(const char *command, int code);
+
+/* getopt_long over a command's option table: the next option's key, '?' for
+ * an unknown one or a missing argument, -1 at the end.  Set optind = 0
+ * before the first call. */
+int cli_getopt(int argc, char **argv, const cli_option *options);
+
+extern const cli_option cli_solve_options[], cli_export_options[], cli_run_options[],
+    cli_eval_options[], cli_merge_options[], cli_plot_options[], cli_submit_options[],
+    cli_bench_options[];
 
 /* --set key=value list collected from the command line; values point into
  * argv. */

@@ -1,5 +1,6 @@
 /* tabrl: the command-line program.  One table drives dispatch, `tabrl help`
  * and each command's usage line. */
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,40 +15,35 @@ static int cli_help(int argc, char **argv);
 
 const cli_command cli_commands[] = {
     {"list", cli_list, "envs|algos|objectives",
-     "the registered environment, algorithm or objective types, one line each"},
+     "the registered environment, algorithm or objective types, one line each", NULL},
     {"describe", cli_describe, "NAME",
-     "an environment's, algorithm's or objective's parameters: type, default, range, doc"},
-    {"solve", cli_solve,
-     "ENV [--set key=value]... [--horizon H | --gamma G] [--method backward|vi|pi] "
-     "[--eps E] [--format table|csv|map] [--trace] [--objective O]",
-     "exact optimal values and policy"},
-    {"export", cli_export, "ENV [--set key=value]... [--horizon H | --gamma G] -o FILE.csv",
-     "write the model as CSV (FILE '-' is standard output)"},
-    {"run", cli_run,
-     "EXP.ini [--set section.key=value]... [-j N] [--shard i/n] [--resume] [--keep-runs] "
-     "[--out DIR] [--quiet]",
-     "run an experiment: runs.csv, policies.csv, summary.csv, manifest.ini, figure"},
-    {"eval", cli_eval,
-     "ENV --policy FILE.csv [--select algo=A,config=C,seed=S] [--set key=value]... "
-     "[--horizon H | --gamma G] [--objective O]",
-     "exact value and regret of a policy (e.g. from policies.csv)"},
+     "an environment's, algorithm's or objective's parameters: type, default, range, doc; "
+     "for a label of a shipped experiment, its type",
+     NULL},
+    {"solve", cli_solve, "ENV", "exact optimal values and policy", cli_solve_options},
+    {"export", cli_export, "ENV -o FILE.csv",
+     "write the model as CSV (FILE '-' is standard output)", cli_export_options},
+    {"run", cli_run, "EXP.ini",
+     "run an experiment: runs.csv, policies.csv, summary.csv, manifest.ini, figure",
+     cli_run_options},
+    {"eval", cli_eval, "ENV --policy FILE.csv",
+     "exact value and regret of a policy (e.g. from policies.csv)", cli_eval_options},
     {"summarize", cli_summarize, "DIR",
-     "recompute DIR/summary.csv (mean, std, 95% t-interval over seeds)"},
+     "recompute DIR/summary.csv (mean, std, 95% t-interval over seeds)", NULL},
     {"merge", cli_merge, "DIR... --out DIR",
-     "join shard directories into one (runs.csv, manifest.ini, summary.csv, figure)"},
-    {"plot", cli_plot,
-     "DIR [--metric cum_regret|value] [-o FILE.png|svg|pdf] [--term dumb] [--logx] [--logy] "
-     "[--x KEY]",
-     "draw DIR/summary.csv with gnuplot (writes the figure and its script FILE.gp)"},
-    {"submit", cli_submit,
-     "EXP.ini --tasks N [--set section.key=value]... [--out DIR] [--partition P] [--time T] "
-     "[--account A] [--qos Q] [--mem M] [--cpus-per-task C] [--sbatch-arg ARG]... [--dry-run]",
-     "run an experiment on Slurm: a job array of shards and a merge job"},
-    {"status", cli_slurm_status, "DIR",
-     "progress of a tabrl submit: shards done, running, missing"},
-    {"bench", cli_bench, "[--quick]", "simulator steps/s and VI sweep time against bare loops"},
-    {"help", cli_help, "[COMMAND]", "this list, or one command's usage"},
-    {NULL, NULL, NULL, NULL},
+     "join shard directories into one (runs.csv, manifest.ini, summary.csv, figure)",
+     cli_merge_options},
+    {"plot", cli_plot, "DIR",
+     "draw DIR/summary.csv with gnuplot (writes the figure and its script FILE.gp)",
+     cli_plot_options},
+    {"submit", cli_submit, "EXP.ini --tasks N",
+     "run an experiment on Slurm: a job array of shards and a merge job", cli_submit_options},
+    {"status", cli_slurm_status, "DIR", "progress of a tabrl submit: shards done, running, missing",
+     NULL},
+    {"bench", cli_bench, "", "simulator steps/s and VI sweep time against bare loops",
+     cli_bench_options},
+    {"help", cli_help, "[COMMAND]", "this list, or one command's usage and options", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
 };
 
 void cli_error(const char *fmt, ...)
@@ -74,15 +70,62 @@ int cli_status(int status)
   }
 }
 
+/* "-o, --output FILE" or "    --trace" */
+static void option_form(const cli_option *o, char *text, size_t size)
+{
+  char letter[8] = "    ";
+  if (o->key > 0 && o->key < 256) snprintf(letter, sizeof letter, "-%c, ", o->key);
+  snprintf(text, size, "%s--%s%s%s", letter, o->name, o->arg ? " " : "", o->arg ? o->arg : "");
+}
+
 int cli_usage(const char *command, int code)
 {
   FILE *out = code ? stderr : stdout;
-  for (const cli_command *c = cli_commands; c->name; c++)
-    if (!strcmp(c->name, command)) {
-      fprintf(out, "usage: tabrl %s %s\n  %s\n", c->name, c->synopsis, c->help);
-      return code;
+  for (const cli_command *c = cli_commands; c->name; c++) {
+    if (strcmp(c->name, command)) continue;
+    fprintf(out, "usage: tabrl %s%s%s%s\n  %s\n", c->name, *c->synopsis ? " " : "", c->synopsis,
+            c->options ? " [OPTION]..." : "", c->help);
+    if (code || !c->options) return code;
+    size_t width = 0;
+    char form[128];
+    for (const cli_option *o = c->options; o->name; o++) {
+      option_form(o, form, sizeof form);
+      if (strlen(form) > width) width = strlen(form);
     }
+    fprintf(out, "options:\n");
+    for (const cli_option *o = c->options; o->name; o++) {
+      option_form(o, form, sizeof form);
+      fprintf(out, "  %-*s  %s\n", (int)width, form, o->help);
+    }
+    fprintf(out, "  %-*s  %s\n", (int)width, "-h, --help", "this text");
+    return code;
+  }
   return code;
+}
+
+int cli_getopt(int argc, char **argv, const cli_option *options)
+{
+  /* Rebuilt on every call: a few dozen entries, parsed once per run. */
+  struct option longs[64];
+  char shorts[192];
+  size_t n = 0, k = 0;
+  shorts[k++] = ':'; /* a missing argument returns ':', reported below */
+  for (const cli_option *o = options; o->name && n < 63; o++, n++) {
+    longs[n] = (struct option){o->name, o->arg ? required_argument : no_argument, NULL, o->key};
+    if (o->key > 0 && o->key < 256 && k + 3 < sizeof shorts) {
+      shorts[k++] = (char)o->key;
+      if (o->arg) shorts[k++] = ':';
+    }
+  }
+  longs[n] = (struct option){NULL, 0, NULL, 0};
+  shorts[k] = '\0';
+  int key = getopt_long(argc, argv, shorts, longs, NULL);
+  if (key == ':') {
+    cli_error("option %s needs an argument", argv[optind - 1]);
+    return '?';
+  }
+  if (key == '?') cli_error("unknown option '%s'", argv[optind - 1]);
+  return key;
 }
 
 static int cli_help(int argc, char **argv)
@@ -97,6 +140,7 @@ static int cli_help(int argc, char **argv)
          "usage: tabrl COMMAND [ARGS]   (tabrl COMMAND --help for details)\n\n",
          TABRL_VERSION);
   for (const cli_command *c = cli_commands; c->name; c++) printf("  %-10s %s\n", c->name, c->help);
+  printf("\n  tabrl help COMMAND lists a command's options\n");
   printf("\n  --version  print the version\n");
   return CLI_OK;
 }

@@ -4,10 +4,26 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 
 enum { OPT_METRIC = 256, OPT_TERM, OPT_LOGX, OPT_LOGY, OPT_X };
+
+const cli_option cli_merge_options[] = {
+    {"out", 'o', "DIR", "the merged directory (a new, empty or earlier merged one)"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cli_option cli_plot_options[] = {
+    {"metric", OPT_METRIC, "cum_regret|value", "what to draw (default cum_regret)"},
+    {"output", 'o', "FILE.png|svg|pdf", "the figure (default DIR/METRIC.png); its script FILE.gp"},
+    {"term", OPT_TERM, "dumb", "draw as text on standard output"},
+    {"logx", OPT_LOGX, NULL, "logarithmic x axis"},
+    {"logy", OPT_LOGY, NULL, "logarithmic y axis"},
+    {"x", OPT_X, "KEY", "a swept key as the x axis (one point per config at the last episode)"},
+    {NULL, 0, NULL, NULL},
+};
 
 int cli_summarize(int argc, char **argv)
 {
@@ -34,14 +50,12 @@ static int plot_status(int status)
 
 int cli_merge(int argc, char **argv)
 {
-  static const struct option options[] = {{"out", required_argument, NULL, 'o'},
-                                          {NULL, 0, NULL, 0}};
   const char *out = NULL;
   tabrl_merge_report report;
   int opt, status;
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_merge_options)) != -1) {
     if (opt != 'o') return cli_usage("merge", CLI_USAGE);
     out = optarg;
   }
@@ -50,6 +64,10 @@ int cli_merge(int argc, char **argv)
     return CLI_USAGE;
   }
   if (optind >= argc) return cli_usage("merge", CLI_USAGE);
+  if (tabrl_output_path_check("--out", out, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    return CLI_USAGE;
+  }
   status = tabrl_results_merge((const char *const *)(argv + optind), (size_t)(argc - optind), out,
                                &report);
   if (status) {
@@ -80,19 +98,12 @@ int cli_merge(int argc, char **argv)
 
 int cli_plot(int argc, char **argv)
 {
-  static const struct option options[] = {{"metric", required_argument, NULL, OPT_METRIC},
-                                          {"output", required_argument, NULL, 'o'},
-                                          {"term", required_argument, NULL, OPT_TERM},
-                                          {"logx", no_argument, NULL, OPT_LOGX},
-                                          {"logy", no_argument, NULL, OPT_LOGY},
-                                          {"x", required_argument, NULL, OPT_X},
-                                          {NULL, 0, NULL, 0}};
   tabrl_plot_options plot = {0};
   char *image = NULL, *script = NULL;
   int opt, status;
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_plot_options)) != -1) {
     switch (opt) {
     case OPT_METRIC:
       plot.metric = optarg;
@@ -126,6 +137,10 @@ int cli_plot(int argc, char **argv)
     cli_error("--term %s: expected dumb (image types follow from -o's extension: .png, .svg, "
               ".pdf)",
               plot.terminal);
+    return CLI_USAGE;
+  }
+  if (plot.output && tabrl_output_path_check("-o", plot.output, TABRL_OUTPUT_FILE)) {
+    cli_error("%s", tabrl_error_message());
     return CLI_USAGE;
   }
   if ((status = tabrl_plot_paths(argv[optind], &plot, &image, &script))) {

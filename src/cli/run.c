@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 #include "cli/cli.h"
+#include "model/fileio.h"
+#include "results/private.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
@@ -17,6 +19,45 @@
 #ifndef TABRL_VERSION
 #define TABRL_VERSION "unknown"
 #endif
+
+/* Long-only options (getopt_long values beyond any letter). */
+enum {
+  OPT_SHARD = 256,
+  OPT_RESUME,
+  OPT_KEEP_RUNS,
+  OPT_POLICY,
+  OPT_SELECT,
+  OPT_HORIZON,
+  OPT_GAMMA,
+  OPT_OBJECTIVE,
+  OPT_FORCE
+};
+
+const cli_option cli_run_options[] = {
+    {"set", 's', "section.key=value",
+     "override a key of the experiment file (env.states=8, LABEL.epsilon=0.1); repeatable"},
+    {"jobs", 'j', "N", "threads, 1 to 1024 (the results do not depend on it)"},
+    {"shard", OPT_SHARD, "i/n", "run only shard i of n (join the shards with tabrl merge)"},
+    {"resume", OPT_RESUME, NULL,
+     "reuse the finished runs of DIR whose settings are unchanged; compute the rest"},
+    {"keep-runs", OPT_KEEP_RUNS, NULL,
+     "keep DIR/.runs (one file per finished run) after success, for a later --resume"},
+    {"out", 'o', "DIR", "output directory (default results/NAME)"},
+    {"quiet", 'q', NULL, "no progress bar and no summary table"},
+    {NULL, 0, NULL, NULL},
+};
+
+const cli_option cli_eval_options[] = {
+    {"policy", OPT_POLICY, "FILE.csv", "the policy: policies.csv of a run, or h,s,a,prob rows"},
+    {"select", OPT_SELECT, "algo=A,config=C,seed=S",
+     "which policy of the file (keys env, algo, config, seed)"},
+    {"set", 's', "key=value", "an env parameter; repeatable"},
+    {"horizon", OPT_HORIZON, "H", "episodic model of horizon H"},
+    {"gamma", OPT_GAMMA, "G", "discounted model, discount G in [0, 1)"},
+    {"objective", OPT_OBJECTIVE, "O", "objective to evaluate (default mean)"},
+    {"force", OPT_FORCE, NULL, "evaluate even if the env differs from the policy's run"},
+    {NULL, 0, NULL, NULL},
+};
 
 static volatile sig_atomic_t stop_requested;
 
@@ -54,11 +95,6 @@ static char *command_line(int argc, char **argv)
 
 int cli_run(int argc, char **argv)
 {
-  static const struct option options[] = {
-      {"set", required_argument, NULL, 's'},   {"jobs", required_argument, NULL, 'j'},
-      {"shard", required_argument, NULL, 'S'}, {"resume", no_argument, NULL, 'r'},
-      {"out", required_argument, NULL, 'o'},   {"quiet", no_argument, NULL, 'q'},
-      {"keep-runs", no_argument, NULL, 'k'},   {NULL, 0, NULL, 0}};
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
   size_t noverrides = 0;
   tabrl_run_options opt = {0};
@@ -72,7 +108,7 @@ int cli_run(int argc, char **argv)
   if (!overrides) return CLI_FAIL;
   opt.threads = 1;
   optind = 0;
-  while ((opt_char = getopt_long(argc, argv, "s:j:o:q", options, NULL)) != -1) {
+  while ((opt_char = cli_getopt(argc, argv, cli_run_options)) != -1) {
     switch (opt_char) {
     case 's':
       overrides[noverrides++] = optarg;
@@ -85,7 +121,7 @@ int cli_run(int argc, char **argv)
         goto done;
       }
       break;
-    case 'S':
+    case OPT_SHARD:
       if (sscanf(optarg, "%d/%d", &opt.shard_index, &opt.shard_count) != 2 || opt.shard_count < 1 ||
           opt.shard_index < 1 || opt.shard_index > opt.shard_count) {
         cli_error("--shard %s: expected i/n with 1 <= i <= n (shard i of n)", optarg);
@@ -93,10 +129,10 @@ int cli_run(int argc, char **argv)
         goto done;
       }
       break;
-    case 'r':
+    case OPT_RESUME:
       opt.resume = 1;
       break;
-    case 'k':
+    case OPT_KEEP_RUNS:
       opt.keep_runs = 1;
       break;
     case 'o':
@@ -122,6 +158,11 @@ int cli_run(int argc, char **argv)
   if (!out_dir) {
     snprintf(out, sizeof out, "results/%s", e->name);
     out_dir = out;
+  }
+  if (tabrl_output_path_check("--out", out_dir, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
+    goto done;
   }
   command = command_line(argc, argv);
   opt.out_dir = out_dir;
@@ -160,162 +201,160 @@ done:
 
 /* ---- eval ---- */
 
-/* Reads a policy from policies.csv (env,algo,config,seed,h,s,a,prob) or a
- * bare h,s,a,prob file, keeping the rows that match every key=value of
- * select (keys: env, algo, config, seed).  With m NULL it only finds the
- * selected policy's seed (seed_out, "" if the file has no seed column). */
-static int read_policy(const char *path, const char *select, const tabrl_mdp *m, tabrl_policy **out,
-                       char *seed_out, size_t seed_size)
+/* The env settings of the run that produced a policy: [env] of the
+ * manifest (non-empty values), then the [config C] env.* overrides of the
+ * policy's config, then its seed as the instance seed of a random env (as
+ * tabrl run does).  Values point into ini / source. */
+static int manifest_env_settings(const tabrl_ini *ini, const tabrl_env_type *type,
+                                 const tabrl_policy_source *source, tabrl_setting *out, size_t cap,
+                                 size_t *n)
 {
-  FILE *f = fopen(path, "r");
-  char line[4096], group[1024] = "", first_group[1024] = "";
-  int column[8], ncol = 0, lineno = 1, stages = 1, status = 0;
-  static const char *const names[8] = {"env", "algo", "config", "seed", "h", "s", "a", "prob"};
-  tabrl_policy *pi = NULL;
-  *out = NULL;
-  if (!f) return tabrl_error(TABRL_EINVAL, "%s: %s", path, strerror(errno));
-  if (!fgets(line, sizeof line, f)) {
-    fclose(f);
-    return tabrl_error(TABRL_EINVAL, "%s: empty file", path);
+  char section[200];
+  int has_seed = 0, seed_set = 0;
+  *n = 0;
+  snprintf(section, sizeof section, "config %s", source->config);
+  for (size_t i = 0; i < ini->n; i++) {
+    const tabrl_ini_item *it = &ini->items[i];
+    const char *key = NULL;
+    /* "(the run's seed)" and the like: no value of its own. */
+    if (!it->key || !*it->value || *it->value == '(') continue;
+    if (!strcmp(it->section, "env"))
+      key = it->key;
+    else if (!strcmp(it->section, section) && !strncmp(it->key, "env.", 4))
+      key = it->key + 4;
+    if (!key) continue;
+    size_t j;
+    for (j = 0; j < *n; j++)
+      if (!strcmp(out[j].key, key)) break;
+    if (j == cap) return tabrl_error(TABRL_EINVAL, "manifest: too many env settings");
+    out[j] = (tabrl_setting){key, it->value, "manifest.ini", 0};
+    if (j == *n) (*n)++;
   }
-  line[strcspn(line, "\r\n")] = '\0';
-  for (int i = 0; i < 8; i++) column[i] = -1;
-  for (char *tok = strtok(line, ","); tok; tok = strtok(NULL, ","), ncol++)
-    for (int i = 0; i < 8; i++)
-      if (!strcmp(tok, names[i])) column[i] = ncol;
-  if (column[4] < 0 || column[5] < 0 || column[6] < 0 || column[7] < 0) {
-    fclose(f);
-    return tabrl_error(TABRL_EINVAL, "%s:1: a policy file needs the columns h,s,a,prob", path);
-  }
-  if (m && !(pi = tabrl_policy_alloc_for(m))) {
-    fclose(f);
-    return TABRL_ENOMEM;
-  }
-  while (fgets(line, sizeof line, f)) {
-    char *field[16];
-    int n = 0;
-    lineno++;
-    line[strcspn(line, "\r\n")] = '\0';
-    if (!*line) continue;
-    for (char *p = line, *q; p && n < 16; p = q ? q + 1 : NULL) {
-      q = strchr(p, ',');
-      if (q) *q = '\0';
-      field[n++] = p;
-    }
-    if (n != ncol) {
-      status =
-          tabrl_error(TABRL_EINVAL, "%s:%d: %d fields, the header has %d", path, lineno, n, ncol);
-      break;
-    }
-    int keep = 1;
-    if (select && *select) {
-      char sel[1024];
-      snprintf(sel, sizeof sel, "%s", select);
-      for (char *save = NULL, *kv = strtok_r(sel, ",", &save); kv;
-           kv = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(kv, '=');
-        int c = -1;
-        if (!eq) {
-          status = tabrl_error(TABRL_EINVAL, "--select %s: expected key=value,...", select);
-          break;
-        }
-        *eq = '\0';
-        for (int i = 0; i < 4; i++)
-          if (!strcmp(kv, names[i])) c = column[i];
-        if (c < 0) {
-          status = tabrl_error(
-              TABRL_EINVAL, "--select: the file has no column '%s' (env, algo, config, seed)", kv);
-          break;
-        }
-        keep &= !strcmp(field[c], eq + 1);
-      }
-      if (status) break;
-    }
-    if (!keep) continue;
-    snprintf(group, sizeof group, "%s,%s,%s,%s", column[0] >= 0 ? field[column[0]] : "",
-             column[1] >= 0 ? field[column[1]] : "", column[2] >= 0 ? field[column[2]] : "",
-             column[3] >= 0 ? field[column[3]] : "");
-    if (!*first_group) {
-      snprintf(first_group, sizeof first_group, "%s", group);
-      if (column[3] >= 0) snprintf(seed_out, seed_size, "%s", field[column[3]]);
-      if (!m) break;
-    } else if (strcmp(group, first_group)) {
-      status = tabrl_error(TABRL_EINVAL,
-                           "%s holds several policies (%s and %s ...); choose one with --select "
-                           "algo=...,config=...,seed=...",
-                           path, first_group, group);
-      break;
-    }
-    char *e1, *e2, *e3, *e4;
-    long h = strtol(field[column[4]], &e1, 10), s = strtol(field[column[5]], &e2, 10),
-         a = strtol(field[column[6]], &e3, 10);
-    double p = strtod(field[column[7]], &e4);
-    if (*e1 || *e2 || *e3 || *e4 || h < 0 || h >= tabrl_mdp_value_stages(m) || s < 0 || s >= m->S ||
-        a < 0 || a >= m->A || !(p >= 0 && p <= 1)) {
-      status = tabrl_error(
-          TABRL_EINVAL,
-          "%s:%d: (h, s, a, prob) out of range for %s (%d stages, %d states, %d actions)", path,
-          lineno, m->name, tabrl_mdp_value_stages(m), m->S, m->A);
-      break;
-    }
-    if (h > 0) stages = tabrl_mdp_value_stages(m);
-    pi->prob[((size_t)h * m->S + s) * m->A + a] = p;
-  }
-  fclose(f);
-  if (!status && !*first_group)
-    status = tabrl_error(TABRL_EINVAL, "%s: no policy rows%s%s", path,
-                         select ? " match --select " : "", select ? select : "");
-  if (!status && pi && stages == 1 && pi->stages > 1) {
-    /* A stationary policy (only h = 0 rows): the same rows at every stage. */
-    size_t row = (size_t)m->S * m->A;
-    for (int h = 1; h < pi->stages; h++) memcpy(pi->prob + h * row, pi->prob, row * sizeof(double));
-  }
-  if (status) {
-    tabrl_policy_free(pi);
-    return status;
-  }
-  *out = pi;
+  for (const tabrl_param *p = type->params; p->name; p++) has_seed |= !strcmp(p->name, "seed");
+  for (size_t j = 0; j < *n; j++) seed_set |= !strcmp(out[j].key, "seed");
+  if (has_seed && !seed_set && *source->seed && *n < cap)
+    out[(*n)++] = (tabrl_setting){"seed", source->seed, "run seed", 0};
   return 0;
+}
+
+/* Two parameter texts name the same value: equal text, or equal numbers. */
+static int same_value(const char *x, const char *y)
+{
+  char *ex, *ey;
+  if (!strcmp(x, y)) return 1;
+  double a = strtod(x, &ex), b = strtod(y, &ey);
+  return *x && *y && !*ex && !*ey && a == b;
+}
+
+/* When policy_path sits in a tabrl result directory (manifest.ini beside
+ * it), refuses an evaluation whose env, env parameters, instance seed or
+ * time setting (horizon / gamma) differ from the run that produced the
+ * policy: its number would be a regret on another problem.  Returns the
+ * exit code (the error printed). */
+static int check_provenance(const char *policy_path, const tabrl_policy_source *source,
+                            const char *env_name, const tabrl_setting *settings, size_t nsettings)
+{
+  char manifest[4200];
+  const char *slash = strrchr(policy_path, '/');
+  tabrl_ini ini = {0};
+  tabrl_values *ran = NULL, *here = NULL;
+  tabrl_setting from[128];
+  size_t nfrom;
+  int code = CLI_OK, status;
+  if (slash)
+    snprintf(manifest, sizeof manifest, "%.*s/manifest.ini", (int)(slash - policy_path),
+             policy_path);
+  else
+    snprintf(manifest, sizeof manifest, "manifest.ini");
+  status = tabrl_ini_read(manifest, &ini);
+  if (status == TABRL_ENOTFOUND) return CLI_OK; /* a policy file of its own */
+  if (status) {
+    cli_error("%s (the manifest of %s's run; --force evaluates without it)", tabrl_error_message(),
+              policy_path);
+    return CLI_USAGE;
+  }
+  const char *ran_env = tabrl_ini_get(&ini, "experiment", "env");
+  const char *path_ran, *path_here;
+  const tabrl_env_type *type_ran = ran_env ? tabrl_env_find(ran_env, &path_ran) : NULL,
+                       *type_here = tabrl_env_find(env_name, &path_here);
+  if (!ran_env || !type_ran || type_ran != type_here ||
+      (path_ran && path_here && strcmp(path_ran, path_here))) {
+    cli_error("%s was learned on env '%s' (%s); evaluating it on '%s' gives a regret on another "
+              "problem (--force evaluates anyway)",
+              policy_path, ran_env ? ran_env : "?", manifest, env_name);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if ((status = manifest_env_settings(&ini, type_ran, source, from, 128, &nfrom)) ||
+      (status = tabrl_values_resolve(type_ran->params, manifest, from, nfrom, 1, &ran)) ||
+      (status = tabrl_values_resolve(type_here->params, env_name, settings, nsettings, 1, &here))) {
+    cli_error("%s", tabrl_error_message());
+    code = cli_status(status);
+    goto done;
+  }
+  for (size_t i = 0; i < tabrl_values_count(ran); i++) {
+    const char *name = tabrl_values_name(ran, i), *x = tabrl_values_text(ran, i);
+    const char *y = NULL;
+    for (size_t j = 0; j < tabrl_values_count(here); j++)
+      if (!strcmp(tabrl_values_name(here, j), name)) y = tabrl_values_text(here, j);
+    x = x ? x : "";
+    y = y ? y : "";
+    if (same_value(x, y)) continue;
+    /* What to give instead: the run's value, or nothing for a key it left unset. */
+    int time = !strcmp(name, "horizon") || !strcmp(name, "gamma");
+    char fix[300];
+    if (!*x)
+      snprintf(fix, sizeof fix, "leave %s unset", name);
+    else
+      snprintf(fix, sizeof fix, "give %s%s%s%s", time ? "--" : "--set ", name, time ? " " : "=", x);
+    cli_error("%s was learned with %s %s = %s (%s, config %s%s%s), here %s = %s; %s or --force",
+              policy_path, env_name, name, *x ? x : "(unset)", manifest, source->config,
+              *source->seed ? ", seed " : "", source->seed, name, *y ? y : "(unset)", fix);
+    code = CLI_USAGE;
+    break;
+  }
+done:
+  tabrl_values_free(ran);
+  tabrl_values_free(here);
+  tabrl_ini_free(&ini);
+  return code;
 }
 
 int cli_eval(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"policy", required_argument, NULL, 'p'},
-                                          {"select", required_argument, NULL, 'S'},
-                                          {"horizon", required_argument, NULL, 'H'},
-                                          {"gamma", required_argument, NULL, 'g'},
-                                          {"objective", required_argument, NULL, 'O'},
-                                          {NULL, 0, NULL, 0}};
   cli_settings settings = {0};
+  int force = 0;
   const char *policy_path = NULL, *select = NULL, *horizon = NULL, *gamma = NULL;
   int code = CLI_OK, opt, status;
   tabrl_mdp *m = NULL;
   tabrl_policy *pi = NULL;
   double *V = NULL;
-  char seed[64] = "", seed_arg[96];
+  char seed_arg[96];
   tabrl_objective objective = tabrl_objective_default();
 
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "s:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_eval_options)) != -1) {
     switch (opt) {
     case 's':
       if ((code = cli_settings_add(&settings, optarg, "--set"))) goto done;
       break;
-    case 'p':
+    case OPT_POLICY:
       policy_path = optarg;
       break;
-    case 'S':
+    case OPT_SELECT:
       select = optarg;
       break;
-    case 'H':
+    case OPT_HORIZON:
       horizon = optarg;
       break;
-    case 'g':
+    case OPT_GAMMA:
       gamma = optarg;
       break;
-    case 'O':
+    case OPT_OBJECTIVE:
       if ((code = cli_objective(optarg, &objective))) goto done;
+      break;
+    case OPT_FORCE:
+      force = 1;
       break;
     default:
       code = cli_usage("eval", CLI_USAGE);
@@ -327,35 +366,42 @@ int cli_eval(int argc, char **argv)
     code = cli_usage("eval", CLI_USAGE);
     goto done;
   }
-  /* A random env (garnet, linear ...) is one instance per seed: evaluate
-   * the policy on the instance it was learned on unless --set seed says
-   * otherwise. */
+  /* Which policy: its seed is the instance of a random env (garnet,
+   * linear ...) it was learned on, unless --set seed says otherwise. */
+  tabrl_policy_source source;
+  if ((status = tabrl_policy_read_csv(policy_path, select, NULL, NULL, &source))) {
+    cli_error("%s", tabrl_error_message());
+    code = cli_status(status);
+    goto done;
+  }
   const char *env_path;
   const tabrl_env_type *env_type = tabrl_env_find(argv[optind], &env_path);
   int has_seed = 0, seed_set = 0;
   for (const tabrl_param *p = env_type ? env_type->params : NULL; p && p->name; p++)
     has_seed |= !strcmp(p->name, "seed");
   for (size_t i = 0; i < settings.n; i++) seed_set |= !strcmp(settings.items[i].key, "seed");
-  if (has_seed && !seed_set) {
-    tabrl_policy *unused = NULL;
-    if ((status = read_policy(policy_path, select, NULL, &unused, seed, sizeof seed))) {
-      cli_error("%s", tabrl_error_message());
-      code = cli_status(status);
-      goto done;
-    }
-    if (*seed) {
-      /* settings keep a pointer to the value: seed_arg lives as long. */
-      snprintf(seed_arg, sizeof seed_arg, "seed=%s", seed);
-      if ((code = cli_settings_add(&settings, seed_arg, "--policy"))) goto done;
-      printf("(env instance of seed %s, as in %s)\n", seed, policy_path);
-    }
+  if (has_seed && !seed_set && *source.seed) {
+    /* settings keep a pointer to the value: seed_arg lives as long. */
+    snprintf(seed_arg, sizeof seed_arg, "seed=%s", source.seed);
+    if ((code = cli_settings_add(&settings, seed_arg, "--policy"))) goto done;
+    printf("(env instance of seed %s, as in %s)\n", source.seed, policy_path);
   }
   if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;
-  if ((status = read_policy(policy_path, select, m, &pi, seed, sizeof seed))) {
+  if (!force) {
+    tabrl_setting all[260];
+    size_t n = 0;
+    for (size_t i = 0; i < settings.n && n < 256; i++) all[n++] = settings.items[i];
+    if (horizon) all[n++] = (tabrl_setting){"horizon", horizon, "--horizon", 0};
+    if (gamma) all[n++] = (tabrl_setting){"gamma", gamma, "--gamma", 0};
+    if ((code = check_provenance(policy_path, &source, argv[optind], all, n))) goto done;
+  }
+  if ((status = tabrl_policy_read_csv(policy_path, select, m, &pi, &source))) {
     cli_error("%s", tabrl_error_message());
     code = cli_status(status);
     goto done;
   }
+  if (source.stationary && m->horizon > 0)
+    printf("(a stationary policy: its stage-0 rows serve every stage of horizon %d)\n", m->horizon);
   V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   if (!V) {
     code = CLI_FAIL;

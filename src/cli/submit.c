@@ -29,8 +29,22 @@ enum {
   OPT_MEM,
   OPT_CPUS,
   OPT_SBATCH_ARG,
-  OPT_DRY_RUN,
-  OPT_OUT
+  OPT_DRY_RUN
+};
+
+const cli_option cli_submit_options[] = {
+    {"tasks", OPT_TASKS, "N", "array tasks (shards); or tasks = N in [slurm]"},
+    {"set", 's', "section.key=value", "override a key of the experiment file; repeatable"},
+    {"out", 'o', "DIR", "output directory (default results/NAME)"},
+    {"partition", OPT_PARTITION, "P", "Slurm partition"},
+    {"time", OPT_TIME, "T", "time limit of each task"},
+    {"account", OPT_ACCOUNT, "A", "Slurm account"},
+    {"qos", OPT_QOS, "Q", "Slurm quality of service"},
+    {"mem", OPT_MEM, "M", "memory per task"},
+    {"cpus-per-task", OPT_CPUS, "C", "threads per task (tabrl run -j)"},
+    {"sbatch-arg", OPT_SBATCH_ARG, "ARG", "one more sbatch argument; repeatable"},
+    {"dry-run", OPT_DRY_RUN, NULL, "print the batch scripts and sbatch commands, submit nothing"},
+    {NULL, 0, NULL, NULL},
 };
 
 /* A growing text buffer (open_memstream). */
@@ -151,18 +165,6 @@ static int parse_job_id(const char *text, char *id, size_t size)
 
 int cli_submit(int argc, char **argv)
 {
-  static const struct option options[] = {{"set", required_argument, NULL, 's'},
-                                          {"tasks", required_argument, NULL, OPT_TASKS},
-                                          {"partition", required_argument, NULL, OPT_PARTITION},
-                                          {"time", required_argument, NULL, OPT_TIME},
-                                          {"account", required_argument, NULL, OPT_ACCOUNT},
-                                          {"qos", required_argument, NULL, OPT_QOS},
-                                          {"mem", required_argument, NULL, OPT_MEM},
-                                          {"cpus-per-task", required_argument, NULL, OPT_CPUS},
-                                          {"sbatch-arg", required_argument, NULL, OPT_SBATCH_ARG},
-                                          {"dry-run", no_argument, NULL, OPT_DRY_RUN},
-                                          {"out", required_argument, NULL, OPT_OUT},
-                                          {NULL, 0, NULL, 0}};
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
   const char **extra = calloc((size_t)argc + 1, sizeof *extra);
   size_t noverrides = 0, nextra = 0;
@@ -179,7 +181,7 @@ int cli_submit(int argc, char **argv)
     goto done;
   }
   optind = 0;
-  while ((opt = getopt_long(argc, argv, "s:o:", options, NULL)) != -1) {
+  while ((opt = cli_getopt(argc, argv, cli_submit_options)) != -1) {
     switch (opt) {
     case 's':
       overrides[noverrides++] = optarg;
@@ -212,7 +214,6 @@ int cli_submit(int argc, char **argv)
       dry_run = 1;
       break;
     case 'o':
-    case OPT_OUT:
       out_arg = optarg;
       break;
     default:
@@ -269,6 +270,11 @@ int cli_submit(int argc, char **argv)
 
   char default_out[4096];
   snprintf(default_out, sizeof default_out, "results/%s", e->name);
+  if (tabrl_output_path_check("--out", out_arg ? out_arg : default_out, TABRL_OUTPUT_DIR)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
+    goto done;
+  }
   self = self_path(argv[0] ? argv[0] : "tabrl");
   exp_path = absolute_path(argv[optind]);
   dir = absolute_path(out_arg ? out_arg : default_out);
@@ -370,7 +376,7 @@ int cli_submit(int argc, char **argv)
       (status = tabrl_write_atomic_buffer(array_script, array.text, array.size)) ||
       (status = tabrl_write_atomic_buffer(merge_script, merge.text, merge.size))) {
     cli_error("%s", tabrl_error_message());
-    code = CLI_USAGE;
+    code = CLI_FAIL; /* an output that cannot be written */
     goto done;
   }
   char answer[4096], array_id[64], merge_id[64];

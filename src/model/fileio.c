@@ -1,5 +1,7 @@
 /* Files that are never seen half-written, and directories made on demand.
  * See fileio.h. */
+#include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -119,4 +121,49 @@ int tabrl_write_atomic_buffer(const char *path, const char *data, size_t size)
 {
   struct buffer b = {data, size};
   return tabrl_write_atomic(path, write_buffer, &b);
+}
+
+/* Whether dir holds anything besides "." and "..". */
+static int dir_empty(const char *dir)
+{
+  DIR *d = opendir(dir);
+  struct dirent *x;
+  int empty = 1;
+  if (!d) return 0;
+  while (empty && (x = readdir(d)))
+    if (strcmp(x->d_name, ".") && strcmp(x->d_name, "..")) empty = 0;
+  closedir(d);
+  return empty;
+}
+
+int tabrl_output_path_check(const char *option, const char *path, int kind)
+{
+  struct stat st, root;
+  const char *p = path ? path : "";
+  while (isspace((unsigned char)*p)) p++;
+  if (!*p)
+    return tabrl_error(TABRL_EINVAL, "%s '%s': empty output path (an unset variable?); give a %s",
+                       option, path ? path : "",
+                       kind == TABRL_OUTPUT_DIR ? "directory" : "file name");
+  if (stat(path, &st)) return 0; /* created by the writer */
+  /* "/", "//", "/.", "/tmp/.." ...: every form of the root is its inode. */
+  if (!stat("/", &root) && st.st_dev == root.st_dev && st.st_ino == root.st_ino)
+    return tabrl_error(TABRL_EINVAL, "%s %s: refusing to write into the root directory", option,
+                       path);
+  if (kind == TABRL_OUTPUT_FILE) {
+    if (S_ISDIR(st.st_mode))
+      return tabrl_error(TABRL_EINVAL, "%s %s: is a directory; give a file name", option, path);
+    return 0;
+  }
+  if (!S_ISDIR(st.st_mode))
+    return tabrl_error(TABRL_EINVAL, "%s %s: exists and is not a directory", option, path);
+  char *manifest = tabrl_path_join(path, "manifest.ini"), *slurm = tabrl_path_join(path, "slurm");
+  int ours = manifest && slurm && (!access(manifest, F_OK) || !access(slurm, F_OK));
+  free(manifest);
+  free(slurm);
+  if (ours || dir_empty(path)) return 0;
+  return tabrl_error(TABRL_EINVAL,
+                     "%s %s: a directory with other files and no manifest.ini (not a tabrl result "
+                     "directory); give a new or empty directory",
+                     option, path);
 }

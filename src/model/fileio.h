@@ -30,4 +30,17 @@ int tabrl_fsync_dir(const char *dir);
 /* mkdir -p; TABRL_EIO naming the component that cannot be created. */
 int tabrl_mkdir_p(const char *path);
 
+/* What an output path names: a directory of results, or one file. */
+enum { TABRL_OUTPUT_DIR, TABRL_OUTPUT_FILE };
+
+/* Refuses an output path before anything is written there, because a wrong
+ * one (an unset $OUT in a sweep script) would scatter result files: an
+ * empty or blank path; the root directory; for a directory output, an
+ * existing directory that is not empty and not a tabrl result directory
+ * (one with manifest.ini, or slurm/ of tabrl submit), or an existing
+ * non-directory; for a file output, an existing directory.  TABRL_EINVAL
+ * with one message "OPTION PATH: why", option naming the flag ("--out").
+ * A missing path is fine: the writer creates it. */
+int tabrl_output_path_check(const char *option, const char *path, int kind);
+
 #endif

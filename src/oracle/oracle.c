@@ -277,8 +277,15 @@ int tabrl_oracle_vi(const tabrl_mdp *m, double eps, int max_iter, double *V, tab
   return status;
 }
 
-int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
-                    const tabrl_trace *trace, int *iterations)
+/* Howard's policy iteration.  With ws NULL each evaluation is the dense LU
+ * of tabrl_oracle_evaluate (the runner's J*, bit for bit as before); with ws
+ * it is the sparse iteration of tabrl_oracle_evaluate_ws, warm-started from
+ * the previous policy's values, whose error is at most rho / (1 - gamma)
+ * (rho its final residual).  Improvement then also requires a gain above
+ * twice that error bound, so evaluation noise cannot make it switch back
+ * and forth between two equally good actions. */
+static int policy_iteration(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
+                            const tabrl_trace *trace, int *iterations, tabrl_oracle_workspace *ws)
 {
   int stages = tabrl_mdp_value_stages(m), status = 0, k;
   double *Q = malloc((size_t)m->A * sizeof *Q);
@@ -297,8 +304,14 @@ int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *
     }
   for (k = 1; k <= max_iter; k++) {
     long changes = 0;
-    double residual = 0;
-    if ((status = tabrl_oracle_evaluate(m, pi, V))) break;
+    double residual = 0, margin = 0;
+    if (!ws)
+      status = tabrl_oracle_evaluate(m, pi, V);
+    else
+      status = tabrl_oracle_evaluate_ws(
+          m, pi, TABRL_ORACLE_UNCHECKED | (k > 1 ? TABRL_ORACLE_WARM_START : 0u), ws, V);
+    if (status) break;
+    if (ws && m->horizon == 0) margin = 2 * tabrl_oracle_workspace_residual(ws) / (1 - m->gamma);
     /* Improvement switches only on a strict gain (relative 1e-12), so
      * ties cannot make it cycle between equally good actions. */
     for (int h = 0; h < stages; h++) {
@@ -307,7 +320,7 @@ int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *
         int old = tabrl_policy_argmax(pi, h, s), best = old;
         tabrl_oracle_backup(m, h, s, next_V, m->gamma, Q);
         for (int a = 0; a < m->A; a++)
-          if (Q[a] > Q[best] + 1e-12 * (1 + fabs(Q[best]))) best = a;
+          if (Q[a] > Q[best] + 1e-12 * (1 + fabs(Q[best])) + margin) best = a;
         if (best != old) {
           tabrl_policy_set_action(pi, h, s, best);
           changes++;
@@ -329,6 +342,22 @@ int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *
   if (iterations) *iterations = k > max_iter ? max_iter : k;
   free(Q);
   free(V_old);
+  return status;
+}
+
+int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
+                    const tabrl_trace *trace, int *iterations)
+{
+  return policy_iteration(m, max_iter, pi, V, trace, iterations, NULL);
+}
+
+int tabrl_oracle_pi_sparse(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
+                           const tabrl_trace *trace, int *iterations)
+{
+  tabrl_oracle_workspace *ws = tabrl_oracle_workspace_alloc(m);
+  if (!ws) return TABRL_ENOMEM;
+  int status = policy_iteration(m, max_iter, pi, V, trace, iterations, ws);
+  tabrl_oracle_workspace_free(ws);
   return status;
 }
 

@@ -635,10 +635,9 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
       goto out;
     }
   p.ids = identity;
-  if ((status = prepare(e, opt, identity, inputs, ninputs, &p, report))) {
-    if (status != TABRL_ENOMEM) status = TABRL_EINVAL;
-    goto out;
-  }
+  /* Errors keep their code: a refused directory or input is an input error
+   * (EINVAL), one that cannot be written a run-time failure (EIO). */
+  if ((status = prepare(e, opt, identity, inputs, ninputs, &p, report))) goto out;
   atomic_init(&p.next, 0);
   atomic_init(&p.done, 0);
   atomic_init(&p.episodes, 0);

@@ -13,7 +13,8 @@
 #pragma GCC visibility push(default)
 
 /* Called once per iteration by the iterative solvers (for --trace):
- * iteration number (1-based), sup-norm of the value change, and the number
+ * iteration number (1-based), sup-norm of the value change (NAN on policy
+ * iteration's first iteration, which has no previous value), and the number
  * of states whose greedy action changed. */
 typedef struct {
   void (*fn)(void *ctx, int iter, double residual, long changes);
@@ -52,6 +53,17 @@ int tabrl_oracle_vi(const tabrl_mdp *m, double eps, int max_iter, double *V, tab
  * (in: start, or NULL-initialised to action 0; out: optimal).  V gets V*. */
 int tabrl_oracle_pi(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
                     const tabrl_trace *trace, int *iterations);
+
+/* The same policy iteration with each discounted evaluation by the sparse
+ * iteration of tabrl_oracle_evaluate_ws (declared below), warm-started from
+ * the previous policy's values: O(nnz) memory and time per step instead of
+ * the LU's O(S^2) memory and O(S^3) time, so it solves models of millions
+ * of states.  V* is then exact to ~1e-12 / (1 - gamma) in sup-norm, and an
+ * action replaces the current one only when its gain exceeds twice that
+ * bound (no cycling on evaluation noise).  Episodic models: identical to
+ * tabrl_oracle_pi. */
+int tabrl_oracle_pi_sparse(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, double *V,
+                           const tabrl_trace *trace, int *iterations);
 
 /* Expected value at the start: sum_s mu0(s) V_0(s). */
 double tabrl_oracle_start_value(const tabrl_mdp *m, const double *V);
