@@ -435,7 +435,6 @@ static int read_file(tabrl_experiment *e, const char *path)
 static int apply_override(tabrl_experiment *e, const char *text)
 {
   char buf[1024], *eq, section[300], cwd[4096];
-  const char *labels[64];
   size_t nlabels = 0, best = 0;
   const char *target = NULL;
   if (strlen(text) >= sizeof buf)
@@ -449,20 +448,24 @@ static int apply_override(tabrl_experiment *e, const char *text)
                        text);
   *eq = '\0';
   const char *lhs = trim(buf), *value = trim(eq + 1);
+  /* The candidates: the four section names, then every algorithm label. */
+  const char **labels = malloc((e->nentries + 4) * sizeof *labels);
+  if (!labels) return tabrl_error(TABRL_ENOMEM, "out of memory");
   for (size_t i = 0; i < 4; i++) labels[nlabels++] = section_names[i];
   for (size_t i = 0; i < e->nentries; i++) {
     const char *s = e->entries[i].section;
-    if (strncmp(s, "algo ", 5)) continue;
     int seen = 0;
+    if (strncmp(s, "algo ", 5)) continue;
     for (size_t k = 4; k < nlabels; k++) seen |= !strcmp(labels[k], s + 5);
-    if (!seen && nlabels < 64) labels[nlabels++] = s + 5;
+    if (!seen) labels[nlabels++] = s + 5;
   }
   for (size_t k = 0; k < nlabels; k++) {
     size_t len = strlen(labels[k]);
-    if (len > best && !strncmp(lhs, labels[k], len) && lhs[len] == '.' && lhs[len + 1]) {
-      best = len;
-      target = labels[k];
-    }
+    if (len <= best || strncmp(lhs, labels[k], len) || lhs[len] != '.' || !lhs[len + 1]) continue;
+    /* A parameter name has no dot; a sweep key is LABEL.key. */
+    if (labels[k] != section_names[2] && strchr(lhs + len + 1, '.')) continue;
+    best = len;
+    target = labels[k];
   }
   if (!target) {
     /* A key has no dot: the target the user meant is before the last one. */
@@ -471,16 +474,18 @@ static int apply_override(tabrl_experiment *e, const char *text)
     char *dot = strrchr(guess, '.');
     if (dot) *dot = '\0';
     const char *near = tabrl_closest(guess, labels, nlabels);
-    return tabrl_error(TABRL_ENOTFOUND, "--set %s: no section or algorithm label '%s'%s%s%s", text,
-                       guess,
-                       near ? "; did you mean '"
-                            : " (use experiment., env., sweep., slurm. or an algorithm label)",
-                       near ? near : "", near ? "'?" : "");
+    int status = tabrl_error(
+        TABRL_ENOTFOUND, "--set %s: no section or algorithm label '%s'%s%s%s", text, guess,
+        near ? "; did you mean '"
+             : " (use experiment., env., sweep., slurm. or an algorithm label)",
+        near ? near : "", near ? "'?" : "");
+    free(labels);
+    return status;
   }
+  free(labels);
   const char *key = trim((char *)lhs + best + 1);
-  if (best == strlen("sweep") && !strcmp(target, "sweep"))
-    snprintf(section, sizeof section, "sweep");
-  else if (target == section_names[0] || target == section_names[1] || target == section_names[3])
+  if (target == section_names[0] || target == section_names[1] || target == section_names[2] ||
+      target == section_names[3])
     snprintf(section, sizeof section, "%s", target);
   else
     snprintf(section, sizeof section, "algo %s", target);
