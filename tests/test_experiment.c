@@ -553,6 +553,12 @@ START_TEST(test_directory_refused)
   snprintf(expected, sizeof expected, "%s: is a directory", dir);
   expect_error(dir, NULL, 0, TABRL_EINVAL, expected);
   ck_assert_str_eq(tabrl_error_message(), expected);
+  /* and where an experiment names a file: a map file */
+  char text[256];
+  snprintf(text, sizeof text, HEAD "map_file = %s\n[algo r]\ntype = random\n", dir);
+  memcpy(strstr(text, "riverswim"), "gridworld", 9);
+  snprintf(expected, sizeof expected, "%s: is a directory, not a map file", dir);
+  expect_text_error(text, NULL, 0, TABRL_EINVAL, expected);
   rmdir(dir);
 }
 END_TEST
