@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -121,6 +122,11 @@ static int map_from_file(text_map *m, const char *path)
   int status = 0;
 
   if (!f) return tabrl_error(TABRL_EIO, "%s: cannot open map file: %s", path, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    return tabrl_error(TABRL_EINVAL, "%s: is a directory, not a map file", path);
+  }
   if (!(where = malloc(where_size))) {
     fclose(f);
     return tabrl_error(TABRL_ENOMEM, "out of memory");
@@ -131,7 +137,8 @@ static int map_from_file(text_map *m, const char *path)
     snprintf(where, where_size, "%s:%ld", path, line_no);
     status = map_add_row(m, line, len, where);
   }
-  if (!status && ferror(f)) status = tabrl_error(TABRL_EIO, "%s: read error", path);
+  if (!status && ferror(f))
+    status = tabrl_error(TABRL_EIO, "%s: cannot read: %s", path, strerror(errno));
   if (!status && m->rows == 0) status = tabrl_error(TABRL_EINVAL, "%s: the map is empty", path);
   free(line);
   free(where);

@@ -217,7 +217,22 @@ printf '[experiment]\nenv = file:%s/stage dep.csv\nepisodes = 50\nseeds = 2\nlog
 expect stage-dependent-file 0 'runs .* in' "$tabrl" run sd.ini --out sd
 check file-env-label test "$(cut -d, -f1 sd/runs.csv | sort -u | tr '\n' ' ')" = "env stage-dep "
 
+# ---- a label with dots: --set takes the longest label ----
+expect set-dotted-label 0 '' "$tabrl" run "$data/dotted.ini" --set q-eps0.1.epsilon=0.5 --out dotted --quiet
+check set-dotted-manifest test "$(sed -n '/^\[algo q-eps0.1\]/,/^$/s/^epsilon = //p' dotted/manifest.ini)" = 0.5
+check set-dotted-other-label test "$(sed -n '/^\[algo q-eps0\]/,/^$/s/^epsilon = //p' dotted/manifest.ini)" = 0
+
+# ---- relative paths in an experiment file: its own directory ----
+mkdir -p rel/models
+cp "stage dep.csv" rel/models/
+printf '[experiment]\nenv = file:models/stage dep.csv\nepisodes = 20\nlog = every:10\n[algo vi]\ntype = value-iteration\n' >rel/rel.ini
+expect relative-file 0 'runs .* in' "$tabrl" run rel/rel.ini --out relout
+check relative-file-manifest grep -qxF "env = file:$PWD/rel/models/stage dep.csv" relout/manifest.ini
+(cd / && "$tabrl" run "$work/rel/rel.ini" --out "$work/relout2" --quiet >/dev/null 2>&1)
+check relative-file-any-cwd same_runs relout relout2
+
 # ---- bad input: one line naming file:line, exit 2, nothing written ----
+printf '[experiment]\nenv = riverswim\nepisodes = 5\n[algo x]\n' >only.ini
 bad() {
   local name=$1 pattern=$2
   shift 2
@@ -228,14 +243,19 @@ bad key "bad_key.ini:7: unknown key 'epsilonn' in \[algo q\] \(greedy-q\); did y
 bad type "bad_type.ini:6: .*unknown algorithm 'greedy-qq'; did you mean 'greedy-q'\?" "$data/bad_type.ini"
 bad value "bad_value.ini:3: .*'ten' is not an integer" "$data/bad_value.ini"
 bad range "bad_range.ini:6: .*out of range" "$data/bad_range.ini"
-bad section "bad_section.ini:2: unknown section \[experimnt\]; did you mean \[experiment\]\?" "$data/bad_section.ini"
+bad section "bad_section.ini:1: unknown section \[experimnt\]; did you mean \[experiment\]\?" "$data/bad_section.ini"
 bad duplicate "bad_duplicate.ini:8: section \[algo r\] appears twice \(first at line 5\)" "$data/bad_duplicate.ini"
 bad sweep "bad_sweep.ini:9: sweep q.epsilon has no values" "$data/bad_sweep.ini"
 bad missing "needs episodes" "$data/bad_missing.ini"
 bad env "bad_env.ini:2: .*unknown environment 'riverswm'; did you mean 'riverswim'\?" "$data/bad_env.ini"
 bad discounted "online algorithm: the env must be episodic" "$data/bad_discounted.ini"
 bad unreadable "nothing.ini: No such file" "$data/nothing.ini"
-bad set-label "no section 'qq'; did you mean 'q'\?" "$data/small.ini" --set qq.epsilon=0.1
+bad set-label "^tabrl: --set qq.epsilon=0.1: no section or algorithm label 'qq'; did you mean 'q'\?$" "$data/small.ini" --set qq.epsilon=0.1
+bad empty-algo "bad_empty_algo.ini:9: \[algo forgotten\] needs type = ALGORITHM .*the section is empty" "$data/bad_empty_algo.ini"
+bad only-algo-empty "only.ini:4: \[algo x\] needs type = ALGORITHM" only.ini
+bad features "bad_features.ini:14: \[algo l\] \(lsvi-ucb\): lsvi-ucb needs an env with features" "$data/bad_features.ini"
+bad set-dotted-label "--set q-eps0.2.epsilon=0.5: no section or algorithm label 'q-eps0.2'; did you mean 'q-eps0.1'\?" "$data/dotted.ini" --set q-eps0.2.epsilon=0.5
+bad directory "^tabrl: $data: is a directory$" "$data"
 bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
 bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3

@@ -138,6 +138,9 @@ START_TEST(test_alloc_failures)
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "needs the model"));
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("greedy-q"), &p, NULL));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "episodic"));
+  /* random is online: give it a horizon, so that the missing stream is
+   * what it refuses. */
+  p.horizon = 5;
   p.rng = NULL;
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("random"), &p, NULL));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "PCG32"));

@@ -254,12 +254,22 @@ START_TEST(test_discounted_model_refused)
   tabrl_setting set[] = {{"states", "4", "test", 0}, {"gamma", "0.9", "test", 0}};
   tabrl_mdp *m = test_env("riverswim", set, 2);
   unsigned char valid[64];
-  tabrl_algo *algo = fake(m, valid, (fake_state){.action = 1, .bad_action = -1, .mass = 0});
+  /* The protocol's need (tabrl_algo_check), before init. */
+  tabrl_problem p = test_problem(m, valid, NULL, 10, 0);
+  ck_assert_ptr_null(tabrl_algo_alloc(&fake_type, &p, NULL));
+  ck_assert_str_eq(tabrl_error_message(), "fake is an online algorithm: the env must be episodic "
+                                          "(set horizon), not discounted (gamma = 0.9)");
+  /* The episode driver refuses it too, for an algorithm made for another
+   * problem. */
+  tabrl_setting episodic[] = {{"states", "4", "test", 0}, {"horizon", "5", "test", 0}};
+  tabrl_mdp *h = test_env("riverswim", episodic, 2);
+  tabrl_algo *algo = fake(h, valid, (fake_state){.action = 1, .bad_action = -1, .mass = 0});
   gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
   tabrl_episode ep = {0};
   ck_assert_int_eq(tabrl_episode_online(algo, m, 1, rng, &ep), TABRL_EUNSUPPORTED);
   gsl_rng_free(rng);
   tabrl_algo_free(algo);
+  tabrl_mdp_free(h);
   tabrl_mdp_free(m);
 }
 END_TEST

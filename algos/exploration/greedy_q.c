@@ -70,8 +70,6 @@ static int greedy_q_init(void *state, const tabrl_problem *problem, const tabrl_
   greedy_q_state *st = state;
   int status;
   size_t n;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED, "greedy-q needs an episodic problem (horizon H)");
   if ((status = baseline_rng(problem, &st->rng, "greedy-q"))) return status;
   st->S = problem->S;
   st->A = problem->A;

@@ -115,9 +115,6 @@ static int mvp_init(void *state, const tabrl_problem *problem, const tabrl_value
   int status;
   size_t n, hs;
   long budget;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "mvp needs an episodic problem (horizon H >= 1); this one is discounted");
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;

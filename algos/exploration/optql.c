@@ -98,9 +98,6 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   int status;
   size_t n;
   double K, scale, delta;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "optql needs an episodic problem (horizon H >= 1); this one is discounted");
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;

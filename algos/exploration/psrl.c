@@ -180,9 +180,6 @@ static int psrl_init(void *state, const tabrl_problem *problem, const tabrl_valu
 {
   psrl_state *st = state;
   int status;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "psrl needs an episodic problem (horizon H >= 1), not a discounted one");
   if (!problem->rng) return tabrl_error(TABRL_EINVAL, "psrl needs the problem's random stream");
   st->problem = *problem;
   st->S = problem->S;

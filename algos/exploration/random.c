@@ -73,6 +73,7 @@ const tabrl_algo_type tabrl_algo_random = {
     .doc = "Uniformly random valid actions (the linear-regret floor)",
     .source = "baseline; no paper (its regret is linear: algos/README.md, reference shapes)",
     .protocol = TABRL_ONLINE,
+    .objectives = tabrl_objective_types, /* uniform whatever the objective */
     .commits_per_episode = 1,
     .params = random_params,
     .state_size = sizeof(random_state),

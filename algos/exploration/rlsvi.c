@@ -118,9 +118,6 @@ static int rlsvi_init(void *state, const tabrl_problem *problem, const tabrl_val
 {
   rlsvi_state *st = state;
   int status;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "rlsvi needs an episodic problem (horizon H >= 1), not a discounted one");
   if (!problem->rng) return tabrl_error(TABRL_EINVAL, "rlsvi needs the problem's random stream");
   st->problem = *problem;
   st->S = problem->S;

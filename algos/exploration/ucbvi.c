@@ -130,9 +130,6 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   int status;
   size_t n, hs;
   double K, T;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "ucbvi needs an episodic problem (horizon H >= 1); this one is discounted");
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;

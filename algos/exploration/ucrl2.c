@@ -209,9 +209,6 @@ static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_val
 {
   ucrl2_state *st = state;
   int status;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "ucrl2 needs an episodic problem (horizon H >= 1), not a discounted one");
   st->problem = *problem;
   st->S = problem->S;
   st->A = problem->A;

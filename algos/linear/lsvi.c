@@ -13,10 +13,6 @@ int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, 
   int status;
   size_t d, SA, HSA;
   memset(l, 0, sizeof *l);
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED, "%s needs an episodic problem (horizon H)", who);
-  if (problem->dim < 1 || !problem->phi)
-    return tabrl_error(TABRL_EUNSUPPORTED, "%s needs an env with features, e.g. env = linear", who);
   l->S = problem->S;
   l->A = problem->A;
   l->H = problem->horizon;

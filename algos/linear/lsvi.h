@@ -50,7 +50,9 @@ typedef struct {
   unsigned long version;
 } tabrl_lsvi;
 
-/* Needs problem->phi; who names the algorithm in messages. */
+/* Needs an episodic problem with features (phi, dim >= 1): the callers
+ * declare TABRL_NEEDS_FEATURES, checked by tabrl_algo_check before init.
+ * who names the algorithm in messages. */
 int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, int pessimistic,
                     const char *who);
 void tabrl_lsvi_free(tabrl_lsvi *l);

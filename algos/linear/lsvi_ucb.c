@@ -132,6 +132,7 @@ const tabrl_algo_type tabrl_algo_lsvi_ucb = {
     .doc = "Optimistic least-squares value iteration on the features of a linear MDP",
     .source = "Jin, Yang, Wang, Jordan 2020 (COLT), Algorithm 1; beta and lambda from Theorem 3.1",
     .protocol = TABRL_ONLINE,
+    .needs = TABRL_NEEDS_FEATURES,
     .commits_per_episode = 1,
     .params = lsvi_ucb_params,
     .state_size = sizeof(lsvi_ucb_state),

@@ -146,12 +146,6 @@ static int ucrl_vtr_init(void *state, const tabrl_problem *problem, const tabrl_
 {
   ucrl_vtr_state *st = state;
   size_t SA, d;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED, "ucrl-vtr needs an episodic problem (horizon H)");
-  if (problem->mixture_dim < 1 || !problem->mixture_basis)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "ucrl-vtr needs an env with a linear mixture basis, e.g. env = "
-                       "linear-mixture");
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
@@ -229,6 +223,7 @@ const tabrl_algo_type tabrl_algo_ucrl_vtr = {
     .source = "Ayoub, Jia, Szepesvari, Wang, Yang 2020 (ICML), Algorithm 1 (linear mixture); "
               "radius from Abbasi-Yadkori, Pal, Szepesvari 2011, Thm 2",
     .protocol = TABRL_ONLINE,
+    .needs = TABRL_NEEDS_MIXTURE,
     .commits_per_episode = 1,
     .params = ucrl_vtr_params,
     .state_size = sizeof(ucrl_vtr_state),

@@ -147,12 +147,20 @@ static void plan(pevi_state *st)
   }
 }
 
+/* form = linear regresses on phi: the env must have features. */
+static int pevi_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  if (tabrl_values_choice(params, "form") == FORM_LINEAR && (problem->dim < 1 || !problem->phi))
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "pevi: form = linear needs an env with features, e.g. env = linear; "
+                       "form = tabular works on any episodic env");
+  return 0;
+}
+
 static int pevi_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   pevi_state *st = state;
   int status;
-  if (problem->horizon < 1)
-    return tabrl_error(TABRL_EUNSUPPORTED, "pevi needs an episodic problem (horizon H)");
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
@@ -232,6 +240,8 @@ const tabrl_algo_type tabrl_algo_pevi = {
     .protocol = TABRL_OFFLINE,
     .commits_per_episode = 1,
     .params = pevi_params,
+    .needs = TABRL_NEEDS_EPISODIC,
+    .check = pevi_check,
     .state_size = sizeof(pevi_state),
     .init = pevi_init,
     .release = pevi_release,

@@ -95,6 +95,7 @@ const tabrl_algo_type tabrl_algo_random_duel = {
     .doc = "Proposes two uniformly random deterministic policies; ignores the preference",
     .source = "baseline; no paper (the preference-feedback analogue of random)",
     .protocol = TABRL_ONLINE_PREFERENCE,
+    .objectives = tabrl_objective_types, /* uniform whatever the objective */
     .commits_per_episode = 1,
     .params = random_duel_params,
     .state_size = sizeof(random_duel_state),

@@ -99,6 +99,73 @@ static int check_type(const tabrl_algo_type *t)
   return 0;
 }
 
+/* The names of the registered types that can optimise o, into buf. */
+static void algos_for(const tabrl_objective_type *o, char *buf, size_t size)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; tabrl_algo_types[i] && used < size; i++) {
+    const tabrl_objective_type *const *list = tabrl_algo_types[i]->objectives;
+    int can = list ? 0 : o == &tabrl_objective_mean;
+    for (; list && *list && !can; list++) can = *list == o;
+    if (can)
+      used += (size_t)snprintf(buf + used, size - used, "%s%s", used ? ", " : "",
+                               tabrl_algo_types[i]->name);
+  }
+}
+
+int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
+                     const tabrl_values *params)
+{
+  unsigned needs = type->needs;
+  int online = type->protocol == TABRL_ONLINE || type->protocol == TABRL_ONLINE_PREFERENCE;
+  tabrl_values *defaults = NULL;
+  int status = 0;
+
+  if (online) needs |= TABRL_NEEDS_EPISODIC;
+  if ((needs & TABRL_NEEDS_EPISODIC) && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       online
+                           ? "%s is an online algorithm: the env must be episodic (set horizon), "
+                             "not discounted (gamma = %g)"
+                           : "%s needs an episodic env (set horizon), not a discounted one "
+                             "(gamma = %g)",
+                       type->name, problem->gamma);
+  if ((needs & TABRL_NEEDS_FEATURES) && (problem->dim < 1 || !problem->phi))
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s needs an env with features, e.g. env = linear",
+                       type->name);
+  if ((needs & TABRL_NEEDS_MIXTURE) && (problem->mixture_dim < 1 || !problem->mixture_basis))
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "%s needs an env with a linear mixture basis, e.g. env = linear-mixture",
+                       type->name);
+  if (type->check) {
+    if (!params) {
+      char owner[128];
+      snprintf(owner, sizeof owner, "algo %s", type->name);
+      if ((status = tabrl_values_resolve(type->params, owner, NULL, 0, 0, &defaults)))
+        return status;
+      params = defaults;
+    }
+    status = type->check(problem, params);
+    tabrl_values_free(defaults);
+    if (status) return status;
+  }
+  const tabrl_objective_type *o =
+      problem->objective ? problem->objective->type : &tabrl_objective_mean;
+  const tabrl_objective_type *const *list = type->objectives;
+  int can = list ? 0 : o == &tabrl_objective_mean;
+  for (; list && *list && !can; list++) can = *list == o;
+  if (!can) {
+    char others[512];
+    algos_for(o, others, sizeof others);
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s cannot optimise the objective %s; %s%s", type->name,
+                       problem->objective->text,
+                       *others ? "the algorithms that can: " : "no registered algorithm can",
+                       others);
+  }
+  return 0;
+}
+
 tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *problem,
                              const tabrl_values *params)
 {
@@ -122,6 +189,10 @@ tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *p
     snprintf(owner, sizeof owner, "algo %s", type->name);
     if (tabrl_values_resolve(type->params, owner, NULL, 0, 0, &defaults)) return NULL;
     params = defaults;
+  }
+  if (tabrl_algo_check(type, problem, params)) {
+    tabrl_values_free(defaults);
+    return NULL;
   }
   algo = malloc(sizeof *algo);
   if (algo) algo->state = calloc(1, type->state_size ? type->state_size : 1);

@@ -6,6 +6,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include "tabrl/error.h"
 #include "tabrl/experiment.h"
 
@@ -115,52 +117,207 @@ static int add_entry(tabrl_experiment *e, const char *section, const char *key, 
   return 0;
 }
 
+/* The entry of key in section (the first entry of the section when key is
+ * NULL), or NULL. */
 static tabrl_exp_entry *find_entry(const tabrl_experiment *e, const char *section, const char *key)
 {
   for (size_t i = 0; i < e->nentries; i++)
-    if (!strcmp(e->entries[i].section, section) && !strcmp(e->entries[i].key, key))
+    if (!strcmp(e->entries[i].section, section) && (!key || !strcmp(e->entries[i].key, key)))
       return &e->entries[i];
   return NULL;
 }
 
+/* ---- file paths ---- */
+
+/* A parameter whose value is a file: `path` and every name ending in
+ * `_file` (gridworld's map_file), in any section; plus the PATH of
+ * env = file:PATH. */
+static int is_path_param(const char *name)
+{
+  size_t n = strlen(name);
+  return !strcmp(name, "path") || (n > 5 && !strcmp(name + n - 5, "_file"));
+}
+
+/* base/path for a relative path; path itself otherwise (or when empty). */
+static char *join_path(const char *base, const char *path)
+{
+  if (!*path || *path == '/') return dup_str(path);
+  size_t nb = strlen(base), np = strlen(path);
+  char *out = malloc(nb + np + 2);
+  if (!out) return NULL;
+  memcpy(out, base, nb);
+  out[nb] = '/';
+  memcpy(out + nb + 1, path, np + 1);
+  return out;
+}
+
+/* The value of key in section with its relative file paths made absolute
+ * against base (the experiment file's directory, or the current directory
+ * for --set), so that a file means the same thing whatever directory
+ * tabrl runs from; a malloc'ed copy of value when nothing is a path. */
+static char *resolve_paths(const char *section, const char *key, const char *value,
+                           const char *base)
+{
+  if (!strcmp(section, "experiment") && !strcmp(key, "env") && !strncmp(value, "file:", 5)) {
+    char *path = join_path(base, value + 5), *out = path ? malloc(strlen(path) + 6) : NULL;
+    if (out) sprintf(out, "file:%s", path);
+    free(path);
+    return out;
+  }
+  if (!strcmp(section, "sweep")) {
+    /* TARGET.param = v1, v2, ...: each value is a path. */
+    const char *dot = strrchr(key, '.');
+    if (!dot || !is_path_param(dot + 1)) return dup_str(value);
+    size_t size = 1;
+    char *copy = dup_str(value), *save = NULL, *out;
+    if (!copy) return NULL;
+    size += strlen(value) + (strlen(base) + 3) * (strlen(value) + 1);
+    if (!(out = malloc(size))) {
+      free(copy);
+      return NULL;
+    }
+    out[0] = '\0';
+    for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+      char *path = join_path(base, trim(tok));
+      if (!path) {
+        free(copy);
+        free(out);
+        return NULL;
+      }
+      if (*out) strcat(out, ", ");
+      strcat(out, path);
+      free(path);
+    }
+    free(copy);
+    return out;
+  }
+  return is_path_param(key) ? join_path(base, value) : dup_str(value);
+}
+
+/* The absolute directory of path: the current directory joined with the
+ * path's own directory, without a leading "./". */
+static char *directory_of(const char *path)
+{
+  char cwd[4096];
+  const char *slash = strrchr(path, '/');
+  size_t len = slash ? (size_t)(slash - path) : 0;
+  while (len >= 2 && path[0] == '.' && path[1] == '/') {
+    path += 2;
+    len = len >= 2 ? len - 2 : 0;
+    while (len && *path == '/') path++, len--;
+  }
+  if (len == 1 && path[0] == '.') len = 0;
+  if (*path == '/') {
+    char *out = malloc(len + 2);
+    if (!out) return NULL;
+    memcpy(out, path, len ? len : 1);
+    out[len ? len : 1] = '\0';
+    return out;
+  }
+  if (!getcwd(cwd, sizeof cwd)) return NULL;
+  size_t nc = strlen(cwd);
+  char *out = malloc(nc + len + 2);
+  if (!out) return NULL;
+  memcpy(out, cwd, nc);
+  if (len) {
+    out[nc] = '/';
+    memcpy(out + nc + 1, path, len);
+    nc += len + 1;
+  }
+  out[nc] = '\0';
+  return out;
+}
+
 /* ---- reading the INI file ---- */
+
+/* inih keeps at most 49 characters of a section name (MAX_SECTION = 50)
+ * and would silently cut a longer one. */
+enum { SECTION_MAX = 49 };
 
 struct reader {
   FILE *f;
   int line;
+  int indented; /* the current line starts with white space */
   tabrl_experiment *e;
   const char *path;
+  char *base; /* the file's directory, for relative paths */
   int status;
-  /* section headers seen, to refuse a label given twice */
+  /* section headers seen, with their lines: a label given twice, and a
+   * section without keys (which inih never reports) */
   char **headers;
   int *header_lines;
   size_t nheaders;
 };
 
+static const char *const section_names[] = {"experiment", "env", "sweep", "slurm", "algo"};
+
+/* A header as inih reads it: the name is everything between '[' and the
+ * first ']', untrimmed.  Every header is checked here, when it is read,
+ * whether or not keys follow it. */
 static int check_section_header(struct reader *r, const char *text)
 {
   char name[256];
-  const char *close = strchr(text, ']');
+  const char *close = strchr(text, ']'), *after;
   size_t len;
   if (!close) return 0; /* inih reports the syntax error */
+  for (after = close + 1; isspace((unsigned char)*after); after++) continue;
+  if (*after && *after != ';' && *after != '#') {
+    r->status = tabrl_error(TABRL_EINVAL,
+                            "%s:%d: text after the section header: put keys on their own lines",
+                            r->path, r->line);
+    return -1;
+  }
   len = (size_t)(close - text - 1);
   if (len >= sizeof name) len = sizeof name - 1;
   memcpy(name, text + 1, len);
   name[len] = '\0';
-  char *t = trim(name);
+  if (!strncmp(name, "algo ", 5)) {
+    const char *label = name + 5;
+    int reserved = 0;
+    for (size_t i = 0; i < 4; i++) reserved |= !strcmp(label, section_names[i]);
+    if (!valid_label(label))
+      r->status = tabrl_error(
+          TABRL_EINVAL, "%s:%d: algorithm label '%s' may only use letters, digits and . _ + -",
+          r->path, r->line, label);
+    else if (reserved)
+      r->status =
+          tabrl_error(TABRL_EINVAL, "%s:%d: '%s' cannot be an algorithm label: it names a section",
+                      r->path, r->line, label);
+    else if (len > SECTION_MAX)
+      r->status =
+          tabrl_error(TABRL_EINVAL, "%s:%d: algorithm label '%s' is longer than %d characters",
+                      r->path, r->line, label, SECTION_MAX - 5);
+    if (r->status) return -1;
+  } else if (!strcmp(name, "algo")) {
+    r->status =
+        tabrl_error(TABRL_EINVAL, "%s:%d: [algo] needs a label: [algo LABEL]", r->path, r->line);
+    return -1;
+  } else {
+    int known = 0;
+    for (size_t i = 0; i < 4; i++) known |= !strcmp(name, section_names[i]);
+    if (!known) {
+      const char *near = tabrl_closest(name, section_names, 4);
+      r->status = tabrl_error(TABRL_ENOTFOUND,
+                              "%s:%d: unknown section [%s]%s%s%s (sections: [experiment], [env], "
+                              "[algo LABEL], [sweep], [slurm])",
+                              r->path, r->line, name, near ? "; did you mean [" : "",
+                              near ? near : "", near ? "]?" : "");
+      return -1;
+    }
+  }
   for (size_t i = 0; i < r->nheaders; i++)
-    if (!strcmp(r->headers[i], t)) {
+    if (!strcmp(r->headers[i], name)) {
       r->status =
           tabrl_error(TABRL_EINVAL, "%s:%d: section [%s] appears twice (first at line %d)%s",
-                      r->path, r->line, t, r->header_lines[i],
-                      !strncmp(t, "algo ", 5) ? "; algorithm labels must be unique" : "");
+                      r->path, r->line, name, r->header_lines[i],
+                      !strncmp(name, "algo ", 5) ? "; algorithm labels must be unique" : "");
       return -1;
     }
   char **h = realloc(r->headers, (r->nheaders + 1) * sizeof *h);
   int *l = realloc(r->header_lines, (r->nheaders + 1) * sizeof *l);
   if (h) r->headers = h;
   if (l) r->header_lines = l;
-  if (!h || !l || !(r->headers[r->nheaders] = dup_str(t))) {
+  if (!h || !l || !(r->headers[r->nheaders] = dup_str(name))) {
     r->status = tabrl_error(TABRL_ENOMEM, "out of memory");
     return -1;
   }
@@ -186,6 +343,7 @@ static char *read_line(char *str, int num, void *stream)
   }
   const char *t = str;
   while (isspace((unsigned char)*t)) t++;
+  r->indented = t > str;
   if (*t == '[' && check_section_header(r, t)) return NULL;
   return str;
 }
@@ -193,47 +351,74 @@ static char *read_line(char *str, int num, void *stream)
 static int on_entry(void *user, const char *section, const char *key, const char *value)
 {
   struct reader *r = user;
-  static const char *const sections[] = {"experiment", "env", "sweep", "algo", "slurm"};
   tabrl_exp_entry *old;
   if (r->status) return 0;
-  if (strcmp(section, "experiment") && strcmp(section, "env") && strcmp(section, "sweep") &&
-      strcmp(section, "slurm") && strncmp(section, "algo ", 5)) {
-    const char *near = tabrl_closest(section, sections, 5);
-    r->status = tabrl_error(TABRL_ENOTFOUND,
-                            "%s:%d: unknown section [%s]%s%s%s (sections: [experiment], [env], "
-                            "[algo LABEL], [sweep], [slurm])",
-                            r->path, r->line, section, near ? "; did you mean [" : "",
-                            near ? near : "", near ? "]?" : "");
-    return 0;
-  }
-  if (!strncmp(section, "algo ", 5) && !valid_label(section + 5)) {
+  if (!*section) {
     r->status = tabrl_error(TABRL_EINVAL,
-                            "%s:%d: algorithm label '%s' may only use letters, digits and . _ + -",
-                            r->path, r->line, section + 5);
+                            "%s:%d: key '%s' comes before any section: put it under [experiment], "
+                            "[env], [algo LABEL], [sweep] or [slurm]",
+                            r->path, r->line, key);
     return 0;
   }
   if ((old = find_entry(r->e, section, key))) {
-    r->status = tabrl_error(TABRL_EINVAL, "%s:%d: key '%s' in [%s] is already set at line %d",
-                            r->path, r->line, key, section, old->line);
+    /* inih reads an indented line as the continuation of the key above. */
+    if (r->indented && old->line < r->line)
+      r->status = tabrl_error(TABRL_EINVAL,
+                              "%s:%d: indented line: inih reads it as more of '%s' above; remove "
+                              "the leading white space",
+                              r->path, r->line, key);
+    else
+      r->status = tabrl_error(TABRL_EINVAL, "%s:%d: key '%s' in [%s] is already set at line %d",
+                              r->path, r->line, key, section, old->line);
     return 0;
   }
-  r->status = add_entry(r->e, section, key, value, r->path, r->line);
+  char *resolved = resolve_paths(section, key, value, r->base);
+  if (!resolved) {
+    r->status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    return 0;
+  }
+  r->status = add_entry(r->e, section, key, resolved, r->path, r->line);
+  free(resolved);
   return r->status == 0;
+}
+
+/* After the whole file: an [algo LABEL] needs a type, and inih says
+ * nothing of a section without keys. */
+static int check_algo_sections(const struct reader *r)
+{
+  for (size_t i = 0; i < r->nheaders; i++)
+    if (!strncmp(r->headers[i], "algo ", 5) && !find_entry(r->e, r->headers[i], "type"))
+      return tabrl_error(TABRL_EINVAL, "%s:%d: [%s] needs type = ALGORITHM (tabrl list algos)%s",
+                         r->path, r->header_lines[i], r->headers[i],
+                         find_entry(r->e, r->headers[i], NULL) ? "" : "; the section is empty");
+  return 0;
 }
 
 static int read_file(tabrl_experiment *e, const char *path)
 {
   struct reader r = {0};
+  struct stat st;
   int rc;
   r.f = fopen(path, "r");
   if (!r.f) return tabrl_error(TABRL_EIO, "%s: %s", path, strerror(errno));
+  if (fstat(fileno(r.f), &st) == 0 && S_ISDIR(st.st_mode)) {
+    fclose(r.f);
+    return tabrl_error(TABRL_EINVAL, "%s: is a directory", path);
+  }
+  if (!(r.base = directory_of(path))) {
+    int status = tabrl_error(TABRL_EIO, "%s: %s", path, strerror(errno));
+    fclose(r.f);
+    return status;
+  }
   r.e = e;
   r.path = path;
   rc = ini_parse_stream(read_line, &r, on_entry, &r);
   fclose(r.f);
+  if (!r.status && rc == 0) r.status = check_algo_sections(&r);
   for (size_t i = 0; i < r.nheaders; i++) free(r.headers[i]);
   free(r.headers);
   free(r.header_lines);
+  free(r.base);
   if (r.status) return r.status;
   if (rc > 0)
     return tabrl_error(TABRL_EINVAL, "%s:%d: not a key = value line or [section]", path, rc);
@@ -243,65 +428,89 @@ static int read_file(tabrl_experiment *e, const char *path)
 
 /* ---- --set overrides ---- */
 
+/* "TARGET.key=value": TARGET is the longest section name (experiment, env,
+ * sweep, slurm) or algorithm label of the file that the text starts with,
+ * followed by a dot, since labels may hold dots themselves (q-eps0.1).
+ * For sweep, the key is the rest, LABEL.key or env.key, as in [sweep]. */
 static int apply_override(tabrl_experiment *e, const char *text)
 {
-  char buf[1024], *eq, *dot, section[300];
+  char buf[1024], *eq, section[300], cwd[4096];
+  size_t nlabels = 0, best = 0;
+  const char *target = NULL;
   if (strlen(text) >= sizeof buf)
     return tabrl_error(TABRL_EINVAL, "--set %.40s...: too long", text);
   strcpy(buf, text);
   eq = strchr(buf, '=');
-  dot = strchr(buf, '.');
-  if (!eq || !dot || dot > eq || dot == buf || dot + 1 == eq)
+  if (!eq || !strchr(buf, '.') || strchr(buf, '.') > eq)
     return tabrl_error(TABRL_EINVAL,
                        "--set %s: expected section.key=value (e.g. env.states=12, "
                        "LABEL.scale=0.5, experiment.episodes=100)",
                        text);
   *eq = '\0';
-  *dot = '\0';
-  const char *target = trim(buf), *key = trim(dot + 1), *value = trim(eq + 1);
-  if (!strcmp(target, "experiment") || !strcmp(target, "env"))
+  const char *lhs = trim(buf), *value = trim(eq + 1);
+  /* The candidates: the four section names, then every algorithm label. */
+  const char **labels = malloc((e->nentries + 4) * sizeof *labels);
+  if (!labels) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < 4; i++) labels[nlabels++] = section_names[i];
+  for (size_t i = 0; i < e->nentries; i++) {
+    const char *s = e->entries[i].section;
+    int seen = 0;
+    if (strncmp(s, "algo ", 5)) continue;
+    for (size_t k = 4; k < nlabels; k++) seen |= !strcmp(labels[k], s + 5);
+    if (!seen) labels[nlabels++] = s + 5;
+  }
+  for (size_t k = 0; k < nlabels; k++) {
+    size_t len = strlen(labels[k]);
+    if (len <= best || strncmp(lhs, labels[k], len) || lhs[len] != '.' || !lhs[len + 1]) continue;
+    /* A parameter name has no dot; a sweep key is LABEL.key. */
+    if (labels[k] != section_names[2] && strchr(lhs + len + 1, '.')) continue;
+    best = len;
+    target = labels[k];
+  }
+  if (!target) {
+    /* A key has no dot: the target the user meant is before the last one. */
+    char guess[1024];
+    snprintf(guess, sizeof guess, "%s", lhs);
+    char *dot = strrchr(guess, '.');
+    if (dot) *dot = '\0';
+    const char *near = tabrl_closest(guess, labels, nlabels);
+    int status = tabrl_error(
+        TABRL_ENOTFOUND, "--set %s: no section or algorithm label '%s'%s%s%s", text, guess,
+        near ? "; did you mean '"
+             : " (use experiment., env., sweep., slurm. or an algorithm label)",
+        near ? near : "", near ? "'?" : "");
+    free(labels);
+    return status;
+  }
+  free(labels);
+  const char *key = trim((char *)lhs + best + 1);
+  if (target == section_names[0] || target == section_names[1] || target == section_names[2] ||
+      target == section_names[3])
     snprintf(section, sizeof section, "%s", target);
-  else if (!strcmp(target, "sweep"))
-    snprintf(section, sizeof section, "sweep");
   else
     snprintf(section, sizeof section, "algo %s", target);
-  if (!strncmp(section, "algo ", 5)) {
-    /* The label must exist: --set cannot create an algorithm by accident. */
-    int known = 0;
-    const char *labels[64];
-    size_t n = 0;
-    for (size_t i = 0; i < e->nentries; i++) {
-      const char *s = e->entries[i].section;
-      if (strncmp(s, "algo ", 5)) continue;
-      known |= !strcmp(s, section);
-      int seen = 0;
-      for (size_t k = 0; k < n; k++) seen |= !strcmp(labels[k], s + 5);
-      if (!seen && n < 64) labels[n++] = s + 5;
-    }
-    if (!known) {
-      const char *near = tabrl_closest(target, labels, n);
-      return tabrl_error(TABRL_ENOTFOUND, "--set %s=%s: no section '%s'%s%s%s", text, value, target,
-                         near ? "; did you mean '"
-                              : " (use experiment., env., sweep. or an algorithm label)",
-                         near ? near : "", near ? "'?" : "");
-    }
-  }
+  /* Paths given on the command line mean what they mean in the shell. */
+  if (!getcwd(cwd, sizeof cwd))
+    return tabrl_error(TABRL_EIO, "--set %s: %s", text, strerror(errno));
+  char *resolved = resolve_paths(section, key, value, cwd);
+  if (!resolved) return tabrl_error(TABRL_ENOMEM, "out of memory");
   tabrl_exp_entry *old = find_entry(e, section, key);
   if (old) {
-    char *v = dup_str(value), *f = dup_str("--set");
-    if (!v || !f) {
-      free(v);
-      free(f);
+    char *f = dup_str("--set");
+    if (!f) {
+      free(resolved);
       return tabrl_error(TABRL_ENOMEM, "out of memory");
     }
     free(old->value);
     free(old->file);
-    old->value = v;
+    old->value = resolved;
     old->file = f;
     old->line = 0;
     return 0;
   }
-  return add_entry(e, section, key, value, "--set", 0);
+  int status = add_entry(e, section, key, resolved, "--set", 0);
+  free(resolved);
+  return status;
 }
 
 /* ---- validation ---- */
@@ -396,6 +605,27 @@ static int parse_sweeps(tabrl_experiment *e, const tabrl_env_type *env_type)
     if (!p) {
       free(target);
       return closest_param_error(table, at, dot + 1, owner);
+    }
+    /* The sweep replaces the section's own value of the key: refuse a value
+     * that would be dropped, except a file's value under a sweep from the
+     * command line, which overrides the file on purpose. */
+    char section[300];
+    snprintf(section, sizeof section, strcmp(target, "env") ? "algo %s" : "env", target);
+    const tabrl_exp_entry *own = find_entry(e, section, dot + 1);
+    if (own && !(x->line == 0 && own->line > 0)) {
+      int status;
+      if (own->line == 0)
+        status = tabrl_error(TABRL_EINVAL,
+                             "--set %s.%s=%s: %s is swept in [sweep]; set the sweep instead "
+                             "(--set sweep.%s=...)",
+                             target, own->key, own->value, x->key, x->key);
+      else
+        status = tabrl_error(TABRL_EINVAL,
+                             "%s:%d: %s in [%s] is also swept at line %d: the sweep would "
+                             "replace it; remove one",
+                             own->file, own->line, own->key, section, x->line);
+      free(target);
+      return status;
     }
     tabrl_exp_sweep *grown = realloc(e->sweeps, (e->nsweeps + 1) * sizeof *grown);
     if (!grown) {
@@ -725,6 +955,30 @@ long *tabrl_experiment_checkpoints(const tabrl_experiment *e, size_t *n)
 
 /* ---- the whole load ---- */
 
+/* Whether algo a can run on config c's env m (tabrl_algo_check: its
+ * protocol, its needs, the objective), as the runner would tell it. */
+static int check_algo(const tabrl_experiment *e, size_t c, size_t a, const tabrl_mdp *m,
+                      const tabrl_values *v)
+{
+  const tabrl_algo_type *type = e->algos[a].type;
+  tabrl_problem problem;
+  unsigned char *valid = NULL;
+  char section[300], at[512], label[32];
+  int status =
+      tabrl_problem_init(&problem, m, e->episodes, NULL, type->protocol == TABRL_PLANNING, &valid);
+  if (status) return status;
+  problem.objective = &e->objective;
+  status = tabrl_algo_check(type, &problem, v);
+  free(valid);
+  if (!status) return 0;
+  snprintf(section, sizeof section, "algo %s", e->algos[a].label);
+  entry_where(find_entry(e, section, "type"), at, sizeof at);
+  tabrl_experiment_config_label(e, c, label, sizeof label);
+  tabrl_error_prefix("%s[%s] (%s)%s%s", at, section, type->name, e->nsweeps ? ", config " : "",
+                     e->nsweeps ? label : "");
+  return TABRL_EINVAL;
+}
+
 static int validate_configs(tabrl_experiment *e)
 {
   /* Every config's env and algo settings are resolved (and the env built)
@@ -754,13 +1008,8 @@ static int validate_configs(tabrl_experiment *e)
       if ((status = tabrl_experiment_settings(e, c, (long)a, e->seeds[0], &s, &n))) break;
       status = tabrl_values_resolve(type->params, owner, s, n, 0, &v);
       free(s);
+      if (!status) status = check_algo(e, c, a, m, v);
       tabrl_values_free(v);
-      if (!status && type->protocol != TABRL_PLANNING && type->protocol != TABRL_OFFLINE &&
-          m->horizon == 0)
-        status = tabrl_error(TABRL_EINVAL,
-                             "%s: [algo %s] (%s) is an online algorithm: the env must be "
-                             "episodic (set horizon in [env])",
-                             e->path, e->algos[a].label, type->name);
     }
     tabrl_mdp_free(m);
     if (status) return status;
@@ -791,6 +1040,21 @@ int tabrl_experiment_load(const char *path, const char *const *overrides, size_t
     tabrl_error_prefix("%s[experiment] env", at);
     status = TABRL_ENOTFOUND;
     goto fail;
+  }
+  if (env_path) {
+    /* The file env takes its path from the env name; tabrl_env_build would
+     * let that one win over a path of [env] or of the sweep. */
+    const tabrl_exp_entry *x = find_entry(e, "env", "path");
+    if (!x) x = find_entry(e, "sweep", "env.path");
+    if (x) {
+      char at[512];
+      entry_where(x, at, sizeof at);
+      status = tabrl_error(TABRL_EINVAL,
+                           "%sthe model file is given by env = file:PATH in [experiment], not "
+                           "by a path key",
+                           at);
+      goto fail;
+    }
   }
   if ((status = collect_algos(e))) goto fail;
   {

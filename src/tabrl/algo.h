@@ -81,6 +81,15 @@ typedef struct {
   const int *prefer_first;          /* n bits, or NULL */
 } tabrl_dataset;
 
+/* What a type needs of its problem (tabrl_algo_type.needs), checked by
+ * tabrl_algo_check.  The online protocols need an episodic problem
+ * whatever the bits say: their runs are made of episodes. */
+enum {
+  TABRL_NEEDS_EPISODIC = 1u << 0, /* horizon H >= 1 */
+  TABRL_NEEDS_FEATURES = 1u << 1, /* phi(s, a) (dim >= 1), e.g. env = linear */
+  TABRL_NEEDS_MIXTURE = 1u << 2   /* a linear mixture basis, e.g. env = linear-mixture */
+};
+
 typedef struct tabrl_algo_type {
   const char *name;
   const char *family; /* baseline, exploration, linear, risk, distributional, preference, policy */
@@ -93,6 +102,18 @@ typedef struct tabrl_algo_type {
   int commits_per_episode;
   const tabrl_param *params;
   size_t state_size;
+
+  /* What the type needs of the problem: TABRL_NEEDS_* bits, and check (may
+   * be NULL) for needs that depend on the parameters (pevi's form = linear
+   * needs features); check sets the message and returns TABRL_EUNSUPPORTED.
+   * Both are applied by tabrl_algo_check, so an experiment refuses a
+   * mismatch when it is read, before any run. */
+  unsigned needs;
+  int (*check)(const tabrl_problem *problem, const tabrl_values *params);
+  /* The objectives the type can optimise, NULL-terminated; NULL means the
+   * mean only.  A type whose policy ignores the objective (a uniform random
+   * baseline) gives tabrl_objective_types: every registered one. */
+  const tabrl_objective_type *const *objectives;
 
   /* The state arrives zeroed.  init may keep problem's pointers (valid,
    * phi, model, rng), which must outlive the algorithm.  On failure init
@@ -140,6 +161,15 @@ typedef struct {
 tabrl_algo *tabrl_algo_alloc(const tabrl_algo_type *type, const tabrl_problem *problem,
                              const tabrl_values *params);
 void tabrl_algo_free(tabrl_algo *algo);
+
+/* Whether type can run on problem with params (NULL: the defaults): the
+ * protocol's and the type's needs, its check hook and the objective
+ * (problem->objective; NULL is the mean).  0, or TABRL_EUNSUPPORTED with a
+ * message that says what is missing and what would do ("lsvi-ucb needs an
+ * env with features, e.g. env = linear").  tabrl_algo_alloc calls it;
+ * experiments call it for every (config, algorithm) pair when read. */
+int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
+                     const tabrl_values *params);
 
 /* ---- dispatch ----
  * Each returns 0 or a negative TABRL_E* code with the message prefixed by

@@ -32,8 +32,8 @@ typedef enum { TABRL_LOG_EVERY, TABRL_LOG_GEOMETRIC } tabrl_log_kind;
 typedef struct {
   char *section; /* "experiment", "env", "algo LABEL", "sweep" */
   char *key;
-  char *value;
-  char *file; /* the experiment file, or "--set" */
+  char *value; /* as written; file paths made absolute (see tabrl_experiment_load) */
+  char *file;  /* the experiment file, or "--set" */
   int line;
 } tabrl_exp_entry;
 
@@ -72,7 +72,14 @@ typedef struct tabrl_experiment {
 } tabrl_experiment;
 
 /* Reads and validates path with the overrides (each "section.key=value",
- * e.g. "env.states=12", "ucbvi.scale=0.5", "experiment.episodes=100").
+ * e.g. "env.states=12", "ucbvi.scale=0.5", "experiment.episodes=100",
+ * "sweep.q.epsilon=0.1,0.2"; the section is the longest section name or
+ * algorithm label the text starts with, as labels may hold dots).
+ * Every section header is checked, with or without keys (an [algo LABEL]
+ * needs a type), and every (config, algorithm) pair with tabrl_algo_check.
+ * File paths (env = file:PATH and every parameter named path or *_file)
+ * are made absolute: against the experiment file's directory, or the
+ * current directory for an override.
  * Errors (TABRL_EINVAL / TABRL_ENOTFOUND / TABRL_EIO) carry file:line. */
 int tabrl_experiment_load(const char *path, const char *const *overrides, size_t noverrides,
                           tabrl_experiment **out);
