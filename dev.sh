@@ -98,7 +98,7 @@ tsan_runs() {
 }
 
 # The fuzz targets (tests/fuzz/fuzz_*.c) and their build, with clang.
-fuzz_targets=(experiment model results gridmap)
+fuzz_targets=(experiment model results gridmap policy)
 build_fuzz() {
   CC=clang build build-fuzz -Dwerror=true -Dbuildtype=debugoptimized -Dfuzz=true -Dtests=false \
     -Db_lundef=false
