@@ -49,6 +49,10 @@ if command -v parallel >/dev/null; then
   check sharded-equals-unsharded same_runs a merged
   check merged-summary cmp -s a/summary.csv merged/summary.csv
   check merged-policies cmp -s a/policies.csv merged/policies.csv
+  # the merged manifest lists every shard's runs: a resume into it reuses all
+  check merged-runs-section test "$(sed -n '/^\[runs\]$/,$p' merged/manifest.ini | grep -c ' = ')" -eq 12
+  expect merged-resume 0 '12 runs \(12 already done\)' "$tabrl" run "$data/small.ini" --out merged --resume
+  check merged-resume-same same_runs a merged
 else
   checks=$((checks + 1))
   failures=$((failures + 1))
@@ -111,6 +115,15 @@ expect resume-edit-setting 0 '16 runs \(12 already done\)' "$tabrl" run edit.ini
 expect resume-nothing-reused 0 'nothing in edited is reused.*all 16 runs are computed' "$tabrl" run edit.ini --set experiment.seeds=4 --set experiment.episodes=200 --out edited --resume --quiet
 check resume-nothing-runs-removed test ! -e edited/.runs
 expect resume-other-experiment 2 'holds the results of experiment small, not garnet' "$tabrl" run "$data/small.ini" --out edited --resume --quiet --set experiment.name=garnet
+# after a success without --keep-runs: the run files come back from runs.csv,
+# policies.csv and the manifest's [runs] identities
+cp -r a done3
+check runs-section test "$(sed -n '/^\[runs\]$/,$p' done3/manifest.ini | grep -c ' = ')" -eq 12
+expect resume-after-success 0 '16 runs \(12 already done\)' "$tabrl" run "$data/small.ini" --set experiment.seeds=4 --out done3 --resume
+check resume-after-success-same same_runs done3 seeds4
+check resume-after-success-policies cmp -s done3/policies.csv seeds4/policies.csv
+check resume-after-success-summary cmp -s done3/summary.csv seeds4/summary.csv
+check resume-after-success-no-runs test ! -e done3/.runs
 
 # ---- resume over damaged run files: each recomputed with a warning naming it ----
 "$tabrl" run "$data/small.ini" --out damaged --keep-runs --quiet >/dev/null 2>&1

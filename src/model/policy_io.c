@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "tabrl/error.h"
 #include "tabrl/policy.h"
 
@@ -96,6 +97,11 @@ int tabrl_policy_read_csv(const char *path, const char *select, const tabrl_mdp 
   if (source) *source = found;
   if (m && !out) return tabrl_error(TABRL_EINVAL, "tabrl_policy_read_csv: out is NULL");
   if (!(f = fopen(path, "r"))) return tabrl_error(TABRL_EINVAL, "%s: %s", path, strerror(errno));
+  struct stat st;
+  if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+    fclose(f);
+    return tabrl_error(TABRL_EINVAL, "%s: is a directory (give its policies.csv)", path);
+  }
   if (!fgets(line, sizeof line, f)) {
     fclose(f);
     return tabrl_error(TABRL_EINVAL, "%s: empty file (expected a header with h,s,a,prob)", path);

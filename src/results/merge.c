@@ -106,8 +106,9 @@ static int same_directory(const char *a, const char *b)
 
 /* The merged manifest: the first input's, without the shard key and with
  * merged_from, placed where shard was (or at the end of [tabrl]). */
-static int merged_manifest(const tabrl_ini *first, size_t n, tabrl_ini *out)
+static int merged_manifest(const tabrl_ini *manifests, size_t n, tabrl_ini *out)
 {
+  const tabrl_ini *first = &manifests[0];
   char merged[64];
   int status = TABRL_OK, placed = 0;
   size_t last_tabrl = SIZE_MAX;
@@ -119,6 +120,7 @@ static int merged_manifest(const tabrl_ini *first, size_t n, tabrl_ini *out)
   for (size_t i = 0; i < first->n && !status; i++) {
     const tabrl_ini_item *item = &first->items[i];
     int is_tabrl = !strcmp(item->section, "tabrl");
+    if (!strcmp(item->section, "runs")) continue; /* joined below */
     /* A shard's resume counts say nothing of the merged result. */
     if (is_tabrl && item->key &&
         (!strcmp(item->key, "merged_from") || !strcmp(item->key, "reused") ||
@@ -139,6 +141,16 @@ static int merged_manifest(const tabrl_ini *first, size_t n, tabrl_ini *out)
     status = tabrl_ini_add(out, "tabrl", NULL, NULL);
     if (!status) status = tabrl_ini_add(out, "tabrl", "merged_from", merged);
   }
+  /* The merged runs.csv holds every shard's runs: their [runs] identities
+   * together (tabrl run --resume rebuilds run files from them). */
+  int header = 0;
+  for (size_t k = 0; k < n && !status; k++)
+    for (size_t i = 0; i < manifests[k].n && !status; i++) {
+      const tabrl_ini_item *item = &manifests[k].items[i];
+      if (strcmp(item->section, "runs") || !item->key) continue;
+      if (!header++) status = tabrl_ini_add(out, "runs", NULL, NULL);
+      if (!status) status = tabrl_ini_add(out, "runs", item->key, item->value);
+    }
   if (status) tabrl_ini_free(out);
   return status;
 }
@@ -370,7 +382,7 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
   }
   runs_job job = {&d, sorted};
   if ((status = tabrl_write_atomic(path, write_runs, &job))) goto done;
-  if ((status = merged_manifest(&manifests[0], n, &merged))) goto done;
+  if ((status = merged_manifest(manifests, n, &merged))) goto done;
   free(path);
   if (!(path = tabrl_path_join(out, "manifest.ini"))) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");

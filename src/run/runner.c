@@ -516,9 +516,12 @@ static int plan_runs(const tabrl_experiment *e, const tabrl_run_options *opt, co
   return 0;
 }
 
-/* The manifest, with what resuming reused in [tabrl]. */
+/* The manifest, with what resuming reused in [tabrl]; with ids (after
+ * runs.csv and policies.csv are written), also a [runs] section naming the
+ * identity of every run they hold, "IDENTITY = ALGO CONFIG SEED", so that a
+ * later --resume can rebuild the run files of .runs from them. */
 static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *opt,
-                          const tabrl_run_report *report)
+                          const tabrl_run_report *report, const uint64_t *ids)
 {
   char *text = NULL, shard[64], path[4200], note[200];
   size_t size = 0;
@@ -527,6 +530,16 @@ static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *op
   snprintf(shard, sizeof shard, "%d/%d", opt->shard_index, opt->shard_count);
   int status = tabrl_experiment_write_manifest(e, f, opt->version, opt->command,
                                                opt->shard_count > 1 ? shard : NULL);
+  if (!status && ids) {
+    size_t ncheckpoints = 0;
+    struct run_expect x;
+    fprintf(f, "\n[runs]\n");
+    for (size_t r = 0; r < tabrl_experiment_runs(e); r++) {
+      if (!in_shard(opt, r)) continue;
+      run_expect_of(e, r, NULL, ncheckpoints, &x);
+      fprintf(f, "%016llx = %s %s %s\n", (unsigned long long)ids[r], x.algo, x.config, x.seed);
+    }
+  }
   fclose(f);
   char *blank = text ? strstr(text, "\n\n") : NULL;
   if (!status && opt->resume && blank) {
@@ -547,6 +560,122 @@ static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *op
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
   if (!status) status = tabrl_write_atomic_buffer(path, text, size);
   free(text);
+  return status;
+}
+
+/* A run to restore from the output files of an earlier success. */
+struct restore {
+  uint64_t id;
+  char key[256]; /* "algo,config,seed" as in the files */
+  char *rows, *policy;
+  size_t nrows, npolicy;
+  FILE *rows_f, *policy_f;
+};
+
+static int compare_restore_keys(const void *a, const void *b)
+{
+  return strcmp(((const struct restore *)a)->key, ((const struct restore *)b)->key);
+}
+
+/* Appends each data line of DIR/name whose (algo, config, seed) is a run
+ * to restore to that run's stream (kind: 0 rows, 1 policy). */
+static void collect_lines(const tabrl_run_options *opt, const char *name, struct restore *list,
+                          size_t n, int kind)
+{
+  char path[4200];
+  size_t size;
+  snprintf(path, sizeof path, "%s/%s", opt->out_dir, name);
+  char *text = read_all(path, &size);
+  if (!text) return;
+  char *line = memchr(text, '\n', size); /* the header */
+  while (line && ++line < text + size) {
+    char *end = memchr(line, '\n', (size_t)(text + size - line));
+    if (!end) break; /* a line cut short: assemble never writes one */
+    const char *algo = memchr(line, ',', (size_t)(end - line)), *seed_end = NULL;
+    struct restore probe = {0};
+    if (algo) {
+      /* fields 1..3: algo,config,seed */
+      const char *p = algo + 1;
+      for (int k = 0; k < 3 && p; k++) {
+        const char *comma = memchr(p, ',', (size_t)(end - p));
+        if (k == 2) seed_end = comma;
+        p = comma ? comma + 1 : NULL;
+      }
+    }
+    if (seed_end && (size_t)(seed_end - algo - 1) < sizeof probe.key) {
+      memcpy(probe.key, algo + 1, (size_t)(seed_end - algo - 1));
+      probe.key[seed_end - algo - 1] = '\0';
+      struct restore *r = bsearch(&probe, list, n, sizeof *list, compare_restore_keys);
+      if (r) fwrite(line, 1, (size_t)(end - line) + 1, kind ? r->policy_f : r->rows_f);
+    }
+    line = end;
+  }
+  free(text);
+}
+
+/* Resuming into a directory whose .runs was removed after success: the run
+ * files of the runs that the manifest's [runs] section lists (written
+ * right after runs.csv and policies.csv, so the two agree) are rebuilt
+ * from those files; plan_runs then checks them like any run file. */
+static int restore_runs(const tabrl_experiment *e, const tabrl_run_options *opt,
+                        const uint64_t *ids)
+{
+  char path[4200];
+  tabrl_ini old;
+  struct restore *list = NULL;
+  size_t n = 0;
+  int status = 0;
+  snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
+  if (tabrl_ini_read(path, &old)) return 0; /* check_resume has said why */
+  for (size_t r = 0; r < tabrl_experiment_runs(e) && !status; r++) {
+    char id[32], file[4200];
+    if (!in_shard(opt, r)) continue;
+    snprintf(id, sizeof id, "%016llx", (unsigned long long)ids[r]);
+    run_file(file, sizeof file, opt->out_dir, "run", ids[r]);
+    const char *what = tabrl_ini_get(&old, "runs", id);
+    if (!what || access(file, F_OK) == 0) continue;
+    struct restore *grown = realloc(list, (n + 1) * sizeof *list);
+    if (!grown) {
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+      break;
+    }
+    list = grown;
+    struct restore *x = &list[n];
+    memset(x, 0, sizeof *x);
+    x->id = ids[r];
+    snprintf(x->key, sizeof x->key, "%s", what);
+    for (char *c = x->key; *c; c++)
+      if (*c == ' ') *c = ',';
+    n++;
+  }
+  tabrl_ini_free(&old);
+  /* The streams point into the list: open them once it stops moving. */
+  if (n) qsort(list, n, sizeof *list, compare_restore_keys);
+  for (size_t i = 0; i < n && !status; i++) {
+    list[i].rows_f = open_memstream(&list[i].rows, &list[i].nrows);
+    list[i].policy_f = open_memstream(&list[i].policy, &list[i].npolicy);
+    if (!list[i].rows_f || !list[i].policy_f) status = tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
+  if (!status && n) {
+    collect_lines(opt, tabrl_schema_runs.file, list, n, 0);
+    collect_lines(opt, tabrl_schema_policies.file, list, n, 1);
+  }
+  for (size_t i = 0; i < n; i++) {
+    if (list[i].rows_f) fclose(list[i].rows_f);
+    if (list[i].policy_f) fclose(list[i].policy_f);
+    /* The policy file first: the rows file marks a run finished. */
+    if (!status && list[i].nrows && list[i].npolicy) {
+      struct run_file_text policy = {"policy", list[i].id, list[i].policy, list[i].npolicy};
+      struct run_file_text rows = {"run", list[i].id, list[i].rows, list[i].nrows};
+      run_file(path, sizeof path, opt->out_dir, "policy", list[i].id);
+      status = tabrl_write_atomic(path, write_run_file, &policy);
+      run_file(path, sizeof path, opt->out_dir, "run", list[i].id);
+      if (!status) status = tabrl_write_atomic(path, write_run_file, &rows);
+    }
+    free(list[i].rows);
+    free(list[i].policy);
+  }
+  free(list);
   return status;
 }
 
@@ -573,13 +702,14 @@ static int prepare(const tabrl_experiment *e, const tabrl_run_options *opt, cons
   qsort(sorted, n, sizeof *sorted, compare_ids);
   clean_runs(opt, sorted, n, report);
   free(sorted);
+  if (opt->resume && (status = restore_runs(e, opt, ids))) return status;
   if ((status = plan_runs(e, opt, ids, p, report))) return status;
   if (opt->resume && report->runs_skipped == 0 && (report->runs_dropped || other_settings))
     warn(opt,
          "nothing in %s is reused: no finished run has the settings of this experiment (a "
          "setting every run depends on changed); all %zu runs are computed",
          opt->out_dir, report->runs_total);
-  return write_manifest(e, opt, report);
+  return write_manifest(e, opt, report, NULL);
 }
 
 /* After success: DIR/.runs is not needed any more, unless kept or a shard
@@ -677,6 +807,7 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   status = assemble(e, opt, identity, "run", &tabrl_schema_runs);
   if (!status) status = assemble(e, opt, identity, "policy", &tabrl_schema_policies);
   if (!status) status = tabrl_results_summarize(opt->out_dir);
+  if (!status) status = write_manifest(e, opt, report, identity);
   if (!status) remove_runs(opt);
   report->output_seconds = tabrl_now() - t1;
 out:
