@@ -49,6 +49,7 @@ expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
 expect bad-objective 2 "unknown objective 'cvar'; the objectives are: mean" "$tabrl" solve riverswim --objective cvar:0.1
 expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen
+expect eval-policy-directory 2 "is a directory \(give its policies.csv\)" "$tabrl" eval riverswim --policy "$work"
 expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --objective mean:1
 expect list-objectives 0 '^mean +expected return' "$tabrl" list objectives
 expect describe-objective 0 'mean \(objective\): expected return' "$tabrl" describe mean
@@ -66,7 +67,7 @@ expect export-unwritable 1 'nonexistent' "$tabrl" export riverswim -o /nonexiste
 check export-nothing-left test ! -e /nonexistent/dir/x.csv
 expect export-needs-o 2 'needs -o' "$tabrl" export riverswim
 
-# --trace (item 13): with --format csv the trace goes to stderr and stdout
+# --trace: with --format csv the trace goes to stderr and stdout
 # starts with the header; policy iteration's first line has no residual yet.
 "$tabrl" solve forest --trace --format csv >"$work/trace.csv" 2>"$work/trace.err"
 check trace-csv-header test "$(head -n 1 "$work/trace.csv")" = "h,s,value,action"
@@ -77,7 +78,7 @@ check trace-vi-csv-header test "$(head -n 1 "$work/trace-vi.csv")" = "h,s,value,
 "$tabrl" solve garnet --trace 2>/dev/null >"$work/trace.txt"
 check trace-table-stdout grep -qE '^iteration +2 +residual [0-9]' "$work/trace.txt"
 
-# Large discounted models (item 11): policy iteration evaluates sparsely
+# Large discounted models: policy iteration evaluates sparsely
 # above 1,000 states (the dense LU needed 41 s at 4,000 states) and agrees
 # with value iteration within VI's bound eps/2 = 5e-10.
 "$tabrl" solve garnet --set states=3000 --gamma 0.9 >"$work/pi.txt"
@@ -88,7 +89,7 @@ j_vi=$(sed -n 's/^J\* = .* = //p' "$work/vi.txt")
 check solve-large-agrees awk -v a="$j_pi" -v b="$j_vi" 'BEGIN { d = a - b; exit !(a > 0 && d < 6e-10 && d > -6e-10) }'
 check solve-small-lu bash -c "'$tabrl' solve forest | grep -q 'exact (LU) evaluation'"
 
-# eval matches the policy to its run (item 3): the env, its parameters, the
+# eval matches the policy to its run: the env, its parameters, the
 # instance seed and the time setting of manifest.ini beside policies.csv.
 printf '[experiment]\nenv = garnet\nepisodes = 6\nseeds = 2\n[env]\nhorizon = 5\n[algo vi]\ntype = value-iteration\n' >"$work/g.ini"
 "$tabrl" run "$work/g.ini" --out "$work/g" --quiet
@@ -120,7 +121,7 @@ expect eval-negative 2 'neg.csv:2: negative probability -1' \
 sed '2s/,1$/,nan/' "$work/g/policies.csv" >"$work/nan.csv"
 expect eval-nan 2 'nan.csv:2: prob is NaN' "$tabrl" eval garnet --horizon 5 --policy "$work/nan.csv" --select seed=0
 
-# Output paths (item 1): every command that writes refuses an empty or blank
+# Output paths: every command that writes refuses an empty or blank
 # path, the root, and a non-empty directory that is not a tabrl result
 # directory, with exit 2 and nothing written; a result directory (or an
 # empty one) is accepted.
@@ -140,7 +141,7 @@ expect out-empty-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/empty" --qu
 check out-empty-dir-written test -s "$work/empty/runs.csv"
 expect out-result-dir-ok 0 '' "$tabrl" run "$work/g.ini" --out "$work/g" --quiet --resume
 
-# An output that cannot be written (item 10): exit 1 from every command.
+# An output that cannot be written: exit 1 from every command.
 expect unwritable-run 1 'afile/x' "$tabrl" run "$work/g.ini" --out "$work/afile/x" --quiet
 expect unwritable-merge 1 'afile/x' "$tabrl" merge "$work/g" --out "$work/afile/x"
 expect unwritable-export 1 'afile/x' "$tabrl" export riverswim -o "$work/afile/x.csv"
@@ -148,7 +149,7 @@ if command -v gnuplot >/dev/null; then
   expect unwritable-plot 1 'afile/x' "$tabrl" plot "$work/g" -o "$work/afile/x.png"
 fi
 
-# describe (item 14): a label of a shipped experiment names its type; an
+# describe: a label of a shipped experiment names its type; an
 # algorithm without parameters says so; columns align whatever the lengths.
 expect describe-label 0 '^ucbvi-bf is a label in experiments/[a-z-]+\.ini; its type is ucbvi:' "$tabrl" describe ucbvi-bf
 expect describe-label-type 0 '^greedy-q \(algorithm' "$tabrl" describe q-eps0.1
