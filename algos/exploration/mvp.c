@@ -8,7 +8,8 @@
  * Doubling triggers.  N(s,a) counts every visit, but the empirical model
  * used for planning (r-hat, the reward variance, P-hat) is refreshed for a
  * pair only when its count reaches a trigger N(s,a) in
- * L = {2^(i-1) : 2^i <= K H, i = 1, 2, ...}, and the values are re-planned
+ * L = {2^(i-1) : 2^i <= K H, i = 1, 2, ...} (N = 1 always triggers, even
+ * when K H < 2), and the values are re-planned
  * at the end of an episode in which some pair triggered.  Between triggers
  * the policy does not change: at most S A log2(KH) re-plans in a run.
  * Implementation: two tabrl_empirical models, `fresh` (the samples since a
@@ -24,11 +25,24 @@
  *   Q_h(s,a) = min( r-hat + P-hat V_{h+1} + b_h(s,a), 1 ),
  *   V_h(s)   = max over valid a of Q_h(s,a),   V_H = 0,
  *
- * with c1 = 460/9, c2 = 2 sqrt(2), c3 = 544/9 and iota = ln(2/delta), the
- * paper's Algorithm 1 (N the count at the last trigger; Var-hat(r) the
- * empirical variance of the rewards).  The constants are tuned in the paper
- * so that the update is monotone in V_{h+1} (their Lemma on the
- * "monotonic" bonus) and optimistic; `scale` multiplies the whole bonus.
+ * with c1 = 460/9, c2 = 2 sqrt(2), c3 = 544/9 and iota = ln(2/delta) (N the
+ * count at the last trigger; Var-hat(r) the empirical variance of the
+ * normalised rewards r / H of those N samples, clamped at 0 against
+ * rounding).  The constants are tuned in the paper so that the update is
+ * monotone in V_{h+1} (the "monotonic" bonus) and optimistic; `scale`
+ * multiplies the whole bonus.
+ *
+ * Not verified against the paper's text: the constants c1, c2, c3, iota =
+ * ln(2/delta), the reward-variance term and the trigger set L are as this
+ * file was first written; the stored copies of the paper searched for this
+ * check (arXiv:2009.13503) held only its abstract, so neither Algorithm 1's
+ * lines nor Theorem 1's statement could be read.  In particular it is not
+ * checked whether Theorem 1 holds with probability 1 - delta or 1 -
+ * poly(S, A, H, K) delta (a union bound over pairs and counts inside the
+ * proof, with iota kept at ln(2/delta), would give the latter).  So here
+ * `delta` is only the input of iota = ln(2/delta), NOT a run-level failure
+ * probability as it is for ucbvi, optql and ucrl2; for a run-level level
+ * delta' one would need delta = delta' / (that factor).
  * Unvisited pairs get the maximum value 1 (what the formula gives anyway,
  * c3 iota > 1), so planning touches only the visited entries: O(H S A + H *
  * visited (s,a,s') entries) per re-plan.
@@ -68,7 +82,8 @@ static const tabrl_param mvp_params[] = {
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
      "multiplier on the bonus (1 = the paper's c1 = 460/9, c2 = 2 sqrt(2), c3 = 544/9)"},
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
-     "confidence: iota = ln(2/delta) (Zhang, Ji, Du 2021, Algorithm 1)"},
+     "enters only as iota = ln(2/delta) (Zhang, Ji, Du 2021, Algorithm 1); not a run-level "
+     "failure probability (see the header)"},
     {"pool", TABRL_BOOL, "true", NULL,
      "pool the counts over stages h (the paper's time-homogeneous model); false for "
      "stage-dependent envs"},
