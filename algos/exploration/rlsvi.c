@@ -30,7 +30,23 @@
  * deviation ~550 / sqrt(N) swamps every value for far longer than any
  * experiment here, so it is offered but not the default; Osband et al.
  * treat sigma and lambda as tuning inputs.  `stationary = true` pools the
- * estimates over h.
+ * estimates over h (default false: one estimate per (h, s, a)).
+ *
+ * Verification of the constants: beta_k = S H^3 log(2 H S A k) / 2 is the
+ * value a summary of Russo's paper quotes for its regret theorem
+ * (sciencestack.ai/paper/1906.02870: "beta_k = (1/2) S H^3 log(2HSAk)",
+ * regret O~(H^3 S^{3/2} sqrt(A K))); the paper's own algorithm box and the
+ * exact form of its noise variance (beta_k / (N + 1) here, i.e. lambda = 1)
+ * were not found in the stored copies searched, so they are not verified
+ * against the paper's text.  k is the 1-based index of the episode the plan
+ * is for.
+ *
+ * Ties in the perturbed argmax (probability zero while sigma > 0) go to the
+ * lowest valid action; with sigma = 0 no number is drawn and RLSVI is the
+ * greedy policy of the empirical model.  The draws are made in the order
+ * of algos/common/backward.h (h = H-1..0, s, a ascending, valid (h, s, a)
+ * only), one gsl_ran_gaussian_ziggurat per draw, which tests/test_rlsvi.c
+ * replays.
  *
  * Cost per episode: O(H S A) Gaussian draws and O(H nnz) for the sparse
  * backups of the shared empirical model; nothing is allocated after init.
@@ -42,6 +58,7 @@
 #include "tabrl/error.h"
 #include "common/backward.h"
 #include "common/empirical.h"
+#include "protocol/testing.h"
 
 enum { SCHEDULE_CONSTANT, SCHEDULE_RUSSO };
 
@@ -190,3 +207,13 @@ const tabrl_algo_type tabrl_algo_rlsvi = {
     .observe = rlsvi_observe,
     .end_episode = rlsvi_end_episode,
 };
+
+/* For the tests (no public header). */
+
+/* The randomized values V_h(s) of the current plan, (H+1)*S; NULL for
+ * another type. */
+const double *tabrl_rlsvi_values(const tabrl_algo *algo)
+{
+  if (algo->type != &tabrl_algo_rlsvi) return NULL;
+  return ((const rlsvi_state *)algo->state)->V;
+}

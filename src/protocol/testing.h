@@ -43,6 +43,9 @@ int tabrl_psrl_sample(tabrl_algo *algo, int h, int s, int a, double *P, double *
 const double *tabrl_ucrl2_values(const tabrl_algo *algo);
 double tabrl_ucrl2_inner_max(int S, const double *p_hat, const double *V, double radius, double *p);
 
+/* rlsvi: the randomized values V_h(s) of the current plan, (H+1)*S. */
+const double *tabrl_rlsvi_values(const tabrl_algo *algo);
+
 /* lsvi-ucb: Lambda_h^-1 as a full d x d matrix, w_h (d values), beta. */
 int tabrl_lsvi_ucb_lambda_inverse(const tabrl_algo *algo, int h, double *full);
 const double *tabrl_lsvi_ucb_weights(const tabrl_algo *algo, int h);
