@@ -34,9 +34,9 @@
  *
  * Not verified against the paper's text: the constants c1, c2, c3, iota =
  * ln(2/delta), the reward-variance term and the trigger set L are as this
- * file was first written; the stored copies of the paper searched for this
- * check (arXiv:2009.13503) held only its abstract, so neither Algorithm 1's
- * lines nor Theorem 1's statement could be read.  In particular it is not
+ * file was first written; the copies of the paper (arXiv:2009.13503) that
+ * could be searched for this check gave only its abstract, so neither
+ * Algorithm 1's lines nor Theorem 1's statement could be read.  In particular it is not
  * checked whether Theorem 1 holds with probability 1 - delta or 1 -
  * poly(S, A, H, K) delta (a union bound over pairs and counts inside the
  * proof, with iota kept at ln(2/delta), would give the latter).  So here

@@ -17,8 +17,14 @@
  *      b_t = (beta_t - (1 - alpha_t) beta_{t-1}) / (2 alpha_t),  beta_0 = 0,
  *    where W_t = mu2/t - (mu/t)^2 is the empirical variance of the values
  *    V_{h+1}(s') seen at the t visits (running sums mu, mu2 of V_{h+1}(s')
- *    at the time of each visit, as the paper's Algorithm 2 keeps them).  This
- *    b_t makes sum_i alpha_t^i b_i = beta_t / 2 exactly.
+ *    at the time of each visit, as the paper's Algorithm 2 keeps them;
+ *    clamped at 0 against rounding).  This b_t makes sum_i alpha_t^i b_i =
+ *    beta_t / 2 exactly.  Not verified against the paper's text: the form
+ *    of W_t (the values V_{h+1}(s') as they were at each visit, not the
+ *    current V_{h+1} re-evaluated at the visited s'), eq. (7) and the
+ *    equation and lemma numbers cited in this header are as this file was
+ *    first written; the copies of the paper that could be searched for this
+ *    check gave only its abstract and introduction.
  *
  * The constants.  The paper proves both theorems "for some absolute
  * constant c" (c1, c2) without a value; we take the smallest value its
@@ -60,7 +66,8 @@ static const tabrl_param optql_params[] = {
      "multiplier on c = 2 sqrt(2) (and c1 = c2 = 4 sqrt(2) for bernstein), the smallest constants "
      "the proof of Lemma 4.3 supports"},
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
-     "failure probability p: iota = log(S A T / p), T = K H (Jin et al. 2018, Thm. 1)"},
+     "run-level failure probability p (Thm. 1 holds w.p. 1 - p): iota = log(S A T / p), "
+     "T = K H (Jin et al. 2018)"},
     {0},
 };
 

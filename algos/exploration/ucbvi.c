@@ -48,16 +48,31 @@
  *    Bernstein inequality of Maurer and Pontil 2009 with the 2 ln(.) folded
  *    into L).
  *
+ *    The 100^2 term never binds at tabrl's sizes: min(100^2 H^3 S^2 A L^2 /
+ *    N', H^2) is below H^2 only when N' > 100^2 H S^2 A L^2, and N' (visits
+ *    of one state at one stage) is at most K.  With delta = 0.1 that
+ *    threshold is 5.4e9 on RiverSwim(6), H = 20, K = 20,000 (L = 19.3),
+ *    5.7e10 on Garnet(20, 3, 3), H = 10, K = 100,000 (L = 21.8), and
+ *    5.5e10 / 7.0e12 for the linear MDP of linear-vs-tabular.ini (S = 20 /
+ *    200, A = 4, H = 10, K = 3,000); even S = A = 2, H = 1 needs K > 4.5e7
+ *    episodes.  So the correction is sqrt(8 H^2 / N) = H sqrt(8 / N) in
+ *    every run here (h < H - 1), and the 100^2 only documents the paper.
+ *
  * Theorem 1 (CH): regret <= 20 H L sqrt(S A T) + 250 H^2 S^2 A L^2 with
  * probability >= 1 - delta; Theorem 2 (BF): O(L sqrt(HSAT) + H^2 S^2 A L^2
- * + H sqrt(T L)).  At the paper's constants the bonus is larger than H until
+ * + H sqrt(T L)).  So `delta` is a run-level failure probability.  The
+ * constants (7, 8, 14/3, 100^2, 5 in L) and these statements are as this
+ * file was first written: the copies of arXiv:1703.05449 that could be
+ * searched for this check gave only its abstract, so they are not verified
+ * against the paper's text.  At the paper's constants the bonus is larger than H until
  * N ~ (7 L)^2 (CH), so on small problems every visited pair stays at the
  * clip H - h for thousands of episodes: `scale` < 1 trades the guarantee for
  * speed (the bonus becomes `scale` times Algorithm 3's or 4's; the scales
  * used are listed in algos/README.md).
  *
- * The policy is greedy in Q; ties go to the least-visited action N_h(s,a),
- * then to the lowest index.  The paper takes "argmax" without a rule, and a
+ * The policy is greedy in Q; ties (bitwise-equal Q) go to the least-visited
+ * action -- its count N, pooled over h when stationary -- then to the lowest
+ * index.  The paper takes "argmax" without a rule, and a
  * deterministic rule keeps runs reproducible without a random stream; but
  * "lowest index" alone never explores: while the bonus exceeds H, a visited
  * action's Q sits at the clip H - h, tied with the unvisited ones, and the
@@ -85,7 +100,8 @@ static const tabrl_param ucbvi_params[] = {
      "empirical-variance bonus with next-state correction (Alg. 4)"},
     {"scale", TABRL_DOUBLE, "1", "[0,inf)", "multiplier on the bonus (1 = the paper's constants)"},
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
-     "confidence: L = ln(5 S A T / delta), T = K H (Azar et al. 2017, Alg. 1, Thm. 1)"},
+     "run-level failure probability (Thm. 1 holds w.p. 1 - delta): L = ln(5 S A T / delta), "
+     "T = K H (Azar et al. 2017, Alg. 1)"},
     {"stationary", TABRL_BOOL, "true", NULL,
      "pool the estimates over stages h (the paper's stationary P); false for stage-dependent "
      "models"},

@@ -62,8 +62,18 @@
  * every shipped result was computed with.
  *
  * `delta` = 0.1 by default: the paper's bounds hold with probability
- * 1 - delta for any delta in (0,1) and fix none.  Optimism (V_h >= V*_h for
- * every h, s) holds whenever the true model lies in the sets. */
+ * 1 - delta for any delta in (0,1) and fix none, so `delta` is a run-level
+ * failure probability, as for ucbvi and optql.  Optimism (V_h >= V*_h for
+ * every h, s) holds whenever the true model lies in the sets.
+ *
+ * Verification: the reward radius sqrt(7 log(2 S A t / delta) / (2 N))
+ * agrees with an independent public UCRL2 implementation (MATLAB); that
+ * one's transition radius is sqrt(14 log(2 S A t / delta) / N), without
+ * our factor S and with S A inside the log, so it does not confirm eq. (4)
+ * as written here.  The transition radius, the figure and equation numbers
+ * (Figure 1, eq. (3)-(4), Figure 2) are as this file was first written and
+ * are not verified against the paper's text, which the stored copies
+ * searched for this check did not hold. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,7 +85,8 @@
 
 static const tabrl_param ucrl2_params[] = {
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
-     "confidence: the sets hold the true model with probability 1 - delta (Jaksch et al. eq. 3/4)"},
+     "run-level failure probability: delta in the radii of eq. (3)/(4); the regret bound holds "
+     "w.p. 1 - delta (Jaksch et al. 2010)"},
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
      "multiplier on both confidence radii (1 = the paper's constants 7/2 and 14)"},
     {"stationary", TABRL_BOOL, "true", NULL,
