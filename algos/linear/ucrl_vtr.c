@@ -38,7 +38,9 @@
  *
  *   sqrt(beta) = (H/2) sqrt(2 log(1/delta) + d log(1 + n H^2 / lambda)) + sqrt(lambda),
  *
- * uniformly in n with probability 1 - delta; `scale` multiplies it.
+ * uniformly in n with probability 1 - delta (the log-determinant is bounded
+ * by d log(1 + n L^2 / (d lambda)) with L^2 = d H^2, hence n H^2 / lambda);
+ * `scale` multiplies it.
  *
  * Rewards.  The paper takes r as known; the protocol does not reveal it,
  * so r-hat(s,a) is the mean reward observed at (s, a) (pooled over h: the
