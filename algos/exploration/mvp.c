@@ -82,8 +82,8 @@ static const tabrl_param mvp_params[] = {
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
      "multiplier on the bonus (1 = the paper's c1 = 460/9, c2 = 2 sqrt(2), c3 = 544/9)"},
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
-     "enters only as iota = ln(2/delta) (Zhang, Ji, Du 2021, Algorithm 1); not a run-level "
-     "failure probability (see the header)"},
+     "enters only as iota = ln(2/delta) (Zhang, Ji, Du 2021, Algorithm 1); not claimed as a "
+     "run-level failure probability (Theorem 1's statement is unchecked)"},
     {"pool", TABRL_BOOL, "true", NULL,
      "pool the counts over stages h (the paper's time-homogeneous model); false for "
      "stage-dependent envs"},
