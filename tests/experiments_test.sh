@@ -101,4 +101,19 @@ check pevi-slope is "$(slope pevi-garnet pevi)" '<=' -0.5
 check pevi-suboptimality is "$(final pevi-garnet pevi)" '<' 0.05
 check pevi-paper-flat is "$(final pevi-garnet pevi-paper)" '>' 1
 
+# ---- psrl-vs-ucrl2.ini: PSRL's regret an order of magnitude below UCRL2's
+# (Osband, Russo, Van Roy 2013, Table 1, RiverSwim, tau = 20, 10,000 steps,
+# 20 runs).  The full file (0.3 s).  Measured on the 8 disjoint groups of
+# 20 seeds 0-19, 20-39, ..., 140-159: PSRL 115.3-131.9, UCRL2 1,684.3-1,686.7,
+# ratio UCRL2 / PSRL 12.78-14.61 (shipped seeds 0-19: 12.78).  The claim is
+# ">= 10x"; the measured minimum leaves 2.8 above it (about 4 group-to-group
+# standard deviations of the ratio, 0.7).  UCRL2 is still linear here (slope
+# 1.00 in every group: its sets are wide at 500 episodes); PSRL's slope is
+# 0.04-0.06.
+run psrl-vs-ucrl2
+check psrl-vs-ucrl2-ratio is "$(ratio "$(final psrl-vs-ucrl2 ucrl2)" "$(final psrl-vs-ucrl2 psrl)")" '>' 10
+check psrl-vs-ucrl2-psrl is "$(final psrl-vs-ucrl2 psrl)" '<' 170
+check psrl-vs-ucrl2-ucrl2-linear is "$(slope psrl-vs-ucrl2 ucrl2)" '>' 0.97
+check psrl-vs-ucrl2-psrl-sublinear is "$(slope psrl-vs-ucrl2 psrl)" '<' 0.3
+
 finish

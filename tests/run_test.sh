@@ -209,6 +209,56 @@ expect eval-ambiguous 2 'several policies' "$tabrl" eval riverswim --set states=
 expect eval-other-env 2 'learned with riverswim states = 4 .*here states = 3; give --set states=4 or --force' "$tabrl" eval riverswim --set states=3 --horizon 10 --policy a/policies.csv --select algo=vi,seed=0
 expect eval-bad-shape 2 'policies.csv:[0-9]+: state s = 3 outside 0..2: riverswim has 3 states' "$tabrl" eval riverswim --set states=3 --horizon 10 --policy a/policies.csv --select algo=vi,seed=0 --force
 
+# ---- policies.csv: eval reproduces the last value of runs.csv, every algorithm ----
+# Every registered algorithm on one random linear MDP (ucrl-vtr on a linear
+# mixture), 3 seeds.  Where runs.csv has a value, `tabrl eval` on the run's
+# policy must give the value of its last row (episode K) to 1e-12: the
+# committed pi_K, not the pi_{K+1} policy() gives after the last episode
+# (on this file the two differ by as much as 0.5 for psrl, ucrl2, ucbvi, mvp,
+# rlsvi and lsvi-ucb).  random-duel's value is the mean of its last two
+# proposals; its stored policy is policy(), the uniform policy, so eval
+# gives random's value.  greedy-q and optql have no value (their policy
+# moves inside an episode): they store policy() after episode K, which for
+# greedy-q with epsilon = 1 is again the uniform policy, and for optql the
+# deterministic greedy policy of its Q (one row per (h, s)).
+printf '[experiment]\nenv = linear\nepisodes = 40\nseeds = 3\nlog = every:15\nbehavior = mixed:0.5\n[env]\nstates = 5\nactions = 3\ndim = 4\nhorizon = 6\n' >every.ini
+for a in psrl ucrl2 ucbvi:bonus=hoeffding ucbvi-bf:bonus=bernstein mvp rlsvi random lsvi-ucb \
+  optql greedy-q:epsilon=1 random-duel value-iteration policy-iteration plug-in pevi; do
+  label=${a%%:*}
+  type=${label%-bf}
+  printf '[algo %s]\ntype = %s\n' "$label" "$type" >>every.ini
+  case $a in *:*) printf '%s\n' "${a#*:}" | sed 's/=/ = /' >>every.ini ;; esac
+  case $type in ucbvi | mvp | lsvi-ucb | optql) printf 'scale = 0.01\n' >>every.ini ;; esac
+done
+printf '[experiment]\nenv = linear-mixture\nepisodes = 40\nseeds = 3\nlog = every:15\n[env]\nstates = 5\nactions = 3\ndim = 4\nhorizon = 6\n[algo ucrl-vtr]\ntype = ucrl-vtr\nscale = 0.01\n' >every-vtr.ini
+expect final-policy-run 0 '' "$tabrl" run every.ini --out every --quiet
+expect final-policy-run-vtr 0 '' "$tabrl" run every-vtr.ini --out every-vtr --quiet
+# eval_value DIR ENV ALGO SEED: J(pi) of the run's stored policy.
+eval_value() {
+  "$tabrl" eval "$2" --set states=5 --set actions=3 --set dim=4 --horizon 6 \
+    --policy "$1/policies.csv" --select "algo=$3,seed=$4" 2>/dev/null | sed -n 's/^J(pi) = //p'
+}
+# last_value DIR ALGO SEED: the value column of the run's last row.
+last_value() { awk -F, -v a="$2" -v s="$3" '$2 == a && $4 == s && $5 == 40 {print $7}' "$1/runs.csv"; }
+# near X Y: both numbers, |X - Y| < 1e-12.
+near() { awk -v x="$1" -v y="$2" 'BEGIN {n = "^-?[0-9.]+(e[-+]?[0-9]+)?$"; exit !(x ~ n && y ~ n && x - y < 1e-12 && y - x < 1e-12)}'; }
+for seed in 0 1 2; do
+  for a in psrl ucrl2 ucbvi ucbvi-bf mvp rlsvi random lsvi-ucb value-iteration policy-iteration \
+    plug-in pevi; do
+    check "final-policy-$a-$seed" near "$(eval_value every linear "$a" "$seed")" "$(last_value every "$a" "$seed")"
+  done
+  check "final-policy-ucrl-vtr-$seed" near "$(eval_value every-vtr linear-mixture ucrl-vtr "$seed")" \
+    "$(last_value every-vtr ucrl-vtr "$seed")"
+  uniform=$(last_value every random "$seed")
+  check "final-policy-random-duel-$seed" near "$(eval_value every linear random-duel "$seed")" "$uniform"
+  check "final-policy-greedy-q-$seed" near "$(eval_value every linear greedy-q "$seed")" "$uniform"
+  check "final-policy-optql-deterministic-$seed" test "$(awk -F, -v s="$seed" '$2 == "optql" && $4 == s && $8 == 1' every/policies.csv | wc -l)" -eq 30
+  check "final-policy-optql-eval-$seed" test -n "$(eval_value every linear optql "$seed")"
+done
+# Negative control: the duel's own value (the mean of two random proposals)
+# is not the uniform policy's, so near() tells the two apart.
+check final-policy-duel-control test "$(near "$(last_value every random-duel 1)" "$(last_value every random 1)"; echo $?)" = 1
+
 # ---- every shipped experiment file loads and runs (shortened) ----
 if [ -n "$experiments" ]; then
   for f in "$experiments"/*.ini; do

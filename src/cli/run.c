@@ -418,7 +418,7 @@ int cli_eval(int argc, char **argv)
     code = CLI_FAIL;
     goto done;
   }
-  printf("J(pi) = %.12g\nJ* = %.12g\nregret J* - J(pi) = %.12g\n", value, best, best - value);
+  printf("J(pi) = %.17g\nJ* = %.17g\nregret J* - J(pi) = %.17g\n", value, best, best - value);
 done:
   free(V);
   tabrl_policy_free(pi);

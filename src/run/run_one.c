@@ -298,7 +298,18 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
       break;
     }
   }
-  if (!status) status = tabrl_algo_policy(r.algo, r.pi);
+  /* policies.csv holds the policy valued in the last row of runs.csv, so
+   * that `tabrl eval` reproduces that row's value: an online algorithm that
+   * commits per episode leaves its committed pi_K in r.pi (policy() now
+   * would give pi_{K+1}, never played nor valued); planning and offline runs
+   * leave the policy of their last checkpoint (episode K).  Algorithms with
+   * no value column (the policy moves inside an episode) and preference runs
+   * (valued by the mean of two proposals) store policy() after episode K:
+   * the policy act() would follow next, or the recommendation. */
+  const tabrl_algo_type *type = r.algo ? r.algo->type : NULL;
+  int valued = type && (type->protocol == TABRL_PLANNING || type->protocol == TABRL_OFFLINE ||
+                        (type->protocol == TABRL_ONLINE && type->commits_per_episode));
+  if (!status && !valued) status = tabrl_algo_policy(r.algo, r.pi);
   if (!status) {
     const tabrl_policy *pi = r.pi;
     for (int h = 0; h < pi->stages; h++)
