@@ -85,8 +85,7 @@ static const tabrl_param mvp_params[] = {
 typedef struct {
   int S, A, H, stages, clip;
   double scale, iota;
-  long visited, saturated; /* the last plan's visited (h,s,a) and those with bonus >= H - h */
-  long last_trigger;       /* the largest element of L */
+  long last_trigger; /* the largest element of L */
   tabrl_empirical fresh, model;
   baseline_actions actions;
 
@@ -192,10 +191,20 @@ static int mvp_observe(void *state, int h, int s, int a, double reward, int next
   return 0;
 }
 
+/* The scaled bonus b_h(s,a) of a visited block, normalised. */
+static inline double mvp_bonus(const mvp_state *st, size_t b, const double *next_V)
+{
+  const tabrl_empirical *e = &st->model;
+  double N = (double)e->visits[b], mean = tabrl_empirical_mean_reward(e, b);
+  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
+  return st->scale * (MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
+                      MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N);
+}
+
 /* Algorithm 1's Q_h(s,a), normalised (algos/common/backward.h hooks). */
 static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
 {
-  mvp_state *st = ctx;
+  const mvp_state *st = ctx;
   const tabrl_empirical *e = &st->model;
   size_t b = tabrl_empirical_block(e, h, s, a);
   double N = (double)e->visits[b];
@@ -203,12 +212,7 @@ static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
   double top = st->clip == TABRL_CLIP_HORIZON ? 1.0 : (double)(st->H - h) / st->H;
   if (!(N > 0)) return top;
   double mean = tabrl_empirical_mean_reward(e, b);
-  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
-  double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
-                 MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
-  st->visited++;
-  st->saturated += st->scale * bonus * st->H >= st->H - h;
-  return fmin(top, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
+  return fmin(top, mean + tabrl_empirical_expect(e, b, next_V) + mvp_bonus(st, b, next_V));
 }
 
 static int mvp_actions(const void *ctx, int h, int s, const int **list)
@@ -236,19 +240,28 @@ static int mvp_plan(void *state, long k)
   (void)k;
   if (!st->triggered) return 0;
   st->triggered = 0;
-  st->visited = st->saturated = 0;
   tabrl_backward_out into = {
       .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy};
   tabrl_backward(&mvp_hooks, st, &into);
   return 0;
 }
 
-/* The share of the last plan's visited (h, s, a) whose bonus, in reward
- * units, is >= H - h.  NaN before any plan. */
+/* The share of the planning model's visited (h, s, a) whose bonus, in
+ * reward units (times H), is >= H - h, recomputed from the last plan's
+ * V_{h+1} (kept out of the planning loop).  NaN before any visit. */
 static double mvp_saturation(const void *state)
 {
   const mvp_state *st = state;
-  return st->visited ? (double)st->saturated / (double)st->visited : NAN;
+  long visited = 0, saturated = 0;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++)
+      for (int a = 0; a < st->A; a++) {
+        size_t b = tabrl_empirical_block(&st->model, h, s, a);
+        if (st->model.visits[b] == 0) continue;
+        visited++;
+        saturated += mvp_bonus(st, b, st->V + (size_t)(h + 1) * st->S) * st->H >= st->H - h;
+      }
+  return visited ? (double)saturated / (double)visited : NAN;
 }
 
 static int mvp_policy(void *state, tabrl_policy *pi)

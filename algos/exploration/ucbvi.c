@@ -101,8 +101,7 @@ typedef struct {
   int S, A, H;
   int bonus_kind, clip;
   double scale, delta, L;
-  long visited, saturated; /* the last plan's visited (h,s,a) and those with bonus >= H - h */
-  tabrl_empirical model;   /* stages = 1 (stationary) or H */
+  tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
   double *Q;          /* H*S*A, optimistic Q of the last plan (C_h before any data) */
   double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
@@ -206,7 +205,6 @@ static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const doub
 typedef struct {
   ucbvi_state *st;
   int S, A, H, stages, clip;
-  long visited, saturated; /* counted here, copied to st after the plan */
 } ucbvi_backup;
 
 static inline size_t ucbvi_block(const ucbvi_backup *c, int h, int s, int a)
@@ -217,7 +215,7 @@ static inline size_t ucbvi_block(const ucbvi_backup *c, int h, int s, int a)
 
 static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
 {
-  ucbvi_backup *c = ctx;
+  const ucbvi_backup *c = ctx;
   ucbvi_state *st = c->st;
   const tabrl_empirical *e = &st->model;
   int H = c->H;
@@ -227,8 +225,6 @@ static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
     double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
     double q = tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
     st->bonus[b] = bonus;
-    c->visited++;
-    c->saturated += bonus >= H - h;
     /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
      * the inner loop of every episode's plan. */
     double top = c->clip == TABRL_CLIP_HORIZON ? (double)H : (double)(H - h);
@@ -267,11 +263,9 @@ static int ucbvi_plan(void *state, long k)
   if (st->bonus_kind == BONUS_HOEFFDING)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
-  ucbvi_backup c = {st, S, st->A, H, e->stages, st->clip, 0, 0};
+  ucbvi_backup c = {st, S, st->A, H, e->stages, st->clip};
   tabrl_backward_out into = {.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy};
   tabrl_backward(&ucbvi_hooks, &c, &into);
-  st->visited = c.visited;
-  st->saturated = c.saturated;
   return 0;
 }
 
@@ -293,7 +287,16 @@ static int ucbvi_act(void *state, int h, int s)
 static double ucbvi_saturation(const void *state)
 {
   const ucbvi_state *st = state;
-  return st->visited ? (double)st->saturated / (double)st->visited : NAN;
+  const tabrl_empirical *e = &st->model;
+  long visited = 0, saturated = 0;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++)
+      for (int a = 0; a < st->A; a++) {
+        if (e->visits[tabrl_empirical_block(e, h, s, a)] == 0) continue;
+        visited++;
+        saturated += st->bonus[qi(st, h, s, a)] >= st->H - h;
+      }
+  return visited ? (double)saturated / (double)visited : NAN;
 }
 
 static int ucbvi_observe(void *state, int h, int s, int a, double reward, int next)
