@@ -170,6 +170,9 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   ck_assert_double_eq_tol(tabrl_ucbvi_value(algo, 1, 1, 0), q11, 1e-12);
   ck_assert_double_eq_tol(tabrl_ucbvi_value(algo, 0, 0, 0), q00 + b10 / 3, 1e-12);
   ck_assert_double_eq_tol(q00 + b10 / 3, 1.313739, 1e-6);
+  /* Saturation: of the three visited (h, s, a), only Q_1(0) = 1.106 is
+   * >= H - h (= 1); Q_1(1) = 0.325 < 1 and Q_0(0) = 1.314 < 2. */
+  ck_assert_double_eq_tol(tabrl_algo_saturation(algo), 1.0 / 3, 1e-15);
   tabrl_algo_free(algo);
 
   /* At the paper's constant (scale 1) every bonus exceeds H: all clipped,
@@ -180,7 +183,7 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   ck_assert_double_eq_tol(tabrl_ucbvi_bonus(algo, 0, 0, 0), 14 * L / sqrt(3.0), 1e-12);
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 1, 1, 0), 2.0);
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 0, 0, 0), 2.0);
-  ck_assert_double_eq(algo->type->saturation(algo->state), 1.0);
+  ck_assert_double_eq(tabrl_algo_saturation(algo), 1.0);
   tabrl_algo_free(algo);
   tabrl_setting paper_stage[3] = {{"bonus", "hoeffding", "test", 0},
                                   {"stationary", "false", "test", 0},

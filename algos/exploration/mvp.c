@@ -246,9 +246,9 @@ static int mvp_plan(void *state, long k)
   return 0;
 }
 
-/* The share of the planning model's visited (h, s, a) whose bonus, in
- * reward units (times H), is >= H - h, recomputed from the last plan's
- * V_{h+1} (kept out of the planning loop).  NaN before any visit. */
+/* The share of the planning model's visited (h, s, a) whose last planned
+ * Q_h, in reward units (times H), is >= H - h, the largest return from
+ * stage h: the bonuses alone carry Q there.  NaN before any visit. */
 static double mvp_saturation(const void *state)
 {
   const mvp_state *st = state;
@@ -259,7 +259,7 @@ static double mvp_saturation(const void *state)
         size_t b = tabrl_empirical_block(&st->model, h, s, a);
         if (st->model.visits[b] == 0) continue;
         visited++;
-        saturated += mvp_bonus(st, b, st->V + (size_t)(h + 1) * st->S) * st->H >= st->H - h;
+        saturated += st->Q[qi(st, h, s, a)] * st->H >= st->H - h - 1e-9;
       }
   return visited ? (double)saturated / (double)visited : NAN;
 }

@@ -198,10 +198,9 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
   return 0;
 }
 
-/* The share of visited (h, s, a) whose bonus is still >= H - h: for
- * hoeffding the bonus of the next visit, c sqrt(H^3 iota / t) (a lower
- * bound on the optimism sum_i alpha_t^i b_i of Q, Lemma 4.1 a), for
- * bernstein that optimism itself, beta_t / 2.  NaN before any visit. */
+/* The share of visited (h, s, a) whose Q_h is still >= H - h, the largest
+ * return from stage h: the bonuses alone carry Q there.  NaN before any
+ * visit. */
 static double optql_saturation(const void *state)
 {
   const optql_state *st = state;
@@ -210,13 +209,9 @@ static double optql_saturation(const void *state)
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++)
       for (int a = 0; a < st->A; a++) {
-        long t = st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
-        if (t == 0) continue;
-        double bonus = st->bonus_kind == BONUS_HOEFFDING
-                           ? st->c * sqrt(H * H * H * st->iota / (double)t)
-                           : st->beta[qi(st, h, s, a)] / 2.0;
+        if (st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)] == 0) continue;
         visited++;
-        saturated += bonus >= H - h;
+        saturated += st->Q[qi(st, h, s, a)] >= H - h - 1e-9;
       }
   return visited ? (double)saturated / (double)visited : NAN;
 }

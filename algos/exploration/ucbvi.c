@@ -281,9 +281,10 @@ static int ucbvi_act(void *state, int h, int s)
   return st->greedy[(size_t)h * st->S + s];
 }
 
-/* The share of the last plan's visited (h, s, a) whose (scaled) bonus is
- * >= H - h: there the bonus alone reaches the largest return, so Q sits at
- * its clip whatever the data say.  NaN before any visit. */
+/* The share of the visited (h, s, a) whose Q_h is >= H - h, the largest
+ * return from stage h: there the bonuses (b_h and those V_{h+1} carries)
+ * cover every return, so the data decide nothing yet.  NaN before any
+ * visit. */
 static double ucbvi_saturation(const void *state)
 {
   const ucbvi_state *st = state;
@@ -294,7 +295,7 @@ static double ucbvi_saturation(const void *state)
       for (int a = 0; a < st->A; a++) {
         if (e->visits[tabrl_empirical_block(e, h, s, a)] == 0) continue;
         visited++;
-        saturated += st->bonus[qi(st, h, s, a)] >= st->H - h;
+        saturated += st->Q[qi(st, h, s, a)] >= st->H - h - 1e-9;
       }
   return visited ? (double)saturated / (double)visited : NAN;
 }

@@ -94,9 +94,10 @@ static char *command_line(int argc, char **argv)
 }
 
 /* One note per algorithm label most of whose runs computed now ended with
- * the bonus still >= H - h for most visited (h, s, a) (the type's
- * saturation report): at those constants Q sits at its clip and regret is
- * linear.  Runs reused by --resume or of another shard carry no report. */
+ * the optimistic Q_h still >= H - h for most visited (h, s, a) (the type's
+ * saturation report): at those constants the bonuses cover every return
+ * and regret is linear.  Runs reused by --resume or of another shard carry
+ * no report. */
 static void print_saturation(const tabrl_experiment *e, const tabrl_run_report *report)
 {
   size_t total = tabrl_experiment_runs(e);
@@ -111,8 +112,9 @@ static void print_saturation(const tabrl_experiment *e, const tabrl_run_report *
       saturated += report->saturation[r] > 0.5;
     }
     if (reported && 2 * saturated > reported)
-      printf("note: algo %s: bonus saturated (>= H - h at the last episode for most visited "
-             "(h, s, a) in %zu of %zu runs): regret is linear at these constants; see `scale`\n",
+      printf("note: algo %s: bonus saturated (Q_h >= H - h after the last episode for most "
+             "visited (h, s, a) in %zu of %zu runs): regret is linear at these constants; see "
+             "`scale`\n",
              e->algos[a].label, saturated, reported);
   }
 }

@@ -144,10 +144,12 @@ typedef struct tabrl_algo_type {
   int (*iterate)(void *state, long iteration);
 
   /* Optional (optimistic algorithms): the share, in [0,1], of the visited
-   * (h, s, a) whose exploration bonus at the last plan is still >= H - h,
-   * the largest return from stage h; NaN when nothing is visited.  Near 1,
-   * the bonus alone keeps Q at its clip and regret is linear at these
-   * constants.  Read with tabrl_algo_saturation; NULL: not reported. */
+   * (h, s, a) whose optimistic Q_h(s,a) is still >= H - h, the largest
+   * return from stage h, so that the bonuses (this stage's and the later
+   * ones' V_{h+1} carries) cover every possible return and the data decide
+   * nothing; NaN when nothing is visited.  Near 1 after the last episode,
+   * regret is linear at these constants.  Read with tabrl_algo_saturation;
+   * NULL: not reported. */
   double (*saturation)(const void *state);
 } tabrl_algo_type;
 

@@ -56,7 +56,7 @@ typedef struct {
   double output_seconds; /* assembling runs.csv / policies.csv */
   /* tabrl_experiment_runs(e) values, one per run in run order: the
    * algorithm's saturation report after its last episode (the share of
-   * visited (h, s, a) whose bonus is still >= H - h, see
+   * visited (h, s, a) whose optimistic Q is still >= H - h, see
    * tabrl_algo_type.saturation), for the runs computed by this call; NaN
    * for the others (reused, another shard's) and for algorithms that do not
    * report.  malloc'ed: the caller frees it (NULL when out of memory or
