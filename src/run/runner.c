@@ -2,8 +2,8 @@
  * files of DIR/.runs, resume, and assembling runs.csv and policies.csv.
  * See tabrl/runner.h; one run is run_one.c. */
 #include <dirent.h>
-#include <math.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
