@@ -115,7 +115,8 @@ END_TEST
  * Counts: N_0(0) = 3, r-hat 2/3, P-hat(0) = 1/3, P-hat(1) = 2/3; N_0(1) = 0;
  * N_1(0) = 1, r-hat 1, P-hat(1) = 1; N_1(1) = 2, r-hat 1/4, P-hat = (1/2, 1/2).
  * Visits of the next stage: N'_1(0) = 1, N'_1(1) = 2.  One plan after the
- * three episodes (so the min with the previous Q is the initial H - h). */
+ * three episodes (so the min with the previous Q is the initial clip: H - h
+ * with clip = stage, which the hand computations below use). */
 static void feed_three_episodes(tabrl_algo *algo)
 {
   const tabrl_algo_type *t = algo->type;
@@ -135,10 +136,11 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   tabrl_problem p = tiny_problem(2, 1, 2, 10);
   const double L = log(2000.0), c = 0.001;
   /* Stage-dependent counts: the hand computation below is per stage. */
-  tabrl_setting set[3] = {{"bonus", "hoeffding", "test", 0},
+  tabrl_setting set[4] = {{"bonus", "hoeffding", "test", 0},
                           {"scale", "0.001", "test", 0},
-                          {"stationary", "false", "test", 0}};
-  tabrl_algo *algo = test_make("ucbvi", &p, set, 3);
+                          {"stationary", "false", "test", 0},
+                          {"clip", "stage", "test", 0}};
+  tabrl_algo *algo = test_make("ucbvi", &p, set, 4);
   feed_three_episodes(algo);
   /* UCBVI-CH: b = c 7 H L / sqrt(N) = 0.001 * 14 * 7.6009 / sqrt(N) = 0.106413 / sqrt(N). */
   double b10 = c * 14 * L, b11 = c * 14 * L / sqrt(2.0), b00 = c * 14 * L / sqrt(3.0);
@@ -158,11 +160,36 @@ START_TEST(test_ucbvi_hoeffding_by_hand)
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 0, 1, 0), 2.0);
   tabrl_algo_free(algo);
 
-  /* At the paper's constant (scale 1) every bonus exceeds H: all clipped. */
+  /* clip = horizon (the default, the paper's H at every stage): Q_1(0) =
+   * min(2, 1 + 0.106413) = 1.106413 is no longer clipped, and it raises
+   * Q_0(0) by (1.106413 - 1) / 3 = 0.035471 to 1.313739 (below H = 2). */
+  set[3].value = "horizon";
+  algo = test_make("ucbvi", &p, set, 4);
+  feed_three_episodes(algo);
+  ck_assert_double_eq_tol(tabrl_ucbvi_value(algo, 1, 0, 0), 1 + b10, 1e-12);
+  ck_assert_double_eq_tol(tabrl_ucbvi_value(algo, 1, 1, 0), q11, 1e-12);
+  ck_assert_double_eq_tol(tabrl_ucbvi_value(algo, 0, 0, 0), q00 + b10 / 3, 1e-12);
+  ck_assert_double_eq_tol(q00 + b10 / 3, 1.313739, 1e-6);
+  /* Saturation: of the three visited (h, s, a), only Q_1(0) = 1.106 is
+   * >= H - h (= 1); Q_1(1) = 0.325 < 1 and Q_0(0) = 1.314 < 2. */
+  ck_assert_double_eq_tol(tabrl_algo_saturation(algo), 1.0 / 3, 1e-15);
+  tabrl_algo_free(algo);
+
+  /* At the paper's constant (scale 1) every bonus exceeds H: all clipped,
+   * at H = 2 in both stages with the default clip, at H - h with stage. */
   tabrl_setting paper[2] = {{"bonus", "hoeffding", "test", 0}, {"stationary", "false", "test", 0}};
   algo = test_make("ucbvi", &p, paper, 2);
   feed_three_episodes(algo);
   ck_assert_double_eq_tol(tabrl_ucbvi_bonus(algo, 0, 0, 0), 14 * L / sqrt(3.0), 1e-12);
+  ck_assert_double_eq(tabrl_ucbvi_value(algo, 1, 1, 0), 2.0);
+  ck_assert_double_eq(tabrl_ucbvi_value(algo, 0, 0, 0), 2.0);
+  ck_assert_double_eq(tabrl_algo_saturation(algo), 1.0);
+  tabrl_algo_free(algo);
+  tabrl_setting paper_stage[3] = {{"bonus", "hoeffding", "test", 0},
+                                  {"stationary", "false", "test", 0},
+                                  {"clip", "stage", "test", 0}};
+  algo = test_make("ucbvi", &p, paper_stage, 3);
+  feed_three_episodes(algo);
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 1, 1, 0), 1.0);
   ck_assert_double_eq(tabrl_ucbvi_value(algo, 0, 0, 0), 2.0);
   tabrl_algo_free(algo);
@@ -173,10 +200,11 @@ START_TEST(test_ucbvi_bernstein_by_hand)
 {
   tabrl_problem p = tiny_problem(2, 1, 2, 10);
   const double L = log(2000.0), c = 0.001, H = 2;
-  tabrl_setting set[3] = {{"bonus", "bernstein", "test", 0},
+  tabrl_setting set[4] = {{"bonus", "bernstein", "test", 0},
                           {"scale", "0.001", "test", 0},
-                          {"stationary", "false", "test", 0}};
-  tabrl_algo *algo = test_make("ucbvi", &p, set, 3);
+                          {"stationary", "false", "test", 0},
+                          {"clip", "stage", "test", 0}};
+  tabrl_algo *algo = test_make("ucbvi", &p, set, 4);
   feed_three_episodes(algo);
   /* Stage 1 is the last: V_2 = V*_2 = 0, so the variance term and the
    * next-state correction are 0 and b = 14 H L / (3 N):
@@ -217,7 +245,7 @@ START_TEST(test_ucbvi_bernstein_by_hand)
    *   Q_0(0) = 3/4 + 0.642735 + 0.021957 = 1.414692 > 1.218744;
    * the instance that planned after three episodes keeps 1.218744. */
   double before = tabrl_ucbvi_value(algo, 0, 0, 0);
-  tabrl_algo *fresh = test_make("ucbvi", &p, set, 3);
+  tabrl_algo *fresh = test_make("ucbvi", &p, set, 4);
   for (int i = 0; i < 2; i++) {
     tabrl_algo *a = i ? fresh : algo;
     if (i) {
@@ -392,11 +420,12 @@ END_TEST
  * V*_h(s) (Jin et al. Lemma 4.3).  At a fixed seed this is one draw of an
  * event of probability >= 0.9: a failure would point to a bug far more
  * likely than to bad luck.  We also count the entries strictly below the
- * clip to see when the check is more than Q = H - h >= Q*. */
+ * clip to see when the check is more than Q = H >= Q* (all three at their
+ * default clip = horizon, the papers' H). */
 typedef struct {
   const tabrl_mdp *m;
   const double *Q_star, *V_star;
-  long below_clip; /* entries with Q < H - h (ucbvi), Q < H (mvp), V < H (optql) */
+  long below_clip; /* entries with Q < H (ucbvi, mvp), V < H (optql) */
   long checked;
 } optimism_ctx;
 
@@ -405,7 +434,6 @@ static void check_optimism(void *ctx_, const tabrl_algo *algo, long k)
   optimism_ctx *ctx = ctx_;
   const tabrl_mdp *m = ctx->m;
   int is_optql = !strcmp(algo->type->name, "optql"), H = m->horizon;
-  int is_mvp = !strcmp(algo->type->name, "mvp"); /* clips at H (the paper's 1), not H - h */
   for (int h = 0; h < H; h++)
     for (int s = 0; s < m->S; s++) {
       if (is_optql) {
@@ -421,7 +449,7 @@ static void check_optimism(void *ctx_, const tabrl_algo *algo, long k)
         double q = algo_q(algo, h, s, a), q_star = ctx->Q_star[((size_t)h * m->S + s) * m->A + a];
         ck_assert_msg(q >= q_star - 1e-9, "%s episode %ld: Q_%d(%d,%d) = %.12g < Q* = %.12g",
                       algo->type->name, k, h, s, a, q, q_star);
-        ctx->below_clip += q < (is_mvp ? H : H - h) - 1e-12;
+        ctx->below_clip += q < H - 1e-12;
         ctx->checked++;
       }
     }
@@ -471,7 +499,7 @@ START_TEST(test_optimism_riverswim)
    * (e.g. UCBVI-CH's 7 H L / sqrt(N) with L = ln(5*6*2*6000/0.1) = 15.1 is
    * below 20 only for N > 1.1e4), so for them the optimism check holds
    * through the clip and what is asserted is that no value leaves it.
-   * UCBVI-BF (its 14 H L / 3N term falls fastest; 127 of the 72240 checks)
+   * UCBVI-BF (its 14 H L / 3N term falls fastest; 3791 of the 72240 checks)
    * and MVP, which pools its counts over h (1611), get below the clip. */
   tabrl_mdp *m = riverswim();
   long expect[5] = {0, 1, 1, 0, 0};
@@ -487,7 +515,7 @@ START_TEST(test_optimism_garnet)
    * 14 H L / 3N = 127/N, L = ln(5*2*2*4000/0.1) = 13.6, N up to ~1000),
    * MVP's (c3 iota / N = 181/N normalised, pooled N up to ~2000) and optql
    * Bernstein's (sqrt(H^7 S A) = 22.6 is small at H = 2) fall below the
-   * clip, so the check bites there (measured: 6296, 4513 and 322 of the
+   * clip, so the check bites there (measured: 8854, 4513 and 322 of the
    * 16008, 16008 and 8004 checks); UCBVI-CH's 7 H L / sqrt(N) and optql
    * Hoeffding's do not, and that is asserted. */
   tabrl_mdp *m = small_garnet();

@@ -74,6 +74,20 @@ typedef struct {
   void (*stage)(void *ctx, int h, const double *next_V);
 } tabrl_backup_hooks;
 
+/* The optimistic algorithms' common `clip` parameter (ucbvi, ucrl2, mvp,
+ * optql): the value an optimistic Q_h is capped at.  stage: H - h, the
+ * largest return from stage h with rewards in [0,1] (the tightest cap that
+ * keeps Q_h >= Q*_h); horizon: H at every stage, as Azar et al. (2017,
+ * Algorithm 2) and Jin et al. (2018, Algorithm 1) write it.  The choice
+ * index of TABRL_CLIP_CHOICES. */
+enum { TABRL_CLIP_STAGE = 0, TABRL_CLIP_HORIZON = 1 };
+#define TABRL_CLIP_CHOICES "stage|horizon"
+
+static inline double tabrl_clip_level(int clip, int H, int h)
+{
+  return clip == TABRL_CLIP_HORIZON ? (double)H : (double)(H - h);
+}
+
 /* Where the results go.  V is required; the others may be NULL. */
 typedef struct {
   int S, A, H;

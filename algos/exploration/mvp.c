@@ -22,7 +22,7 @@
  *
  *   b_h(s,a) = c1 sqrt( Var_{P-hat}(V_{h+1}) iota / max(N,1) )
  *            + c2 sqrt( Var-hat(r) iota / max(N,1) ) + c3 iota / max(N,1),
- *   Q_h(s,a) = min( r-hat + P-hat V_{h+1} + b_h(s,a), 1 ),
+ *   Q_h(s,a) = min( r-hat + P-hat V_{h+1} + b_h(s,a), C_h ),
  *   V_h(s)   = max over valid a of Q_h(s,a),   V_H = 0,
  *
  * with c1 = 460/9, c2 = 2 sqrt(2), c3 = 544/9 and iota = ln(2/delta) (N the
@@ -43,9 +43,13 @@
  * `delta` is only the input of iota = ln(2/delta), NOT a run-level failure
  * probability as it is for ucbvi, optql and ucrl2; for a run-level level
  * delta' one would need delta = delta' / (that factor).
- * Unvisited pairs get the maximum value 1 (what the formula gives anyway,
- * c3 iota > 1), so planning touches only the visited entries: O(H S A + H *
- * visited (s,a,s') entries) per re-plan.
+ *
+ * The cap C_h is the `clip` parameter: horizon (the default), C_h = 1, the
+ * paper's (its total reward lies in [0, 1]: H in reward units); stage,
+ * C_h = (H - h) / H, the largest normalised return from stage h when each
+ * step's reward lies in [0, 1/H].  Unvisited pairs get C_h (what the formula gives anyway, c3 iota
+ * > 1), so planning touches only the visited entries: O(H S A + H * visited (s,a,s') entries) per
+ * re-plan.
  *
  * Rewards.  The paper assumes the total reward of an episode lies in
  * [0, 1]; tabrl's envs give per-step rewards in [0, 1] (total <= H).  We run
@@ -87,11 +91,14 @@ static const tabrl_param mvp_params[] = {
     {"pool", TABRL_BOOL, "true", NULL,
      "pool the counts over stages h (the paper's time-homogeneous model); false for "
      "stage-dependent envs"},
+    {"clip", TABRL_CHOICE, "horizon", TABRL_CLIP_CHOICES,
+     "cap on Q_h: horizon = H (the paper's 1 for a total reward in [0,1], Alg. 1); stage = "
+     "H - h, the largest return from stage h"},
     {0},
 };
 
 typedef struct {
-  int S, A, H, stages;
+  int S, A, H, stages, clip;
   double scale, iota;
   long last_trigger; /* the largest element of L */
   tabrl_empirical fresh, model;
@@ -134,6 +141,7 @@ static int mvp_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->A = problem->A;
   st->H = problem->horizon;
   st->scale = tabrl_values_double(params, "scale");
+  st->clip = tabrl_values_choice(params, "clip");
   st->iota = log(2.0 / tabrl_values_double(params, "delta"));
   st->stages = tabrl_values_bool(params, "pool") ? 1 : st->H;
   /* L = {2^(i-1) : 2^i <= budget}: the samples one count can reach. */
@@ -151,11 +159,14 @@ static int mvp_init(void *state, const tabrl_problem *problem, const tabrl_value
   if (!st->Q || !st->V || !st->greedy)
     return tabrl_error(TABRL_ENOMEM, "mvp: out of memory for %zu Q values", n);
   for (int h = 0; h <= st->H; h++)
-    for (int s = 0; s < st->S; s++) st->V[(size_t)h * st->S + s] = h < st->H ? 1.0 : 0.0;
+    for (int s = 0; s < st->S; s++)
+      st->V[(size_t)h * st->S + s] = h < st->H ? tabrl_clip_level(st->clip, st->H, h) / st->H : 0.0;
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {
       for (int a = 0; a < st->A; a++)
-        st->Q[qi(st, h, s, a)] = tabrl_problem_valid(problem, h, s, a) ? 1.0 : -INFINITY;
+        st->Q[qi(st, h, s, a)] = tabrl_problem_valid(problem, h, s, a)
+                                     ? tabrl_clip_level(st->clip, st->H, h) / st->H
+                                     : -INFINITY;
       st->greedy[(size_t)h * st->S + s] = baseline_actions_list(&st->actions, h, s)[0];
     }
   return 0;
@@ -195,6 +206,16 @@ static int mvp_observe(void *state, int h, int s, int a, double reward, int next
   return 0;
 }
 
+/* The scaled bonus b_h(s,a) of a visited block, normalised. */
+static inline double mvp_bonus(const mvp_state *st, size_t b, const double *next_V)
+{
+  const tabrl_empirical *e = &st->model;
+  double N = (double)e->visits[b], mean = tabrl_empirical_mean_reward(e, b);
+  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
+  return st->scale * (MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
+                      MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N);
+}
+
 /* Algorithm 1's Q_h(s,a), normalised (algos/common/backward.h hooks). */
 static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
 {
@@ -202,12 +223,11 @@ static double mvp_q(void *ctx, int h, int s, int a, const double *next_V)
   const tabrl_empirical *e = &st->model;
   size_t b = tabrl_empirical_block(e, h, s, a);
   double N = (double)e->visits[b];
-  if (!(N > 0)) return 1.0;
+  /* C_h / H: 1, or (H - h) / H, the stage's share of the normalised return */
+  double top = st->clip == TABRL_CLIP_HORIZON ? 1.0 : (double)(st->H - h) / st->H;
+  if (!(N > 0)) return top;
   double mean = tabrl_empirical_mean_reward(e, b);
-  double reward_var = fmax(0.0, e->reward_sq[b] / N - mean * mean);
-  double bonus = MVP_C1 * sqrt(tabrl_empirical_variance(e, b, next_V) * st->iota / N) +
-                 MVP_C2 * sqrt(reward_var * st->iota / N) + MVP_C3 * st->iota / N;
-  return fmin(1.0, mean + tabrl_empirical_expect(e, b, next_V) + st->scale * bonus);
+  return fmin(top, mean + tabrl_empirical_expect(e, b, next_V) + mvp_bonus(st, b, next_V));
 }
 
 static int mvp_actions(const void *ctx, int h, int s, const int **list)
@@ -241,6 +261,24 @@ static int mvp_plan(void *state, long k)
   return 0;
 }
 
+/* The share of the planning model's visited (h, s, a) whose last planned
+ * Q_h, in reward units (times H), is >= H - h, the largest return from
+ * stage h: the bonuses alone carry Q there.  NaN before any visit. */
+static double mvp_saturation(const void *state)
+{
+  const mvp_state *st = state;
+  long visited = 0, saturated = 0;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++)
+      for (int a = 0; a < st->A; a++) {
+        size_t b = tabrl_empirical_block(&st->model, h, s, a);
+        if (st->model.visits[b] == 0) continue;
+        visited++;
+        saturated += st->Q[qi(st, h, s, a)] * st->H >= st->H - h - 1e-9;
+      }
+  return visited ? (double)saturated / (double)visited : NAN;
+}
+
 static int mvp_policy(void *state, tabrl_policy *pi)
 {
   const mvp_state *st = state;
@@ -269,6 +307,7 @@ const tabrl_algo_type tabrl_algo_mvp = {
     .act = mvp_act,
     .observe = mvp_observe,
     .end_episode = mvp_plan,
+    .saturation = mvp_saturation,
 };
 
 /* Test accessor (no public header): Q_h(s,a) of the last plan in reward

@@ -5,9 +5,11 @@
  * (h, s, a) with reward r and next state s':
  *
  *   Q_h(s,a) <- (1 - alpha_t) Q_h(s,a) + alpha_t (r + V_{h+1}(s') + b_t),
- *   V_h(s)   <- min(H, max over valid a' of Q_h(s,a')),   V_H = 0,
+ *   V_h(s)   <- min(C_h, max over valid a' of Q_h(s,a')),   V_H = 0,
  *
- * alpha_t = (H + 1) / (H + t) (their eq. (4)), Q_h and V_h initialised to H,
+ * alpha_t = (H + 1) / (H + t) (their eq. (4)), Q_h and V_h initialised to
+ * C_h; C_h is the `clip` parameter: horizon (the default), C_h = H as the
+ * paper writes it; stage, C_h = H - h, the largest return from stage h.
  * iota = log(S A T / p), T = K H (p = `delta`).
  *
  *  hoeffding (Algorithm 1, Theorem 1): b_t = c sqrt(H^3 iota / t).
@@ -53,6 +55,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
+#include "common/backward.h"
 #include "common/empirical.h"
 #include "protocol/testing.h"
 
@@ -68,12 +71,15 @@ static const tabrl_param optql_params[] = {
     {"delta", TABRL_DOUBLE, "0.1", "(0,1)",
      "run-level failure probability p (Thm. 1 holds w.p. 1 - p): iota = log(S A T / p), "
      "T = K H (Jin et al. 2018)"},
+    {"clip", TABRL_CHOICE, "horizon", TABRL_CLIP_CHOICES,
+     "initial value and cap of Q_h, V_h: horizon = H (Jin et al. 2018, Alg. 1); stage = H - h, "
+     "the largest return from stage h"},
     {0},
 };
 
 typedef struct {
   int S, A, H;
-  int bonus_kind;
+  int bonus_kind, clip;
   double c, c1, c2, iota;
   tabrl_empirical counts; /* stages = H; only the visit counts t are read */
   baseline_actions actions;
@@ -109,6 +115,7 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->A = problem->A;
   st->H = problem->horizon;
   st->bonus_kind = tabrl_values_choice(params, "bonus");
+  st->clip = tabrl_values_choice(params, "clip");
   scale = tabrl_values_double(params, "scale");
   delta = tabrl_values_double(params, "delta");
   st->c = scale * 2.0 * sqrt(2.0);
@@ -129,9 +136,13 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   }
   if (!st->Q || !st->V)
     return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu Q values", n);
-  for (size_t i = 0; i < n; i++) st->Q[i] = st->H;
   for (int h = 0; h <= st->H; h++)
-    for (int s = 0; s < st->S; s++) st->V[(size_t)h * st->S + s] = h < st->H ? st->H : 0.0;
+    for (int s = 0; s < st->S; s++) {
+      double top = h < st->H ? tabrl_clip_level(st->clip, st->H, h) : 0.0;
+      st->V[(size_t)h * st->S + s] = top;
+      if (h < st->H)
+        for (int a = 0; a < st->A; a++) st->Q[qi(st, h, s, a)] = top;
+    }
   return 0;
 }
 
@@ -189,8 +200,27 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
     st->beta[i] = beta;
   }
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
-  st->V[(size_t)h * st->S + s] = fmin(H, st->Q[qi(st, h, s, greedy_action(st, h, s))]);
+  st->V[(size_t)h * st->S + s] =
+      fmin(tabrl_clip_level(st->clip, st->H, h), st->Q[qi(st, h, s, greedy_action(st, h, s))]);
   return 0;
+}
+
+/* The share of visited (h, s, a) whose Q_h is still >= H - h, the largest
+ * return from stage h: the bonuses alone carry Q there.  NaN before any
+ * visit. */
+static double optql_saturation(const void *state)
+{
+  const optql_state *st = state;
+  const double H = st->H;
+  long visited = 0, saturated = 0;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++)
+      for (int a = 0; a < st->A; a++) {
+        if (st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)] == 0) continue;
+        visited++;
+        saturated += st->Q[qi(st, h, s, a)] >= H - h - 1e-9;
+      }
+  return visited ? (double)saturated / (double)visited : NAN;
 }
 
 const tabrl_algo_type tabrl_algo_optql = {
@@ -208,6 +238,7 @@ const tabrl_algo_type tabrl_algo_optql = {
     .policy = optql_policy,
     .act = optql_act,
     .observe = optql_observe,
+    .saturation = optql_saturation,
 };
 
 /* Test accessors (no public header): Q_h(s,a) and V_h(s) (h <= H); NAN for

@@ -9,13 +9,16 @@
  * At the end of every episode k (Algorithm 2), backward over h = H-1..0,
  * for every visited (h, s, a) with N = N_h(s,a) > 0,
  *
- *   Q_h(s,a) = min( Q_h^{k-1}(s,a), H - h, r-hat + P-hat V_{h+1} + b_h(s,a) ),
+ *   Q_h(s,a) = min( Q_h^{k-1}(s,a), C_h, r-hat + P-hat V_{h+1} + b_h(s,a) ),
  *   V_h(s)   = max over valid a of Q_h(s,a),   V_H = 0,
  *
- * and Q_h(s,a) = H - h for an unvisited (h, s, a) (the paper: "else
- * Q = H").  The min with the previous episode's Q is the paper's (it keeps
- * Q monotone and is still optimistic: both arguments bound Q*).  Two
- * deliberate differences from the paper, both asked for by tabrl's setting:
+ * and Q_h(s,a) = C_h for an unvisited (h, s, a) (the paper: "else
+ * Q = H").  The cap C_h is the `clip` parameter: horizon (the default),
+ * C_h = H as the paper writes it; stage, C_h = H - h, the largest return
+ * from stage h with rewards in [0,1] (still optimistic, and much faster
+ * while the bonus is large: see experiments/README.md, "clip").  The min with the previous
+ * episode's Q is the paper's (it keeps Q monotone and is still optimistic: both arguments bound
+ * Q*).  Two deliberate differences from the paper, both asked for by tabrl's setting:
  *
  *  - `stationary` (default true) pools counts, r-hat and P-hat over h, as
  *    the paper does for its stationary P (the sqrt(HSAT) rate of Theorem 2);
@@ -24,8 +27,7 @@
  *    of the states per stage).  N'_{h+1}(y), the visits
  *    of y at stage h+1 in the correction term, is per stage either way, as
  *    in the paper.
- *  - Q is clipped at H - h, the largest return from stage h with rewards in
- *    [0,1] (the paper clips at H); and the reward is the empirical mean
+ *  - The reward is the empirical mean
  *    r-hat (the paper assumes R known; our envs' rewards are deterministic
  *    given (s, a) or (s, a, s'), and the bonus, >= H sqrt(L/N), dwarfs the
  *    reward's own Hoeffding width sqrt(L / 2N)).
@@ -66,7 +68,7 @@
  * searched for this check gave only its abstract, so they are not verified
  * against the paper's text.  At the paper's constants the bonus is larger than H until
  * N ~ (7 L)^2 (CH), so on small problems every visited pair stays at the
- * clip H - h for thousands of episodes: `scale` < 1 trades the guarantee for
+ * clip C_h for thousands of episodes: `scale` < 1 trades the guarantee for
  * speed (the bonus becomes `scale` times Algorithm 3's or 4's; the scales
  * used are listed in algos/README.md).
  *
@@ -75,7 +77,7 @@
  * index.  The paper takes "argmax" without a rule, and a
  * deterministic rule keeps runs reproducible without a random stream; but
  * "lowest index" alone never explores: while the bonus exceeds H, a visited
- * action's Q sits at the clip H - h, tied with the unvisited ones, and the
+ * action's Q sits at the clip C_h, tied with the unvisited ones, and the
  * lowest index wins forever (RiverSwim: always "left", J = 0.1, the same
  * regret at every scale <= 1 over 2000 episodes, measured).  Least-visited
  * first turns those ties into round-robin exploration, which is what the
@@ -105,16 +107,19 @@ static const tabrl_param ucbvi_params[] = {
     {"stationary", TABRL_BOOL, "true", NULL,
      "pool the estimates over stages h (the paper's stationary P); false for stage-dependent "
      "models"},
+    {"clip", TABRL_CHOICE, "horizon", TABRL_CLIP_CHOICES,
+     "cap on Q_h: horizon = H, the paper's min(Q_{k-1}, H, ...) (Alg. 2); stage = H - h, the "
+     "largest return from stage h"},
     {0},
 };
 
 typedef struct {
   int S, A, H;
-  int bonus_kind;
+  int bonus_kind, clip;
   double scale, delta, L;
   tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
-  double *Q;          /* H*S*A, optimistic Q of the last plan (H - h before any data) */
+  double *Q;          /* H*S*A, optimistic Q of the last plan (C_h before any data) */
   double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
   double *hoeffding;  /* per model block: 7 H L / sqrt(N), computed once per plan */
   double *V;          /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
@@ -150,6 +155,7 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->A = problem->A;
   st->H = problem->horizon;
   st->bonus_kind = tabrl_values_choice(params, "bonus");
+  st->clip = tabrl_values_choice(params, "clip");
   st->scale = tabrl_values_double(params, "scale");
   st->delta = tabrl_values_double(params, "delta");
   K = problem->episodes > 0 ? (double)problem->episodes : 1.0;
@@ -170,11 +176,14 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   if (!st->Q || !st->bonus || !st->hoeffding || !st->V || !st->state_visits || !st->greedy)
     return tabrl_error(TABRL_ENOMEM, "ucbvi: out of memory for %zu Q values", n);
   for (int h = 0; h <= st->H; h++)
-    for (int s = 0; s < st->S; s++) st->V[(size_t)h * st->S + s] = st->H - h;
+    for (int s = 0; s < st->S; s++)
+      st->V[(size_t)h * st->S + s] = h < st->H ? tabrl_clip_level(st->clip, st->H, h) : 0.0;
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {
       for (int a = 0; a < st->A; a++)
-        st->Q[qi(st, h, s, a)] = tabrl_problem_valid(problem, h, s, a) ? st->H - h : -INFINITY;
+        st->Q[qi(st, h, s, a)] = tabrl_problem_valid(problem, h, s, a)
+                                     ? tabrl_clip_level(st->clip, st->H, h)
+                                     : -INFINITY;
       st->greedy[(size_t)h * st->S + s] = baseline_actions_list(&st->actions, h, s)[0];
     }
   return 0;
@@ -211,7 +220,7 @@ static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const doub
  * registers across the calls of the inner loop. */
 typedef struct {
   ucbvi_state *st;
-  int S, A, H, stages;
+  int S, A, H, stages, clip;
 } ucbvi_backup;
 
 static inline size_t ucbvi_block(const ucbvi_backup *c, int h, int s, int a)
@@ -234,7 +243,8 @@ static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
     st->bonus[b] = bonus;
     /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
      * the inner loop of every episode's plan. */
-    double cap = st->Q[b] < H - h ? st->Q[b] : (double)(H - h);
+    double top = c->clip == TABRL_CLIP_HORIZON ? (double)H : (double)(H - h);
+    double cap = st->Q[b] < top ? st->Q[b] : top;
     st->Q[b] = q < cap ? q : cap;
   }
   return st->Q[b];
@@ -269,7 +279,7 @@ static int ucbvi_plan(void *state, long k)
   if (st->bonus_kind == BONUS_HOEFFDING)
     for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
       if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
-  ucbvi_backup c = {st, S, st->A, H, e->stages};
+  ucbvi_backup c = {st, S, st->A, H, e->stages, st->clip};
   tabrl_backward_out into = {.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy};
   tabrl_backward(&ucbvi_hooks, &c, &into);
   return 0;
@@ -285,6 +295,25 @@ static int ucbvi_act(void *state, int h, int s)
 {
   const ucbvi_state *st = state;
   return st->greedy[(size_t)h * st->S + s];
+}
+
+/* The share of the visited (h, s, a) whose Q_h is >= H - h, the largest
+ * return from stage h: there the bonuses (b_h and those V_{h+1} carries)
+ * cover every return, so the data decide nothing yet.  NaN before any
+ * visit. */
+static double ucbvi_saturation(const void *state)
+{
+  const ucbvi_state *st = state;
+  const tabrl_empirical *e = &st->model;
+  long visited = 0, saturated = 0;
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++)
+      for (int a = 0; a < st->A; a++) {
+        if (e->visits[tabrl_empirical_block(e, h, s, a)] == 0) continue;
+        visited++;
+        saturated += st->Q[qi(st, h, s, a)] >= st->H - h - 1e-9;
+      }
+  return visited ? (double)saturated / (double)visited : NAN;
 }
 
 static int ucbvi_observe(void *state, int h, int s, int a, double reward, int next)
@@ -310,6 +339,7 @@ const tabrl_algo_type tabrl_algo_ucbvi = {
     .act = ucbvi_act,
     .observe = ucbvi_observe,
     .end_episode = ucbvi_plan,
+    .saturation = ucbvi_saturation,
 };
 
 /* Test accessors (no public header; the protocol exposes only policy()):

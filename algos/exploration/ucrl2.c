@@ -20,13 +20,17 @@
  *
  * Rewards are assumed in [0,1], as in the paper, so r~ is capped at 1 (the
  * plausible set holds only rewards in [0,1]) and then the cap at H - h only
- * guards rounding.  Counts pool over h by default (stationary = true, the
- * paper's time-homogeneous model).  stationary = false keeps stage-dependent
- * counts, for stage-dependent models: the union bound then runs over H S A
- * pairs instead of S A, so A becomes H A inside both logarithms.  An
- * unvisited pair has no estimate: its plausible set is every
- * reward in [0,1] and every distribution, so r~ = 1 and p puts all its mass
- * on the best next state (whatever `scale`).
+ * guards rounding.  The `clip` parameter (stage: H - h, the default;
+ * horizon: H) is the one the other optimistic algorithms have: the paper
+ * (average reward, extended value iteration) has no cap, and every
+ * plausible MDP's value from stage h is at most H - h, so stage is the cap
+ * its confidence set implies; horizon never binds.  Counts pool over h by
+ * default (stationary = true, the paper's time-homogeneous model).
+ * stationary = false keeps stage-dependent counts, for stage-dependent
+ * models: the union bound then runs over H S A pairs instead of S A, so A
+ * becomes H A inside both logarithms.  An unvisited pair has no estimate:
+ * its plausible set is every reward in [0,1] and every distribution, so
+ * r~ = 1 and p puts all its mass on the best next state (whatever `scale`).
  *
  * The inner max over the L1 ball (Figure 2): sort the next states by
  * V_{h+1} descending; p(s'_1) = min(1, p^(s'_1) + d/2) on the best one, then
@@ -91,6 +95,9 @@ static const tabrl_param ucrl2_params[] = {
      "multiplier on both confidence radii (1 = the paper's constants 7/2 and 14)"},
     {"stationary", TABRL_BOOL, "true", NULL,
      "pool the counts over stages h (time-homogeneous MDP, as in the paper)"},
+    {"clip", TABRL_CHOICE, "stage", TABRL_CLIP_CHOICES,
+     "cap on Q_h: stage = H - h, the largest value of a plausible MDP (rewards in [0,1]; the "
+     "paper has no cap); horizon = H, which then never binds"},
     {0},
 };
 
@@ -107,7 +114,7 @@ typedef struct {
 
 typedef struct {
   tabrl_problem problem;
-  int S, A, H, stages;
+  int S, A, H, stages, clip;
   double delta, scale;
   tabrl_empirical model;
   long steps;           /* transitions observed: t_k = steps + 1 */
@@ -175,7 +182,7 @@ static void ucrl2_release(void *state)
  * a ucrl2_backup. */
 typedef struct {
   ucrl2_state *st;
-  int S, H; /* by value: registers across the calls of the loop */
+  int S, H, clip; /* by value: registers across the calls of the loop */
   double scale;
   double log_p, log_r; /* the logarithms of eq. (4) and (3) */
   int best_next;       /* the state of largest V_{h+1} */
@@ -215,7 +222,7 @@ static double ucrl2_q(void *ctx, int h, int s, int a, const double *next_V)
                                  (double)e->next[b][i].count / n};
     q = fmin(1.0, r) + l1_optimistic(st->mass, k, next_V, c->best_next, radius, NULL);
   }
-  return fmin(q, (double)(H - h));
+  return fmin(q, c->clip == TABRL_CLIP_HORIZON ? (double)H : (double)(H - h));
 }
 
 static int ucrl2_valid(const void *ctx, int h, int s, int a)
@@ -235,6 +242,7 @@ static void plan_optimistic(ucrl2_state *st)
   ucrl2_backup c = {.st = st,
                     .S = S,
                     .H = H,
+                    .clip = st->clip,
                     .scale = st->scale,
                     .log_p = log(2.0 * pairs_A * t / st->delta),
                     .log_r = log(2.0 * (double)S * pairs_A * t / st->delta)};
@@ -252,6 +260,7 @@ static int ucrl2_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->H = problem->horizon;
   st->delta = tabrl_values_double(params, "delta");
   st->scale = tabrl_values_double(params, "scale");
+  st->clip = tabrl_values_choice(params, "clip");
   st->stages = tabrl_values_bool(params, "stationary") ? 1 : st->H;
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {

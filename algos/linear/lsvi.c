@@ -20,6 +20,7 @@ int tabrl_lsvi_init(tabrl_lsvi *l, const tabrl_problem *problem, double lambda, 
   l->problem = *problem;
   l->lambda = lambda;
   l->pessimistic = pessimistic;
+  l->clip = TABRL_CLIP_HORIZON;
   d = (size_t)l->d;
   SA = (size_t)l->S * (size_t)l->A;
   HSA = (size_t)l->H * SA;
@@ -86,7 +87,7 @@ static inline double q_value(const tabrl_lsvi *l, int h, int s, int a)
 {
   size_t dd = (size_t)l->d * (size_t)l->d;
   const double *inverse = l->Lambda_inv + (size_t)h * dd, *w = l->w + (size_t)h * (size_t)l->d;
-  double high = l->pessimistic ? (double)(l->H - h) : (double)l->H;
+  double high = l->pessimistic || l->clip == TABRL_CLIP_STAGE ? (double)(l->H - h) : (double)l->H;
   const double *phi = features(l, s, a);
   double q = 0;
   for (int i = 0; i < l->d; i++) q += w[i] * phi[i];

@@ -36,8 +36,9 @@ typedef struct {
   int S, A, H, d;
   tabrl_problem problem; /* sizes, valid mask and phi (pointers kept) */
   double lambda;
-  double bonus;             /* +beta (optimistic) or -beta (pessimistic) */
-  int pessimistic;          /* clip to [0, H - h] instead of min(H, .) */
+  double bonus;    /* +beta (optimistic) or -beta (pessimistic) */
+  int pessimistic; /* clip to [0, H - h] instead of min(C_h, .) */
+  int clip;        /* the optimistic cap: TABRL_CLIP_HORIZON (H, set by init) or _STAGE (H - h) */
   tabrl_empirical counts;   /* stages H */
   int *visited;             /* H*S*A: stage h's visited pairs s*A + a, first n_visited[h] */
   size_t *n_visited;        /* H */

@@ -19,7 +19,9 @@
  * probability.  The theorem only asserts that some absolute constant c > 0
  * works (its value is not given; the proof fixes it through Lemma B.3's
  * covering argument), so c = 1 here and `scale` multiplies beta: scale is
- * the c of the theorem.  The clip is the paper's min(., H), not H - h.
+ * the c of the theorem.  The clip is the paper's min(., H) (`clip =
+ * horizon`, the default); `clip = stage` caps at H - h, the largest return
+ * from stage h, as the other optimistic algorithms' parameter does.
  *
  * Implementation (lsvi.h): the data are aggregated by (h, s, a, s') counts
  * and reward sums, so a planning pass costs O(H (visited (h,s,a,s')
@@ -30,6 +32,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "common/backward.h"
 #include "linear/lsvi.h"
 #include "common/ridge.h"
 #include "tabrl/error.h"
@@ -42,6 +45,9 @@ static const tabrl_param lsvi_ucb_params[] = {
      "failure probability p in iota = log(2 d T / p) (Theorem 3.1)"},
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
      "multiplier on beta = d H sqrt(iota): the theorem's unspecified absolute constant c"},
+    {"clip", TABRL_CHOICE, "horizon", TABRL_CLIP_CHOICES,
+     "cap on Q_h: horizon = H, the paper's min(., H) (Jin et al. 2020, Alg. 1); stage = H - h, "
+     "the largest return from stage h"},
     {0},
 };
 
@@ -70,6 +76,7 @@ static int lsvi_ucb_init(void *state, const tabrl_problem *problem, const tabrl_
                                 "lsvi-ucb")))
     return status;
   st->beta = tabrl_values_double(params, "scale") * d * H * sqrt(iota);
+  st->lsvi.clip = tabrl_values_choice(params, "clip");
   st->lsvi.bonus = st->beta;
   st->episode = malloc((size_t)problem->horizon * sizeof *st->episode);
   if (!st->episode) return tabrl_error(TABRL_ENOMEM, "lsvi-ucb: out of memory");

@@ -26,9 +26,12 @@
  *   Q_h(s,a) = r-hat(s,a) + theta-hat^T X_h(s,a) + sqrt(beta) ||X_h(s,a)||_{M^-1},
  *   X_h(s,a) = ( P_i(.|s,a)^T V_{h+1} )_i,  V_h(s) = max_a Q_h(s,a),  V_H = 0,
  *
- * clipped to [0, H - h], the range of the true Q_h for rewards in [0,1]
- * (clipping an upper bound at the largest possible value keeps it an upper
- * bound).  Greedy, lowest action on ties, committed for the episode.
+ * clipped to [0, C_h], C_h = H - h, the range of the true Q_h for rewards
+ * in [0,1] (clipping an upper bound at the largest possible value keeps it
+ * an upper bound; `clip = stage`, the default), or C_h = H (`clip =
+ * horizon`, the cap of the other optimistic algorithms' papers; we have not
+ * found the text of Ayoub et al.'s Algorithm 1 to check which it writes).  Greedy, lowest action on
+ * ties, committed for the episode.
  *
  * The radius is the self-normalized bound of Abbasi-Yadkori, Pal,
  * Szepesvari 2011, Theorem 2, which the paper's linear case rests on: the
@@ -64,6 +67,8 @@ static const tabrl_param ucrl_vtr_params[] = {
     {"delta", TABRL_DOUBLE, "0.05", "(0,1)", "failure probability of the confidence ellipsoid"},
     {"scale", TABRL_DOUBLE, "1", "[0,inf)",
      "multiplier on the radius sqrt(beta) (Abbasi-Yadkori et al. 2011, Thm 2, with noise H/2)"},
+    {"clip", TABRL_CHOICE, "stage", TABRL_CLIP_CHOICES,
+     "cap on Q_h: stage = H - h, the range of the true Q_h; horizon = H"},
     {0},
 };
 
@@ -72,6 +77,7 @@ typedef struct {
   tabrl_problem problem;
   const double *basis; /* d*S*A*S */
   double lambda, delta, scale, radius;
+  int clip;
   double *M_inv; /* d*d, upper triangle authoritative */
   double *Xy;    /* d: sum X y */
   double *theta; /* d: theta-hat of the last pass */
@@ -120,7 +126,7 @@ static double ucrl_vtr_q(void *ctx, int h, int s, int a, const double *next_V)
     for (int i = 0; i < st->d; i++) q += st->theta[i] * st->X[i];
     q += st->radius * sqrt(ridge_norm2(st->M_inv, st->X, st->d));
   }
-  return fmin(fmax(q, 0.0), (double)(st->H - h));
+  return fmin(fmax(q, 0.0), tabrl_clip_level(st->clip, st->H, h));
 }
 
 static int ucrl_vtr_valid(const void *ctx, int h, int s, int a)
@@ -157,6 +163,7 @@ static int ucrl_vtr_init(void *state, const tabrl_problem *problem, const tabrl_
   st->lambda = tabrl_values_double(params, "lambda");
   st->delta = tabrl_values_double(params, "delta");
   st->scale = tabrl_values_double(params, "scale");
+  st->clip = tabrl_values_choice(params, "clip");
   SA = (size_t)st->S * (size_t)st->A;
   d = (size_t)st->d;
   st->M_inv = malloc(d * d * sizeof *st->M_inv);

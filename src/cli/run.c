@@ -93,12 +93,38 @@ static char *command_line(int argc, char **argv)
   return s;
 }
 
+/* One note per algorithm label most of whose runs computed now ended with
+ * the optimistic Q_h still >= H - h for most visited (h, s, a) (the type's
+ * saturation report): at those constants the bonuses cover every return
+ * and regret is linear.  Runs reused by --resume or of another shard carry
+ * no report. */
+static void print_saturation(const tabrl_experiment *e, const tabrl_run_report *report)
+{
+  size_t total = tabrl_experiment_runs(e);
+  if (!report->saturation) return;
+  for (size_t a = 0; a < e->nalgos; a++) {
+    size_t reported = 0, saturated = 0;
+    for (size_t r = 0; r < total; r++) {
+      size_t config, algo, seed;
+      tabrl_experiment_run_indices(e, r, &config, &algo, &seed);
+      if (algo != a || isnan(report->saturation[r])) continue;
+      reported++;
+      saturated += report->saturation[r] > 0.5;
+    }
+    if (reported && 2 * saturated > reported)
+      printf("note: algo %s: bonus saturated (Q_h >= H - h after the last episode for most "
+             "visited (h, s, a) in %zu of %zu runs): regret is linear at these constants; see "
+             "`scale`\n",
+             e->algos[a].label, saturated, reported);
+  }
+}
+
 int cli_run(int argc, char **argv)
 {
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
   size_t noverrides = 0;
   tabrl_run_options opt = {0};
-  tabrl_run_report report;
+  tabrl_run_report report = {0};
   tabrl_experiment *e = NULL;
   char *command = NULL, out[4096];
   const char *out_dir = NULL;
@@ -189,10 +215,12 @@ int cli_run(int argc, char **argv)
   }
   if (!quiet) {
     cli_print_summary(out_dir);
+    print_saturation(e, &report);
     printf("%zu runs (%zu already done) in %.2f s; writing outputs took %.3f s; results in %s/\n",
            report.runs_total, report.runs_skipped, report.seconds, report.output_seconds, out_dir);
   }
 done:
+  free(report.saturation);
   tabrl_experiment_free(e);
   free(overrides);
   free(command);

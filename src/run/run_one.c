@@ -33,6 +33,7 @@ struct run {
   size_t ncheckpoints, next_checkpoint;
   double cum_regret, t0;
   FILE *rows;
+  double *saturation; /* the algorithm's report after the last episode, or NULL */
 };
 
 static void run_free(struct run *r)
@@ -110,6 +111,7 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
   }
   atomic_fetch_add(episodes_done, r->e->episodes & 255);
+  if (r->saturation) *r->saturation = tabrl_algo_saturation(r->algo);
   return 0;
 }
 
@@ -270,13 +272,15 @@ static int run_setup(struct run *r)
 }
 
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
-                  volatile sig_atomic_t *stop, atomic_long *episodes_done)
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation)
 {
   struct run r;
   int status;
   memset(&r, 0, sizeof r);
   r.e = e;
   r.rows = rows;
+  r.saturation = saturation;
+  if (saturation) *saturation = NAN;
   tabrl_experiment_run_indices(e, run, &r.config, &r.algo_index, &r.seed_index);
   r.seed = e->seeds[r.seed_index];
   tabrl_experiment_config_label(e, r.config, r.config_label, sizeof r.config_label);

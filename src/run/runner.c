@@ -3,6 +3,7 @@
  * See tabrl/runner.h; one run is run_one.c. */
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -289,6 +290,7 @@ struct pool {
   int status;
   char message[1024];
   double run_seconds;
+  double *saturation; /* report->saturation: each worker writes its own runs' entries */
 };
 
 static void *worker(void *arg)
@@ -308,7 +310,8 @@ static void *worker(void *arg)
     FILE *frows = open_memstream(&rows, &nrows), *fpolicy = open_memstream(&policy, &npolicy);
     double t0 = tabrl_now();
     int status = frows && fpolicy
-                     ? tabrl_run_one(p->e, run, frows, fpolicy, p->opt->stop, &p->episodes)
+                     ? tabrl_run_one(p->e, run, frows, fpolicy, p->opt->stop, &p->episodes,
+                                     p->saturation ? &p->saturation[run] : NULL)
                      : tabrl_error(TABRL_ENOMEM, "out of memory");
     if (frows) fclose(frows);
     if (fpolicy) fclose(fpolicy);
@@ -752,10 +755,13 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   p.pending = malloc((total + 1) * sizeof *p.pending);
   ids = malloc((size_t)threads * sizeof *ids);
   identity = malloc((total + 1) * sizeof *identity);
-  if (!p.pending || !ids || !identity) {
+  report->saturation = malloc((total + 1) * sizeof *report->saturation);
+  if (!p.pending || !ids || !identity || !report->saturation) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
     goto out;
   }
+  for (size_t r = 0; r < total; r++) report->saturation[r] = NAN;
+  p.saturation = report->saturation;
   /* An input file or output directory that cannot be used is an input
    * error: nothing has run yet. */
   if ((status = tabrl_experiment_inputs(e, &inputs, &ninputs))) goto out;

@@ -23,6 +23,7 @@
 #ifndef TABRL_ALGO_H
 #define TABRL_ALGO_H
 
+#include <math.h>
 #include <gsl/gsl_rng.h>
 #include "tabrl/error.h"
 #include "tabrl/mdp.h"
@@ -141,6 +142,15 @@ typedef struct tabrl_algo_type {
 
   /* planning: one iteration (a sweep, an improvement step ...) */
   int (*iterate)(void *state, long iteration);
+
+  /* Optional (optimistic algorithms): the share, in [0,1], of the visited
+   * (h, s, a) whose optimistic Q_h(s,a) is still >= H - h, the largest
+   * return from stage h, so that the bonuses (this stage's and the later
+   * ones' V_{h+1} carries) cover every possible return and the data decide
+   * nothing; NaN when nothing is visited.  Near 1 after the last episode,
+   * regret is linear at these constants.  Read with tabrl_algo_saturation;
+   * NULL: not reported. */
+  double (*saturation)(const void *state);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
@@ -220,6 +230,13 @@ int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data);
 
 /* Planning: iteration k (1-based). */
 int tabrl_algo_iterate(tabrl_algo *algo, long k);
+
+/* The type's saturation report (see tabrl_algo_type.saturation), or NaN
+ * when the type has none. */
+static inline double tabrl_algo_saturation(const tabrl_algo *algo)
+{
+  return algo->type->saturation ? algo->type->saturation(algo->state) : NAN;
+}
 
 /* What the protocol lets an algorithm see of m: sizes, time, features, the
  * valid-action mask (malloc'ed into *valid, which the caller frees after

@@ -54,6 +54,14 @@ typedef struct {
   double seconds;        /* wall time */
   double run_seconds;    /* time inside the runs (sum over threads) */
   double output_seconds; /* assembling runs.csv / policies.csv */
+  /* tabrl_experiment_runs(e) values, one per run in run order: the
+   * algorithm's saturation report after its last episode (the share of
+   * visited (h, s, a) whose optimistic Q is still >= H - h, see
+   * tabrl_algo_type.saturation), for the runs computed by this call; NaN
+   * for the others (reused, another shard's) and for algorithms that do not
+   * report.  malloc'ed: the caller frees it (NULL when out of memory or
+   * before the runs start). */
+  double *saturation;
 } tabrl_run_report;
 
 /* Runs the experiment's runs (or its shard) into opt->out_dir.  Output
@@ -73,9 +81,11 @@ uint64_t tabrl_run_identity(const tabrl_experiment *e, size_t run, const tabrl_e
                             size_t ninputs);
 
 /* One run's rows (runs.csv without header) and final policy rows
- * (policies.csv without header) appended to the two streams. */
+ * (policies.csv without header) appended to the two streams; *saturation
+ * (if not NULL) receives the algorithm's saturation report after the last
+ * episode (NaN for a type without one or a protocol other than online). */
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
-                  volatile sig_atomic_t *stop, atomic_long *episodes_done);
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation);
 
 #pragma GCC visibility pop
 
