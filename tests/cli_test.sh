@@ -47,7 +47,7 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "unknown objective 'cvar'; the objectives are: mean" "$tabrl" solve riverswim --objective cvar:0.1
+expect bad-objective 2 "unknown objective 'cvar'; the objectives are: ecrm, mean" "$tabrl" solve riverswim --objective cvar:0.1
 expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen
 expect eval-policy-directory 2 "is a directory \(give its policies.csv\)" "$tabrl" eval riverswim --policy "$work"
 expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --objective mean:1

@@ -6,8 +6,11 @@
 #include "tabrl/error.h"
 #include "tabrl/objective.h"
 
+extern const tabrl_objective_type tabrl_objective_ecrm;
+
 /* Alphabetical by name: `tabrl list objectives` prints them in this order. */
 const tabrl_objective_type *const tabrl_objective_types[] = {
+    &tabrl_objective_ecrm,
     &tabrl_objective_mean,
     NULL,
 };
