@@ -54,6 +54,16 @@ expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --ob
 expect list-objectives 0 '^mean +expected return' "$tabrl" list objectives
 expect describe-objective 0 'mean \(objective\): expected return' "$tabrl" describe mean
 expect solve-objective-mean 0 'J\* = sum_s mu0\(s\) V\*_0\(s\) = 3.39726395915' "$tabrl" solve riverswim --objective mean
+# ecrm:0.1 on RiverSwim stays left (0.005 a step for 20 steps); eval of that
+# policy under the same objective gives J* back.
+expect solve-ecrm 0 '^J\* = 0\.1$' "$tabrl" solve riverswim --objective ecrm:0.1
+expect solve-ecrm-policy 0 '^ +5 +1\.075 +1$' "$tabrl" solve riverswim --objective ecrm:0.1
+"$tabrl" solve riverswim --objective ecrm:0.1 --format csv |
+  awk -F, 'NR == 1 { print "h,s,a,prob"; next } { print $1 "," $2 "," $4 ",1" }' >"$work/ecrm.csv"
+expect eval-ecrm 0 'regret J\* - J\(pi\) = 0$' "$tabrl" eval riverswim --policy "$work/ecrm.csv" --objective ecrm:0.1
+expect eval-ecrm-value 0 '^J\(pi\) = 0\.1' "$tabrl" eval riverswim --policy "$work/ecrm.csv" --objective ecrm:0.1
+expect ecrm-zero 2 "objective 'ecrm:0': alpha: 0 is out of range \(0,1\]" "$tabrl" solve riverswim --objective ecrm:0
+expect ecrm-discounted 2 'ecrm is defined for episodic models' "$tabrl" solve riverswim --gamma 0.9 --objective ecrm:0.5
 expect missing-file 2 'nothing.csv' "$tabrl" solve file:"$work/nothing.csv" --gamma 0.9
 printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,1,0.4,1\n1,0,1,1,0\n' >"$work/bad.csv"
 expect bad-csv-sum 2 "bad.csv:2: state 0, action 0: probabilities sum to 0.9" \
