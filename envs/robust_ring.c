@@ -9,10 +9,13 @@
  * ring moves to s+a-1 with probability 1-2p and to s+a-2 and s+a with
  * probability p each (indices mod 14).  The reward depends on the state
  * only: r(s, a) = R[s], R = (0, 0, -1, 2, -1, 0, 0, -10, 5, -10, 0, 0.9,
- * 1, 0): a large reward at 8 guarded by losses at 7 and 9, which a
- * pessimistic (robust or risk-averse) agent trades for the safer 11..12.
+ * 1, 0): a large reward at 8 guarded by losses at 7 and 9.
  * Uniform initial distribution; discounted with gamma 0.95 as in the
- * paper's PG_train.py (which uses p = 0.01).
+ * paper's PG_train.py (which uses p = 0.01).  With these numbers the
+ * KL-regularised robust optimum at beta = 0.1 (the code's RMDP._DP_opt)
+ * averages 65.2450 over the states, the mean V* the paper reports for
+ * this setting (a test checks it); the risk-neutral optimum averages
+ * 71.5568.
  *
  * Rewards lie in [-10, 5], not [0, 1]: the model accepts any finite
  * reward, but the learning algorithms whose optimistic caps assume rewards
