@@ -58,8 +58,9 @@ static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
     for (int c = 0; c < g->cols; c++) {
       int cell = r * g->cols + c, s = g->state_of_cell[cell];
       char ch = g->cells[cell];
-      /* Terminal cells keep their letter; free cells show the action. */
-      if (s >= 0 && (ch == '.' || ch == 'F' || ch == 'S' || ch == 'o'))
+      /* Terminal cells keep their letter; free cells (cliff-risk's risky R
+       * too) show the action. */
+      if (s >= 0 && (ch == '.' || ch == 'F' || ch == 'S' || ch == 'o' || ch == 'R'))
         ch = g->action_glyphs[tabrl_policy_argmax(pi, 0, s)];
       putchar(ch);
     }

@@ -7,6 +7,7 @@
 
 extern const tabrl_env_type tabrl_env_bandit;
 extern const tabrl_env_type tabrl_env_chain;
+extern const tabrl_env_type tabrl_env_cliff_risk;
 extern const tabrl_env_type tabrl_env_cliffwalking;
 extern const tabrl_env_type tabrl_env_contextual_bandit;
 extern const tabrl_env_type tabrl_env_deepsea;
@@ -18,6 +19,7 @@ extern const tabrl_env_type tabrl_env_gridworld;
 extern const tabrl_env_type tabrl_env_linear;
 extern const tabrl_env_type tabrl_env_linear_mixture;
 extern const tabrl_env_type tabrl_env_riverswim;
+extern const tabrl_env_type tabrl_env_robust_ring;
 
 /* Alphabetical: `tabrl list envs` prints them in this order. */
 /* One type per line, so that adding one is a one-line change. */
@@ -25,6 +27,7 @@ extern const tabrl_env_type tabrl_env_riverswim;
 const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_bandit,
     &tabrl_env_chain,
+    &tabrl_env_cliff_risk,
     &tabrl_env_cliffwalking,
     &tabrl_env_contextual_bandit,
     &tabrl_env_deepsea,
@@ -36,6 +39,7 @@ const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_linear,
     &tabrl_env_linear_mixture,
     &tabrl_env_riverswim,
+    &tabrl_env_robust_ring,
     NULL,
 };
 // clang-format on
