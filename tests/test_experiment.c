@@ -263,7 +263,8 @@ START_TEST(test_bad_inputs)
   expect_error(DATA "small.ini", o2, 1, TABRL_ENOTFOUND, "did you mean 'q'?");
   const char *o3[] = {"experiment.objective=cvar:0.1"};
   expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL,
-               "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: mean");
+               "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: entropic, "
+               "kl-robust, mean");
   const char *o3b[] = {"experiment.objective=meen"};
   expect_error(DATA "small.ini", o3b, 1, TABRL_EINVAL, "did you mean 'mean'?");
   const char *o3c[] = {"experiment.objective=mean:2"};
