@@ -47,7 +47,7 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "unknown objective 'cvar'; the objectives are: ecrm, mean" "$tabrl" solve riverswim --objective cvar:0.1
+expect bad-objective 2 "unknown objective 'cvar'; the objectives are: ecrm, entropic, kl-robust, mean" "$tabrl" solve riverswim --objective cvar:0.1
 expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen
 expect eval-policy-directory 2 "is a directory \(give its policies.csv\)" "$tabrl" eval riverswim --policy "$work"
 expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --objective mean:1
@@ -64,6 +64,32 @@ expect eval-ecrm 0 'regret J\* - J\(pi\) = 0$' "$tabrl" eval riverswim --policy 
 expect eval-ecrm-value 0 '^J\(pi\) = 0\.1' "$tabrl" eval riverswim --policy "$work/ecrm.csv" --objective ecrm:0.1
 expect ecrm-zero 2 "objective 'ecrm:0': alpha: 0 is out of range \(0,1\]" "$tabrl" solve riverswim --objective ecrm:0
 expect ecrm-discounted 2 'ecrm is defined for episodic models' "$tabrl" solve riverswim --gamma 0.9 --objective ecrm:0.5
+# Risk objectives: the table and its csv agree (J* = V_0(0), mu0 a point
+# mass); eval of a random run's policy reprints its entropic regret.
+expect list-objectives-risk 0 'entropic:b +entropic risk.*kl-robust:beta +KL-regularised' \
+  bash -c "'$tabrl' list objectives | tr '\n' ' '"
+expect describe-kl-robust 0 'optimum is entropic:b at b = -beta/gamma' "$tabrl" describe kl-robust
+expect solve-entropic 0 '^J\* = 1\.3682555861$' "$tabrl" solve riverswim --objective entropic:-1
+expect solve-entropic-csv 0 '^0,0,1\.368255586098255[0-9],1$' \
+  "$tabrl" solve riverswim --objective entropic:-1 --format csv
+expect solve-kl-robust 0 '^J\* = 0\.607933305079$' "$tabrl" solve riverswim --gamma 0.9 --objective kl-robust:1
+expect solve-kl-entropic 0 '^J\* = 0\.607933305079$' \
+  "$tabrl" solve riverswim --gamma 0.9 --objective entropic:-1.1111111111111112
+expect bad-entropic 2 "objective 'entropic:abc': b: 'abc' is not a number" \
+  "$tabrl" solve riverswim --objective entropic:abc
+expect bad-kl-robust 2 "objective 'kl-robust:0': beta: 0 is out of range \(0,inf\)" \
+  "$tabrl" solve riverswim --objective kl-robust:0
+printf '[experiment]\nname = ent\nenv = riverswim\nepisodes = 20\nseeds = 1\nlog = every:10\nobjective = entropic:-1\n[env]\nstates = 4\nhorizon = 10\n[algo random]\ntype = random\n' >"$work/ent.ini"
+expect entropic-random-run 0 '' "$tabrl" run "$work/ent.ini" --out "$work/ent" --quiet
+# J* 0.9490244960 and the uniform policy's 0.0509663203, both entropic:-1
+# (the mean's regret of the same policy is 1.77).
+expect entropic-run-regret 0 '^riverswim,random,default,0,20,[^,]*,0\.0509663202947[0-9]*,0\.898058175704[0-9]*,' \
+  cat "$work/ent/runs.csv"
+expect entropic-eval 0 'J\* = 0\.949024495999[0-9]*.regret J\* - J\(pi\) = 0\.898058175704' \
+  bash -c "'$tabrl' eval riverswim --set states=4 --horizon 10 --policy '$work/ent/policies.csv' --objective entropic:-1 | tr '\n' ' '"
+sed 's/type = random/type = value-iteration/' "$work/ent.ini" >"$work/ent-vi.ini"
+expect entropic-vi-refused 2 'value-iteration cannot optimise the objective entropic:-1; the algorithms that can: random, random-duel' \
+  "$tabrl" run "$work/ent-vi.ini" --out "$work/ent-vi" --quiet
 expect missing-file 2 'nothing.csv' "$tabrl" solve file:"$work/nothing.csv" --gamma 0.9
 printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,1,0.4,1\n1,0,1,1,0\n' >"$work/bad.csv"
 expect bad-csv-sum 2 "bad.csv:2: state 0, action 0: probabilities sum to 0.9" \

@@ -262,9 +262,9 @@ START_TEST(test_bad_inputs)
   const char *o2[] = {"qq.epsilon=0.1"};
   expect_error(DATA "small.ini", o2, 1, TABRL_ENOTFOUND, "did you mean 'q'?");
   const char *o3[] = {"experiment.objective=cvar:0.1"};
-  expect_error(
-      DATA "small.ini", o3, 1, TABRL_EINVAL,
-      "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: ecrm, mean");
+  expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL,
+               "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: ecrm, "
+               "entropic, kl-robust, mean");
   const char *o3b[] = {"experiment.objective=meen"};
   expect_error(DATA "small.ini", o3b, 1, TABRL_EINVAL, "did you mean 'mean'?");
   const char *o3c[] = {"experiment.objective=mean:2"};

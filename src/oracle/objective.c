@@ -9,8 +9,13 @@
 extern const tabrl_objective_type tabrl_objective_ecrm;
 
 /* Alphabetical by name: `tabrl list objectives` prints them in this order. */
+extern const tabrl_objective_type tabrl_objective_entropic;
+extern const tabrl_objective_type tabrl_objective_kl_robust;
+
 const tabrl_objective_type *const tabrl_objective_types[] = {
     &tabrl_objective_ecrm,
+    &tabrl_objective_entropic,
+    &tabrl_objective_kl_robust,
     &tabrl_objective_mean,
     NULL,
 };
