@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "protocol.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
@@ -16,15 +17,6 @@
   {                                                                                                \
     (k), (v), "--set", 0                                                                           \
   }
-
-static tabrl_mdp *build(const char *name, const tabrl_setting *settings, size_t n)
-{
-  tabrl_mdp *m = NULL;
-  int status = tabrl_env_build(name, settings, n, &m);
-  ck_assert_msg(status == 0, "%s: %s", name, tabrl_error_message());
-  ck_assert_ptr_nonnull(m);
-  return m;
-}
 
 /* Checks that (s, a) of a stationary model has exactly the n listed
  * (next, p, r) outcomes: an outcome is matched by next state and reward,
@@ -67,7 +59,7 @@ START_TEST(test_robust_ring_table)
 {
   /* toy/env/utils.py: prob[s,a,(s+a-1)%14] = 1-2p, prob[s,a,(s+a-2)%14] =
    * prob[s,a,(s+a)%14] = p, reward[s,a] = R[s]. */
-  tabrl_mdp *m = build("robust-ring", NULL, 0);
+  tabrl_mdp *m = test_env("robust-ring", NULL, 0);
   ck_assert_int_eq(m->S, 14);
   ck_assert_int_eq(m->A, 3);
   ck_assert_int_eq(m->horizon, 0);
@@ -88,10 +80,10 @@ START_TEST(test_robust_ring_table)
 
   /* p = 0.5 leaves no mass on the centre; p = 0 is deterministic. */
   const tabrl_setting half[] = {SET("p", "0.5")}, zero[] = {SET("p", "0")};
-  m = build("robust-ring", half, 1);
+  m = test_env("robust-ring", half, 1);
   OUTCOMES(m, 9, 0, {7, 0.5, -10.0}, {9, 0.5, -10.0});
   tabrl_mdp_free(m);
-  m = build("robust-ring", zero, 1);
+  m = test_env("robust-ring", zero, 1);
   OUTCOMES(m, 12, 2, {13, 1.0, 1.0});
   tabrl_mdp_free(m);
 }
@@ -117,7 +109,7 @@ START_TEST(test_robust_ring_mean_optimum)
    *   y = 5 + 0.95 (0.98 y + 0.02 x),  x = -10 + 0.95 (0.98 y + 0.02 x);
    * y - x = 15, then 0.05 y = 5 - 0.95 * 0.02 * 15 = 4.715: y = 94.3,
    * x = 79.3.  VI and PI must agree on all of V* and on the policy. */
-  tabrl_mdp *m = build("robust-ring", NULL, 0);
+  tabrl_mdp *m = test_env("robust-ring", NULL, 0);
   tabrl_policy *vi_pi = tabrl_policy_alloc_for(m), *pi_pi = tabrl_policy_alloc_for(m);
   double V_vi[14] = {0}, V_pi[14] = {0};
   int iters;
@@ -166,7 +158,7 @@ START_TEST(test_robust_ring_paper_value)
 {
   /* Zhang, Hu and Li report the robust optimum mean_s V*(s) = 65.245 for
    * Toy-10 at p = 0.01, beta = 0.1, gamma = 0.95: the ring must give it. */
-  tabrl_mdp *m = build("robust-ring", NULL, 0);
+  tabrl_mdp *m = test_env("robust-ring", NULL, 0);
   ck_assert_double_eq_tol(ring_robust_mean(m, 0.1), 65.245, 5e-4);
   tabrl_mdp_free(m);
 }
@@ -175,7 +167,7 @@ END_TEST
 START_TEST(test_cliff_risk_table)
 {
   /* 0 up, 1 right, 2 down, 3 left; S = 12, R = 13..16, G = 17. */
-  tabrl_mdp *m = build("cliff-risk", NULL, 0);
+  tabrl_mdp *m = test_env("cliff-risk", NULL, 0);
   ck_assert_int_eq(m->S, 18);
   ck_assert_int_eq(m->A, 4);
   ck_assert_int_eq(m->horizon, 20);
@@ -213,7 +205,7 @@ END_TEST
 static double cliff_optimum(const char *q, int *start_action)
 {
   const tabrl_setting s[] = {SET("q", q)};
-  tabrl_mdp *m = build("cliff-risk", s, 1);
+  tabrl_mdp *m = test_env("cliff-risk", s, 1);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   double *V = calloc(tabrl_oracle_value_size(m), sizeof *V);
   ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, pi), 0);

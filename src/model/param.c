@@ -303,3 +303,15 @@ const char *tabrl_values_text(const tabrl_values *v, size_t i)
 {
   return v->text[i];
 }
+
+int tabrl_error_unknown(const char *kind, const char *plural, const char *name,
+                        const char *const *candidates, size_t n)
+{
+  char list[1024] = "";
+  const char *near = tabrl_closest(name, candidates, n);
+  if (near)
+    return tabrl_error(TABRL_ENOTFOUND, "unknown %s '%s'; did you mean '%s'?", kind, name, near);
+  for (size_t i = 0; i < n; i++)
+    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", candidates[i]);
+  return tabrl_error(TABRL_ENOTFOUND, "unknown %s '%s'; the %s are: %s", kind, name, plural, list);
+}

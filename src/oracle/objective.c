@@ -23,18 +23,12 @@ const tabrl_objective_type *const tabrl_objective_types[] = {
 const tabrl_objective_type *tabrl_objective_find(const char *name)
 {
   const char *names[64];
-  char list[512] = "";
   size_t n = 0;
   for (size_t i = 0; tabrl_objective_types[i]; i++) {
     if (!strcmp(tabrl_objective_types[i]->name, name)) return tabrl_objective_types[i];
     if (n < sizeof names / sizeof names[0]) names[n++] = tabrl_objective_types[i]->name;
-    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[n - 1]);
   }
-  const char *near = tabrl_closest(name, names, n);
-  if (near)
-    tabrl_error(TABRL_ENOTFOUND, "unknown objective '%s'; did you mean '%s'?", name, near);
-  else
-    tabrl_error(TABRL_ENOTFOUND, "unknown objective '%s'; the objectives are: %s", name, list);
+  tabrl_error_unknown("objective", "objectives", name, names, n);
   return NULL;
 }
 

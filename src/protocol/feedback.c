@@ -53,19 +53,12 @@ const tabrl_feedback_type *const tabrl_feedback_types[] = {
 const tabrl_feedback_type *tabrl_feedback_find(const char *name)
 {
   const char *names[32];
-  char list[256] = "";
   size_t n = 0;
   for (size_t i = 0; tabrl_feedback_types[i]; i++) {
     if (!strcmp(tabrl_feedback_types[i]->name, name)) return tabrl_feedback_types[i];
     if (n < sizeof names / sizeof names[0]) names[n++] = tabrl_feedback_types[i]->name;
-    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "",
-             tabrl_feedback_types[i]->name);
   }
-  const char *near = tabrl_closest(name, names, n);
-  if (near)
-    tabrl_error(TABRL_ENOTFOUND, "unknown link '%s'; did you mean '%s'?", name, near);
-  else
-    tabrl_error(TABRL_ENOTFOUND, "unknown link '%s'; the links are: %s", name, list);
+  tabrl_error_unknown("link", "links", name, names, n);
   return NULL;
 }
 

@@ -68,6 +68,12 @@ const char *tabrl_param_kind_name(tabrl_param_kind k);
  * suggest (distance <= max(2, len/3)). */
 const char *tabrl_closest(const char *word, const char *const *candidates, size_t n);
 
+/* The message of a registry lookup that failed, one for every registry:
+ * "unknown KIND 'name'; did you mean 'x'?" when a candidate is close, else
+ * "unknown KIND 'name'; the PLURAL are: a, b, c".  Returns TABRL_ENOTFOUND. */
+int tabrl_error_unknown(const char *kind, const char *plural, const char *name,
+                        const char *const *candidates, size_t n);
+
 #pragma GCC visibility pop
 
 #endif
