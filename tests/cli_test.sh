@@ -47,7 +47,21 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "unknown objective 'cvar'; the objectives are: ecrm, entropic, kl-robust, mean" "$tabrl" solve riverswim --objective cvar:0.1
+expect bad-objective 2 "unknown objective 'quantile'; the objectives are: cvar, ecrm, entropic, kl-robust, mean, mean-variance" "$tabrl" solve riverswim --objective quantile:0.1
+# cvar and mean-variance: the stock-augmented optimum (J*, threshold, the
+# augmented policy with its stock column) and their refusals, exit 2.
+expect solve-cvar 0 '^J\* = 0\.1$' "$tabrl" solve riverswim --objective cvar:0.1
+expect solve-cvar-threshold 0 '^threshold c = 0\.1 ' "$tabrl" solve riverswim --objective cvar:0.1
+expect solve-cvar-csv 0 '^h,s,stock,value,action$' "$tabrl" solve riverswim --objective cvar:0.1 --format csv
+expect solve-cvar-csv-row 0 '^19,0,0\.095,0\.10*1*,0$' "$tabrl" solve riverswim --objective cvar:0.1 --format csv
+expect solve-cvar-mean 0 '^J\* = 3\.39726395915$' "$tabrl" solve riverswim --objective cvar:1
+expect solve-mv 0 '^J\* = 1\.38005911008$' "$tabrl" solve riverswim --objective mean-variance:0.5
+expect bad-cvar-zero 2 "objective 'cvar:0': alpha: 0 is out of range \(0,1\]" "$tabrl" solve riverswim --objective cvar:0
+expect bad-cvar-big 2 "objective 'cvar:1.5': alpha: 1.5 is out of range \(0,1\]" "$tabrl" solve riverswim --objective cvar:1.5
+expect bad-entropic-text 2 "objective 'entropic:abc': b: 'abc' is not a number" "$tabrl" solve riverswim --objective entropic:abc
+expect bad-cvar-grid 2 'objective cvar:0.1: optimum: stock augmentation needs rewards on a finite grid .*; the rewards 0\.0094' "$tabrl" solve garnet --horizon 5 --objective cvar:0.1
+expect bad-cvar-discounted 2 'objective cvar:0.5: optimum: stock augmentation needs an episodic model' "$tabrl" solve riverswim --gamma 0.9 --objective cvar:0.5
+expect bad-cvar-size 2 'objective mean-variance:1: optimum: the stock-augmented model would hold .* above the limit of 20000000' "$tabrl" solve riverswim --set states=50 --set horizon=2000 --objective mean-variance:1
 expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen
 expect eval-policy-directory 2 "is a directory \(give its policies.csv\)" "$tabrl" eval riverswim --policy "$work"
 expect objective-param 2 "mean takes no parameter" "$tabrl" solve riverswim --objective mean:1

@@ -261,10 +261,13 @@ START_TEST(test_bad_inputs)
   expect_error(DATA "small.ini", o1, 1, TABRL_EINVAL, "'abc' is not a number");
   const char *o2[] = {"qq.epsilon=0.1"};
   expect_error(DATA "small.ini", o2, 1, TABRL_ENOTFOUND, "did you mean 'q'?");
-  const char *o3[] = {"experiment.objective=cvar:0.1"};
+  const char *o3[] = {"experiment.objective=quantile:0.1"};
   expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL,
-               "--set objective=cvar:0.1: unknown objective 'cvar'; the objectives are: ecrm, "
-               "entropic, kl-robust, mean");
+               "--set objective=quantile:0.1: unknown objective 'quantile'; the objectives are: "
+               "cvar, ecrm, entropic, kl-robust, mean, mean-variance");
+  const char *o3a[] = {"experiment.objective=cvar:0.1"};
+  expect_error(DATA "small.ini", o3a, 1, TABRL_EINVAL,
+               "[algo q] (greedy-q): greedy-q cannot optimise the objective cvar:0.1");
   const char *o3b[] = {"experiment.objective=meen"};
   expect_error(DATA "small.ini", o3b, 1, TABRL_EINVAL, "did you mean 'mean'?");
   const char *o3c[] = {"experiment.objective=mean:2"};

@@ -8,7 +8,9 @@
 #include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
+#include "tabrl/objective.h"
 #include "tabrl/oracle.h"
+#include "tabrl/returns.h"
 
 enum { OPT_HORIZON = 256, OPT_GAMMA, OPT_METHOD, OPT_FORMAT, OPT_TRACE, OPT_EPS, OPT_OBJECTIVE };
 
@@ -20,7 +22,8 @@ const cli_option cli_solve_options[] = {
      "solver of the mean objective (default: backward if episodic, else pi)"},
     {"eps", OPT_EPS, "E", "value iteration: greedy policy E-optimal (default 1e-9)"},
     {"format", OPT_FORMAT, "table|csv|map",
-     "table (default), csv h,s,value,action, or the greedy actions on a grid map"},
+     "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), or "
+     "the greedy actions on a grid map"},
     {"trace", OPT_TRACE, NULL,
      "one line per VI/PI iteration (on stdout with the table, else stderr)"},
     {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
@@ -66,6 +69,106 @@ static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
     }
     putchar('\n');
   }
+}
+
+/* The probability of each augmented state (h, i), h < H, under the stock
+ * policy of sol from mu0: (H S K values, NULL when out of memory. */
+static double *stock_occupancy(const tabrl_mdp *m, const tabrl_stock_solution *sol)
+{
+  const tabrl_stock_grid *g = &sol->grid;
+  size_t layer = (size_t)m->S * (size_t)g->K;
+  double *d = calloc((size_t)m->horizon * layer, sizeof *d);
+  if (!d) return NULL;
+  for (int s = 0; s < m->S; s++) d[tabrl_stock_index(g, s, 0)] = m->mu0[s];
+  for (int h = 0; h + 1 < m->horizon; h++)
+    for (size_t i = 0; i < layer; i++) {
+      double mass = d[(size_t)h * layer + i];
+      if (mass == 0) continue;
+      int s = tabrl_stock_state(g, (long)i);
+      const double *row = tabrl_policy_row(sol->pi, h, (int)i);
+      for (int a = 0; a < m->A; a++) {
+        size_t b = tabrl_mdp_block(m, h, s, a);
+        for (size_t e = m->row[b]; row[a] > 0 && e < m->row[b + 1]; e++) {
+          long u = tabrl_stock_stock(g, (long)i) + tabrl_stock_units(g, m->reward[e]);
+          d[(size_t)(h + 1) * layer + (size_t)tabrl_stock_index(g, m->next[e], u)] +=
+              mass * row[a] * m->prob[e];
+        }
+      }
+    }
+  return d;
+}
+
+/* The optimum of an augmented objective: csv rows h,s,stock,value,action
+ * for every augmented state some policy reaches from some start state (the
+ * h = 0 rows at stock 0 with the optimum from s, each with its own
+ * threshold), the map (each state's action where the optimal policy from
+ * mu0 most likely visits it, else at h = 0), or the table (J*, threshold,
+ * stage-0 values, and the rows the optimal policy from mu0 visits). */
+static int print_stock(const tabrl_mdp *m, const tabrl_objective *o, const double *V,
+                       const char *format)
+{
+  double J = 0;
+  tabrl_stock_solution *sol = tabrl_stock_solution_alloc(m);
+  double *d = NULL;
+  int status = sol ? tabrl_objective_stock_optimum(o, m, sol, &J) : TABRL_ENOMEM;
+  if (!status && strcmp(format, "csv") && !(d = stock_occupancy(m, sol)))
+    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+  if (status) {
+    cli_error("%s", tabrl_error_message());
+    tabrl_stock_solution_free(sol);
+    return cli_status(status);
+  }
+  const tabrl_stock_grid *g = &sol->grid;
+  size_t layer = (size_t)m->S * (size_t)g->K;
+  if (!strcmp(format, "csv")) {
+    printf("h,s,stock,value,action\n");
+    for (int h = 0; h < m->horizon; h++)
+      for (size_t i = 0; i < layer; i++) {
+        long u = tabrl_stock_stock(g, (long)i);
+        double value = sol->value[(size_t)h * layer + i];
+        int s = tabrl_stock_state(g, (long)i);
+        if (isnan(value) || (h == 0 && u != 0)) continue;
+        printf("%d,%d,%.15g,%.17g,%d\n", h, s, (double)u * g->quantum, h ? value : V[s],
+               tabrl_policy_argmax(sol->pi, h, (int)i));
+      }
+  } else if (!strcmp(format, "map")) {
+    tabrl_policy *shown = tabrl_policy_alloc(m->S, m->A, 1);
+    if (!shown) {
+      cli_error("out of memory");
+      status = TABRL_ENOMEM;
+    }
+    for (int s = 0; shown && s < m->S; s++) {
+      long at = tabrl_stock_index(g, s, 0);
+      int at_h = 0;
+      double most = 0;
+      for (int h = 0; h < m->horizon; h++)
+        for (long k = 0; k < g->K; k++) {
+          long i = (long)s * g->K + k;
+          if (d[(size_t)h * layer + (size_t)i] > most)
+            most = d[(size_t)h * layer + (size_t)i], at = i, at_h = h;
+        }
+      tabrl_policy_set_action(shown, 0, s, tabrl_policy_argmax(sol->pi, at_h, (int)at));
+    }
+    if (shown) print_map(m, shown);
+    tabrl_policy_free(shown);
+  } else {
+    printf("J* = %.12g\nthreshold c = %.12g (the c of the optimum from mu0)\n", J, sol->threshold);
+    printf("stage 0, stock 0: the optimum from each state (each with its own c)\n%6s %18s\n",
+           "state", "value");
+    for (int s = 0; s < m->S; s++) printf("%6d %18.12g\n", s, V[s]);
+    printf("optimal policy from mu0 on the stock-augmented states it visits (--format csv lists "
+           "every reachable one):\n%6s %6s %12s %12s %6s\n",
+           "stage", "state", "stock", "prob", "action");
+    for (int h = 0; h < m->horizon; h++)
+      for (size_t i = 0; i < layer; i++)
+        if (d[(size_t)h * layer + i] > 0)
+          printf("%6d %6d %12.10g %12.6g %6d\n", h, tabrl_stock_state(g, (long)i),
+                 (double)tabrl_stock_stock(g, (long)i) * g->quantum, d[(size_t)h * layer + i],
+                 tabrl_policy_argmax(sol->pi, h, (int)i));
+  }
+  free(d);
+  tabrl_stock_solution_free(sol);
+  return status ? CLI_FAIL : CLI_OK;
 }
 
 static int parse_method(const char *text, const tabrl_mdp *m, int *method)
@@ -169,12 +272,6 @@ int cli_solve(int argc, char **argv)
     code = CLI_USAGE;
     goto done;
   }
-  if (!mean && objective.type->augmented && strcmp(format, "table")) {
-    cli_error("--format %s: the optimal policy of %s depends on more than the state", format,
-              objective.text);
-    code = CLI_USAGE;
-    goto done;
-  }
   if (mean && (code = parse_method(method_text, m, &method))) goto done;
 
   V = calloc(tabrl_oracle_value_size(m), sizeof *V);
@@ -211,7 +308,9 @@ int cli_solve(int argc, char **argv)
   }
 
   int stages = tabrl_mdp_value_stages(m);
-  if (!strcmp(format, "csv")) {
+  if (objective.type->augmented && strcmp(format, "table")) {
+    code = print_stock(m, &objective, V, format);
+  } else if (!strcmp(format, "csv")) {
     printf("h,s,value,action\n");
     for (int h = 0; h < stages; h++)
       for (int s = 0; s < m->S; s++)
@@ -240,9 +339,12 @@ int cli_solve(int argc, char **argv)
              m->S <= DENSE_PI_MAX_STATES ? "exact (LU) evaluation"
                                          : "sparse iterative evaluation, |V - V^pi| <= "
                                            "1e-12 / (1 - gamma)");
+    if (objective.type->augmented) {
+      code = print_stock(m, &objective, V, format);
+      goto done;
+    }
     if (!mean) {
       printf("J* = %.12g\n", J);
-      if (objective.type->augmented) goto done; /* no Markov policy of m to print */
     } else {
       printf("J* = sum_s mu0(s) V*_0(s) = %.12g\n", tabrl_oracle_start_value(m, V));
     }

@@ -6,17 +6,20 @@
 #include "tabrl/error.h"
 #include "tabrl/objective.h"
 
-extern const tabrl_objective_type tabrl_objective_ecrm;
-
 /* Alphabetical by name: `tabrl list objectives` prints them in this order. */
+extern const tabrl_objective_type tabrl_objective_cvar;
+extern const tabrl_objective_type tabrl_objective_ecrm;
 extern const tabrl_objective_type tabrl_objective_entropic;
 extern const tabrl_objective_type tabrl_objective_kl_robust;
+extern const tabrl_objective_type tabrl_objective_mean_variance;
 
 const tabrl_objective_type *const tabrl_objective_types[] = {
+    &tabrl_objective_cvar,
     &tabrl_objective_ecrm,
     &tabrl_objective_entropic,
     &tabrl_objective_kl_robust,
     &tabrl_objective_mean,
+    &tabrl_objective_mean_variance,
     NULL,
 };
 
@@ -79,4 +82,14 @@ int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const ta
                           double *V, double *J)
 {
   return o->type->value(o, m, pi, V, J);
+}
+
+int tabrl_objective_stock_optimum(const tabrl_objective *o, const tabrl_mdp *m,
+                                  tabrl_stock_solution *sol, double *J)
+{
+  if (!o->type->stock_optimum)
+    return tabrl_error(TABRL_EUNSUPPORTED, "objective %s: its optimum is a Markov policy", o->text);
+  int status = o->type->stock_optimum(o, m, sol, J);
+  if (status) tabrl_error_prefix("objective %s: optimum", o->text);
+  return status;
 }

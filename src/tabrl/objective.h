@@ -16,6 +16,7 @@
 #include "tabrl/mdp.h"
 #include "tabrl/param.h"
 #include "tabrl/policy.h"
+#include "tabrl/returns.h"
 
 #pragma GCC visibility push(default)
 
@@ -38,9 +39,16 @@ typedef struct tabrl_objective_type {
    * is not augmented. */
   int (*optimum)(const tabrl_objective *o, const tabrl_mdp *m, double *V, tabrl_policy *pi,
                  double *J);
-  /* J(pi), the exact objective of a Markov policy of m, with the same V. */
+  /* J(pi), the exact objective of a Markov policy of m, with the same V;
+   * augmented types also take a policy of m's stock model
+   * (tabrl/returns.h), and fill only the stage-0 values of V (NaN at
+   * later stages: their values depend on the stock). */
   int (*value)(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi, double *V,
                double *J);
+  /* Augmented types: J* and the solution on the stock model (sol made by
+   * tabrl_stock_solution_alloc(m)); NULL for the others. */
+  int (*stock_optimum)(const tabrl_objective *o, const tabrl_mdp *m, tabrl_stock_solution *sol,
+                       double *J);
 } tabrl_objective_type;
 
 /* A resolved objective. */
@@ -74,6 +82,8 @@ int tabrl_objective_optimum(const tabrl_objective *o, const tabrl_mdp *m, double
                             tabrl_policy *pi, double *J);
 int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi,
                           double *V, double *J);
+int tabrl_objective_stock_optimum(const tabrl_objective *o, const tabrl_mdp *m,
+                                  tabrl_stock_solution *sol, double *J);
 
 #pragma GCC visibility pop
 
