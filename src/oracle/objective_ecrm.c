@@ -1,9 +1,15 @@
 /* ecrm:alpha, the expected conditional risk measure with CVaR_alpha at
  * every stage (Yu and Ji, "On the Global Convergence of Risk-Averse Policy
  * Gradient Methods with Expected Conditional Risk Measures", arXiv
- * 2301.10932).  Only that paper's abstract could be read here, so the
- * recursion below is the nested, time-consistent form stated for tabrl,
- * not checked against the paper's equations:
+ * 2301.10932).  Only that paper's abstract could be read here (checked
+ * again when ecrm-pg was added: the search corpora hold its abstract, no
+ * official code was found), so the recursion below is the nested,
+ * time-consistent form stated for tabrl, not checked against the paper's
+ * equations.  Open question for whoever can read it: ECRMs as introduced
+ * by Homem-de-Mello and Pagnoncelli 2016 sum the expectations of one-step
+ * conditional risks of each stage's cost, rather than nesting the risk
+ * of cost plus future value as here; if the paper follows that form, this
+ * objective (and ecrm-pg's gradient) differ from it.
  *   V_H = 0,
  *   V_h(s) = sum_a pi(a|h,s) CVaR_alpha[ r + V_{h+1}(s') | h, s, a ],
  * the CVaR taken over the joint law of (s', r) given (s, a): the action draw

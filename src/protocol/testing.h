@@ -60,4 +60,8 @@ const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo);
 const double *tabrl_pevi_values(const tabrl_algo *algo);
 double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
 
+/* ecrm-pg: sets theta (H*S*A values, NULL keeps the current one) and
+ * returns the exact J(theta) and dJ/dtheta (H*S*A values). */
+int tabrl_ecrm_pg_gradient(tabrl_algo *algo, const double *theta, double *grad, double *J);
+
 #endif
