@@ -11,6 +11,7 @@
 #include <string.h>
 #include "oracle/stock.h"
 #include "protocol.h"
+#include "tabrl/algo.h"
 #include "tabrl/objective.h"
 
 static tabrl_objective parsed(const char *text)
@@ -335,6 +336,56 @@ START_TEST(test_grid_and_refusals)
 }
 END_TEST
 
+/* cvar-vi under the planning protocol: after one iteration per candidate
+ * threshold its stock policy has the exact optimum (catch-up: 5, where no
+ * Markov policy exceeds 14/3; RiverSwim(6), H = 20, cvar:0.3); it needs an
+ * augmented objective. */
+static double cvar_vi_after(const tabrl_mdp *m, const char *objective, long iterations)
+{
+  unsigned char *valid = NULL;
+  tabrl_problem p;
+  tabrl_stock_grid grid;
+  tabrl_objective o = parsed(objective);
+  ck_assert_int_eq(tabrl_problem_init(&p, m, iterations, NULL, 1, &valid), 0);
+  ck_assert_int_eq(tabrl_problem_set_objective(&p, &o, m, &grid), 0);
+  tabrl_algo *algo = tabrl_algo_alloc(tabrl_algo_find("cvar-vi"), &p, NULL);
+  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
+  for (long k = 1; k <= iterations; k++) ck_assert_int_eq(tabrl_algo_iterate(algo, k), 0);
+  tabrl_policy *pi = tabrl_stock_policy_alloc(&grid);
+  ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+  double J = value(objective, m, pi);
+  tabrl_policy_free(pi);
+  tabrl_algo_free(algo);
+  free(valid);
+  return J;
+}
+
+START_TEST(test_cvar_vi)
+{
+  tabrl_mdp *m = catch_up();
+  ck_assert_double_eq_tol(cvar_vi_after(m, "cvar:0.75", 20), 5, 1e-14);
+  /* The candidates in increasing order: after 1 (c = 0) the policy is
+   * optimal for c = 0, which never takes a risk below 0: any policy. */
+  ck_assert(cvar_vi_after(m, "cvar:0.75", 1) < 5);
+  tabrl_mdp_free(m);
+
+  tabrl_setting set[] = {{"states", "6", "test", 0}, {"horizon", "20", "test", 0}};
+  m = test_env("riverswim", set, 2);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  double J = optimum("cvar:0.3", m, V);
+  ck_assert_double_eq_tol(cvar_vi_after(m, "cvar:0.3", 240), J, 1e-12);
+  free(V);
+
+  unsigned char *valid = NULL;
+  tabrl_problem p;
+  ck_assert_int_eq(tabrl_problem_init(&p, m, 10, NULL, 1, &valid), 0);
+  ck_assert_int_eq(tabrl_algo_check(tabrl_algo_find("cvar-vi"), &p, NULL), TABRL_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "needs an augmented objective"));
+  free(valid);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("stock");
@@ -343,6 +394,7 @@ int main(void)
   tcase_add_test(tc, test_brute_force);
   tcase_add_test(tc, test_riverswim);
   tcase_add_test(tc, test_grid_and_refusals);
+  tcase_add_test(tc, test_cvar_vi);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -71,33 +71,6 @@ static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
   }
 }
 
-/* The probability of each augmented state (h, i), h < H, under the stock
- * policy of sol from mu0: (H S K values, NULL when out of memory. */
-static double *stock_occupancy(const tabrl_mdp *m, const tabrl_stock_solution *sol)
-{
-  const tabrl_stock_grid *g = &sol->grid;
-  size_t layer = (size_t)m->S * (size_t)g->K;
-  double *d = calloc((size_t)m->horizon * layer, sizeof *d);
-  if (!d) return NULL;
-  for (int s = 0; s < m->S; s++) d[tabrl_stock_index(g, s, 0)] = m->mu0[s];
-  for (int h = 0; h + 1 < m->horizon; h++)
-    for (size_t i = 0; i < layer; i++) {
-      double mass = d[(size_t)h * layer + i];
-      if (mass == 0) continue;
-      int s = tabrl_stock_state(g, (long)i);
-      const double *row = tabrl_policy_row(sol->pi, h, (int)i);
-      for (int a = 0; a < m->A; a++) {
-        size_t b = tabrl_mdp_block(m, h, s, a);
-        for (size_t e = m->row[b]; row[a] > 0 && e < m->row[b + 1]; e++) {
-          long u = tabrl_stock_stock(g, (long)i) + tabrl_stock_units(g, m->reward[e]);
-          d[(size_t)(h + 1) * layer + (size_t)tabrl_stock_index(g, m->next[e], u)] +=
-              mass * row[a] * m->prob[e];
-        }
-      }
-    }
-  return d;
-}
-
 /* The optimum of an augmented objective: csv rows h,s,stock,value,action
  * for every augmented state some policy reaches from some start state (the
  * h = 0 rows at stock 0 with the optimum from s, each with its own
@@ -111,15 +84,19 @@ static int print_stock(const tabrl_mdp *m, const tabrl_objective *o, const doubl
   tabrl_stock_solution *sol = tabrl_stock_solution_alloc(m);
   double *d = NULL;
   int status = sol ? tabrl_objective_stock_optimum(o, m, sol, &J) : TABRL_ENOMEM;
-  if (!status && strcmp(format, "csv") && !(d = stock_occupancy(m, sol)))
-    status = tabrl_error(TABRL_ENOMEM, "out of memory");
+  size_t layer = sol ? (size_t)m->S * (size_t)sol->grid.K : 0;
+  if (!status && strcmp(format, "csv")) {
+    if (!(d = malloc((size_t)m->horizon * layer * sizeof *d)))
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    else
+      tabrl_stock_occupancy(m, &sol->grid, sol->pi, d);
+  }
   if (status) {
     cli_error("%s", tabrl_error_message());
     tabrl_stock_solution_free(sol);
     return cli_status(status);
   }
   const tabrl_stock_grid *g = &sol->grid;
-  size_t layer = (size_t)m->S * (size_t)g->K;
   if (!strcmp(format, "csv")) {
     printf("h,s,stock,value,action\n");
     for (int h = 0; h < m->horizon; h++)

@@ -377,3 +377,28 @@ int tabrl_stock_value(const tabrl_mdp *m, const tabrl_policy *pi,
   tabrl_stock_work_free(&w);
   return status;
 }
+
+void tabrl_stock_occupancy(const tabrl_mdp *m, const tabrl_stock_grid *g, const tabrl_policy *pi,
+                           double *d)
+{
+  size_t layer = (size_t)m->S * (size_t)g->K;
+  int stock_policy = pi->S != m->S;
+  memset(d, 0, (size_t)m->horizon * layer * sizeof *d);
+  for (int s = 0; s < m->S; s++) d[tabrl_stock_index(g, s, 0)] = m->mu0[s];
+  for (int h = 0; h + 1 < m->horizon; h++)
+    for (size_t i = 0; i < layer; i++) {
+      double mass = d[(size_t)h * layer + i];
+      if (mass == 0) continue;
+      int s = tabrl_stock_state(g, (long)i);
+      long u = tabrl_stock_stock(g, (long)i);
+      const double *row = tabrl_policy_row(pi, h, stock_policy ? (int)i : s);
+      for (int a = 0; a < m->A; a++) {
+        if (!(row[a] > 0)) continue;
+        size_t b = tabrl_mdp_block(m, h, s, a);
+        for (size_t e = m->row[b]; e < m->row[b + 1]; e++) {
+          long next = tabrl_stock_index(g, m->next[e], u + tabrl_stock_units(g, m->reward[e]));
+          d[(size_t)(h + 1) * layer + (size_t)next] += mass * row[a] * m->prob[e];
+        }
+      }
+    }
+}

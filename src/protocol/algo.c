@@ -8,6 +8,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
+extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
@@ -27,6 +28,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_cvar_vi,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,
     &tabrl_algo_lsvi_ucb,
@@ -152,6 +154,11 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
     tabrl_values_free(defaults);
     if (status) return status;
   }
+  if (type->stock_policies && !problem->stock)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "%s acts on the stock-augmented state: it needs an augmented objective "
+                       "(cvar:alpha or mean-variance:lambda)",
+                       type->name);
   const tabrl_objective_type *o =
       problem->objective ? problem->objective->type : &tabrl_objective_mean;
   const tabrl_objective_type *const *list = type->objectives;
@@ -275,23 +282,42 @@ static int problem_valid(const void *p, int h, int s, int a)
 }
 
 /* A policy an algorithm returned: shaped for the problem, rows valid. */
+/* Rows of a stock policy: augmented state i is state i / K. */
+static int stock_valid(const void *ctx, int h, int i, int a)
+{
+  const tabrl_problem *p = ctx;
+  return tabrl_problem_valid(p, h, (int)(i / p->stock->K), a);
+}
+
+/* The states of the algorithm's policies: S, or S K for a stock policy. */
+static int policy_states(const tabrl_algo *algo)
+{
+  const tabrl_problem *p = &algo->problem;
+  return algo->type->stock_policies ? (int)(p->S * p->stock->K) : p->S;
+}
+
 static int check_policy(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
 {
   const tabrl_problem *p = &algo->problem;
   int stages = p->horizon > 0 ? p->horizon : 1;
-  return failed(algo, call, tabrl_policy_check_rows(pi, p->S, p->A, stages, problem_valid, p));
+  return failed(algo, call,
+                tabrl_policy_check_rows(pi, policy_states(algo), p->A, stages,
+                                        algo->type->stock_policies ? stock_valid : problem_valid,
+                                        p));
 }
 
-/* The table offered to policy(): S x A with the problem's number of stages. */
+/* The table offered to policy(): S x A (S K x A for a stock policy) with
+ * the problem's number of stages. */
 static int check_table(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
 {
   const tabrl_problem *p = &algo->problem;
   int stages = p->horizon > 0 ? p->horizon : 1;
-  if (pi->S != p->S || pi->A != p->A || pi->stages != stages)
+  if (pi->S != policy_states(algo) || pi->A != p->A || pi->stages != stages)
     return tabrl_error(TABRL_EINVAL,
                        "%s: %s(): the policy table is %d x %d with %d stages; the problem "
                        "needs %d x %d with %d",
-                       algo->type->name, call, pi->S, pi->A, pi->stages, p->S, p->A, stages);
+                       algo->type->name, call, pi->S, pi->A, pi->stages, policy_states(algo), p->A,
+                       stages);
   return 0;
 }
 

@@ -19,12 +19,16 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     pi = ep->committed;
     ep->has_committed = 1;
   }
+  /* A stock policy's row is that of (s, the reward accumulated so far). */
+  const tabrl_stock_grid *grid = algo->type->stock_policies ? algo->problem.stock : NULL;
+  long stock = 0;
   int s = tabrl_mdp_sample_start(m, pcg);
   for (int h = 0; h < m->horizon; h++) {
     int a = 0;
     double reward;
     if ((status = tabrl_algo_act(algo, h, s, &a))) return status;
-    if (pi && !(tabrl_policy_row(pi, h, s)[a] > 0))
+    int row = grid ? (int)tabrl_stock_index(grid, s, stock) : s;
+    if (pi && !(tabrl_policy_row(pi, h, row)[a] > 0))
       return tabrl_error(TABRL_EINVAL,
                          "%s: act() took action %d at stage %d, state %d, outside the policy it "
                          "committed to for episode %ld",
@@ -34,6 +38,7 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     if ((status = tabrl_algo_observe(algo, h, s, a, reward, next))) return status;
     if (ep->steps) ep->steps[h] = (tabrl_step){h, s, a, next, reward};
     ep->ret += reward;
+    if (grid) stock += tabrl_stock_units(grid, reward);
     s = next;
   }
   return tabrl_algo_end_episode(algo, k);

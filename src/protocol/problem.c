@@ -35,3 +35,18 @@ int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_
   *valid = mask;
   return 0;
 }
+
+int tabrl_problem_set_objective(tabrl_problem *p, const tabrl_objective *o, const tabrl_mdp *m,
+                                tabrl_stock_grid *grid)
+{
+  int status;
+  p->objective = o;
+  p->stock = NULL;
+  if (!o->type->augmented) return 0;
+  if ((status = tabrl_stock_grid_of(m, grid))) {
+    tabrl_error_prefix("objective %s", o->text);
+    return status;
+  }
+  p->stock = grid;
+  return 0;
+}

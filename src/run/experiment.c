@@ -967,8 +967,9 @@ static int check_algo(const tabrl_experiment *e, size_t c, size_t a, const tabrl
   int status =
       tabrl_problem_init(&problem, m, e->episodes, NULL, type->protocol == TABRL_PLANNING, &valid);
   if (status) return status;
-  problem.objective = &e->objective;
-  status = tabrl_algo_check(type, &problem, v);
+  tabrl_stock_grid grid;
+  status = tabrl_problem_set_objective(&problem, &e->objective, m, &grid);
+  if (!status) status = tabrl_algo_check(type, &problem, v);
   free(valid);
   if (!status) return 0;
   snprintf(section, sizeof section, "algo %s", e->algos[a].label);

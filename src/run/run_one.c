@@ -25,6 +25,7 @@ struct run {
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
   tabrl_policy *pi, *pi_prev, *pi_second;
+  tabrl_stock_grid grid; /* of an augmented objective; see tabrl_problem.stock */
   double *V;
   double value_prev;
   int have_prev;
@@ -64,7 +65,9 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
     *value = r->value_prev;
     return 0;
   }
-  if ((status = tabrl_objective_value(&r->e->objective, r->m, pi, r->V, value))) {
+  /* Augmented objectives need no per-state values here (each costs a pass). */
+  double *V = r->e->objective.type->augmented ? NULL : r->V;
+  if ((status = tabrl_objective_value(&r->e->objective, r->m, pi, V, value))) {
     tabrl_error_prefix("the policy of the algorithm is not valid");
     return status;
   }
@@ -233,10 +236,22 @@ static int run_setup(struct run *r)
   snprintf(r->env_label, sizeof r->env_label, "%s", m->name && *m->name ? m->name : "env");
   for (char *c = r->env_label; *c; c++)
     if (!isalnum((unsigned char)*c) && !strchr("._+-", *c)) *c = '-';
+  const tabrl_algo_type *type = e->algos[r->algo_index].type;
+  if (e->objective.type->augmented && (status = tabrl_stock_grid_of(m, &r->grid))) {
+    tabrl_error_prefix("objective %s", e->objective.text);
+    return status;
+  }
   r->V = malloc(tabrl_oracle_value_size(m) * sizeof *r->V);
-  r->pi = tabrl_policy_alloc_for(m);
-  r->pi_second = tabrl_policy_alloc_for(m);
-  r->pi_prev = tabrl_policy_alloc_for(m); /* every policy here has this shape */
+  /* Every policy here has the algorithm's shape: m's, or its stock model's. */
+  if (type->stock_policies) {
+    r->pi = tabrl_stock_policy_alloc(&r->grid);
+    r->pi_second = tabrl_stock_policy_alloc(&r->grid);
+    r->pi_prev = tabrl_stock_policy_alloc(&r->grid);
+  } else {
+    r->pi = tabrl_policy_alloc_for(m);
+    r->pi_second = tabrl_policy_alloc_for(m);
+    r->pi_prev = tabrl_policy_alloc_for(m);
+  }
   r->traj = malloc(((size_t)m->horizon + 1) * sizeof *r->traj);
   r->traj_second = malloc(((size_t)m->horizon + 1) * sizeof *r->traj_second);
   r->algo_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_ALGO, 0);
@@ -250,7 +265,6 @@ static int run_setup(struct run *r)
   /* J*, the experiment's objective of an optimal policy. */
   if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
 
-  const tabrl_algo_type *type = e->algos[r->algo_index].type;
   char owner[300];
   snprintf(owner, sizeof owner, "[algo %s]", e->algos[r->algo_index].label);
   if ((status = tabrl_experiment_settings(e, r->config, (long)r->algo_index, r->seed, &s, &n)))
@@ -261,7 +275,7 @@ static int run_setup(struct run *r)
   tabrl_problem problem;
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
                               type->protocol == TABRL_PLANNING, &r->valid);
-  problem.objective = &e->objective;
+  if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   if (status) {
     tabrl_values_free(values);
     return status;
@@ -309,23 +323,35 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
    * leave the policy of their last checkpoint (episode K).  Algorithms with
    * no value column (the policy moves inside an episode) and preference runs
    * (valued by the mean of two proposals) store policy() after episode K:
-   * the policy act() would follow next, or the recommendation. */
+   * the policy act() would follow next, or the recommendation.  A stock
+   * policy (S K states) has rows only where it goes from mu0, with s the
+   * augmented index s K + u - lo. */
   const tabrl_algo_type *type = r.algo ? r.algo->type : NULL;
   int valued = type && (type->protocol == TABRL_PLANNING || type->protocol == TABRL_OFFLINE ||
                         (type->protocol == TABRL_ONLINE && type->commits_per_episode));
+  double *visits = NULL;
   if (!status && !valued) status = tabrl_algo_policy(r.algo, r.pi);
+  if (!status && type->stock_policies) {
+    visits = malloc((size_t)r.pi->stages * (size_t)r.pi->S * sizeof *visits);
+    if (!visits)
+      status = tabrl_error(TABRL_ENOMEM, "out of memory");
+    else
+      tabrl_stock_occupancy(r.m, &r.grid, r.pi, visits);
+  }
   if (!status) {
     const tabrl_policy *pi = r.pi;
     for (int h = 0; h < pi->stages; h++)
       for (int s = 0; s < pi->S; s++)
         for (int a = 0; a < pi->A; a++) {
           double p = tabrl_policy_row(pi, h, s)[a];
+          if (visits && !(visits[(size_t)h * (size_t)pi->S + (size_t)s] > 0)) break;
           if (p > 0) /* columns in tabrl_schema_policies order */
             fprintf(policy_rows, "%s,%s,%s,%llu,%d,%d,%d,%.17g\n", r.env_label,
                     e->algos[r.algo_index].label, r.config_label, (unsigned long long)r.seed, h, s,
                     a, p);
         }
   }
+  free(visits);
   if (status && status != TABRL_EINTERRUPTED)
     tabrl_error_prefix("algo %s, config %s, seed %llu", e->algos[r.algo_index].label,
                        r.config_label, (unsigned long long)r.seed);

@@ -30,6 +30,7 @@
 #include "tabrl/objective.h"
 #include "tabrl/param.h"
 #include "tabrl/policy.h"
+#include "tabrl/returns.h"
 #include "tabrl/sim.h"
 
 #pragma GCC visibility push(default)
@@ -59,6 +60,11 @@ typedef struct {
   /* What regret is measured in (the mean unless the experiment says
    * otherwise); tabrl_problem_init sets the mean. */
   const tabrl_objective *objective;
+  /* The stock grid of the model (tabrl/returns.h) when the objective is
+   * augmented (cvar, mean-variance), NULL otherwise: its quantum and range
+   * depend on the reward values only, which a learner observes, and shape
+   * the policies of types with stock_policies. */
+  const tabrl_stock_grid *stock;
   /* Linear mixture models: the known base kernels P_i (layout of
    * tabrl_mdp.mixture_basis), or 0 and NULL; the weights theta stay hidden. */
   int mixture_dim;
@@ -115,6 +121,11 @@ typedef struct tabrl_algo_type {
    * mean only.  A type whose policy ignores the objective (a uniform random
    * baseline) gives tabrl_objective_types: every registered one. */
   const tabrl_objective_type *const *objectives;
+  /* 1 if policy() returns policies of the stock model: S K states (index s
+   * K + u - lo for the stock u quanta), H stages, so that act() may depend
+   * on the reward accumulated in the episode.  Needs an augmented
+   * objective (problem->stock set). */
+  int stock_policies;
 
   /* The state arrives zeroed.  init may keep problem's pointers (valid,
    * phi, model, rng), which must outlive the algorithm.  On failure init
@@ -243,6 +254,12 @@ static inline double tabrl_algo_saturation(const tabrl_algo *algo)
  * the algorithm) and, when give_model, the model itself (planning). */
 int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_rng *rng,
                        int give_model, unsigned char **valid);
+
+/* Sets what regret is measured in, and for an augmented objective the
+ * stock grid of m into grid (the caller's, outliving p) and p->stock;
+ * fails as tabrl_stock_grid_of (with the objective named) when m has none. */
+int tabrl_problem_set_objective(tabrl_problem *p, const tabrl_objective *o, const tabrl_mdp *m,
+                                tabrl_stock_grid *grid);
 
 #pragma GCC visibility pop
 

@@ -41,8 +41,9 @@ typedef struct tabrl_objective_type {
                  double *J);
   /* J(pi), the exact objective of a Markov policy of m, with the same V;
    * augmented types also take a policy of m's stock model
-   * (tabrl/returns.h), and fill only the stage-0 values of V (NaN at
-   * later stages: their values depend on the stock). */
+   * (tabrl/returns.h), fill only the stage-0 values of V (NaN at later
+   * stages: their values depend on the stock), and take V NULL for J
+   * alone (each stage-0 value costs one more pass). */
   int (*value)(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi, double *V,
                double *J);
   /* Augmented types: J* and the solution on the stock model (sol made by

@@ -108,6 +108,12 @@ int tabrl_stock_policy_kind(const tabrl_mdp *m, const tabrl_stock_grid *g, const
 int tabrl_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
                               tabrl_atom **atoms, size_t *n);
 
+/* The occupancy of the augmented states under pi (a Markov policy of m or
+ * a stock policy, not checked) from mu0: d[(h S + s) K + u - lo] =
+ * P(s_h = s, y_h = u q), h = 0..H-1 (H S K values, the caller's). */
+void tabrl_stock_occupancy(const tabrl_mdp *m, const tabrl_stock_grid *g, const tabrl_policy *pi,
+                           double *d);
+
 /* The optimum of an augmented objective (tabrl_objective_stock_optimum):
  * an optimal stock policy for J* from mu0, the value of every augmented
  * state reachable from some (s, stock 0) at h = 0 (NaN elsewhere) and the
