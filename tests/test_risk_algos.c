@@ -3,7 +3,9 @@
  * an independent fixed-point iteration to round-off, and checked against
  * the oracle), its first step by hand on a two-state MDP, its iterates on
  * the Toy-10 ring (robust-ring p = 0.01, kl-robust:0.1), and the ring's
- * robust optimum = the entropic one at b = -beta/gamma. */
+ * robust optimum = the entropic one at b = -beta/gamma; rfzi's fixed point
+ * = the plug-in model's robust optimum, and its distance to the true one
+ * within a Hoeffding bound. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -11,7 +13,9 @@
 #include <gsl/gsl_rng.h>
 #include "protocol.h"
 #include "tabrl/objective.h"
+#include "tabrl/rng.h"
 
+const double *tabrl_rfzi_values(const tabrl_algo *algo);
 int tabrl_robust_pg_gradient(const tabrl_mdp *m, const tabrl_objective *o, const tabrl_policy *pi,
                              double *grad, double *J);
 
@@ -244,6 +248,108 @@ START_TEST(test_toy10_robust_is_entropic)
 }
 END_TEST
 
+/* rfzi on a generative dataset of a Garnet (k draws of every (s, a),
+ * interleaved so that every prefix of j S A steps has j of each): its
+ * values are the oracle's robust optimum of the plug-in model built from
+ * the same counts (both to the oracle's 1e-10 relative tolerance), and
+ * their distance to the true V* is within the bound that Hoeffding gives
+ * at delta = 1e-3 (union over the S A pairs): Z*(s,a) = E exp(-beta
+ * V*(s')) is a mean of values in [e^(-beta max V*), e^(-beta min V*)], so
+ * |Z-hat - Z*| <= dev = (width) sqrt(log(2 S A / delta) / (2 k)), hence
+ * |log Z-hat - log Z*| <= dev / (Z* - dev) and ||V-hat - V*|| <=
+ * (gamma/beta) max dev / (Z* - dev) / (1 - gamma) (the simulation lemma:
+ * ||V-hat - V*|| <= ||T-hat V* - T V*|| / (1 - gamma)). */
+static double rfzi_error(tabrl_mdp *m, const tabrl_objective *o, long k, const tabrl_step *steps,
+                         double *bound, double *subopt)
+{
+  int S = m->S, A = m->A;
+  size_t n = (size_t)k * S * A;
+  double beta = o->param, g = m->gamma, V[64], Vp[64], Vs[64], J, Jstar, Jpi;
+  unsigned char valid[64 * 4];
+  tabrl_problem p = test_problem(m, valid, NULL, 1, 0);
+  p.objective = o;
+  tabrl_algo *algo = test_make("rfzi", &p, NULL, 0);
+  tabrl_dataset data = {.n = n, .steps = steps};
+  ck_assert_msg(tabrl_algo_fit(algo, &data) == 0, "%s", tabrl_error_message());
+  const double *Vr = tabrl_rfzi_values(algo);
+  ck_assert_ptr_nonnull(Vr);
+
+  /* the plug-in model of the same n steps */
+  tabrl_mdp_builder *bld = tabrl_mdp_builder_alloc(S, A, 1);
+  long *count = calloc((size_t)S * A * S, sizeof *count);
+  for (size_t i = 0; i < n; i++) count[((size_t)steps[i].s * A + steps[i].a) * S + steps[i].next]++;
+  for (int s = 0; s < S; s++)
+    for (int a = 0; a < A; a++)
+      for (int t = 0; t < S; t++)
+        if (count[((size_t)s * A + a) * S + t])
+          tabrl_mdp_builder_add(bld, 0, s, a, t, (double)count[((size_t)s * A + a) * S + t] / k,
+                                m->mean_reward[tabrl_mdp_block(m, 0, s, a)]);
+  tabrl_mdp_builder_set_time(bld, 0, g);
+  tabrl_mdp *plug = finish(bld);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m), *mine = tabrl_policy_alloc_for(m);
+  ck_assert_int_eq(tabrl_objective_optimum(o, plug, Vp, pi, &J), 0);
+  for (int s = 0; s < S; s++) ck_assert_double_eq_tol(Vr[s], Vp[s], 1e-8);
+  ck_assert_int_eq(tabrl_algo_policy(algo, mine), 0);
+  for (int i = 0; i < S * A; i++) ck_assert_double_eq(mine->prob[i], pi->prob[i]);
+
+  /* against the truth */
+  ck_assert_int_eq(tabrl_objective_optimum(o, m, Vs, NULL, &Jstar), 0);
+  ck_assert_int_eq(tabrl_objective_value(o, m, mine, V, &Jpi), 0);
+  *subopt = Jstar - Jpi;
+  double lo = INFINITY, hi = -INFINITY, err = 0, worst = 0;
+  for (int s = 0; s < S; s++) lo = fmin(lo, Vs[s]), hi = fmax(hi, Vs[s]);
+  double dev = (exp(-beta * lo) - exp(-beta * hi)) * sqrt(log(2.0 * S * A / 1e-3) / (2.0 * k));
+  for (int s = 0; s < S; s++)
+    for (int a = 0; a < A; a++) {
+      size_t b = tabrl_mdp_block(m, 0, s, a);
+      double Z = 0;
+      for (size_t e = m->row[b]; e < m->row[b + 1]; e++)
+        Z += m->prob[e] * exp(-beta * Vs[m->next[e]]);
+      ck_assert(Z > dev);
+      worst = fmax(worst, dev / (Z - dev));
+    }
+  *bound = g / beta * worst / (1 - g);
+  for (int s = 0; s < S; s++) err = fmax(err, fabs(Vr[s] - Vs[s]));
+  tabrl_policy_free(pi);
+  tabrl_policy_free(mine);
+  free(count);
+  tabrl_mdp_free(plug);
+  tabrl_algo_free(algo);
+  return err;
+}
+
+START_TEST(test_rfzi_plug_in_and_truth)
+{
+  tabrl_setting set[] = {{"states", "6", "test", 0},
+                         {"actions", "2", "test", 0},
+                         {"gamma", "0.9", "test", 0},
+                         {"seed", "11", "test", 0}};
+  tabrl_mdp *m = test_env("garnet", set, 4);
+  tabrl_objective o = parsed("kl-robust:1");
+  long k = 20000, small = 20;
+  size_t n = (size_t)k * m->S * m->A, i = 0;
+  tabrl_step *steps = malloc(n * sizeof *steps);
+  tabrl_pcg32 rng;
+  tabrl_pcg32_seed(&rng, 2024, 17);
+  for (long j = 0; j < k; j++)
+    for (int s = 0; s < m->S; s++)
+      for (int a = 0; a < m->A; a++, i++) {
+        steps[i] = (tabrl_step){.h = 0, .s = s, .a = a};
+        steps[i].next = tabrl_mdp_step(m, 0, s, a, &rng, &steps[i].reward);
+      }
+  double bound_small, bound, sub_small, sub;
+  double err_small = rfzi_error(m, &o, small, steps, &bound_small, &sub_small);
+  double err = rfzi_error(m, &o, k, steps, &bound, &sub);
+  ck_assert_msg(err <= bound, "||V - V*|| = %g above the Hoeffding bound %g", err, bound);
+  ck_assert_msg(err_small <= bound_small, "n = %ld: %g above %g", small, err_small, bound_small);
+  ck_assert_msg(bound < 0.1, "the bound %g says nothing", bound);
+  ck_assert_msg(err < err_small / 5, "more data did not help: %g then %g", err_small, err);
+  ck_assert(sub >= -1e-8 && sub <= 2 * bound / (1 - m->gamma) && sub <= sub_small + 1e-8);
+  free(steps);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("risk_algos");
@@ -252,6 +358,7 @@ int main(void)
   tcase_add_test(tc, test_first_step_by_hand);
   tcase_add_test(tc, test_toy10_iterates_improve);
   tcase_add_test(tc, test_toy10_robust_is_entropic);
+  tcase_add_test(tc, test_rfzi_plug_in_and_truth);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

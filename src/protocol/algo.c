@@ -18,6 +18,7 @@ extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
+extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
 extern const tabrl_algo_type tabrl_algo_robust_pg;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
@@ -37,6 +38,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_psrl,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
     &tabrl_algo_ucbvi,
