@@ -291,7 +291,7 @@ static void bench_one_exp_sweep(const tabrl_mdp *m, double b, const double *V, d
       double t = 0;
       for (size_t e = m->row[block]; e < m->row[block + 1]; e++)
         t += m->prob[e] * exp(b * (m->reward[e] + m->gamma * V[m->next[e]]) - shift);
-      best = fmax(best, (log(t) + shift) / b);
+      if (t > 0) best = fmax(best, (log(t) + shift) / b); /* t = 0: an invalid action */
     }
     W[s] = best;
   }
