@@ -1,8 +1,8 @@
 /* rfzi: robust fitted-Z iteration, tabular (offline, kl-robust:beta).
  *
  * Zhang, Hu and Li, "Regularized Robust MDPs and Risk-Sensitive MDPs:
- * Equivalence, Policy Gradient, and Sample Complexity" (arXiv 2306.11626),
- * Section 5, the RFZI algorithm: the KL-regularised robust Bellman operator
+ * Equivalence, Policy Gradient, and Sample Complexity" (arXiv 2306.11626;
+ * ICLR 2024), its RFZI algorithm: the KL-regularised robust Bellman operator
  * V(s) = max_a { r(s,a) - (gamma/beta) log E_P exp(-beta V(s')) } needs of
  * P only Z(s,a) = E_P exp(-beta V(s')), a conditional mean that is a
  * regression target observable from each transition (s, a, s').  RFZI
@@ -17,13 +17,14 @@
  * N(s,a,s') exp(-beta V_k(s')) / N(s,a), and RFZI is value iteration of the
  * robust operator on the empirical (plug-in) model: it converges, at the
  * gamma-contraction rate, to the plug-in model's robust optimum.  The
- * paper's PDF text could not be read here; the update and Z_0 = 1 are those
- * of the authors' toy/agent/RFZI_Tabular.py, with two differences: r(s,a)
- * is the dataset's mean reward at (s,a) (the offline protocol does not
- * give the reward table; for rewards of (s, a) only, every env here but
- * noisy ones, it is the reward itself), and the greedy policy uses
- * (gamma/beta) log Z, the operator above (that file divides Z, not its
- * log, by beta there).
+ * paper's text could not be read here (no section or algorithm number is
+ * cited); the update and Z_0 = 1 are those of the authors'
+ * toy/agent/RFZI_Tabular.py, with three differences: r(s,a) is the
+ * dataset's mean reward at (s,a) (the offline protocol does not give the
+ * reward table; for noiseless rewards of (s, a) only it is the reward
+ * itself); the target is exp(-beta V(s')) and the greedy policy uses
+ * (gamma/beta) log Z, the operator of the kl-robust objective (that file
+ * raises exp to -beta gamma V and divides Z, not its log, by beta).
  *
  * Numerics: Z is held as log Z, computed around the smallest V(s') seen so
  * no exponent is positive (beta V of hundreds stays finite).  Iteration
@@ -205,7 +206,7 @@ const tabrl_algo_type tabrl_algo_rfzi = {
     .family = "risk",
     .doc = "Robust fitted-Z iteration, tabular: Z(s,a) = empirical mean of exp(-beta V(s')), "
            "greedy in r - (gamma/beta) log Z (kl-robust:beta, offline)",
-    .source = "Zhang, Hu and Li 2023 (arXiv 2306.11626), Section 5, RFZI; authors' "
+    .source = "Zhang, Hu and Li 2023 (arXiv 2306.11626), RFZI (algorithm box not read); authors' "
               "toy/agent/RFZI_Tabular.py",
     .protocol = TABRL_OFFLINE,
     .commits_per_episode = 1,

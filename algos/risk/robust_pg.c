@@ -2,8 +2,8 @@
  * objective kl-robust:beta (planning).
  *
  * Zhang, Hu and Li, "Regularized Robust MDPs and Risk-Sensitive MDPs:
- * Equivalence, Policy Gradient, and Sample Complexity" (arXiv 2306.11626),
- * the robust policy gradient theorem (Section 4): for the direct
+ * Equivalence, Policy Gradient, and Sample Complexity" (arXiv 2306.11626;
+ * ICLR 2024), its robust policy gradient theorem: for the direct
  * parametrisation pi(a|s),
  *
  *   dJ/dpi(a|s) = d(s) Q(s,a),   d = sum_t gamma^t mu0 Phat_pi^t,
@@ -13,7 +13,8 @@
  * adversary q*(s'|s,a) proportional to P(s'|s,a) exp(-beta V(s')) (the
  * minimiser of q.V + KL(q || P)/beta).  The update is projected gradient
  * ascent pi <- Proj_simplex(pi + lr grad), per state, from the uniform
- * policy.  The paper's PDF text could not be read here: the update, the
+ * policy.  The paper's text could not be read here (so no section or
+ * equation numbers are cited): the update, the
  * gradient d(s) Q(s,a) (its visitation normalised by 1 - gamma and divided
  * by it again) and the constants (lr 0.1, uniform start, Toy-10 p = 0.01)
  * are those of the authors' code (huyangsh/risk-sensitive-RL_NeurIPS-2024,
@@ -307,8 +308,8 @@ const tabrl_algo_type tabrl_algo_robust_pg = {
     .family = "risk",
     .doc = "Exact projected policy gradient of kl-robust:beta (direct parametrisation, "
            "visitation under the worst-case kernel)",
-    .source = "Zhang, Hu and Li 2023 (arXiv 2306.11626), Section 4, robust policy gradient "
-              "theorem; step and constants of the authors' toy/agent/PolicyGradient.py",
+    .source = "Zhang, Hu and Li 2023 (arXiv 2306.11626), robust policy gradient theorem "
+              "(section not read); step and constants of the authors' toy/agent/PolicyGradient.py",
     .protocol = TABRL_PLANNING,
     .commits_per_episode = 1,
     .params = robust_pg_params,
