@@ -14,9 +14,9 @@
  * minimiser of q.V + KL(q || P)/beta).  The update is projected gradient
  * ascent pi <- Proj_simplex(pi + lr grad), per state, from the uniform
  * policy.  The paper's text could not be read here (so no section or
- * equation numbers are cited): the update, the
- * gradient d(s) Q(s,a) (its visitation normalised by 1 - gamma and divided
- * by it again) and the constants (lr 0.1, uniform start, Toy-10 p = 0.01)
+ * equation numbers are cited): the update, the gradient d(s) Q(s,a) (its
+ * visitation normalised by 1 - gamma and divided by it again) and the
+ * constants (lr 0.1, uniform start, Toy-10 p = 0.01)
  * are those of the authors' code (huyangsh/risk-sensitive-RL_NeurIPS-2024,
  * toy/agent/PolicyGradient.py, toy/env/RMDP.py).  Two differences, both
  * making the gradient exact: that code truncates the visitation after 100
