@@ -20,7 +20,9 @@ extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
+extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
+extern const tabrl_algo_type tabrl_algo_robust_pg;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
@@ -40,7 +42,9 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_psrl,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
+    &tabrl_algo_robust_pg,
     &tabrl_algo_ucbvi,
     &tabrl_algo_ucrl_vtr,
     &tabrl_algo_ucrl2,
