@@ -84,7 +84,7 @@ expect list-objectives-risk 0 'entropic:b +entropic risk.*kl-robust:beta +KL-reg
   bash -c "'$tabrl' list objectives | tr '\n' ' '"
 expect describe-kl-robust 0 'optimum is entropic:b at b = -beta/gamma' "$tabrl" describe kl-robust
 expect solve-entropic 0 '^J\* = 1\.3682555861$' "$tabrl" solve riverswim --objective entropic:-1
-expect solve-entropic-csv 0 '^0,0,1\.368255586098255[0-9],1$' \
+expect solve-entropic-csv 0 '^0,0,1\.36825558609825[0-9]*,1$' \
   "$tabrl" solve riverswim --objective entropic:-1 --format csv
 expect solve-kl-robust 0 '^J\* = 0\.607933305079$' "$tabrl" solve riverswim --gamma 0.9 --objective kl-robust:1
 expect solve-kl-entropic 0 '^J\* = 0\.607933305079$' \

@@ -47,12 +47,48 @@ static inline double tabrl_nested_erm(double b, size_t n, const double *w, const
   return star + log1p(t / W) / b;
 }
 
-/* The same over one block of m: x_e = cr r_e + c0 + cv V[next_e]. */
+/* Below this |b| the factored sweep is not used: its log(T) carries an
+ * absolute error of a few ulps, which the final division by b would
+ * magnify to 1e-16 / |b|; log space with expm1/log1p stays exact. */
+#define TABRL_NESTED_FACTOR_MIN_B 1e-2
+/* A factored block sum below this falls back to log space (terms may have
+ * underflowed). */
+#define TABRL_NESTED_FACTOR_MIN_SUM 1e-250
+
+/* The factored form of the certainty equivalent of x_e = cr r_e + c0 + cv
+ * V(s'_e) over a block,
+ *   ERM_b = c0 + (top_block + M + log sum_e w_e u(s'_e)) / b,
+ *   w_e = p_e exp(b cr r_e - top_block), top_block = max b cr r_e over the
+ *   entries of every action of the block's (h, s) (per model, computed
+ *   once per solve), u(s') = exp(b cv V(s') - M), M = max_s' b cv V(s')
+ *   (per sweep: S exps),
+ * so that a sweep costs a multiply-add per entry instead of an exp, and no
+ * factor exceeds 1 (no overflow for any b or reward).  With the same top
+ * for all actions of a state, an objective whose Q is kappa (top + M + log
+ * T) / b (entropic: kappa 1; kl-robust: gamma) ranks the actions by T
+ * alone, so the optimal sweep takes one log per state.  Off when |b| <
+ * TABRL_NESTED_FACTOR_MIN_B. */
+typedef struct {
+  int on;
+  double b, cr, cv, kappa, M;
+  double *w;   /* nnz */
+  double *top; /* blocks */
+  double *u;   /* S */
+} tabrl_nested_fast;
+
+/* The same over one block of m: x_e = cr r_e + c0 + cv V[next_e]; fast (may
+ * be NULL) made for this b, cr, cv and the values V. */
 static inline double tabrl_nested_erm_block(double b, const tabrl_mdp *m, size_t block,
-                                            const double *V, double cr, double c0, double cv)
+                                            const double *V, double cr, double c0, double cv,
+                                            const tabrl_nested_fast *fast)
 {
   size_t lo = m->row[block], hi = m->row[block + 1];
   double W = 0, mean = 0, star = 0, t = 0;
+  if (fast && fast->on) {
+    double T = 0;
+    for (size_t e = lo; e < hi; e++) T += fast->w[e] * fast->u[m->next[e]];
+    if (T > TABRL_NESTED_FACTOR_MIN_SUM) return c0 + (fast->top[block] + fast->M + log(T)) / b;
+  }
   for (size_t e = lo; e < hi; e++) {
     double x = cr * m->reward[e] + c0 + cv * V[m->next[e]];
     W += m->prob[e];
@@ -68,29 +104,111 @@ static inline double tabrl_nested_erm_block(double b, const tabrl_mdp *m, size_t
 }
 
 /* An objective's two one-step maps: q, the value of (h, s, a) given the
- * next values Vn; mix, the value of state s under the action distribution
- * w (A entries) given its Q (A entries, valid where w > 0). */
+ * next values Vn (and their factored form, fast, which q hands to
+ * tabrl_nested_erm_block); mix, the value of state s under the action
+ * distribution w (A entries) given its Q (A entries, valid where w > 0);
+ * and factors (may be NULL: no factored form), the b, cr and cv of the
+ * certainty equivalent q takes. */
 typedef struct {
-  double (*q)(const tabrl_objective *o, const tabrl_mdp *m, size_t block, const double *Vn);
+  double (*q)(const tabrl_objective *o, const tabrl_mdp *m, size_t block, const double *Vn,
+              const tabrl_nested_fast *fast);
   double (*mix)(const tabrl_objective *o, int A, const double *w, const double *Q);
+  void (*factors)(const tabrl_objective *o, const tabrl_mdp *m, double *b, double *cr, double *cv,
+                  double *kappa);
 } tabrl_nested_ops;
+
+/* Scratch of a solve: Q (A), the factored form, Vnew (S, discounted). */
+typedef struct {
+  double *Q, *Vnew;
+  tabrl_nested_fast fast;
+} tabrl_nested_ws;
+
+static inline void tabrl_nested_ws_free(tabrl_nested_ws *ws)
+{
+  free(ws->Q);
+  free(ws->Vnew);
+  free(ws->fast.w);
+  free(ws->fast.top);
+  free(ws->fast.u);
+  memset(ws, 0, sizeof *ws);
+}
+
+static inline int tabrl_nested_ws_init(tabrl_nested_ws *ws, const tabrl_nested_ops *ops,
+                                       const tabrl_objective *o, const tabrl_mdp *m)
+{
+  size_t blocks = (size_t)m->stages * (size_t)m->S * (size_t)m->A;
+  memset(ws, 0, sizeof *ws);
+  ws->Q = malloc((size_t)m->A * sizeof *ws->Q);
+  ws->Vnew = malloc((size_t)m->S * sizeof *ws->Vnew);
+  if (!ws->Q || !ws->Vnew) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  tabrl_nested_fast *f = &ws->fast;
+  if (!ops->factors) return 0;
+  ops->factors(o, m, &f->b, &f->cr, &f->cv, &f->kappa);
+  if (!(fabs(f->b) >= TABRL_NESTED_FACTOR_MIN_B)) return 0;
+  f->w = malloc((m->nnz ? m->nnz : 1) * sizeof *f->w);
+  f->top = malloc(blocks * sizeof *f->top);
+  f->u = malloc((size_t)m->S * sizeof *f->u);
+  if (!f->w || !f->top || !f->u) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t first = 0; first < blocks; first += (size_t)m->A) {
+    double top = -INFINITY;
+    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
+      top = fmax(top, f->b * f->cr * m->reward[e]);
+    for (size_t blk = first; blk < first + (size_t)m->A; blk++) f->top[blk] = top;
+    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
+      f->w[e] = m->prob[e] * exp(f->b * f->cr * m->reward[e] - top);
+  }
+  f->on = 1;
+  return 0;
+}
+
+/* u and M of the factored form for the next values Vn: S exps. */
+static inline void tabrl_nested_fast_values(tabrl_nested_fast *f, int S, const double *Vn)
+{
+  if (!f->on) return;
+  f->M = -INFINITY;
+  for (int s = 0; s < S; s++) f->M = fmax(f->M, f->b * f->cv * Vn[s]);
+  for (int s = 0; s < S; s++) f->u[s] = exp(f->b * f->cv * Vn[s] - f->M);
+}
 
 /* One sweep of stage h: Vh[s] from Vn; greedy (pi_out, may be NULL) when pi
  * is NULL, else the value of pi.  Returns max |Vh - old| over s when old is
  * given. */
 static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl_objective *o,
                                         const tabrl_mdp *m, int h, const double *Vn, double *Vh,
-                                        const tabrl_policy *pi, tabrl_policy *pi_out, double *Q,
-                                        const double *old)
+                                        const tabrl_policy *pi, tabrl_policy *pi_out,
+                                        tabrl_nested_ws *ws, const double *old)
 {
-  double residual = 0;
+  double residual = 0, *Q = ws->Q;
+  const tabrl_nested_fast *f = &ws->fast;
+  tabrl_nested_fast_values(&ws->fast, m->S, Vn);
   for (int s = 0; s < m->S; s++) {
     const double *w = pi ? tabrl_policy_row(pi, h, s) : NULL;
     int best = -1;
+    if (!pi && f->on) {
+      /* Rank the actions by T; kappa / b < 0 prefers the smallest. */
+      double best_T = 0, sign = f->kappa / f->b > 0 ? 1 : -1;
+      int under = 0;
+      for (int a = 0; a < m->A; a++) {
+        if (!tabrl_mdp_valid(m, h, s, a)) continue;
+        size_t blk = tabrl_mdp_block(m, h, s, a);
+        double T = 0;
+        for (size_t e = m->row[blk]; e < m->row[blk + 1]; e++) T += f->w[e] * f->u[m->next[e]];
+        under |= !(T > TABRL_NESTED_FACTOR_MIN_SUM);
+        if (best < 0 || sign * T > sign * best_T) best = a, best_T = T;
+      }
+      if (!under) {
+        double v = f->kappa * (f->top[tabrl_mdp_block(m, h, s, best)] + f->M + log(best_T)) / f->b;
+        if (pi_out) tabrl_policy_set_action(pi_out, h, s, best);
+        if (old) residual = fmax(residual, fabs(v - old[s]));
+        Vh[s] = v;
+        continue;
+      }
+      best = -1; /* some sum underflowed: this state in log space */
+    }
     for (int a = 0; a < m->A; a++) {
       Q[a] = 0;
       if (!tabrl_mdp_valid(m, h, s, a) || (w && w[a] <= 0)) continue;
-      Q[a] = ops->q(o, m, tabrl_mdp_block(m, h, s, a), Vn);
+      Q[a] = ops->q(o, m, tabrl_mdp_block(m, h, s, a), Vn, &ws->fast);
       if (best < 0 || Q[a] > Q[best]) best = a;
     }
     double v = w ? ops->mix(o, m->A, w, Q) : Q[best];
@@ -115,24 +233,23 @@ static inline int tabrl_nested_solve(const tabrl_nested_ops *ops, const tabrl_ob
       (pi_out->S != S || pi_out->A != m->A || pi_out->stages != tabrl_mdp_value_stages(m)))
     return tabrl_error(TABRL_EINVAL, "the optimal policy must be %d x %d with %d stages", S, m->A,
                        tabrl_mdp_value_stages(m));
-  double *Q = malloc((size_t)m->A * sizeof *Q);
-  double *Vnew = m->horizon > 0 ? NULL : malloc((size_t)S * sizeof *Vnew);
-  if (!Q || (m->horizon == 0 && !Vnew)) {
-    free(Q);
-    free(Vnew);
-    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  tabrl_nested_ws ws;
+  if ((status = tabrl_nested_ws_init(&ws, ops, o, m))) {
+    tabrl_nested_ws_free(&ws);
+    return status;
   }
+  double *Vnew = ws.Vnew;
   if (m->horizon > 0) {
     int H = m->horizon;
     memset(V + (size_t)H * (size_t)S, 0, (size_t)S * sizeof *V);
     for (int h = H - 1; h >= 0; h--)
       tabrl_nested_sweep(ops, o, m, h, V + (size_t)(h + 1) * (size_t)S, V + (size_t)h * (size_t)S,
-                         pi, pi_out, Q, NULL);
+                         pi, pi_out, &ws, NULL);
   } else {
     int k;
     memset(V, 0, (size_t)S * sizeof *V);
     for (k = 0; k < TABRL_NESTED_MAX_SWEEPS; k++) {
-      double r = tabrl_nested_sweep(ops, o, m, 0, V, Vnew, pi, pi_out, Q, V), size = 1;
+      double r = tabrl_nested_sweep(ops, o, m, 0, V, Vnew, pi, pi_out, &ws, V), size = 1;
       memcpy(V, Vnew, (size_t)S * sizeof *V);
       for (int s = 0; s < S; s++) size = fmax(size, fabs(V[s]));
       if (!isfinite(r)) {
@@ -145,9 +262,37 @@ static inline int tabrl_nested_solve(const tabrl_nested_ops *ops, const tabrl_ob
       status = tabrl_error(TABRL_ENUMERIC, "value iteration did not converge in %d sweeps",
                            TABRL_NESTED_MAX_SWEEPS);
   }
-  free(Q);
-  free(Vnew);
+  tabrl_nested_ws_free(&ws);
   return status;
+}
+
+/* The entropic objective's maps (ERM_b with the action draw inside the
+ * risk), here so that the bench times exactly the oracle's sweep. */
+static inline double tabrl_nested_entropic_q(const tabrl_objective *o, const tabrl_mdp *m,
+                                             size_t block, const double *Vn,
+                                             const tabrl_nested_fast *fast)
+{
+  return tabrl_nested_erm_block(o->param, m, block, Vn, 1.0, 0.0, m->horizon > 0 ? 1.0 : m->gamma,
+                                fast);
+}
+
+static inline double tabrl_nested_entropic_mix(const tabrl_objective *o, int A, const double *w,
+                                               const double *Q)
+{
+  return tabrl_nested_erm(o->param, (size_t)A, w, Q);
+}
+
+static inline void tabrl_nested_entropic_factors(const tabrl_objective *o, const tabrl_mdp *m,
+                                                 double *b, double *cr, double *cv, double *kappa)
+{
+  *b = o->param, *cr = 1, *cv = m->horizon > 0 ? 1.0 : m->gamma, *kappa = 1;
+}
+
+static inline const tabrl_nested_ops *tabrl_nested_entropic(void)
+{
+  static const tabrl_nested_ops ops = {tabrl_nested_entropic_q, tabrl_nested_entropic_mix,
+                                       tabrl_nested_entropic_factors};
+  return &ops;
 }
 
 #endif

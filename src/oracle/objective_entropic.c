@@ -15,24 +15,11 @@
 #include <math.h>
 #include "oracle/nested.h"
 
-static double entropic_q(const tabrl_objective *o, const tabrl_mdp *m, size_t block,
-                         const double *Vn)
-{
-  return tabrl_nested_erm_block(o->param, m, block, Vn, 1.0, 0.0, m->horizon > 0 ? 1.0 : m->gamma);
-}
-
-static double entropic_mix(const tabrl_objective *o, int A, const double *w, const double *Q)
-{
-  return tabrl_nested_erm(o->param, (size_t)A, w, Q);
-}
-
-static const tabrl_nested_ops entropic_ops = {entropic_q, entropic_mix};
-
 static int entropic_optimum(const tabrl_objective *o, const tabrl_mdp *m, double *V,
                             tabrl_policy *pi, double *J)
 {
   if (fabs(o->param) < TABRL_NESTED_MEAN_B) return tabrl_objective_mean.optimum(o, m, V, pi, J);
-  int status = tabrl_nested_solve(&entropic_ops, o, m, NULL, pi, V);
+  int status = tabrl_nested_solve(tabrl_nested_entropic(), o, m, NULL, pi, V);
   if (!status) *J = tabrl_nested_erm(o->param, (size_t)m->S, m->mu0, V);
   return status;
 }
@@ -41,7 +28,7 @@ static int entropic_value(const tabrl_objective *o, const tabrl_mdp *m, const ta
                           double *V, double *J)
 {
   if (fabs(o->param) < TABRL_NESTED_MEAN_B) return tabrl_objective_mean.value(o, m, pi, V, J);
-  int status = tabrl_nested_solve(&entropic_ops, o, m, pi, NULL, V);
+  int status = tabrl_nested_solve(tabrl_nested_entropic(), o, m, pi, NULL, V);
   if (!status) *J = tabrl_nested_erm(o->param, (size_t)m->S, m->mu0, V);
   return status;
 }

@@ -16,7 +16,8 @@
 #include <math.h>
 #include "oracle/nested.h"
 
-static double kl_q(const tabrl_objective *o, const tabrl_mdp *m, size_t block, const double *Vn)
+static double kl_q(const tabrl_objective *o, const tabrl_mdp *m, size_t block, const double *Vn,
+                   const tabrl_nested_fast *fast)
 {
   double gamma = m->horizon > 0 ? 1.0 : m->gamma, rbar = m->mean_reward[block];
   if (gamma == 0) {
@@ -24,8 +25,8 @@ static double kl_q(const tabrl_objective *o, const tabrl_mdp *m, size_t block, c
     for (size_t e = m->row[block]; e < m->row[block + 1]; e++) worst = fmin(worst, m->reward[e]);
     return worst;
   }
-  return rbar +
-         gamma * tabrl_nested_erm_block(-o->param, m, block, Vn, 1 / gamma, -rbar / gamma, 1.0);
+  return rbar + gamma * tabrl_nested_erm_block(-o->param, m, block, Vn, 1 / gamma, -rbar / gamma,
+                                               1.0, fast);
 }
 
 static double kl_mix(const tabrl_objective *o, int A, const double *w, const double *Q)
@@ -37,7 +38,17 @@ static double kl_mix(const tabrl_objective *o, int A, const double *w, const dou
   return v;
 }
 
-static const tabrl_nested_ops kl_ops = {kl_q, kl_mix};
+/* Q = rbar + gamma (-rbar / gamma + L / b) = gamma L / b in the factored
+ * form's terms (kappa = gamma); gamma = 0 takes the worst reward, not a
+ * certainty equivalent (b = 0: no factored form). */
+static void kl_factors(const tabrl_objective *o, const tabrl_mdp *m, double *b, double *cr,
+                       double *cv, double *kappa)
+{
+  double gamma = m->horizon > 0 ? 1.0 : m->gamma;
+  *b = gamma > 0 ? -o->param : 0, *cr = gamma > 0 ? 1 / gamma : 0, *cv = 1, *kappa = gamma;
+}
+
+static const tabrl_nested_ops kl_ops = {kl_q, kl_mix, kl_factors};
 
 static int kl_optimum(const tabrl_objective *o, const tabrl_mdp *m, double *V, tabrl_policy *pi,
                       double *J)
