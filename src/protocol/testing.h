@@ -60,4 +60,11 @@ const double *tabrl_ucrl_vtr_theta(const tabrl_algo *algo);
 const double *tabrl_pevi_values(const tabrl_algo *algo);
 double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
 
+/* rsvi, rsq: Q_h(s,a), and the bonus (exp space: rsvi's of the last plan,
+ * rsq's bonus_t of the last update, before alpha_t). */
+double tabrl_rsvi_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsvi_bonus(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsq_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsq_bonus(const tabrl_algo *algo, int h, int s, int a);
+
 #endif
