@@ -45,22 +45,48 @@ static double value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_po
 }
 
 /* The smallest J* - J(pi) > 0 over the 2^(H S) deterministic Markov
- * policies (A = 2): a learner's deterministic policy is optimal exactly
- * when its gap is below this. */
+ * policies of m (A = 2): a learner's deterministic policy is optimal
+ * exactly when its gap is below this. */
 static double smallest_gap(const tabrl_objective *o, const tabrl_mdp *m)
 {
+  int n = m->horizon * m->S;
   double J_star = optimum(o, m), gap = INFINITY;
-  int plan[H * S];
+  int *plan = malloc((size_t)n * sizeof *plan);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
-  for (int code = 0; code < 1 << (H * S); code++) {
-    for (int i = 0; i < H * S; i++) plan[i] = (code >> i) & 1;
-    ck_assert_int_eq(tabrl_policy_from_plan(pi, plan, S, A, H, "test"), 0);
+  ck_assert_int_eq(m->A, 2);
+  for (int code = 0; code < 1 << n; code++) {
+    for (int i = 0; i < n; i++) plan[i] = (code >> i) & 1;
+    ck_assert_int_eq(tabrl_policy_from_plan(pi, plan, m->S, 2, m->horizon, "test"), 0);
     double g = J_star - value(o, m, pi);
     ck_assert(g > -1e-12);
     if (g > 1e-12 && g < gap) gap = g;
   }
+  free(plan);
   tabrl_policy_free(pi);
   return gap;
+}
+
+/* A repeated gamble, H = 3, S = 2 (the state only records the last
+ * outcome: both states behave alike, start in 0): action 0 pays 0.5 for
+ * sure (next state 0), action 1 pays 1 or 0 with probability 1/2 each
+ * (next state 1 or 0).  Per stage ERM_b of the gamble is (1/b) log((e^b +
+ * 1) / 2): 0.3799 at b = -1 (the sure 0.5 is optimal), 0.6201 at b = +1
+ * (the gamble is); both have mean 0.5.  So the entropic-optimal action flips
+ * with the sign of b.  The reward depends on s', which rsvi must keep with
+ * it. */
+static tabrl_mdp *gamble(void)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
+  tabrl_mdp *m = NULL;
+  tabrl_mdp_builder_set_time(b, 3, 1.0);
+  for (int s = 0; s < 2; s++) {
+    tabrl_mdp_builder_add(b, 0, s, 0, 0, 1.0, 0.5);
+    tabrl_mdp_builder_add(b, 0, s, 1, 1, 0.5, 1.0);
+    tabrl_mdp_builder_add(b, 0, s, 1, 0, 0.5, 0.0);
+  }
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  return m;
 }
 
 /* ---- the first plan / update by hand ---- */
@@ -147,30 +173,40 @@ END_TEST
 
 /* ---- convergence ---- */
 
-/* After K episodes at seed 7 the learner's (deterministic) policy has the
- * exact entropic optimum: its gap, from the oracle, not from the learner's
- * own values, is below a tenth of the smallest positive gap of any
- * deterministic Markov policy (1.6e-3 and 2.5e-3 here), so it is an optimal
- * one.  Scale 0.01: this river has near-ties (for b = -1 the two actions at
- * stage 1, state 0 differ by 2e-6 in Q), and at scale 0.1 rsvi needs some
- * 300,000 episodes to settle them (measured); at 0.01 all four runs are
- * optimal after 5,000. */
-static void reaches_optimum(const char *name, const char *objective, const char *scale, long K)
+/* After K = 100,000 episodes at seed 7 on the gamble the learner's
+ * (deterministic) policy has the exact entropic optimum: its gap, from the
+ * oracle, not from the learner's own values, is below a tenth of the
+ * smallest positive gap of any deterministic Markov policy, so it is an
+ * optimal one, and it takes the sure 0.5 at b = -1 and the gamble at b = +1
+ * in the start state.  Why these sizes (measured, seeds 1-40, 4 runs each):
+ *  - at scale 0.3 and K = 100,000, 159 of the 160 runs end optimal (one
+ *    rsvi run at b = +1 does not); at K = 50,000, 155;
+ *  - the paper's scale 1 is slower at b = -1: there the bonus is divided by
+ *    w = E exp(b X) ~ exp(-|b| Q), the exp(|b| H) factor of the regret, and
+ *    2 of 10 rsq runs (seeds 1-10) still miss at K = 300,000;
+ *  - at scale 0.1 too little optimism is left: after a few losses of the
+ *    gamble at b = +1 its bonus no longer lifts it over the sure 0.5: at
+ *    K = 30,000, 13 of the 20 runs at b = +1 (seeds 1-10) end suboptimal.
+ * (RiverSwim(3), H = 3 is no good here: its rarely reached states have Q
+ * gaps down to 2e-6.)  TEST_RSVI_SEED=N in the environment reruns at seed
+ * N. */
+static void reaches_optimum(const char *name, const char *objective, long K, uint64_t seed)
 {
-  tabrl_mdp *m = river();
-  unsigned char valid[H * S * A];
+  tabrl_mdp *m = gamble();
+  unsigned char valid[3 * 2 * 2];
   tabrl_problem p = test_problem(m, valid, NULL, K, 0);
   tabrl_objective o = entropic(objective);
   p.objective = &o;
-  tabrl_setting set[1] = {{"scale", scale, "test", 0}};
+  tabrl_setting set[1] = {{"scale", "0.3", "test", 0}};
   tabrl_algo *algo = test_make(name, &p, set, 1);
-  test_drive(algo, m, K, 7, NULL, NULL, NULL, NULL);
+  test_drive(algo, m, K, seed, NULL, NULL, NULL, NULL);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
   double gap = optimum(&o, m) - value(&o, m, pi), least = smallest_gap(&o, m);
-  ck_assert_msg(least > 1e-6, "%s: the gaps %g are too small to tell", objective, least);
-  ck_assert_msg(fabs(gap) < least / 10, "%s %s scale %s: gap %g after %ld episodes (least %g)",
-                name, objective, scale, gap, K, least);
+  ck_assert_msg(least > 0.02, "%s: the gaps %g are too small to tell", objective, least);
+  ck_assert_msg(fabs(gap) < least / 10, "%s %s: gap %g after %ld episodes at seed %d (least %g)",
+                name, objective, gap, K, (int)seed, least);
+  ck_assert_double_eq(pi->prob[1], o.param < 0 ? 0.0 : 1.0);
   tabrl_policy_free(pi);
   tabrl_algo_free(algo);
   tabrl_mdp_free(m);
@@ -178,10 +214,11 @@ static void reaches_optimum(const char *name, const char *objective, const char 
 
 START_TEST(test_reach_optimum)
 {
-  reaches_optimum("rsvi", "entropic:-1", "0.01", 5000);
-  reaches_optimum("rsvi", "entropic:1", "0.01", 5000);
-  reaches_optimum("rsq", "entropic:-1", "0.01", 5000);
-  reaches_optimum("rsq", "entropic:1", "0.01", 5000);
+  uint64_t seed = getenv("TEST_RSVI_SEED") ? (uint64_t)atoi(getenv("TEST_RSVI_SEED")) : 7;
+  reaches_optimum("rsvi", "entropic:-1", 100000, seed);
+  reaches_optimum("rsvi", "entropic:1", 100000, seed);
+  reaches_optimum("rsq", "entropic:-1", 100000, seed);
+  reaches_optimum("rsq", "entropic:1", 100000, seed);
 }
 END_TEST
 
