@@ -13,9 +13,10 @@
  * bound's exp(|b| H) factors are quoted from the introduction of the
  * follow-up paper (Fei, Yang, Chen, Wang 2021, arXiv:2111.03947).  The
  * algorithm box itself, its constant c and its log term were NOT readable:
- * the form below is the one this project's issue describes (optimism in
- * exp space, bonus scaled by |exp(b (H - h + 1)) - 1|), with the tabular
- * Hoeffding width sqrt(S iota / N) of model-based value iteration.  Stages
+ * the form below is reconstructed: optimism in exp space as the abstract
+ * says, a bonus scaled by |exp(b (H - h + 1)) - 1| as tabrl's risk issue
+ * gives it (not checked against the paper), and the tabular Hoeffding
+ * width sqrt(S iota / N) of model-based value iteration.  Stages
  * are 0-based here, so the paper's H - h + 1 steps left are H' = H - h.
  *
  * At the end of every episode, backward over h = H-1..0 with V_H = 0, for
