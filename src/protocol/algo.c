@@ -23,6 +23,8 @@ extern const tabrl_algo_type tabrl_algo_random_duel;
 extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
 extern const tabrl_algo_type tabrl_algo_robust_pg;
+extern const tabrl_algo_type tabrl_algo_rsq;
+extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
@@ -45,6 +47,8 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
+    &tabrl_algo_rsq,
+    &tabrl_algo_rsvi,
     &tabrl_algo_ucbvi,
     &tabrl_algo_ucrl_vtr,
     &tabrl_algo_ucrl2,

@@ -64,4 +64,11 @@ double tabrl_pevi_penalty(const tabrl_algo *algo, int h, int s, int a);
  * returns the exact J(theta) and dJ/dtheta (H*S*A values). */
 int tabrl_ecrm_pg_gradient(tabrl_algo *algo, const double *theta, double *grad, double *J);
 
+/* rsvi, rsq: Q_h(s,a), and the bonus (exp space: rsvi's of the last plan,
+ * rsq's bonus_t of the last update, before alpha_t). */
+double tabrl_rsvi_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsvi_bonus(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsq_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_rsq_bonus(const tabrl_algo *algo, int h, int s, int a);
+
 #endif
