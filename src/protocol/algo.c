@@ -9,6 +9,7 @@
 #include "tabrl/error.h"
 
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_optql;
@@ -27,6 +28,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_greedy_q,
+    &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,
