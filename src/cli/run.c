@@ -119,28 +119,34 @@ static void print_saturation(const tabrl_experiment *e, const tabrl_run_report *
   }
 }
 
-/* One note per algorithm label whose runs computed now skipped non-finite
- * updates (the type's diagnostics report: an overflowed exponential, a
- * NaN), with the total and the number of runs affected. */
+/* One note per algorithm label (and config, under a sweep) whose type
+ * counts skipped non-finite updates (its diagnostics report: an overflowed
+ * exponential, a NaN): the total over the runs computed now and how many
+ * of them had any. */
 static void print_diagnostics(const tabrl_experiment *e, const tabrl_run_report *report)
 {
   size_t total = tabrl_experiment_runs(e);
   if (!report->diagnostics) return;
-  for (size_t a = 0; a < e->nalgos; a++) {
-    size_t reported = 0, affected = 0;
-    double events = 0;
-    for (size_t r = 0; r < total; r++) {
-      size_t config, algo, seed;
-      tabrl_experiment_run_indices(e, r, &config, &algo, &seed);
-      if (algo != a || isnan(report->diagnostics[r])) continue;
-      reported++;
-      affected += report->diagnostics[r] > 0;
-      events += report->diagnostics[r];
+  for (size_t a = 0; a < e->nalgos; a++)
+    for (size_t c = 0; c < e->nconfigs; c++) {
+      size_t reported = 0, affected = 0;
+      double events = 0;
+      char label[256];
+      for (size_t r = 0; r < total; r++) {
+        size_t config, algo, seed;
+        tabrl_experiment_run_indices(e, r, &config, &algo, &seed);
+        if (algo != a || config != c || isnan(report->diagnostics[r])) continue;
+        reported++;
+        affected += report->diagnostics[r] > 0;
+        events += report->diagnostics[r];
+      }
+      if (!reported) continue;
+      tabrl_experiment_config_label(e, c, label, sizeof label);
+      printf("note: algo %s%s%s: %.0f non-finite updates skipped (overflow/NaN) in %zu of %zu "
+             "runs\n",
+             e->algos[a].label, e->nconfigs > 1 ? ", config " : "", e->nconfigs > 1 ? label : "",
+             events, affected, reported);
     }
-    if (reported)
-      printf("note: algo %s: %.0f non-finite updates skipped (overflow/NaN) in %zu of %zu runs\n",
-             e->algos[a].label, events, affected, reported);
-  }
 }
 
 int cli_run(int argc, char **argv)
