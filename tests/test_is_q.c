@@ -5,7 +5,8 @@
  * optimum of a small two-stage MDP reached within a tolerance from the
  * spread over seeds; the discretised scenarios' exact entropic optimum
  * against its binomial formula and against the Gaussian closed form within
- * the documented |b|^3 amax^4 sigma^4 / (12 n). */
+ * the documented |b|^3 amax^4 sigma^4 / (12 n); the option scenario's
+ * risk-neutral price for every b. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -278,6 +279,37 @@ START_TEST(test_scenario_closed_form)
 }
 END_TEST
 
+START_TEST(test_scenario_option)
+{
+  /* Risk-neutral option price: up 1.25, down 0.75, strike 1.1, premium
+   * w0 = 0.3.  q = 0.25 / 0.5 = 1/2, delta = 0.15 / 0.5 = 0.3, so V* =
+   * 0.3 - 0.15 / 2 = 0.225 for every b < 0, at the middle position (the
+   * hedge), and strictly less at the neighbours: a zero-mean gamble. */
+  tabrl_setting set[] = {SET("scenario", "option"), SET("up", "1.25"), SET("down", "0.75"),
+                         SET("strike", "1.1"), SET("w0", "0.3")};
+  tabrl_mdp *m = test_env("risk-scenario", set, 5);
+  const double bs[] = {-0.1, -3, -80};
+  for (size_t i = 0; i < 3; i++) {
+    tabrl_objective o;
+    char text[32];
+    double V[3], J;
+    tabrl_policy *pi = tabrl_policy_alloc_for(m);
+    snprintf(text, sizeof text, "entropic:%g", bs[i]);
+    ck_assert_int_eq(tabrl_objective_parse(text, &o), 0);
+    ck_assert_int_eq(tabrl_objective_optimum(&o, m, V, pi, &J), 0);
+    ck_assert_double_eq_tol(J, 0.225, 1e-12);
+    ck_assert_double_eq(tabrl_policy_row(pi, 0, 0)[5], 1.0);
+    tabrl_policy_free(pi);
+  }
+  tabrl_mdp_free(m);
+  /* The hedge must be on the grid and the strike inside (down, up). */
+  tabrl_setting even[] = {SET("scenario", "option"), SET("actions", "10")};
+  tabrl_setting out[] = {SET("scenario", "option"), SET("strike", "1.2")};
+  ck_assert_int_eq(tabrl_env_build("risk-scenario", even, 2, &m), TABRL_EINVAL);
+  ck_assert_int_eq(tabrl_env_build("risk-scenario", out, 2, &m), TABRL_EINVAL);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("is_q");
@@ -288,6 +320,7 @@ int main(void)
   tcase_add_test(tc, test_refuses_b_zero);
   tcase_add_test(tc, test_reaches_entropic_optimum);
   tcase_add_test(tc, test_scenario_closed_form);
+  tcase_add_test(tc, test_scenario_option);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
