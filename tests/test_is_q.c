@@ -179,6 +179,7 @@ START_TEST(test_reaches_entropic_optimum)
   tabrl_objective o;
   ck_assert_int_eq(tabrl_objective_parse("entropic:-1", &o), 0);
   double V[16], J, sum[2] = {0, 0}, sq[2] = {0, 0};
+  ck_assert_uint_le(tabrl_oracle_value_size(m), 16);
   tabrl_policy *opt = tabrl_policy_alloc_for(m);
   ck_assert_int_eq(tabrl_objective_optimum(&o, m, V, opt, &J), 0);
   /* Hand check of the oracle: V_1(s1) = max(0.45, -log((1 + e^-1.6) / 2)),
@@ -292,7 +293,8 @@ START_TEST(test_scenario_option)
   for (size_t i = 0; i < 3; i++) {
     tabrl_objective o;
     char text[32];
-    double V[3], J;
+    double V[6], J; /* tabrl_oracle_value_size: (H + 1) S */
+    ck_assert_uint_eq(tabrl_oracle_value_size(m), 6);
     tabrl_policy *pi = tabrl_policy_alloc_for(m);
     snprintf(text, sizeof text, "entropic:%g", bs[i]);
     ck_assert_int_eq(tabrl_objective_parse(text, &o), 0);
