@@ -102,7 +102,7 @@ expect entropic-run-regret 0 '^riverswim,random,default,0,20,[^,]*,0\.0509663202
 expect entropic-eval 0 'J\* = 0\.949024495999[0-9]*.regret J\* - J\(pi\) = 0\.898058175704' \
   bash -c "'$tabrl' eval riverswim --set states=4 --horizon 10 --policy '$work/ent/policies.csv' --objective entropic:-1 | tr '\n' ' '"
 sed 's/type = random/type = value-iteration/' "$work/ent.ini" >"$work/ent-vi.ini"
-expect entropic-vi-refused 2 'value-iteration cannot optimise the objective entropic:-1; the algorithms that can: random, random-duel' \
+expect entropic-vi-refused 2 'value-iteration cannot optimise the objective entropic:-1; the algorithms that can: is-q, random, random-duel' \
   "$tabrl" run "$work/ent-vi.ini" --out "$work/ent-vi" --quiet
 expect missing-file 2 'nothing.csv' "$tabrl" solve file:"$work/nothing.csv" --gamma 0.9
 printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,1,0.4,1\n1,0,1,1,0\n' >"$work/bad.csv"

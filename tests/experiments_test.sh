@@ -234,4 +234,25 @@ share_two=$(rsvi_share -2)
 check rsvi-beta-share-1 is "$(awk -v a="$share_one" -v b="$share_half" 'BEGIN {print a - b}')" '>' 0.03
 check rsvi-beta-share-2 is "$(awk -v a="$share_two" -v b="$share_one" 'BEGIN {print a - b}')" '>' 0.03
 
+# ---- is-loss.ini: entropic Q-learning (is-q) at b = -40 on risk-scenario,
+# returns shifted by w0 = 0 (config c1) or -10 (c2).  2,000 episodes, 4
+# seeds.  Measured on the four groups of seeds 0-3 ... 12-15: the error
+# to the closed form V* = w0 + 0.0125 of the last checkpoint's value_mean,
+# IS 0.0011-0.0023 (c1) and 0.0010-0.0030 (c2), EMSE 0.0031-0.0088 and
+# 0.0042-0.0093, log (the mean) 0.0096-0.0117 and 0.0078-0.0117; EMSE
+# skipped 7,409-7,609 non-finite updates in 4 of 4 runs of c2 (e^800 in its
+# gradient) and none in c1; IS and log none.
+is_error() { awk -F, -v a="$2" -v c="$3" -v w="$4" '$2 == a && $3 == c {v = $10} END {printf "%.6g", w + 0.0125 - v}' "$1/summary.csv"; }
+events() { awk -v l="note: algo $2, config $3:" 'index($0, l) == 1 {print $(NF - 9), $(NF - 3), $(NF - 1)}' "$1.out"; }
+run_noted is-loss --set experiment.episodes=2000 --set experiment.seeds=4
+for c in c1:0 c2:-10; do
+  config=${c%%:*} w0=${c#*:}
+  check "is-loss-$config-is-close" is "$(is_error is-loss is "$config" "$w0")" '<' 0.004
+  check "is-loss-$config-log-biased" is "$(is_error is-loss log "$config" "$w0")" '>' 0.006
+  check "is-loss-$config-is-beats-exp" is "$(is_error is-loss is "$config" "$w0")" '<' "$(is_error is-loss exp "$config" "$w0")"
+  check "is-loss-$config-is-no-events" test "$(events is-loss is "$config")" = "0 0 4"
+done
+check is-loss-exp-overflows-shifted awk -v e="$(events is-loss exp c2)" 'BEGIN {split(e, x, " "); exit !(x[1] > 1000 && x[2] == 4 && x[3] == 4)}'
+check is-loss-exp-fine-unshifted test "$(events is-loss exp c1)" = "0 0 4"
+
 finish

@@ -119,6 +119,36 @@ static void print_saturation(const tabrl_experiment *e, const tabrl_run_report *
   }
 }
 
+/* One note per algorithm label (and config, under a sweep) whose type
+ * counts skipped non-finite updates (its diagnostics report: an overflowed
+ * exponential, a NaN): the total over the runs computed now and how many
+ * of them had any. */
+static void print_diagnostics(const tabrl_experiment *e, const tabrl_run_report *report)
+{
+  size_t total = tabrl_experiment_runs(e);
+  if (!report->diagnostics) return;
+  for (size_t a = 0; a < e->nalgos; a++)
+    for (size_t c = 0; c < e->nconfigs; c++) {
+      size_t reported = 0, affected = 0;
+      double events = 0;
+      char label[256];
+      for (size_t r = 0; r < total; r++) {
+        size_t config, algo, seed;
+        tabrl_experiment_run_indices(e, r, &config, &algo, &seed);
+        if (algo != a || config != c || isnan(report->diagnostics[r])) continue;
+        reported++;
+        affected += report->diagnostics[r] > 0;
+        events += report->diagnostics[r];
+      }
+      if (!reported) continue;
+      tabrl_experiment_config_label(e, c, label, sizeof label);
+      printf("note: algo %s%s%s: %.0f non-finite updates skipped (overflow/NaN) in %zu of %zu "
+             "runs\n",
+             e->algos[a].label, e->nconfigs > 1 ? ", config " : "", e->nconfigs > 1 ? label : "",
+             events, affected, reported);
+    }
+}
+
 int cli_run(int argc, char **argv)
 {
   const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
@@ -216,11 +246,13 @@ int cli_run(int argc, char **argv)
   if (!quiet) {
     cli_print_summary(out_dir);
     print_saturation(e, &report);
+    print_diagnostics(e, &report);
     printf("%zu runs (%zu already done) in %.2f s; writing outputs took %.3f s; results in %s/\n",
            report.runs_total, report.runs_skipped, report.seconds, report.output_seconds, out_dir);
   }
 done:
   free(report.saturation);
+  free(report.diagnostics);
   tabrl_experiment_free(e);
   free(overrides);
   free(command);

@@ -11,6 +11,7 @@
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_optql;
@@ -35,6 +36,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_cvar_vi,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,
+    &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,

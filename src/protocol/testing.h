@@ -14,6 +14,12 @@
 /* greedy-q: Q_h(s,a). */
 double tabrl_greedy_q_value(const tabrl_algo *algo, int h, int s, int a);
 
+/* is-q: Q_h(s,a), the count of skipped non-finite updates, and the
+ * gradient dL/dQ of loss 0 is, 1 exp, 2 log at (Q, target t) for b. */
+double tabrl_is_q_value(const tabrl_algo *algo, int h, int s, int a);
+long tabrl_is_q_events(const tabrl_algo *algo);
+double tabrl_is_q_gradient(int loss, double b, double Q, double t);
+
 /* value-iteration: the current values V_k, (H+1)*S episodic, S discounted. */
 const double *tabrl_value_iteration_values(const tabrl_algo *algo);
 

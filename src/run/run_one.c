@@ -34,7 +34,8 @@ struct run {
   size_t ncheckpoints, next_checkpoint;
   double cum_regret, t0;
   FILE *rows;
-  double *saturation; /* the algorithm's report after the last episode, or NULL */
+  double *saturation;  /* the algorithm's report after the last episode, or NULL */
+  double *diagnostics; /* its count of skipped non-finite updates, or NULL */
 };
 
 static void run_free(struct run *r)
@@ -115,6 +116,7 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
   }
   atomic_fetch_add(episodes_done, r->e->episodes & 255);
   if (r->saturation) *r->saturation = tabrl_algo_saturation(r->algo);
+  if (r->diagnostics) *r->diagnostics = tabrl_algo_diagnostics(r->algo);
   return 0;
 }
 
@@ -286,7 +288,8 @@ static int run_setup(struct run *r)
 }
 
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
-                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation)
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation,
+                  double *diagnostics)
 {
   struct run r;
   int status;
@@ -295,6 +298,8 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
   r.rows = rows;
   r.saturation = saturation;
   if (saturation) *saturation = NAN;
+  r.diagnostics = diagnostics;
+  if (diagnostics) *diagnostics = NAN;
   tabrl_experiment_run_indices(e, run, &r.config, &r.algo_index, &r.seed_index);
   r.seed = e->seeds[r.seed_index];
   tabrl_experiment_config_label(e, r.config, r.config_label, sizeof r.config_label);

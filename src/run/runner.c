@@ -290,7 +290,8 @@ struct pool {
   int status;
   char message[1024];
   double run_seconds;
-  double *saturation; /* report->saturation: each worker writes its own runs' entries */
+  double *saturation;  /* report->saturation: each worker writes its own runs' entries */
+  double *diagnostics; /* report->diagnostics, likewise */
 };
 
 static void *worker(void *arg)
@@ -311,7 +312,8 @@ static void *worker(void *arg)
     double t0 = tabrl_now();
     int status = frows && fpolicy
                      ? tabrl_run_one(p->e, run, frows, fpolicy, p->opt->stop, &p->episodes,
-                                     p->saturation ? &p->saturation[run] : NULL)
+                                     p->saturation ? &p->saturation[run] : NULL,
+                                     p->diagnostics ? &p->diagnostics[run] : NULL)
                      : tabrl_error(TABRL_ENOMEM, "out of memory");
     if (frows) fclose(frows);
     if (fpolicy) fclose(fpolicy);
@@ -756,12 +758,14 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   ids = malloc((size_t)threads * sizeof *ids);
   identity = malloc((total + 1) * sizeof *identity);
   report->saturation = malloc((total + 1) * sizeof *report->saturation);
-  if (!p.pending || !ids || !identity || !report->saturation) {
+  report->diagnostics = malloc((total + 1) * sizeof *report->diagnostics);
+  if (!p.pending || !ids || !identity || !report->saturation || !report->diagnostics) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
     goto out;
   }
-  for (size_t r = 0; r < total; r++) report->saturation[r] = NAN;
+  for (size_t r = 0; r < total; r++) report->saturation[r] = report->diagnostics[r] = NAN;
   p.saturation = report->saturation;
+  p.diagnostics = report->diagnostics;
   /* An input file or output directory that cannot be used is an input
    * error: nothing has run yet. */
   if ((status = tabrl_experiment_inputs(e, &inputs, &ninputs))) goto out;

@@ -162,6 +162,12 @@ typedef struct tabrl_algo_type {
    * regret is linear at these constants.  Read with tabrl_algo_saturation;
    * NULL: not reported. */
   double (*saturation)(const void *state);
+
+  /* Optional (algorithms that guard their arithmetic): how many updates
+   * were skipped so far because a number was not finite (an overflowed
+   * exponential, a NaN), so that a run reports them instead of crashing.
+   * Read with tabrl_algo_diagnostics; NULL: not reported. */
+  double (*diagnostics)(const void *state);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
@@ -247,6 +253,13 @@ int tabrl_algo_iterate(tabrl_algo *algo, long k);
 static inline double tabrl_algo_saturation(const tabrl_algo *algo)
 {
   return algo->type->saturation ? algo->type->saturation(algo->state) : NAN;
+}
+
+/* The type's count of skipped non-finite updates (see
+ * tabrl_algo_type.diagnostics), or NaN when the type has none. */
+static inline double tabrl_algo_diagnostics(const tabrl_algo *algo)
+{
+  return algo->type->diagnostics ? algo->type->diagnostics(algo->state) : NAN;
 }
 
 /* What the protocol lets an algorithm see of m: sizes, time, features, the

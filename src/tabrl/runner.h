@@ -62,6 +62,9 @@ typedef struct {
    * report.  malloc'ed: the caller frees it (NULL when out of memory or
    * before the runs start). */
   double *saturation;
+  /* The same for the algorithm's count of skipped non-finite updates
+   * (tabrl_algo_type.diagnostics); NaN where not reported. */
+  double *diagnostics;
 } tabrl_run_report;
 
 /* Runs the experiment's runs (or its shard) into opt->out_dir.  Output
@@ -83,9 +86,11 @@ uint64_t tabrl_run_identity(const tabrl_experiment *e, size_t run, const tabrl_e
 /* One run's rows (runs.csv without header) and final policy rows
  * (policies.csv without header) appended to the two streams; *saturation
  * (if not NULL) receives the algorithm's saturation report after the last
- * episode (NaN for a type without one or a protocol other than online). */
+ * episode (NaN for a type without one or a protocol other than online),
+ * *diagnostics (if not NULL) its count of skipped non-finite updates. */
 int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *policy_rows,
-                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation);
+                  volatile sig_atomic_t *stop, atomic_long *episodes_done, double *saturation,
+                  double *diagnostics);
 
 #pragma GCC visibility pop
 
