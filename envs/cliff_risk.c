@@ -29,8 +29,9 @@
  *             costs (1/b) log(1 - q + q e^(bL)):
  *             bottom -3 - 4 log(0.95 + 0.05 e^8) = -3 - 4 (5.0106) = -23.04;
  *             middle -5 - 4 log(0.75 + 0.25 e) = -5 - 4 (0.35737) = -6.4295;
- *             top -7: the middle row (a rare -8 weighs e^8 times 0.05 = 149
- *             at b = -1; a frequent -1 only 1 + 0.25 (e - 1) = 1.43).
+ *             top -7: the middle row (E e^(-slip loss) of a cell is
+ *             0.95 + 0.05 e^8 = 150 on the bottom row, 0.75 + 0.25 e = 1.43
+ *             on the middle one: the rare -8 dominates).
  *   CVaR, alpha = 0.1 (the mean of the worst 10% of returns):
  *             bottom: P(K >= 1) = 0.185 > 0.1, so the tail is K=4 6.25e-6
  *             (-35), K=3 4.75e-4 (-27), K=2 0.0135375 (-19), K=1 the rest
