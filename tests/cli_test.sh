@@ -210,20 +210,21 @@ for name in garnet ucbvi riverswim; do
   check "describe-aligned-$name" test "$(awk '{ print index($0, " default ") }' "$work/params.txt" | sort -u | wc -l)" -eq 1
 done
 # The risk-sensitive environments: describe lists every parameter, the map
-# shows the short risky path at the default slip probability and the safe
-# detour at q = 0.5, and a bad p is one line naming it.
+# shows the short risky bottom row at the default slip probability and the
+# middle row at q = 0.5 (the bottom row's cells send it up), and a bad p is
+# one line naming it.
 "$tabrl" describe robust-ring >"$work/describe-ring.txt"
 for param in p horizon gamma; do
   check "describe-robust-ring-$param" grep -qE "^  $param +(double|int) +default" "$work/describe-ring.txt"
 done
 "$tabrl" describe cliff-risk >"$work/describe-cliff-risk.txt"
-for param in q loss step_reward goal_reward horizon gamma; do
+for param in q loss q_middle loss_middle step_reward goal_reward horizon gamma; do
   check "describe-cliff-risk-$param" grep -qE "^  $param +(double|int) +default" "$work/describe-cliff-risk.txt"
 done
 "$tabrl" solve cliff-risk --format map >"$work/cliff-risk-map.txt"
 check cliff-risk-map-short test "$(cat "$work/cliff-risk-map.txt")" = "$(printf '>>>>>v\n>>>>>v\n>>>>>G')"
-"$tabrl" solve cliff-risk --set q=0.5 --format map >"$work/cliff-risk-map-safe.txt"
-check cliff-risk-map-safe test "$(tail -n 1 "$work/cliff-risk-map-safe.txt")" = '^^^^>G'
+"$tabrl" solve cliff-risk --set q=0.5 --format map >"$work/cliff-risk-map-q0.5.txt"
+check cliff-risk-map-q0.5 test "$(cat "$work/cliff-risk-map-q0.5.txt")" = "$(printf '>>>>>v\n>>>>>v\n^^^^>G')"
 expect robust-ring-bad-p 2 "key 'p': 0.7 is out of range \\[0,0.5\\]" "$tabrl" solve robust-ring --set p=0.7
 # help CMD: every option of the command's table, with its argument.
 "$tabrl" help run >"$work/help-run.txt"

@@ -255,4 +255,27 @@ done
 check is-loss-exp-overflows-shifted awk -v e="$(events is-loss exp c2)" 'BEGIN {split(e, x, " "); exit !(x[1] > 1000 && x[2] == 4 && x[3] == 4)}'
 check is-loss-exp-fine-unshifted test "$(events is-loss exp c1)" = "0 0 4"
 
+# ---- cliff-risk (a `tabrl solve` reproduction, no .ini): the optimal paths
+# of mean, entropic:-1 and cvar:0.1 are three different rows of the grid
+# (envs/cliff_risk.c has the arithmetic): the mean takes the bottom row
+# (J* -4.6), entropic:-1 the middle one (-6.4295), cvar:0.1 the safe top
+# one (-7).  The maps, exactly: the start's cell (bottom left) shows the
+# first move, and each path's row its rights; the CVaR map shows each
+# state's action where the optimal (stock-augmented) policy most likely
+# visits it.
+solve_map() {
+  local name=$1
+  shift
+  check "solve-$name" "$tabrl" solve cliff-risk --format map "$@" >"$name.map" 2>&1
+}
+solve_map cliff-mean
+solve_map cliff-entropic --objective entropic:-1
+solve_map cliff-cvar --objective cvar:0.1
+check cliff-mean-bottom test "$(cat cliff-mean.map)" = "$(printf '>>>>>v\n>>>>>v\n>>>>>G')"
+check cliff-entropic-middle test "$(cat cliff-entropic.map)" = "$(printf '>>>>>v\n>>>>>v\n^^^^>G')"
+check cliff-cvar-top test "$(cat cliff-cvar.map)" = "$(printf '>>>>>v\n^^^^^v\n^^^^^G')"
+check cliff-mean-not-entropic test "$(cat cliff-mean.map)" != "$(cat cliff-entropic.map)"
+check cliff-mean-not-cvar test "$(cat cliff-mean.map)" != "$(cat cliff-cvar.map)"
+check cliff-entropic-not-cvar test "$(cat cliff-entropic.map)" != "$(cat cliff-cvar.map)"
+
 finish

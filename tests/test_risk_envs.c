@@ -1,8 +1,9 @@
 /* The environments made for the risk-sensitive objectives: robust-ring
  * (the Toy-10 ring of Zhang, Hu and Li's regularized-robust code) entry by
- * entry and by a closed-form optimum, and cliff-risk's map, entries and
- * the path its mean optimum takes (which must change with the slip
- * probability q, or the environment would not tell the criteria apart). */
+ * entry and by a closed-form optimum, and cliff-risk's map, entries, the
+ * value of each of its three paths under mean, entropic:-1 and cvar:0.1 by
+ * hand, and the path each objective's optimum takes (three different ones,
+ * or the environment would not tell the criteria apart). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,8 +11,10 @@
 #include "protocol.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
+#include "tabrl/objective.h"
 #include "tabrl/oracle.h"
 #include "tabrl/policy.h"
+#include "tabrl/returns.h"
 
 #define SET(k, v)                                                                                  \
   {                                                                                                \
@@ -166,7 +169,8 @@ END_TEST
 
 START_TEST(test_cliff_risk_table)
 {
-  /* 0 up, 1 right, 2 down, 3 left; S = 12, R = 13..16, G = 17. */
+  /* 0 up, 1 right, 2 down, 3 left; S = 12, G = 17; R = 7..10 (middle row,
+   * q_middle 0.25, loss -1) and 13..16 (bottom row, q 0.05, loss -8). */
   tabrl_mdp *m = test_env("cliff-risk", NULL, 0);
   ck_assert_int_eq(m->S, 18);
   ck_assert_int_eq(m->A, 4);
@@ -178,7 +182,7 @@ START_TEST(test_cliff_risk_table)
   ck_assert_str_eq(m->grid->action_glyphs, "^>v<");
   ck_assert_int_eq(memcmp(m->grid->cells,
                           "......"
-                          "......"
+                          ".RRRR."
                           "SRRRRG",
                           18),
                    0);
@@ -187,17 +191,131 @@ START_TEST(test_cliff_risk_table)
   OUTCOMES(m, 12, 1, {13, 0.95, -1.0}, {13, 0.05, -9.0}); /* onto R: a slip costs 8 more */
   OUTCOMES(m, 12, 3, {12, 1.0, -1.0});                    /* off the grid: stay */
   OUTCOMES(m, 13, 2, {13, 0.95, -1.0}, {13, 0.05, -9.0}); /* staying on R risks too */
-  OUTCOMES(m, 15, 0, {9, 1.0, -1.0});
+  OUTCOMES(m, 6, 1, {7, 0.75, -1.0}, {7, 0.25, -2.0});    /* middle row: 1 more, often */
+  OUTCOMES(m, 15, 0, {9, 0.75, -1.0}, {9, 0.25, -2.0});
+  OUTCOMES(m, 10, 1, {11, 1.0, -1.0});
+  OUTCOMES(m, 4, 1, {5, 1.0, -1.0});
   OUTCOMES(m, 16, 1, {17, 1.0, 1.0});
   OUTCOMES(m, 11, 2, {17, 1.0, 1.0});
   OUTCOMES(m, 7, 2, {13, 0.95, -1.0}, {13, 0.05, -9.0});
   for (int a = 0; a < 4; a++) OUTCOMES(m, 17, a, {17, 1.0, 0.0});
   tabrl_mdp_free(m);
 
-  const tabrl_setting s[] = {SET("q", "1.5")};
+  const tabrl_setting s[] = {SET("q", "1.5")}, t[] = {SET("q_middle", "-0.1")};
   ck_assert_int_eq(tabrl_env_build("cliff-risk", s, 1, &m), TABRL_EINVAL);
   ck_assert_ptr_null(m);
   ck_assert_msg(strstr(tabrl_error_message(), "q"), "%s", tabrl_error_message());
+  ck_assert_int_eq(tabrl_env_build("cliff-risk", t, 1, &m), TABRL_EINVAL);
+  ck_assert_ptr_null(m);
+  ck_assert_msg(strstr(tabrl_error_message(), "q_middle"), "%s", tabrl_error_message());
+}
+END_TEST
+
+/* The three paths as stationary policies, one glyph per cell ("^>v<", G's
+ * action is irrelevant): the maps `tabrl solve --format map` prints for the
+ * mean, entropic:-1 and cvar:0.1 optima. */
+static const char *const cliff_paths[3] = {
+    ">>>>>v>>>>>v>>>>>^", /* bottom: right x5 */
+    ">>>>>v>>>>>v^^^^>^", /* middle: up, right x5, down */
+    ">>>>>v^^^^^v^^^^^^", /* top: up x2, right x5, down x2 */
+};
+
+static tabrl_policy *cliff_path_policy(const tabrl_mdp *m, const char *glyphs)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  for (int h = 0; h < m->horizon; h++)
+    for (int s = 0; s < m->S; s++)
+      tabrl_policy_set_action(pi, h, s, (int)(strchr("^>v<", glyphs[s]) - "^>v<"));
+  return pi;
+}
+
+static tabrl_objective cliff_objective(const char *text)
+{
+  tabrl_objective o;
+  ck_assert_msg(tabrl_objective_parse(text, &o) == 0, "%s", tabrl_error_message());
+  return o;
+}
+
+START_TEST(test_cliff_risk_path_values)
+{
+  /* The header's arithmetic: rows [objective][path bottom, middle, top].
+   * Entropic at b = -1: a cell with slip probability q and loss L costs
+   * -log(1 - q + q e^-L).  CVaR_0.1: bottom K ~ Bin(4, 0.05), the worst
+   * 10% is K=4 (6.25e-6, -35), K=3 (4.75e-4, -27), K=2 (0.0135375, -19) and
+   * 0.08598125 of K=1 (-11); middle M ~ Bin(4, 0.25): M=4 (0.00390625, -9),
+   * M=3 (0.046875, -8) and 0.04921875 of M=2 (-7). */
+  const char *objectives[3] = {"mean", "entropic:-1", "cvar:0.1"};
+  const double bottom_cvar =
+      (6.25e-6 * -35 + 4.75e-4 * -27 + 0.0135375 * -19 + 0.08598125 * -11) / 0.1;
+  const double middle_cvar = (0.00390625 * -9 + 0.046875 * -8 + 0.04921875 * -7) / 0.1;
+  const double expected[3][3] = {
+      {-3 - 4 * 0.05 * 8, -5 - 4 * 0.25, -7},
+      {-3 - 4 * log(0.95 + 0.05 * exp(8.0)), -5 - 4 * log(0.75 + 0.25 * exp(1.0)), -7},
+      {bottom_cvar, middle_cvar, -7},
+  };
+  tabrl_mdp *m = test_env("cliff-risk", NULL, 0);
+  double *V = calloc(tabrl_oracle_value_size(m), sizeof *V);
+  ck_assert_double_eq_tol(bottom_cvar, -12.1605, 1e-12);
+  ck_assert_double_eq_tol(middle_cvar, -7.546875, 1e-12);
+  ck_assert_double_eq_tol(expected[1][0], -23.0424851587, 1e-9);
+  ck_assert_double_eq_tol(expected[1][1], -6.4294960780, 1e-9);
+  for (int o = 0; o < 3; o++) {
+    tabrl_objective obj = cliff_objective(objectives[o]);
+    double J;
+    for (int p = 0; p < 3; p++) {
+      tabrl_policy *pi = cliff_path_policy(m, cliff_paths[p]);
+      ck_assert_msg(tabrl_objective_value(&obj, m, pi, V, &J) == 0, "%s", tabrl_error_message());
+      ck_assert_msg(fabs(J - expected[o][p]) < 1e-9, "%s path %d: %.12g, expected %.12g",
+                    objectives[o], p, J, expected[o][p]);
+      tabrl_policy_free(pi);
+    }
+  }
+  free(V);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_cliff_risk_optima)
+{
+  /* Each objective's optimum is the best of its three path values: the
+   * mean the bottom row (-4.6), entropic:-1 the middle (-6.4295, over the
+   * top's -7), cvar:0.1 the top (-7; history-dependent policies do no
+   * better, the header's dynamic programming says).  The Markov optima's
+   * stage-0 actions are the paths' glyphs on the cells each path visits;
+   * the CVaR optimum's return is -7 surely, which only the top path pays. */
+  static const int visits[2][8] = {{12, 13, 14, 15, 16, -1}, {12, 6, 7, 8, 9, 10, 11, -1}};
+  const char *objectives[2] = {"mean", "entropic:-1"};
+  const double optima[2] = {-4.6, -5 - 4 * log(0.75 + 0.25 * exp(1.0))};
+  tabrl_mdp *m = test_env("cliff-risk", NULL, 0);
+  double *V = calloc(tabrl_oracle_value_size(m), sizeof *V), J;
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  for (int o = 0; o < 2; o++) {
+    tabrl_objective obj = cliff_objective(objectives[o]);
+    ck_assert_int_eq(tabrl_objective_optimum(&obj, m, V, pi, &J), 0);
+    ck_assert_double_eq_tol(J, optima[o], 1e-9);
+    for (int i = 0; visits[o][i] >= 0; i++) {
+      int s = visits[o][i];
+      ck_assert_int_eq(tabrl_policy_argmax(pi, 0, s), strchr("^>v<", cliff_paths[o][s]) - "^>v<");
+    }
+  }
+  tabrl_policy_free(pi);
+  free(V);
+
+  tabrl_objective cvar = cliff_objective("cvar:0.1");
+  tabrl_stock_solution *sol = tabrl_stock_solution_alloc(m);
+  tabrl_atom *atoms = NULL;
+  size_t n = 0;
+  ck_assert_ptr_nonnull(sol);
+  ck_assert_int_eq(tabrl_objective_stock_optimum(&cvar, m, sol, &J), 0);
+  ck_assert_double_eq_tol(J, -7, 1e-12);
+  ck_assert_double_eq_tol(sol->threshold, -7, 1e-12);
+  ck_assert_int_eq(tabrl_return_distribution(m, sol->pi, NULL, &atoms, &n), 0);
+  ck_assert_uint_eq(n, 1);
+  ck_assert_double_eq(atoms[0].value, -7);
+  ck_assert_double_eq_tol(atoms[0].prob, 1, 1e-12);
+  free(atoms);
+  tabrl_stock_solution_free(sol);
+  tabrl_mdp_free(m);
 }
 END_TEST
 
@@ -219,15 +337,15 @@ static double cliff_optimum(const char *q, int *start_action)
 
 START_TEST(test_cliff_risk_paths)
 {
-  /* Short path: -4 + 1 + 4 q loss; long path: -6 + 1 = -5 (the header's
-   * arithmetic).  q = 0.05: -3 - 1.6 = -4.6, go right; q = 0.5: -3 - 16 <
-   * -5, go up; q = 0.0625 = 1/16 is the tie at -5. */
+  /* Mean of the bottom row -3 + 4 q loss against the middle row's -6:
+   * q = 0.05: -3 - 1.6 = -4.6, go right; q = 0.5: -3 - 16 < -6, go up;
+   * q = 0.1: -6.2 < -6, go up (the tie is q = 3/32); q = 0: -3, right. */
   int a;
   ck_assert_double_eq_tol(cliff_optimum("0.05", &a), -4.6, 1e-12);
   ck_assert_int_eq(a, 1);
-  ck_assert_double_eq_tol(cliff_optimum("0.5", &a), -5.0, 1e-12);
+  ck_assert_double_eq_tol(cliff_optimum("0.5", &a), -6.0, 1e-12);
   ck_assert_int_eq(a, 0);
-  ck_assert_double_eq_tol(cliff_optimum("0.07", &a), -5.0, 1e-12);
+  ck_assert_double_eq_tol(cliff_optimum("0.1", &a), -6.0, 1e-12);
   ck_assert_int_eq(a, 0);
   ck_assert_double_eq_tol(cliff_optimum("0", &a), -3.0, 1e-12);
   ck_assert_int_eq(a, 1);
@@ -243,6 +361,8 @@ int main(void)
   tcase_add_test(tc, test_robust_ring_mean_optimum);
   tcase_add_test(tc, test_robust_ring_paper_value);
   tcase_add_test(tc, test_cliff_risk_table);
+  tcase_add_test(tc, test_cliff_risk_path_values);
+  tcase_add_test(tc, test_cliff_risk_optima);
   tcase_add_test(tc, test_cliff_risk_paths);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
