@@ -196,7 +196,8 @@ static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl
         under |= !(T > TABRL_NESTED_FACTOR_MIN_SUM);
         if (best < 0 || sign * T > sign * best_T) best = a, best_T = T;
       }
-      if (!under) {
+      if (!under) { /* every sum, best_T too, exceeds TABRL_NESTED_FACTOR_MIN_SUM */
+        // cppcheck-suppress invalidFunctionArg
         double v = f->kappa * (f->top[tabrl_mdp_block(m, h, s, best)] + f->M + log(best_T)) / f->b;
         if (pi_out) tabrl_policy_set_action(pi_out, h, s, best);
         if (old) residual = fmax(residual, fabs(v - old[s]));
