@@ -402,3 +402,12 @@ void tabrl_stock_occupancy(const tabrl_mdp *m, const tabrl_stock_grid *g, const 
       }
     }
 }
+
+long tabrl_stock_reachable(const tabrl_mdp *m)
+{
+  tabrl_stock_work w;
+  int status = tabrl_stock_work_init(&w, m);
+  long n = status ? status : (long)w.first[m->horizon + 1];
+  tabrl_stock_work_free(&w);
+  return n;
+}

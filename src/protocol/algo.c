@@ -180,7 +180,7 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
     char others[512];
     algos_for(o, others, sizeof others);
     return tabrl_error(TABRL_EUNSUPPORTED, "%s cannot optimise the objective %s; %s%s", type->name,
-                       problem->objective->text,
+                       problem->objective ? problem->objective->text : "mean",
                        *others ? "the algorithms that can: " : "no registered algorithm can",
                        others);
   }

@@ -90,6 +90,11 @@ static inline long tabrl_stock_stock(const tabrl_stock_grid *g, long i)
   return i % g->K + g->lo;
 }
 
+/* The number of augmented states (h, s, y), h = 0..H, that some policy
+ * reaches from some (s, 0) at h = 0: the part of the (H+1) S K box the
+ * solvers visit.  Negative status (message set) on a model with no grid. */
+long tabrl_stock_reachable(const tabrl_mdp *m);
+
 /* A policy of the stock model (S K states, H stages), zeroed. */
 tabrl_policy *tabrl_stock_policy_alloc(const tabrl_stock_grid *g);
 
