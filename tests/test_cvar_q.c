@@ -2,7 +2,8 @@
  * library's episode driver with its committed stock policies valued
  * exactly in cvar:alpha: on the catch-up model (history matters) its
  * policy reaches the exact optimum 5, above every Markov policy's 14/3; on
- * RiverSwim its regret; its refusals. */
+ * RiverSwim its regret; its refusals; and the table of experiments/README.md
+ * (J* against the best deterministic Markov policy, enumerated). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -96,15 +97,46 @@ static cvar_q_result drive(const tabrl_mdp *m, const char *objective, long K, ui
   return r;
 }
 
-/* The best deterministic Markov policy on the catch-up model, by
- * enumeration of the 2^(H S) = 16 of them: 14/3. */
-static double best_markov(const tabrl_mdp *m, const tabrl_objective *o)
+/* S = 2, A = 2, H = 3, three outcomes per (s, a) with rewards in 0..9 and
+ * probabilities a random split of 1 in tenths (each at least 0.1), from a
+ * fixed LCG. */
+static tabrl_mdp *tiny(unsigned seed)
+{
+  unsigned x = seed * 2654435761u + 7;
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
+  tabrl_mdp *m = NULL;
+  for (int s = 0; s < 2; s++)
+    for (int a = 0; a < 2; a++) {
+      x = x * 1664525u + 1013904223u;
+      int p1 = 1 + (int)((x >> 16) % 8);
+      x = x * 1664525u + 1013904223u;
+      int p2 = 1 + (int)((x >> 16) % (unsigned)(9 - p1));
+      int tenths[3] = {p1, p2, 10 - p1 - p2};
+      for (int e = 0; e < 3; e++) {
+        x = x * 1664525u + 1013904223u;
+        tabrl_mdp_builder_add(b, 0, s, a, (int)((x >> 20) & 1), 0.1 * tenths[e],
+                              (double)((x >> 8) % 10));
+      }
+    }
+  tabrl_mdp_builder_set_time(b, 3, 1);
+  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
+/* The best deterministic Markov policy of m (every action valid), by
+ * enumeration of the A^(H S) of them. */
+static double best_markov_any(const tabrl_mdp *m, const tabrl_objective *o)
 {
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   double best = -INFINITY;
-  for (int bits = 0; bits < 16; bits++) {
-    for (int h = 0; h < 2; h++)
-      for (int s = 0; s < 2; s++) tabrl_policy_set_action(pi, h, s, (bits >> (2 * h + s)) & 1);
+  long n = 1, cells = (long)m->horizon * m->S;
+  for (long i = 0; i < cells; i++) n *= m->A;
+  for (long code = 0; code < n; code++) {
+    long rest = code;
+    for (int h = 0; h < m->horizon; h++)
+      for (int s = 0; s < m->S; s++, rest /= m->A)
+        tabrl_policy_set_action(pi, h, s, (int)(rest % m->A));
     best = fmax(best, cvar_value(o, m, pi));
   }
   tabrl_policy_free(pi);
@@ -115,17 +147,16 @@ static double best_markov(const tabrl_mdp *m, const tabrl_objective *o)
  * policy committed in the last episode and the final policy() are the
  * exact optimum 5 (the candidates are every stock 0..20, so c = 11 is one
  * of them and the optimum is attained exactly, not within a tolerance),
- * above every Markov policy (14/3).  The regret stays below 2000, where the
- * best Markov policy would pay 10000 / 3 = 3333.  The default scale 1
- * carries the worst-case union bound over 21 x 21 copies (bonus ~ 200 /
- * sqrt(t) against gaps of 1/3) and still explores after 10000 episodes;
- * scale 0 has no bonus and locks into the always-safe policy (13/3) at
+ * above every deterministic Markov policy (14/3, enumerated).  The regret stays below 2000, where
+ * the best Markov policy would pay 10000 / 3 = 3333.  The default scale 1 carries the worst-case
+ * union bound over 21 x 21 copies (bonus ~ 200 / sqrt(t) against gaps of 1/3) and still explores
+ * after 10000 episodes; scale 0 has no bonus and locks into the always-safe policy (13/3) at
  * seed 1. */
 START_TEST(test_catch_up)
 {
   tabrl_mdp *m = catch_up();
   tabrl_objective o = parsed("cvar:0.75");
-  ck_assert_double_eq_tol(best_markov(m, &o), 14.0 / 3, 1e-14);
+  ck_assert_double_eq_tol(best_markov_any(m, &o), 14.0 / 3, 1e-14);
   tabrl_setting set[] = {{"scale", "0.05", "test", 0}};
   for (uint64_t seed = 1; seed <= 3; seed++) {
     cvar_q_result r = drive(m, "cvar:0.75", 10000, seed, set, 1);
@@ -189,10 +220,40 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* The table of experiments/README.md (reproduction 6): the stock-augmented
+ * optimum J* (history-dependent; the oracle, checked against a brute force
+ * over history-dependent policies in tests/test_stock.c) against the best
+ * deterministic Markov policy, enumerated.  Of 12 seeds of tiny() at
+ * alpha .1, .3, .5, these two show the largest gaps; on many the two are
+ * equal (history matters only where the tail can still be changed). */
+START_TEST(test_history_table)
+{
+  static const struct {
+    int seed; /* -1: catch-up */
+    const char *objective;
+    double optimum, markov;
+  } rows[] = {
+      {-1, "cvar:0.75", 5, 14.0 / 3},
+      {2, "cvar:0.3", 8.47, 8.37},
+      {4, "cvar:0.1", 15.28, 15.2},
+  };
+  for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
+    tabrl_mdp *m = rows[i].seed < 0 ? catch_up() : tiny((unsigned)rows[i].seed);
+    tabrl_objective o = parsed(rows[i].objective);
+    double J;
+    ck_assert_int_eq(tabrl_objective_optimum(&o, m, NULL, NULL, &J), 0);
+    ck_assert_double_eq_tol(J, rows[i].optimum, 1e-12);
+    ck_assert_double_eq_tol(best_markov_any(m, &o), rows[i].markov, 1e-12);
+    tabrl_mdp_free(m);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("cvar_q");
   TCase *tc = tcase_create("cvar_q");
+  tcase_add_test(tc, test_history_table);
   tcase_add_test(tc, test_catch_up);
   tcase_add_test(tc, test_riverswim);
   tcase_add_test(tc, test_refusals);
