@@ -212,6 +212,9 @@ START_TEST(test_refusals)
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "needs an augmented objective"));
   tabrl_objective o = parsed("cvar:0.5");
   ck_assert_int_eq(tabrl_problem_set_objective(&p, &o, m, &grid), 0);
+  /* refused when an experiment is read (the check hook), and by alloc */
+  ck_assert_int_eq(tabrl_algo_check(tabrl_algo_find("cvar-q"), &p, NULL), TABRL_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "above the limit"));
   ck_assert_ptr_null(tabrl_algo_alloc(tabrl_algo_find("cvar-q"), &p, NULL));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "above the limit"));
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "20 x 6 x 4001 x 2 x 64"));

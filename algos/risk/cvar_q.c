@@ -62,8 +62,9 @@
  * J*_cvar - CVaR(pi_k), exact.
  *
  * Memory: Q holds H S K A |C| doubles; problems above CVAR_Q_MAX_VALUES are
- * refused with the sizes named (lower `thresholds` or the horizon).  Time
- * per step: O(K |C| A). */
+ * refused when the experiment is read (the check hook), with the sizes
+ * named (lower `thresholds` or the horizon); at most 255 actions (the
+ * committed actions are bytes).  Time per step: O(K |C| A). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +124,23 @@ static inline size_t hsu(const cvar_q_state *st, int h, int s, long u)
   return ((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->K + (size_t)(u - st->lo);
 }
 
+/* The size limit, checked when an experiment is read (tabrl_algo_check)
+ * and again by init.  No grid: the protocol's own check refuses it. */
+static int cvar_q_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  const tabrl_stock_grid *g = problem->stock;
+  if (!g) return 0;
+  long want = tabrl_values_int(params, "thresholds"), C = g->K <= want ? g->K : want;
+  if ((double)problem->horizon * problem->S * (double)g->K * problem->A * (double)C >
+      (double)CVAR_Q_MAX_VALUES)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "cvar-q: H S K A |C| = %d x %d x %ld x %d x %ld Q values, above the limit "
+                       "%ld: lower thresholds or the horizon",
+                       problem->horizon, problem->S, g->K, problem->A, C, CVAR_Q_MAX_VALUES);
+  if (problem->A > 255) return tabrl_error(TABRL_EUNSUPPORTED, "cvar-q: at most 255 actions");
+  return 0;
+}
+
 static int cvar_q_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   cvar_q_state *st = state;
@@ -136,15 +154,10 @@ static int cvar_q_init(void *state, const tabrl_problem *problem, const tabrl_va
   st->lo = st->grid.lo;
   st->q = st->grid.quantum;
   st->alpha = problem->objective->param;
-  if (st->A > 255) return tabrl_error(TABRL_EUNSUPPORTED, "cvar-q: at most 255 actions");
+  if ((status = cvar_q_check(problem, params))) return status;
   long want = tabrl_values_int(params, "thresholds");
   st->C = st->K <= want ? st->K : want;
   double layers = (double)st->H * st->S * (double)st->K;
-  if (layers * (double)st->C * st->A > (double)CVAR_Q_MAX_VALUES)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "cvar-q: H S K A |C| = %d x %d x %ld x %d x %ld Q values, above the limit "
-                       "%ld: lower thresholds or the horizon",
-                       st->H, st->S, st->K, st->A, st->C, CVAR_Q_MAX_VALUES);
   double episodes = problem->episodes > 0 ? (double)problem->episodes : 1.0;
   double iota = log((double)st->S * (double)st->K * st->A * (double)st->C * episodes * st->H /
                     tabrl_values_double(params, "delta"));
@@ -288,6 +301,7 @@ const tabrl_algo_type tabrl_algo_cvar_q = {
     .state_size = sizeof(cvar_q_state),
     .objectives = cvar_q_objectives,
     .stock_policies = 1,
+    .check = cvar_q_check,
     .init = cvar_q_init,
     .release = cvar_q_release,
     .policy = cvar_q_policy,
