@@ -174,8 +174,8 @@ END_TEST
 
 /* RiverSwim(3), H = 4, cvar:0.3: the optimum 0.02 is to swim left four
  * times (0.005 each, surely).  The grid has 801 stocks; 8 evenly spaced
- * thresholds (0, 0.57, ...: they miss the optimal c = 0.02, yet the inner
- * policy of c = 0.57 is to swim left) keep the test fast.  Measured at
+ * thresholds (0, 0.57, ...: they miss the optimal c = 0.02, yet the policy
+ * of some candidate is CVaR-optimal) keep the test fast.  Measured at
  * seed 1 and 2 (the same: at scale 1 the bonuses decide): regret 0.775
  * after 1000 episodes (final CVaR 0.015), 4.995 after 2000 (final 0.02),
  * 7.49 after 3000, with 16 or 32 thresholds alike but for the first 1000
