@@ -9,6 +9,7 @@
 #include "tabrl/error.h"
 
 extern const tabrl_algo_type tabrl_algo_convex_ac;
+extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
@@ -35,6 +36,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_convex_ac,
+    &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,
