@@ -60,6 +60,7 @@ expect bad-cvar-zero 2 "objective 'cvar:0': alpha: 0 is out of range \(0,1\]" "$
 expect bad-cvar-big 2 "objective 'cvar:1.5': alpha: 1.5 is out of range \(0,1\]" "$tabrl" solve riverswim --objective cvar:1.5
 expect bad-entropic-text 2 "objective 'entropic:abc': b: 'abc' is not a number" "$tabrl" solve riverswim --objective entropic:abc
 expect bad-cvar-grid 2 'objective cvar:0.1: optimum: stock augmentation needs rewards on a finite grid .*; the rewards 0\.0094' "$tabrl" solve garnet --horizon 5 --objective cvar:0.1
+expect bad-cvar-noise 2 'objective cvar:0.5: optimum: stock augmentation needs the exact reward law; this model adds continuous reward noise' "$tabrl" solve bandit --set kind=gaussian --set means=0.5,0.4 --objective cvar:0.5
 expect bad-cvar-discounted 2 'objective cvar:0.5: optimum: stock augmentation needs an episodic model' "$tabrl" solve riverswim --gamma 0.9 --objective cvar:0.5
 expect bad-cvar-size 2 'objective mean-variance:1: optimum: the stock-augmented model would hold .* above the limit of 20000000' "$tabrl" solve riverswim --set states=50 --set horizon=2000 --objective mean-variance:1
 expect bad-objective-eval 2 "unknown objective 'meen'; did you mean 'mean'" "$tabrl" eval riverswim --policy "$work/none.csv" --objective meen

@@ -319,6 +319,9 @@ bad only-algo-empty "only.ini:4: \[algo x\] needs type = ALGORITHM" only.ini
 bad features "bad_features.ini:14: \[algo l\] \(lsvi-ucb\): lsvi-ucb needs an env with features" "$data/bad_features.ini"
 bad set-dotted-label "--set q-eps0.2.epsilon=0.5: no section or algorithm label 'q-eps0.2'; did you mean 'q-eps0.1'\?" "$data/dotted.ini" --set q-eps0.2.epsilon=0.5
 bad directory "^tabrl: $data: is a directory$" "$data"
+bad objective-grid "bad_objective_grid.ini:4: objective cvar:0.1 on env garnet: stock augmentation needs rewards on a finite grid .*; the rewards 0\\.0094" "$data/bad_objective_grid.ini"
+bad objective-range "^tabrl: --set objective=cvar:1.5: objective 'cvar:1.5': alpha: 1.5 is out of range" "$data/small.ini" --set experiment.objective=cvar:1.5
+bad objective-algo "\\[algo q\\] \\(greedy-q\\): greedy-q cannot optimise the objective entropic:-1" "$data/small.ini" --set experiment.objective=entropic:-1
 bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
 bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3

@@ -1001,6 +1001,18 @@ static int validate_configs(tabrl_experiment *e)
                            e->nsweeps ? label : "");
       return status;
     }
+    /* An augmented objective needs the env's rewards on a grid: said at the
+     * objective's line, before any algorithm is checked against it. */
+    tabrl_stock_grid grid;
+    if (e->objective.type->augmented && (status = tabrl_stock_grid_of(m, &grid))) {
+      char at[512] = "", why[512];
+      const tabrl_exp_entry *x = find_entry(e, "experiment", "objective");
+      snprintf(why, sizeof why, "%s", tabrl_error_message());
+      if (x) entry_where(x, at, sizeof at);
+      tabrl_mdp_free(m);
+      return tabrl_error(status, "%sobjective %s on env %s%s%s: %s", at, e->objective.text, e->env,
+                         e->nsweeps ? " config " : "", e->nsweeps ? label : "", why);
+    }
     for (size_t a = 0; a < e->nalgos && !status; a++) {
       const tabrl_algo_type *type = e->algos[a].type;
       char owner[300];
