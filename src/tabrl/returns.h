@@ -40,6 +40,22 @@ typedef struct {
  * alpha = 1 is the mean of the atoms. */
 double tabrl_cvar_lower(tabrl_atom *atoms, size_t n, double alpha);
 
+/* Distances between two finite distributions on the real line, each a
+ * list of atoms in any order (not modified) whose masses are normalised by
+ * their total; with F and G their CDFs and F^-1, G^-1 their quantile
+ * functions:
+ *   W1     = integral |F(x) - G(x)| dx,
+ *   W2     = (integral_0^1 (F^-1(u) - G^-1(u))^2 du)^(1/2),
+ *   Cramer = (integral (F(x) - G(x))^2 dx)^(1/2), the l2 distance between
+ *            CDFs of Rowland et al. 2018 (with the square root),
+ *   KS     = sup_x |F(x) - G(x)|.
+ * Exact (the integrands are piecewise constant), O((na + nb) log(na + nb)).
+ * NaN, with the message set, when out of memory or a list is empty. */
+double tabrl_dist_w1(const tabrl_atom *a, size_t na, const tabrl_atom *b, size_t nb);
+double tabrl_dist_w2(const tabrl_atom *a, size_t na, const tabrl_atom *b, size_t nb);
+double tabrl_dist_cramer(const tabrl_atom *a, size_t na, const tabrl_atom *b, size_t nb);
+double tabrl_dist_ks(const tabrl_atom *a, size_t na, const tabrl_atom *b, size_t nb);
+
 /* Largest number of augmented values, (H + 1) S K, that the stock model may
  * hold (about 160 MB of doubles): beyond it the objectives that need it
  * refuse the model and say why. */
