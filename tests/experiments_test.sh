@@ -315,4 +315,20 @@ check cvar-vi-regret is "$(absdiff "$(final cvar cvar-vi)" 2)" '<' 1e-9
 check cvar-q-beats-markov is "$(final cvar cvar-q)" '<' 3333
 check cvar-random-regret is "$(absdiff "$(final cvar random)" 5000)" '<' 1e-6
 
+
+# ---- dvi-stock.ini: distributional value iteration on the stock-augmented
+# catch-up model, cvar:0.75.  Deterministic planning: with the search over c
+# the exact optimum 5 from iteration 4 (of 6 candidates) on; greedy on CVaR
+# itself 14/3 throughout.  The table's cliff-risk row: the exact optimum -7,
+# and the risk-neutral (mean-optimal) policy's CVaR -12.1605 (H = 12).
+run dvi-stock
+# row DIR ALGO EPISODE: the value column of runs.csv.
+dvi_value() { awk -F, -v a="$2" -v k="$3" '$2 == a && $5 == k {print $7}' "$1/runs.csv"; }
+check dvi-stock-exact is "$(absdiff "$(dvi_value dvi-stock dvi-stock 20)" 5)" '<' 1e-12
+check dvi-stock-exact-by-4 is "$(absdiff "$(dvi_value dvi-stock dvi-stock 4)" 5)" '<' 1e-12
+check dvi-stock-direct is "$(absdiff "$(dvi_value dvi-stock dvi-stock-direct 20)" 4.666666666666667)" '<' 1e-12
+expect dvi-stock-cliff-optimum 0 '^J\* = -7$' "$tabrl" solve cliff-risk --set horizon=12 --objective cvar:0.1
+printf '[experiment]\nenv = cliff-risk\nepisodes = 20\nseeds = 1\n[env]\nhorizon = 12\n[algo vi]\ntype = value-iteration\n' >cliff-mean.ini
+expect dvi-stock-cliff-mean-run 0 '' "$tabrl" run cliff-mean.ini --out cliff-mean --quiet
+expect dvi-stock-cliff-mean-cvar 0 '^J\(pi\) = -12\.1605' "$tabrl" eval cliff-risk --set horizon=12 --policy cliff-mean/policies.csv --objective cvar:0.1
 finish

@@ -237,6 +237,26 @@ START_TEST(test_brute_force)
         if (s == 0) ck_assert_double_eq_tol(J, best, 1e-11);
       }
     }
+    /* expected utilities of the return: P(G >= t), -E[(G - t)^2] */
+    static const char *const utilities[] = {"threshold:2", "threshold:4.5", "homeostatic:1.5",
+                                            "homeostatic:-2"};
+    for (int i = 0; i < 4; i++) {
+      double J = optimum(utilities[i], m, V), t = atof(strchr(utilities[i], ':') + 1);
+      for (int s = 0; s < 2; s++) {
+        double best = -INFINITY;
+        for (size_t k = 0; k < n[s]; k++) {
+          double u = 0;
+          for (size_t j = 0; j < laws[s][k].n; j++)
+            u += laws[s][k].prob[j] *
+                 (utilities[i][0] == 't' ? (laws[s][k].value[j] >= t - 1e-9 ? 1.0 : 0.0)
+                                         : -(laws[s][k].value[j] - t) * (laws[s][k].value[j] - t));
+          best = fmax(best, u);
+        }
+        ck_assert_msg(fabs(V[s] - best) < 1e-12, "seed %u %s state %d: %.15g vs %.15g", seed,
+                      utilities[i], s, V[s], best);
+        if (s == 0) ck_assert_double_eq_tol(J, best, 1e-12);
+      }
+    }
     free(laws[0]);
     free(laws[1]);
     tabrl_mdp_free(m);
@@ -340,15 +360,22 @@ END_TEST
  * threshold its stock policy has the exact optimum (catch-up: 5, where no
  * Markov policy exceeds 14/3; RiverSwim(6), H = 20, cvar:0.3); it needs an
  * augmented objective. */
-static double cvar_vi_after(const tabrl_mdp *m, const char *objective, long iterations)
+static double planner_after(const char *name, const char *setting, const tabrl_mdp *m,
+                            const char *objective, long iterations)
 {
   unsigned char *valid = NULL;
   tabrl_problem p;
   tabrl_stock_grid grid;
   tabrl_objective o = parsed(objective);
+  const tabrl_algo_type *type = tabrl_algo_find(name);
+  tabrl_values *values = NULL;
+  char key[64] = "", *eq = setting ? strchr(setting, '=') : NULL;
+  if (eq) snprintf(key, sizeof key, "%.*s", (int)(eq - setting), setting);
+  tabrl_setting set = {key, eq ? eq + 1 : "", "test", 0};
+  ck_assert_int_eq(tabrl_values_resolve(type->params, name, &set, eq ? 1 : 0, 0, &values), 0);
   ck_assert_int_eq(tabrl_problem_init(&p, m, iterations, NULL, 1, &valid), 0);
   ck_assert_int_eq(tabrl_problem_set_objective(&p, &o, m, &grid), 0);
-  tabrl_algo *algo = tabrl_algo_alloc(tabrl_algo_find("cvar-vi"), &p, NULL);
+  tabrl_algo *algo = tabrl_algo_alloc(type, &p, values);
   ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
   for (long k = 1; k <= iterations; k++) ck_assert_int_eq(tabrl_algo_iterate(algo, k), 0);
   tabrl_policy *pi = tabrl_stock_policy_alloc(&grid);
@@ -356,8 +383,14 @@ static double cvar_vi_after(const tabrl_mdp *m, const char *objective, long iter
   double J = value(objective, m, pi);
   tabrl_policy_free(pi);
   tabrl_algo_free(algo);
+  tabrl_values_free(values);
   free(valid);
   return J;
+}
+
+static double cvar_vi_after(const tabrl_mdp *m, const char *objective, long iterations)
+{
+  return planner_after("cvar-vi", NULL, m, objective, iterations);
 }
 
 START_TEST(test_cvar_vi)
@@ -386,6 +419,50 @@ START_TEST(test_cvar_vi)
 }
 END_TEST
 
+/* dvi-stock: exact for the expected utilities (threshold, homeostatic) in
+ * one pass, for cvar by the search over c (the risk oracle's optimum), and
+ * not for cvar greedy on CVaR itself (catch-up: always risky, 14/3). */
+START_TEST(test_dvi_stock)
+{
+  tabrl_mdp *m = catch_up();
+  ck_assert_double_eq_tol(planner_after("dvi-stock", NULL, m, "cvar:0.75", 20), 5, 1e-14);
+  ck_assert_double_eq_tol(planner_after("dvi-stock", "cvar=direct", m, "cvar:0.75", 20), 14.0 / 3,
+                          1e-14);
+  double V[6];
+  const char *utilities[] = {"threshold:11", "threshold:4", "homeostatic:6", "homeostatic:12"};
+  for (int i = 0; i < 4; i++)
+    ck_assert_double_eq_tol(planner_after("dvi-stock", NULL, m, utilities[i], 1),
+                            optimum(utilities[i], m, V), 1e-14);
+  /* the risk-neutral policy's CVaR: catch-up always gambles */
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double W[6];
+  ck_assert_int_eq(tabrl_oracle_backward(m, W, NULL, pi), 0);
+  ck_assert_double_eq_tol(value("cvar:0.75", m, pi), 14.0 / 3, 1e-14);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  /* cliff-risk, H = 12: the mean takes the bottom row */
+  tabrl_setting cliff[] = {{"horizon", "12", "test", 0}};
+  m = test_env("cliff-risk", cliff, 1);
+  pi = tabrl_policy_alloc_for(m);
+  double *U = malloc(tabrl_oracle_value_size(m) * sizeof *U);
+  ck_assert_int_eq(tabrl_oracle_backward(m, U, NULL, pi), 0);
+  ck_assert_double_eq_tol(value("cvar:0.1", m, pi), -12.1605, 1e-9);
+  ck_assert_double_eq_tol(optimum("cvar:0.1", m, U), -7, 1e-12);
+  ck_assert_double_eq_tol(planner_after("dvi-stock", NULL, m, "cvar:0.1", 400), -7, 1e-12);
+  free(U);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  for (unsigned seed = 0; seed < 6; seed++) {
+    m = tiny(seed);
+    const char *objectives[] = {"cvar:0.3", "threshold:3", "homeostatic:2"};
+    for (int i = 0; i < 3; i++)
+      ck_assert_double_eq_tol(planner_after("dvi-stock", NULL, m, objectives[i], 100),
+                              optimum(objectives[i], m, V), 1e-12);
+    tabrl_mdp_free(m);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("stock");
@@ -395,6 +472,7 @@ int main(void)
   tcase_add_test(tc, test_riverswim);
   tcase_add_test(tc, test_grid_and_refusals);
   tcase_add_test(tc, test_cvar_vi);
+  tcase_add_test(tc, test_dvi_stock);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -11,6 +11,7 @@
 extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
+extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
 extern const tabrl_algo_type tabrl_algo_is_q;
@@ -38,6 +39,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_convex_ac,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
+    &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,
     &tabrl_algo_is_q,
