@@ -173,7 +173,7 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
   if (type->stock_policies && !problem->stock)
     return tabrl_error(TABRL_EUNSUPPORTED,
                        "%s acts on the stock-augmented state: it needs an augmented objective "
-                       "(cvar:alpha or mean-variance:lambda)",
+                       "(cvar, mean-variance, threshold or homeostatic)",
                        type->name);
   const tabrl_objective_type *o =
       problem->objective ? problem->objective->type : &tabrl_objective_mean;

@@ -61,9 +61,10 @@ typedef struct {
    * otherwise); tabrl_problem_init sets the mean. */
   const tabrl_objective *objective;
   /* The stock grid of the model (tabrl/returns.h) when the objective is
-   * augmented (cvar, mean-variance), NULL otherwise: its quantum and range
-   * depend on the reward values only, which a learner observes, and shape
-   * the policies of types with stock_policies. */
+   * augmented (cvar, mean-variance, threshold, homeostatic), NULL
+   * otherwise: its quantum and range depend on the reward values only,
+   * which a learner observes, and shape the policies of types with
+   * stock_policies. */
   const tabrl_stock_grid *stock;
   /* Linear mixture models: the known base kernels P_i (layout of
    * tabrl_mdp.mixture_basis), or 0 and NULL; the weights theta stay hidden. */
