@@ -2,12 +2,13 @@
  * a tiny MDP with rewards 0.1, sqrt 2 and pi against a brute-force
  * enumeration of its trajectories, the merging of equal returns summed in
  * another order, the atom budget's error, the truncation of a discounted
- * model against its closed form, and the refusals (reward noise, a stock
- * policy off the grid). */
+ * model against its closed form, the grid path against the general one on
+ * RiverSwim, and the refusals (reward noise, a stock policy off the grid). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/returns.h"
@@ -225,6 +226,49 @@ START_TEST(test_discounted)
 }
 END_TEST
 
+/* RiverSwim(6), H = 20 (rewards 0.005 and 1, on a grid) under the mean's
+ * optimal policy, and the same chain with the reward 1 made pi/3 (off any
+ * grid): a return a 0.005 + b becomes a 0.005 + b pi/3 with a + b <= 20, so
+ * the order of the atoms is kept and the masses must agree atom by atom
+ * between the grid path and the general one. */
+START_TEST(test_grid_against_general)
+{
+  tabrl_setting river[] = {{"states", "6", "test", 0}, {"horizon", "20", "test", 0}};
+  tabrl_mdp *m = NULL;
+  ck_assert_int_eq(tabrl_env_build("riverswim", river, 2, &m), 0);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, pi), 0);
+  tabrl_atom *grid = NULL, *off = NULL;
+  size_t n = 0, n_off = 0;
+  tabrl_returns_report rep;
+  ck_assert_int_eq(tabrl_return_distribution_opt(m, pi, NULL, NULL, &grid, &n, &rep), 0);
+  ck_assert_int_eq(rep.grid, 1);
+  ck_assert_int_eq(rep.horizon, 20);
+  tabrl_mdp *o = tabrl_mdp_clone(m);
+  for (size_t e = 0; e < o->nnz; e++)
+    if (o->reward[e] == 1) o->reward[e] = PI / 3;
+  ck_assert_int_eq(tabrl_return_distribution_opt(o, pi, NULL, NULL, &off, &n_off, &rep), 0);
+  ck_assert_int_eq(rep.grid, 0);
+  ck_assert_uint_eq(n_off, n);
+  ck_assert_uint_gt(n, 50);
+  double mean = 0;
+  for (size_t i = 0; i < n; i++) {
+    double b = floor(grid[i].value + 1e-9);
+    ck_assert_double_eq_tol(off[i].value, grid[i].value + b * (PI / 3 - 1), 1e-12);
+    ck_assert_double_eq_tol(off[i].prob, grid[i].prob, 1e-14);
+    mean += grid[i].prob * grid[i].value;
+  }
+  ck_assert_double_eq_tol(mean, tabrl_oracle_start_value(m, V), 1e-12);
+  free(grid);
+  free(off);
+  free(V);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(o);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 START_TEST(test_refusals)
 {
   tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, 1, 1);
@@ -266,6 +310,7 @@ int main(void)
   tcase_add_test(tc, test_brute_force);
   tcase_add_test(tc, test_merging_and_budget);
   tcase_add_test(tc, test_discounted);
+  tcase_add_test(tc, test_grid_against_general);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
