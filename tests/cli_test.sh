@@ -238,4 +238,40 @@ expect help-submit-dry-run 0 '^ +--dry-run +print the batch' "$tabrl" help submi
 expect unknown-option 2 "unknown option '--bogus'" "$tabrl" solve riverswim --bogus
 expect option-needs-argument 2 'option --method needs an argument' "$tabrl" solve riverswim --method
 
+# dist: the exact return distribution.  Rewards 0.1 and sqrt 2 off any
+# grid, H = 2: returns 0.2, 0.1 + sqrt 2, 2 sqrt 2 with 1/4, 1/2, 1/4.
+printf 's,a,s_next,p,r\n0,0,0,0.5,0.1\n0,0,0,0.5,1.4142135623730951\n' >"$work/two.csv"
+"$tabrl" dist "file:$work/two.csv" --horizon 2 --policy uniform --format csv >"$work/dist.csv"
+check dist-csv cmp -s "$work/dist.csv" <(printf 'return,prob\n0.20000000000000001,0.25\n1.5142135623730952,0.5\n2.8284271247461903,0.25\n')
+"$tabrl" dist "file:$work/two.csv" --horizon 2 --policy uniform >"$work/dist.txt"
+for field in '^mean 1\.51421356237$' '^std 0\.929289321881$' '^cvar 0\.05 0\.2$' '^cvar 0\.1 0\.2$' \
+  '^cvar 0\.25 0\.2$' '^atoms 3$' '^ +1\.51421356237 +0\.5$'; do
+  check "dist-table-[$field]" grep -qE -- "$field" "$work/dist.txt"
+done
+# Discounted: truncated at the first T with 0.5^T sqrt 2 / 0.5 <= 0.01, T = 9.
+expect dist-discounted 0 '^truncated at T = 9 steps: \|G - G_T\| <= .* = 0\.00552427$' \
+  "$tabrl" dist "file:$work/two.csv" --gamma 0.5 --eps 0.01 --policy uniform
+expect dist-optimal-riverswim 0 '^atoms 67$' "$tabrl" dist riverswim --set states=6 --horizon 20 --policy optimal
+expect dist-cvar-stock 0 '^cvar 0\.1 0\.1$' "$tabrl" dist riverswim --policy optimal --objective cvar:0.1
+# A learned policy on garnet (rewards off a grid): the mean of its law is
+# eval's J(pi).
+"$tabrl" dist garnet --horizon 5 --set seed=1 --policy "$work/g/policies.csv" --select seed=1 --format csv >"$work/gd.csv"
+j_eval=$("$tabrl" eval garnet --horizon 5 --policy "$work/g/policies.csv" --select seed=1 | sed -n 's/^J(pi) = //p')
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check dist-file-mean awk -F, -v j="$j_eval" 'NR > 1 { m += $1 * $2; t += $2 } END { exit !(NR > 2 && (m - j) ^ 2 < 1e-22 && (t - 1) ^ 2 < 1e-26) }' "$work/gd.csv"
+expect dist-help 0 '^ +--max-atoms N +the atom budget' "$tabrl" help dist
+expect dist-no-policy 2 '^tabrl: dist needs --policy optimal\|uniform\|FILE\.csv$' "$tabrl" dist riverswim
+expect dist-bad-format 2 'expected table or csv' "$tabrl" dist riverswim --policy optimal --format map
+expect dist-objective-uniform 2 '--objective chooses the policy of --policy optimal' \
+  "$tabrl" dist riverswim --policy uniform --objective cvar:0.1
+expect dist-eps-episodic 2 'this model is episodic' "$tabrl" dist riverswim --policy uniform --eps 0.1
+expect dist-noise 2 'continuous reward noise' "$tabrl" dist bandit --set kind=gaussian --set means=0.5,0.4 --policy uniform
+expect dist-budget 2 'needs more than 2 \(state, return\) atoms at stage 2 of 2 \(the atom budget\)' \
+  "$tabrl" dist "file:$work/two.csv" --horizon 2 --policy uniform --max-atoms 2
+expect dist-bad-file 2 'nothing.csv' "$tabrl" dist riverswim --policy "$work/nothing.csv"
+for args in "riverswim" "riverswim --policy optimal --format map" "file:$work/two.csv --horizon 2 --policy uniform --max-atoms 2"; do
+  # shellcheck disable=SC2086 # the arguments split on purpose
+  check "dist-bad-quiet-[$args]" test -z "$("$tabrl" dist $args 2>/dev/null)"
+done
+
 finish

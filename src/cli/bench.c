@@ -18,6 +18,7 @@
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
+#include "tabrl/returns.h"
 #include "tabrl/sim.h"
 
 enum { OPT_QUICK = 256 };
@@ -405,6 +406,55 @@ int cli_bench(int argc, char **argv)
     printf("  %-52s %8ld\n", "reachable from some (s, 0)", reachable);
     printf("  %-52s %8.1f ms\n", "exact cvar:0.1 optimum (one solve per stock)", cvar_s * 1e3);
     printf("  %-52s %8.1f ms\n", "exact mean-variance:0.5 optimum (line envelope)", mv_s * 1e3);
+  }
+
+  /* The exact return distribution of RiverSwim(6), H = 20 under the mean's
+   * optimal policy (the grid path: forward propagation over (s, stock)),
+   * the fastest of 3. */
+  {
+    double *V = malloc(tabrl_oracle_value_size(rs) * sizeof *V), best = INFINITY;
+    tabrl_policy *pi = tabrl_policy_alloc_for(rs);
+    tabrl_atom *atoms = NULL;
+    size_t n = 0;
+    int status = !V || !pi ? tabrl_error(TABRL_ENOMEM, "out of memory")
+                           : tabrl_oracle_backward(rs, V, NULL, pi);
+    for (int round = 0; !status && round < 3; round++) {
+      free(atoms);
+      atoms = NULL;
+      double t0 = tabrl_now();
+      status = tabrl_return_distribution(rs, pi, NULL, &atoms, &n);
+      best = fmin(best, tabrl_now() - t0);
+    }
+    /* The general path on the same chain: the reward 1 made pi/3, off any
+     * grid of the 0.005 reward, the same policy. */
+    tabrl_mdp *off = status ? NULL : tabrl_mdp_clone(rs);
+    tabrl_returns_report rep = {0};
+    size_t n_off = 0;
+    double best_off = INFINITY;
+    if (!status && !off) status = TABRL_ENOMEM;
+    for (size_t e = 0; off && e < off->nnz; e++)
+      if (off->reward[e] == 1) off->reward[e] = 3.14159265358979323846 / 3;
+    for (int round = 0; !status && round < 3; round++) {
+      tabrl_atom *a = NULL;
+      double t0 = tabrl_now();
+      status = tabrl_return_distribution_opt(off, pi, NULL, NULL, &a, &n_off, &rep);
+      best_off = fmin(best_off, tabrl_now() - t0);
+      free(a);
+    }
+    tabrl_mdp_free(off);
+    free(atoms);
+    free(V);
+    tabrl_policy_free(pi);
+    if (!status && rep.grid) status = tabrl_error(TABRL_EINVAL, "bench: pi/3 fell on a grid");
+    if (status) {
+      cli_error("%s", tabrl_error_message());
+      goto done;
+    }
+    printf("exact return distribution, RiverSwim(6), H=20, the mean's optimal policy\n");
+    printf("  %-52s %8.3f ms  %zu atoms\n", "tabrl_return_distribution (reward grid)", best * 1e3,
+           n);
+    printf("  %-52s %8.3f ms  %zu atoms, at most %zu alive at a stage\n",
+           "the same, reward 1 -> pi/3 (general path)", best_off * 1e3, n_off, rep.max_alive);
   }
 
   /* Load + solve: the model written as CSV, read back and solved by VI to

@@ -47,7 +47,7 @@ int cli_getopt(int argc, char **argv, const cli_option *options);
 
 extern const cli_option cli_solve_options[], cli_export_options[], cli_run_options[],
     cli_eval_options[], cli_merge_options[], cli_plot_options[], cli_submit_options[],
-    cli_bench_options[];
+    cli_bench_options[], cli_dist_options[];
 
 /* --set key=value list collected from the command line; values point into
  * argv. */
@@ -83,6 +83,7 @@ int cli_merge(int argc, char **argv);
 int cli_plot(int argc, char **argv);
 int cli_run(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_dist(int argc, char **argv);
 int cli_submit(int argc, char **argv);
 int cli_slurm_status(int argc, char **argv);
 

@@ -28,6 +28,8 @@ const cli_command cli_commands[] = {
      cli_run_options},
     {"eval", cli_eval, "ENV --policy FILE.csv",
      "exact value and regret of a policy (e.g. from policies.csv)", cli_eval_options},
+    {"dist", cli_dist, "ENV --policy optimal|uniform|FILE.csv",
+     "exact return distribution of a policy from mu0: atoms, mean, std, CVaR", cli_dist_options},
     {"summarize", cli_summarize, "DIR",
      "recompute DIR/summary.csv (mean, std, 95% t-interval over seeds)", NULL},
     {"merge", cli_merge, "DIR... --out DIR",

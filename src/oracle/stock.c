@@ -299,8 +299,8 @@ size_t tabrl_stock_distribution(const tabrl_stock_work *w, const tabrl_policy *p
   return n;
 }
 
-int tabrl_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
-                              tabrl_atom **atoms, size_t *n)
+int tabrl_stock_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
+                                    tabrl_atom **atoms, size_t *n)
 {
   tabrl_stock_work w;
   int status = tabrl_stock_work_init(&w, m);

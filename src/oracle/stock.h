@@ -57,6 +57,12 @@ static inline double tabrl_stock_start(const tabrl_stock_work *w, int s)
 size_t tabrl_stock_distribution(const tabrl_stock_work *w, const tabrl_policy *pi,
                                 const double *start, tabrl_atom *atoms);
 
+/* The grid path of tabrl_return_distribution: the stock grid of m (its
+ * errors when m has none), the policy checked, the atoms of
+ * tabrl_stock_distribution in a malloc'd array. */
+int tabrl_stock_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
+                                    tabrl_atom **atoms, size_t *n);
+
 /* The value of a policy under a functional of its return distribution:
  * J = functional(law from mu0) and, when V is not NULL, V[s] =
  * functional(law from s) for h = 0 and NaN at later stages.  pi is a

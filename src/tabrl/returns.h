@@ -121,13 +121,63 @@ tabrl_policy *tabrl_stock_policy_alloc(const tabrl_stock_grid *g);
 int tabrl_stock_policy_kind(const tabrl_mdp *m, const tabrl_stock_grid *g, const tabrl_policy *pi);
 
 /* The exact distribution of the return of pi from start (S values, NULL
- * for m's mu0) on the grid model m: *atoms (malloc'd, owned by the caller)
- * receives the distinct returns in increasing order with their
- * probabilities (zero-mass returns omitted), *n their number.  pi is a
- * Markov policy of m or a policy of its stock model; forward propagation
- * over (h, s, y), O(H S K entries) time, O(S K) memory. */
+ * for m's mu0): *atoms (malloc'd, owned by the caller) receives the
+ * distinct returns in increasing order with their probabilities
+ * (zero-mass returns omitted), *n their number.  On a grid model pi is a
+ * Markov policy of m or a policy of its stock model, and the law comes from
+ * forward propagation over (h, s, y): O(H S K entries) time, O(S K)
+ * memory, exact.  Any other model without reward noise takes the general
+ * path of tabrl_return_distribution_opt with the default options (Markov
+ * policies only). */
 int tabrl_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
                               tabrl_atom **atoms, size_t *n);
+
+/* Defaults of tabrl_returns_options. */
+#define TABRL_RETURNS_REL_TOL 1e-12
+#define TABRL_RETURNS_MAX_ATOMS 1000000
+#define TABRL_RETURNS_EPS 1e-6
+
+/* Options of the general path.  Two returns x <= y reached in the same
+ * state at the same stage count as equal when y - x <= rel_tol max(1, |x|)
+ * (x the smallest of the group): the group becomes one atom at the
+ * probability-weighted mean of its returns, so sums of the same rewards in
+ * another order, which floating point may round differently, are one atom.
+ * max_atoms bounds the (state, return) atoms alive at one stage over all
+ * states: above it the call fails (TABRL_EUNSUPPORTED, the message names
+ * the stage and the budget) rather than return an approximation.  eps is
+ * the truncation tolerance of a discounted model. */
+typedef struct {
+  double rel_tol;   /* >= 0; default TABRL_RETURNS_REL_TOL */
+  size_t max_atoms; /* >= 1; default TABRL_RETURNS_MAX_ATOMS */
+  double eps;       /* > 0; default TABRL_RETURNS_EPS */
+} tabrl_returns_options;
+
+/* What a call computed. */
+typedef struct {
+  int horizon;      /* stages propagated: H, or the truncation T of a discounted model */
+  double bound;     /* discounted: gamma^T R_max / (1 - gamma), 0 for an episodic model */
+  int grid;         /* 1 when the stock grid's path served the call */
+  size_t max_alive; /* general path: most (state, return) atoms alive at one stage */
+} tabrl_returns_report;
+
+tabrl_returns_options tabrl_returns_options_default(void);
+
+/* tabrl_return_distribution with options (NULL: the defaults) and a report
+ * (may be NULL).  An episodic model whose rewards lie on the stock grid
+ * (tabrl_stock_grid_of) takes the grid path, exact and unaffected by the
+ * options; any other model without reward noise, with a Markov policy of
+ * m, takes forward propagation over (state, accumulated return), merging
+ * equal returns per state at every stage (see tabrl_returns_options): the
+ * atoms are the exact law up to the merging tolerance.  A discounted model
+ * is truncated at the smallest T >= 1 with gamma^T R_max / (1 - gamma) <=
+ * eps, R_max = max |r|: every atom is the return G_T = sum_{t<T} gamma^t
+ * r_t, and |G - G_T| <= that bound on every trajectory, so the W1 and sup
+ * distances to the law of G are at most the bound.  Refused
+ * (TABRL_EUNSUPPORTED): continuous reward noise, a stock policy off the
+ * grid, the atom budget exceeded; TABRL_EINVAL: bad options or policy. */
+int tabrl_return_distribution_opt(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
+                                  const tabrl_returns_options *opt, tabrl_atom **atoms, size_t *n,
+                                  tabrl_returns_report *report);
 
 /* The occupancy of the augmented states under pi (a Markov policy of m or
  * a stock policy, not checked) from mu0: d[(h S + s) K + u - lo] =
