@@ -121,6 +121,7 @@ START_TEST(test_exact_without_noise)
 {
   const tabrl_setting env[] = {SET("states", "3"), SET("horizon", "5"), SET("left_reward", "0.3")};
   tabrl_mdp *m = test_env("chain", env, 3);
+  ck_assert_int_eq(m->noise.kind, TABRL_NOISE_NONE);
   for (int l = 0; l < 3; l++)
     for (int u = 0; u < 2; u++) {
       const char *policy = u ? "uniform" : "optimal";
@@ -150,6 +151,9 @@ START_TEST(test_robust_under_student_t)
                                SET("noise_shape", "2"),   SET("noise_scale", "1")};
   tabrl_mdp *m = test_env("chain", env, 6);
   const long K = 2000;
+  ck_assert_int_eq(m->noise.kind, TABRL_NOISE_STUDENT_T);
+  ck_assert_double_eq(m->noise.shape, 2);
+  ck_assert_double_eq(m->noise.scale, 1);
   for (int u = 0; u < 2; u++) {
     const char *policy = u ? "uniform" : "optimal";
     double *Q = exact_q(m, policy);

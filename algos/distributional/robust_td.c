@@ -37,12 +37,16 @@
  *            operator); both act uniformly at random, so the runner's regret
  *            is the uniform policy's, constant, and policy() returns the
  *            uniform policy;
- *   greedy   control: the max target, acting epsilon-greedily on Q;
- *            policy() gives act()'s action distribution.
+ *   greedy   control: the max target, acting epsilon-greedily on Q as it
+ *            was at the start of the episode (ties shared equally, broken
+ *            at random by act()), so that the policy is committed for the
+ *            episode and the runner scores its exact value, not the noisy
+ *            realized return; policy() gives act()'s distribution.
  * The evaluated values are read by the tests through tabrl_robust_td_value
  * (protocol/testing.h).  Step sizes: `harmonic` 1/t, `jin` (H+1)/(H+t)
  * (Jin et al. 2018 eq. 4), `constant` alpha. */
 #include <math.h>
+#include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
@@ -75,6 +79,7 @@ typedef struct {
   baseline_actions actions;
   tabrl_pcg32 *rng;
   double *Q;    /* H*S*A, Q[(h*S + s)*A + a], starts at 0 */
+  double *Qact; /* H*S*A: Q as it was at the start of the episode, acted on */
   long *visits; /* H*S*A */
   int *tied;    /* A */
 } robust_td_state;
@@ -84,6 +89,7 @@ static void robust_td_release(void *state)
   robust_td_state *st = state;
   baseline_actions_free(&st->actions);
   free(st->Q);
+  free(st->Qact);
   free(st->visits);
   free(st->tied);
 }
@@ -106,9 +112,10 @@ static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl
   if ((status = baseline_actions_init(&st->actions, problem, "robust-td"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
   st->Q = calloc(n, sizeof *st->Q);
+  st->Qact = calloc(n, sizeof *st->Qact);
   st->visits = calloc(n, sizeof *st->visits);
   st->tied = malloc((size_t)st->A * sizeof *st->tied);
-  if (!st->Q || !st->visits || !st->tied)
+  if (!st->Q || !st->Qact || !st->visits || !st->tied)
     return tabrl_error(TABRL_ENOMEM, "robust-td: out of memory for %zu Q values", n);
   return 0;
 }
@@ -118,10 +125,11 @@ static inline const double *q_row(const robust_td_state *st, int h, int s)
   return st->Q + ((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A;
 }
 
-/* The greedy actions of (h, s) into st->tied; returns how many. */
+/* The greedy actions of (h, s) under the episode's frozen Qact into
+ * st->tied; returns how many. */
 static int greedy_actions(robust_td_state *st, int h, int s)
 {
-  const double *Q = q_row(st, h, s);
+  const double *Q = st->Qact + ((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A;
   const int *list = baseline_actions_list(&st->actions, h, s);
   int n = baseline_actions_count(&st->actions, h, s), ties = 0;
   double best = -INFINITY;
@@ -215,10 +223,12 @@ static int robust_td_observe(void *state, int h, int s, int a, double reward, in
   return 0;
 }
 
-static int robust_td_end_episode(void *state, long k)
+/* Freezes the Q that act() and policy() use for this episode. */
+static int robust_td_begin_episode(void *state, long k)
 {
-  (void)state;
+  robust_td_state *st = state;
   (void)k;
+  memcpy(st->Qact, st->Q, (size_t)st->H * (size_t)st->S * (size_t)st->A * sizeof *st->Q);
   return 0;
 }
 
@@ -230,7 +240,7 @@ const tabrl_algo_type tabrl_algo_robust_td = {
               "absolute losses in their per-sample TD form (the saddlepoint algorithms are not "
               "implemented)",
     .protocol = TABRL_ONLINE,
-    .commits_per_episode = 0,
+    .commits_per_episode = 1,
     .params = robust_td_params,
     .state_size = sizeof(robust_td_state),
     .init = robust_td_init,
@@ -238,7 +248,7 @@ const tabrl_algo_type tabrl_algo_robust_td = {
     .policy = robust_td_policy,
     .act = robust_td_act,
     .observe = robust_td_observe,
-    .end_episode = robust_td_end_episode,
+    .begin_episode = robust_td_begin_episode,
 };
 
 double tabrl_robust_td_value(const tabrl_algo *algo, int h, int s, int a)
