@@ -7,7 +7,12 @@
  * States 0..n-1, start at 0.  Action 0 moves left (stays at 0), action 1
  * moves right (stays at n-1).  Taking right at n-1 pays `reward`; taking
  * left at 0 pays `left_reward` (a small distractor when > 0); everything
- * else pays 0.  Reaching the reward needs n-1 right moves in a row. */
+ * else pays 0.  Reaching the reward needs n-1 right moves in a row.
+ *
+ * `noise` adds the model's zero-mean reward noise (tabrl_noise) to every
+ * sampled reward, e.g. student-t with `noise_shape` = 2 degrees of freedom
+ * (infinite variance) for robust value learning; the mean model, and so
+ * every exact value, is unchanged.  The default none draws nothing. */
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -15,6 +20,12 @@ static const tabrl_param chain_params[] = {
     {"states", TABRL_INT, "10", "[2,10000000]", "length n of the chain"},
     {"reward", TABRL_DOUBLE, "1", "(-inf,inf)", "reward for taking right at the last state"},
     {"left_reward", TABRL_DOUBLE, "0", "(-inf,inf)", "reward for taking left at state 0"},
+    {"noise", TABRL_CHOICE, "none", "none|gaussian|student-t|pareto",
+     "zero-mean reward noise: gaussian N(0, scale^2), student-t scale*t(shape), pareto "
+     "Pareto(shape, scale) minus its mean"},
+    {"noise_scale", TABRL_DOUBLE, "1", "(0,inf)", "scale of the reward noise"},
+    {"noise_shape", TABRL_DOUBLE, "2", "(1,inf)",
+     "degrees of freedom (student-t) or tail index (pareto) of the reward noise"},
     TABRL_ENV_TIME_PARAMS("20", ""),
     {0},
 };
@@ -29,6 +40,11 @@ static int chain_build(const tabrl_values *v, tabrl_mdp **out)
   if ((status = tabrl_env_time(v, &horizon, &gamma))) return status;
   if (!(b = tabrl_mdp_builder_alloc(n, 2, 1))) return TABRL_ENOMEM;
   tabrl_mdp_builder_set_time(b, horizon, gamma);
+  /* The choices are listed in tabrl_noise_kind's order. */
+  tabrl_noise_kind kind = (tabrl_noise_kind)tabrl_values_choice(v, "noise");
+  if (kind != TABRL_NOISE_NONE)
+    tabrl_mdp_builder_set_noise(b, (tabrl_noise){kind, tabrl_values_double(v, "noise_scale"),
+                                                 tabrl_values_double(v, "noise_shape")});
   for (int s = 0; s < n; s++) {
     tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, s == 0 ? left_reward : 0.0);
     tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, s == n - 1 ? reward : 0.0);

@@ -599,7 +599,7 @@ START_TEST(test_objective_declared)
   ck_assert_str_eq(tabrl_error_message(),
                    "risky cannot optimise the objective mean; the algorithms that can: greedy-q, "
                    "lsvi-ucb, mvp, optql, pevi, plug-in, policy-iteration, psrl, random, "
-                   "random-duel, rlsvi, ucbvi, ucrl-vtr, ucrl2, value-iteration");
+                   "random-duel, rlsvi, robust-td, ucbvi, ucrl-vtr, ucrl2, value-iteration");
   /* entropic: only the type that declares it; random accepts any
    * registered objective, which this stand-in is not. */
   p.objective = &risk;

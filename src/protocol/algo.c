@@ -27,6 +27,7 @@ extern const tabrl_algo_type tabrl_algo_random_duel;
 extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
 extern const tabrl_algo_type tabrl_algo_robust_pg;
+extern const tabrl_algo_type tabrl_algo_robust_td;
 extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
@@ -55,6 +56,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
+    &tabrl_algo_robust_td,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
     &tabrl_algo_ucbvi,

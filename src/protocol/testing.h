@@ -77,4 +77,11 @@ double tabrl_rsvi_bonus(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_rsq_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_rsq_bonus(const tabrl_algo *algo, int h, int s, int a);
 
+/* robust-td: Q_h(s,a), V_h(s) of its target policy (mean or max of Q over
+ * the valid actions), and the step direction psi(delta) of loss 0 squared,
+ * 1 huber, 2 absolute with threshold kappa. */
+double tabrl_robust_td_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_robust_td_state_value(const tabrl_algo *algo, int h, int s);
+double tabrl_robust_td_step(int loss, double kappa, double delta);
+
 #endif
