@@ -7,7 +7,13 @@
  * States 0..n-1, start at 0.  Action 0 moves left (stays at 0), action 1
  * moves right (stays at n-1).  Taking right at n-1 pays `reward`; taking
  * left at 0 pays `left_reward` (a small distractor when > 0); everything
- * else pays 0.  Reaching the reward needs n-1 right moves in a row. */
+ * else pays 0.  Reaching the reward needs n-1 right moves in a row.
+ *
+ * With objectives = 2 the model also carries a two-dimensional vector
+ * reward (r, -c): the scalar reward above and an effort cost c = 1 for each
+ * right move, so that reaching the far end trades off against effort (a
+ * test bed for joint return distributions, "mdtd").  The scalar reward,
+ * and so every objective and regret, is the same for both settings. */
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -15,6 +21,8 @@ static const tabrl_param chain_params[] = {
     {"states", TABRL_INT, "10", "[2,10000000]", "length n of the chain"},
     {"reward", TABRL_DOUBLE, "1", "(-inf,inf)", "reward for taking right at the last state"},
     {"left_reward", TABRL_DOUBLE, "0", "(-inf,inf)", "reward for taking left at state 0"},
+    {"objectives", TABRL_INT, "1", "[1,2]",
+     "1: scalar reward; 2: also the vector reward (r, -1 per right move)"},
     TABRL_ENV_TIME_PARAMS("20", ""),
     {0},
 };
@@ -22,6 +30,7 @@ static const tabrl_param chain_params[] = {
 static int chain_build(const tabrl_values *v, tabrl_mdp **out)
 {
   int n = (int)tabrl_values_int(v, "states"), horizon, status;
+  int vector = tabrl_values_int(v, "objectives") == 2;
   double reward = tabrl_values_double(v, "reward");
   double left_reward = tabrl_values_double(v, "left_reward"), gamma;
   tabrl_mdp_builder *b;
@@ -29,9 +38,20 @@ static int chain_build(const tabrl_values *v, tabrl_mdp **out)
   if ((status = tabrl_env_time(v, &horizon, &gamma))) return status;
   if (!(b = tabrl_mdp_builder_alloc(n, 2, 1))) return TABRL_ENOMEM;
   tabrl_mdp_builder_set_time(b, horizon, gamma);
+  if (vector && (status = tabrl_mdp_builder_set_reward_dim(b, 2))) {
+    tabrl_mdp_builder_free(b);
+    return status;
+  }
   for (int s = 0; s < n; s++) {
-    tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, s == 0 ? left_reward : 0.0);
-    tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, s == n - 1 ? reward : 0.0);
+    double left = s == 0 ? left_reward : 0.0, right = s == n - 1 ? reward : 0.0;
+    if (vector) {
+      const double vl[2] = {left, 0.0}, vr[2] = {right, -1.0};
+      tabrl_mdp_builder_add_vec(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left, vl);
+      tabrl_mdp_builder_add_vec(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right, vr);
+    } else {
+      tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left);
+      tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right);
+    }
   }
   status = tabrl_mdp_builder_set_name(b, "chain");
   if (!status) status = tabrl_mdp_builder_finish(b, out);
