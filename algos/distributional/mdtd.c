@@ -62,7 +62,8 @@ static const tabrl_param mdtd_params[] = {
      "particles m per (h, s) (200: num_atoms of the MD3QN code)"},
     {"step", TABRL_DOUBLE, "0.01", "(0,inf)",
      "step size per particle of the gradient step on the squared MMD"},
-    {"init", TABRL_DOUBLE, "1", "[0,inf)", "initial particles uniform on [-init, init]^d"},
+    {"init", TABRL_DOUBLE, "1", "(0,inf)",
+     "initial particles uniform on [-init, init]^d (> 0: equal particles never separate)"},
     {0},
 };
 
