@@ -12,7 +12,13 @@
  * `noise` adds the model's zero-mean reward noise (tabrl_noise) to every
  * sampled reward, e.g. student-t with `noise_shape` = 2 degrees of freedom
  * (infinite variance) for robust value learning; the mean model, and so
- * every exact value, is unchanged.  The default none draws nothing. */
+ * every exact value, is unchanged.  The default none draws nothing.
+ *
+ * With objectives = 2 the model also carries a two-dimensional vector
+ * reward (r, -c): the scalar reward above and an effort cost c = 1 for each
+ * right move, so that reaching the far end trades off against effort (a
+ * test bed for joint return distributions, "mdtd").  The scalar reward,
+ * and so every objective and regret, is the same for both settings. */
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -26,6 +32,8 @@ static const tabrl_param chain_params[] = {
     {"noise_scale", TABRL_DOUBLE, "1", "(0,inf)", "scale of the reward noise"},
     {"noise_shape", TABRL_DOUBLE, "2", "(1,inf)",
      "degrees of freedom (student-t) or tail index (pareto) of the reward noise"},
+    {"objectives", TABRL_INT, "1", "[1,2]",
+     "1: scalar reward; 2: also the vector reward (r, -1 per right move)"},
     TABRL_ENV_TIME_PARAMS("20", ""),
     {0},
 };
@@ -33,6 +41,7 @@ static const tabrl_param chain_params[] = {
 static int chain_build(const tabrl_values *v, tabrl_mdp **out)
 {
   int n = (int)tabrl_values_int(v, "states"), horizon, status;
+  int vector = tabrl_values_int(v, "objectives") == 2;
   double reward = tabrl_values_double(v, "reward");
   double left_reward = tabrl_values_double(v, "left_reward"), gamma;
   tabrl_mdp_builder *b;
@@ -45,9 +54,20 @@ static int chain_build(const tabrl_values *v, tabrl_mdp **out)
   if (kind != TABRL_NOISE_NONE)
     tabrl_mdp_builder_set_noise(b, (tabrl_noise){kind, tabrl_values_double(v, "noise_scale"),
                                                  tabrl_values_double(v, "noise_shape")});
+  if (vector && (status = tabrl_mdp_builder_set_reward_dim(b, 2))) {
+    tabrl_mdp_builder_free(b);
+    return status;
+  }
   for (int s = 0; s < n; s++) {
-    tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, s == 0 ? left_reward : 0.0);
-    tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, s == n - 1 ? reward : 0.0);
+    double left = s == 0 ? left_reward : 0.0, right = s == n - 1 ? reward : 0.0;
+    if (vector) {
+      const double vl[2] = {left, 0.0}, vr[2] = {right, -1.0};
+      tabrl_mdp_builder_add_vec(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left, vl);
+      tabrl_mdp_builder_add_vec(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right, vr);
+    } else {
+      tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left);
+      tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right);
+    }
   }
   status = tabrl_mdp_builder_set_name(b, "chain");
   if (!status) status = tabrl_mdp_builder_finish(b, out);

@@ -598,7 +598,7 @@ START_TEST(test_objective_declared)
   ck_assert_int_eq(tabrl_algo_check(&risky, &p, NULL), TABRL_EUNSUPPORTED);
   ck_assert_str_eq(tabrl_error_message(),
                    "risky cannot optimise the objective mean; the algorithms that can: greedy-q, "
-                   "lsvi-ucb, mvp, optql, pevi, plug-in, policy-iteration, psrl, random, "
+                   "lsvi-ucb, mdtd, mvp, optql, pevi, plug-in, policy-iteration, psrl, random, "
                    "random-duel, rlsvi, robust-td, ucbvi, ucrl-vtr, ucrl2, value-iteration");
   /* entropic: only the type that declares it; random accepts any
    * registered objective, which this stand-in is not. */

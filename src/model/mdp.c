@@ -10,6 +10,11 @@ struct entry {
   size_t block;
   int next;
   double p, r;
+  /* the vector reward: vec_at indexes the builder's vecs while adding;
+   * finish points vec at it (the storage no longer moves) for sorting */
+  int vdim;
+  size_t vec_at;
+  const double *vec;
 };
 
 struct tabrl_mdp_builder {
@@ -27,7 +32,11 @@ struct tabrl_mdp_builder {
   double *mixture_basis;
   tabrl_grid *grid;
   char *name;
-  int bad_index; /* first out-of-range add, reported by finish */
+  int reward_dim;
+  double *vecs; /* reward_dim values per added outcome */
+  size_t vec_cap;
+  long scalar_adds; /* outcomes added without a vector to a vector model */
+  int bad_index;    /* first out-of-range add, reported by finish */
   int bad_h, bad_s, bad_a, bad_next;
 };
 
@@ -74,6 +83,7 @@ void tabrl_mdp_free(tabrl_mdp *m)
   free(m->phi);
   free(m->theta);
   free(m->mixture_basis);
+  free(m->reward_vec);
   grid_free(m->grid);
   free(m->name);
   free(m);
@@ -137,6 +147,8 @@ tabrl_mdp *tabrl_mdp_clone(const tabrl_mdp *m)
                                (size_t)m->mixture_dim * (size_t)m->S * (size_t)m->A * (size_t)m->S *
                                    sizeof(double),
                                &failed);
+  c->reward_vec =
+      dup_array(m->reward_vec, m->nnz * (size_t)m->reward_dim * sizeof(double), &failed);
   c->name = m->name ? dup_array(m->name, strlen(m->name) + 1, &failed) : NULL;
   c->grid = NULL;
   if (m->grid) {
@@ -186,6 +198,7 @@ void tabrl_mdp_builder_free(tabrl_mdp_builder *b)
   free(b->phi);
   free(b->theta);
   free(b->mixture_basis);
+  free(b->vecs);
   grid_free(b->grid);
   free(b->name);
   free(b);
@@ -219,7 +232,49 @@ int tabrl_mdp_builder_add(tabrl_mdp_builder *b, int h, int s, int a, int next, d
   b->entries[b->n].next = next;
   b->entries[b->n].p = p;
   b->entries[b->n].r = r;
+  b->entries[b->n].vdim = 0;
+  b->entries[b->n].vec_at = 0;
+  b->entries[b->n].vec = NULL;
   b->n++;
+  if (b->reward_dim) b->scalar_adds++;
+  return 0;
+}
+
+int tabrl_mdp_builder_set_reward_dim(tabrl_mdp_builder *b, int d)
+{
+  if (d < 1 || d > TABRL_MDP_MAX_REWARD_DIM)
+    return tabrl_error(TABRL_EINVAL, "vector reward dimension %d must be in [1,%d]", d,
+                       TABRL_MDP_MAX_REWARD_DIM);
+  if (b->n)
+    return tabrl_error(TABRL_EINVAL, "the vector reward dimension must be set before outcomes");
+  b->reward_dim = d;
+  return 0;
+}
+
+int tabrl_mdp_builder_add_vec(tabrl_mdp_builder *b, int h, int s, int a, int next, double p,
+                              double r, const double *vec)
+{
+  size_t d = (size_t)b->reward_dim;
+  int status;
+  if (!d || !vec)
+    return tabrl_error(TABRL_EINVAL, "%s",
+                       !d ? "a vector reward needs tabrl_mdp_builder_set_reward_dim first"
+                          : "the vector reward is missing");
+  if ((status = tabrl_mdp_builder_add(b, h, s, a, next, p, r))) return status;
+  b->scalar_adds--;
+  if (b->n > b->vec_cap) {
+    size_t cap = b->vec_cap ? 2 * b->vec_cap : 64;
+    double *v = realloc(b->vecs, cap * d * sizeof *v);
+    if (!v) {
+      b->scalar_adds++; /* finish refuses the model */
+      return tabrl_error(TABRL_ENOMEM, "out of memory adding outcomes");
+    }
+    b->vecs = v;
+    b->vec_cap = cap;
+  }
+  memcpy(b->vecs + (b->n - 1) * d, vec, d * sizeof *vec);
+  b->entries[b->n - 1].vdim = (int)d;
+  b->entries[b->n - 1].vec_at = b->n - 1;
   return 0;
 }
 
@@ -302,6 +357,8 @@ static int entry_cmp(const void *x, const void *y)
   if (a->block != b->block) return a->block < b->block ? -1 : 1;
   if (a->next != b->next) return a->next < b->next ? -1 : 1;
   if (a->r != b->r) return a->r < b->r ? -1 : 1;
+  for (int i = 0; i < a->vdim; i++)
+    if (a->vec[i] != b->vec[i]) return a->vec[i] < b->vec[i] ? -1 : 1;
   return 0;
 }
 
@@ -415,6 +472,20 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
                        "%d actions)",
                        b->bad_h, b->bad_s, b->bad_a, b->bad_next, b->stages, b->S, b->A);
   if ((status = validate_scalars(b))) return status;
+  if (b->scalar_adds)
+    return tabrl_error(TABRL_EINVAL,
+                       "%ld outcomes were added without their %d-dimensional vector reward",
+                       b->scalar_adds, b->reward_dim);
+  for (i = 0; i < b->n && b->reward_dim; i++) {
+    struct entry *e = &b->entries[i];
+    e->vec = b->vecs + e->vec_at * (size_t)b->reward_dim;
+    for (int j = 0; j < b->reward_dim; j++)
+      if (!isfinite(e->vec[j])) {
+        describe_block(b, e->block, where, sizeof where);
+        return tabrl_error(TABRL_EINVAL, "%s, next state %d: reward component %d is %g", where,
+                           e->next, j + 1, e->vec[j]);
+      }
+  }
   for (i = 0; i < b->n; i++) {
     const struct entry *e = &b->entries[i];
     if (!(e->p >= 0) || !isfinite(e->p) || !isfinite(e->r)) {
@@ -456,6 +527,12 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
   m->sampler = malloc((b->n + 1) * sizeof *m->sampler);
   m->mean_reward = calloc(blocks, sizeof *m->mean_reward);
   m->mu0 = calloc((size_t)b->S, sizeof *m->mu0);
+  m->reward_dim = b->reward_dim;
+  if (b->reward_dim &&
+      !(m->reward_vec = malloc((b->n + 1) * (size_t)b->reward_dim * sizeof *m->reward_vec))) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory building the model");
+    goto fail;
+  }
   if (!m->row || !m->next || !m->prob || !m->reward || !m->sampler || !m->mean_reward || !m->mu0) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory building the model");
     goto fail;
@@ -465,6 +542,9 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
     m->next[i] = b->entries[i].next;
     m->prob[i] = b->entries[i].p;
     m->reward[i] = b->entries[i].r;
+    if (b->reward_dim)
+      memcpy(m->reward_vec + i * (size_t)b->reward_dim, b->entries[i].vec,
+             (size_t)b->reward_dim * sizeof *m->reward_vec);
   }
   for (i = 0; i < blocks; i++) {
     size_t run = m->row[i + 1];

@@ -28,6 +28,11 @@ struct row {
   int h, s, a, next;
   double p, r;
   long line;
+  /* the vector reward r1..rd: vec_at indexes the reader's vecs while
+   * reading, vec points at it once the file is read (for sorting) */
+  size_t vec_at;
+  const double *vec;
+  int vdim;
 };
 
 struct reader {
@@ -41,8 +46,11 @@ struct reader {
   double *mu0_prob;
   size_t mu0_n, mu0_cap;
   char *name;
-  /* the header: column of each field, and the line it is on */
-  int column_of_field[NCOLS];
+  /* the header: column of each field (NCOLS + i for r<i+1>), and the line
+   * it is on */
+  int column_of_field[NCOLS + TABRL_MDP_MAX_REWARD_DIM];
+  int reward_dim; /* number of r1, r2, ... columns */
+  double *vecs;   /* reward_dim values per row */
   int nfields;
   int has_h;
   long header_line;
@@ -227,17 +235,26 @@ static int parse_comment(struct reader *rd, char *text, int after_header)
 
 static int parse_header(struct reader *rd, char *text)
 {
-  int seen[NCOLS] = {0};
+  int seen[NCOLS + TABRL_MDP_MAX_REWARD_DIM] = {0};
   char *field = text;
   for (;;) {
     char *comma = strchr(field, ',');
     char *name;
     int c;
+    long k;
     if (comma) *comma = '\0';
     name = trim(field);
     for (c = 0; c < NCOLS; c++)
       if (!strcmp(name, column_names[c])) break;
-    if (c == NCOLS) {
+    if (c == NCOLS && name[0] == 'r' && !parse_index(name + 1, INT_MAX, &k) && name[1] != '0' &&
+        k >= 1) {
+      if (k > TABRL_MDP_MAX_REWARD_DIM)
+        return line_error(rd, rd->line, "column '%.60s': a vector reward has at most %d columns",
+                          name, TABRL_MDP_MAX_REWARD_DIM);
+      c = NCOLS + (int)k - 1;
+      if (seen[c]) return line_error(rd, rd->line, "column '%s' appears twice", name);
+      if (k > rd->reward_dim) rd->reward_dim = (int)k;
+    } else if (c == NCOLS) {
       if (isdigit((unsigned char)*name) || *name == '-' || *name == '.')
         return line_error(rd, rd->line,
                           "expected a header naming the columns (s,a,s_next,p,r, and h if "
@@ -245,10 +262,11 @@ static int parse_header(struct reader *rd, char *text)
                           name);
       return line_error(rd, rd->line,
                         "unknown column '%.60s' (the columns are s, a, s_next, p, r and "
-                        "optionally h)",
+                        "optionally h and a vector reward r1, r2, ...)",
                         name);
     }
-    if (seen[c]) return line_error(rd, rd->line, "column '%s' appears twice", column_names[c]);
+    if (c < NCOLS && seen[c])
+      return line_error(rd, rd->line, "column '%s' appears twice", column_names[c]);
     seen[c] = 1;
     rd->column_of_field[rd->nfields++] = c;
     if (!comma) break;
@@ -260,6 +278,12 @@ static int parse_header(struct reader *rd, char *text)
                         "missing column '%s' (the header needs s, a, s_next, p, r and optionally "
                         "h)",
                         column_names[c]);
+  for (int i = 0; i < rd->reward_dim; i++)
+    if (!seen[NCOLS + i])
+      return line_error(rd, rd->line,
+                        "column 'r%d' is missing (a vector reward of %d components needs r1 to "
+                        "r%d)",
+                        i + 1, rd->reward_dim, rd->reward_dim);
   rd->has_h = seen[COL_H];
   rd->header_line = rd->line;
   return 0;
@@ -267,9 +291,10 @@ static int parse_header(struct reader *rd, char *text)
 
 static int parse_row(struct reader *rd, char *text)
 {
-  char *fields[NCOLS];
+  char *fields[NCOLS + TABRL_MDP_MAX_REWARD_DIM];
   long index[NCOLS] = {0};
   double number[NCOLS] = {0};
+  double vec[TABRL_MDP_MAX_REWARD_DIM] = {0};
   int n = 0;
   char *field = text;
   struct row *row;
@@ -277,7 +302,7 @@ static int parse_row(struct reader *rd, char *text)
   for (;;) {
     char *comma = strchr(field, ',');
     if (comma) *comma = '\0';
-    if (n < NCOLS) fields[n] = field;
+    if (n < NCOLS + TABRL_MDP_MAX_REWARD_DIM) fields[n] = field;
     n++;
     if (!comma) break;
     field = comma + 1;
@@ -287,10 +312,17 @@ static int parse_row(struct reader *rd, char *text)
                       rd->nfields, rd->header_line, n);
   for (int i = 0; i < n; i++) {
     int c = rd->column_of_field[i], status;
-    const char *name = column_names[c];
+    char vname[16];
+    const char *name = c < NCOLS ? column_names[c] : vname;
     char *value = trim(fields[i]);
+    if (c >= NCOLS) snprintf(vname, sizeof vname, "r%d", c - NCOLS + 1);
     if (!*value) return line_error(rd, rd->line, "column '%s' is empty", name);
-    if (c == COL_P || c == COL_R) {
+    if (c >= NCOLS) {
+      status = parse_number(value, &vec[c - NCOLS]);
+      if (status)
+        return line_error(rd, rd->line, "column '%s': '%.60s' is not %s", name, value,
+                          status == -1 ? "a number" : "finite");
+    } else if (c == COL_P || c == COL_R) {
       status = parse_number(value, &number[c]);
       if (status == -1)
         return line_error(rd, rd->line, "column '%s': '%.60s' is not a number", name, value);
@@ -335,8 +367,15 @@ static int parse_row(struct reader *rd, char *text)
     struct row *rows = realloc(rd->rows, cap * sizeof *rows);
     if (!rows) return tabrl_error(TABRL_ENOMEM, "out of memory reading %s", rd->path);
     rd->rows = rows;
+    if (rd->reward_dim) {
+      double *vecs = realloc(rd->vecs, cap * (size_t)rd->reward_dim * sizeof *vecs);
+      if (!vecs) return tabrl_error(TABRL_ENOMEM, "out of memory reading %s", rd->path);
+      rd->vecs = vecs;
+    }
     rd->cap = cap;
   }
+  if (rd->reward_dim)
+    memcpy(rd->vecs + rd->n * (size_t)rd->reward_dim, vec, (size_t)rd->reward_dim * sizeof *vec);
   row = &rd->rows[rd->n++];
   row->h = (int)index[COL_H];
   row->s = (int)index[COL_S];
@@ -345,6 +384,9 @@ static int parse_row(struct reader *rd, char *text)
   row->p = number[COL_P];
   row->r = number[COL_R];
   row->line = rd->line;
+  row->vec_at = rd->n - 1;
+  row->vec = NULL;
+  row->vdim = rd->reward_dim;
   if (row->h > rd->max_h) rd->max_h = row->h;
   if (row->h > 0 && !rd->first_late_stage_line) rd->first_late_stage_line = rd->line;
   if (row->s > rd->max_state) rd->max_state = row->s;
@@ -362,13 +404,19 @@ static int row_cmp(const void *x, const void *y)
   if (a->a != b->a) return a->a < b->a ? -1 : 1;
   if (a->next != b->next) return a->next < b->next ? -1 : 1;
   if (a->r != b->r) return a->r < b->r ? -1 : 1;
+  for (int i = 0; i < a->vdim; i++)
+    if (a->vec[i] != b->vec[i]) return a->vec[i] < b->vec[i] ? -1 : 1;
   if (a->line != b->line) return a->line < b->line ? -1 : 1;
   return 0;
 }
 
 static int same_outcome(const struct row *a, const struct row *b)
 {
-  return a->h == b->h && a->s == b->s && a->a == b->a && a->next == b->next && a->r == b->r;
+  if (!(a->h == b->h && a->s == b->s && a->a == b->a && a->next == b->next && a->r == b->r))
+    return 0;
+  for (int i = 0; i < a->vdim; i++)
+    if (a->vec[i] != b->vec[i]) return 0;
+  return 1;
 }
 
 /* After the builder rejected the blocks: the first line of the first
@@ -449,6 +497,8 @@ static int build(struct reader *rd, int horizon, double gamma, tabrl_mdp **out)
                         "mu0: state %d is out of range (the rows name %d states)", rd->mu0_state[i],
                         S);
 
+  for (i = 0; i < rd->n; i++)
+    rd->rows[i].vec = rd->vecs ? rd->vecs + rd->rows[i].vec_at * (size_t)rd->reward_dim : NULL;
   /* Exported files are already in this order: skip the n log n sort. */
   for (i = 1; i < rd->n && row_cmp(&rd->rows[i - 1], &rd->rows[i]) < 0; i++) continue;
   if (i < rd->n) qsort(rd->rows, rd->n, sizeof *rd->rows, row_cmp);
@@ -461,8 +511,8 @@ static int build(struct reader *rd, int horizon, double gamma, tabrl_mdp **out)
         original = rd->rows[i - 1].line;
       }
     if (line)
-      return line_error(rd, line, "duplicate of line %ld (same %ss, a, s_next, r)", original,
-                        rd->has_h ? "h, " : "");
+      return line_error(rd, line, "duplicate of line %ld (same %ss, a, s_next, r%s)", original,
+                        rd->has_h ? "h, " : "", rd->reward_dim ? ", r1, ..." : "");
   }
 
   if (!(b = tabrl_mdp_builder_alloc(S, A, stages))) {
@@ -481,17 +531,24 @@ static int build(struct reader *rd, int horizon, double gamma, tabrl_mdp **out)
     if ((status = tabrl_mdp_builder_set_mu0(b, mu0))) goto done;
   }
   if (rd->name && *rd->name && (status = tabrl_mdp_builder_set_name(b, rd->name))) goto done;
+  if (rd->reward_dim && (status = tabrl_mdp_builder_set_reward_dim(b, rd->reward_dim))) goto done;
   for (i = 0; i < rd->n; i++) {
     const struct row *r = &rd->rows[i];
     int h = stages > 1 ? r->h : 0;
     has_rows[(size_t)h * (size_t)S + (size_t)r->s] = 1;
-    if ((status = tabrl_mdp_builder_add(b, h, r->s, r->a, r->next, r->p, r->r))) goto done;
+    status = r->vec ? tabrl_mdp_builder_add_vec(b, h, r->s, r->a, r->next, r->p, r->r, r->vec)
+                    : tabrl_mdp_builder_add(b, h, r->s, r->a, r->next, r->p, r->r);
+    if (status) goto done;
   }
   for (int h = 0; h < stages; h++)
     for (int s = 0; s < S; s++)
       if (!has_rows[(size_t)h * (size_t)S + (size_t)s])
-        for (int a = 0; a < A; a++)
-          if ((status = tabrl_mdp_builder_add(b, h, s, a, s, 1.0, 0.0))) goto done;
+        for (int a = 0; a < A; a++) {
+          static const double zero[TABRL_MDP_MAX_REWARD_DIM] = {0};
+          status = rd->reward_dim ? tabrl_mdp_builder_add_vec(b, h, s, a, s, 1.0, 0.0, zero)
+                                  : tabrl_mdp_builder_add(b, h, s, a, s, 1.0, 0.0);
+          if (status) goto done;
+        }
 
   status = tabrl_mdp_builder_finish(b, out);
   if (status == TABRL_EINVAL) {
@@ -574,6 +631,7 @@ int tabrl_mdp_read_csv(const char *path, int horizon, double gamma, tabrl_mdp **
   if (!status) status = build(&rd, horizon, gamma, out);
 
   free(rd.rows);
+  free(rd.vecs);
   free(rd.mu0_state);
   free(rd.mu0_prob);
   free(rd.name);
@@ -599,14 +657,19 @@ static int write_model(const tabrl_mdp *m, FILE *f)
     for (const char *c = m->name; *c; c++) fputc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
     fputc('\n', f);
   }
-  fputs(m->stages > 1 ? "h,s,a,s_next,p,r\n" : "s,a,s_next,p,r\n", f);
+  fputs(m->stages > 1 ? "h,s,a,s_next,p,r" : "s,a,s_next,p,r", f);
+  for (int i = 0; i < m->reward_dim; i++) fprintf(f, ",r%d", i + 1);
+  fputc('\n', f);
   for (int h = 0; h < m->stages; h++)
     for (int s = 0; s < m->S; s++)
       for (int a = 0; a < m->A; a++) {
         size_t b = tabrl_mdp_block(m, h, s, a);
         for (size_t k = m->row[b]; k < m->row[b + 1]; k++) {
           if (m->stages > 1) fprintf(f, "%d,", h);
-          fprintf(f, "%d,%d,%d,%.17g,%.17g\n", s, a, m->next[k], m->prob[k], m->reward[k]);
+          fprintf(f, "%d,%d,%d,%.17g,%.17g", s, a, m->next[k], m->prob[k], m->reward[k]);
+          for (int i = 0; i < m->reward_dim; i++)
+            fprintf(f, ",%.17g", m->reward_vec[k * (size_t)m->reward_dim + (size_t)i]);
+          fputc('\n', f);
         }
         if (ferror(f)) return errno ? errno : EIO;
       }

@@ -14,6 +14,7 @@ extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_mdtd;
 extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
@@ -45,6 +46,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_greedy_q,
     &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,
     &tabrl_algo_pevi,
@@ -159,6 +161,11 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
   if ((needs & TABRL_NEEDS_MIXTURE) && (problem->mixture_dim < 1 || !problem->mixture_basis))
     return tabrl_error(TABRL_EUNSUPPORTED,
                        "%s needs an env with a linear mixture basis, e.g. env = linear-mixture",
+                       type->name);
+  if ((needs & TABRL_NEEDS_VECTOR_REWARD) && problem->reward_dim < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "%s needs an env with a vector reward, e.g. env = chain with objectives = "
+                       "2 (or a model file with columns r1, r2, ...)",
                        type->name);
   if (type->check) {
     if (!params) {

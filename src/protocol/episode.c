@@ -8,6 +8,9 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
   tabrl_pcg32 *pcg = tabrl_gsl_rng_pcg32_state(transitions);
   const tabrl_policy *pi = NULL;
   int status, noisy = m->noise.kind != TABRL_NOISE_NONE;
+  /* Vector rewards need the sampled entry: tabrl_mdp_sample_entry draws the
+   * same number as tabrl_mdp_step and picks the same outcome. */
+  int vector = m->reward_dim > 0 && algo->type->observe_vec;
   ep->ret = 0;
   ep->has_committed = 0;
   if (m->horizon < 1)
@@ -33,9 +36,20 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
                          "%s: act() took action %d at stage %d, state %d, outside the policy it "
                          "committed to for episode %ld",
                          algo->type->name, a, h, s, k);
-    int next = tabrl_mdp_step(m, h, s, a, pcg, &reward);
+    int next;
+    size_t e = 0;
+    if (vector) {
+      e = tabrl_mdp_sample_entry(m, tabrl_mdp_block(m, h, s, a), pcg);
+      next = m->next[e];
+      reward = m->reward[e];
+    } else {
+      next = tabrl_mdp_step(m, h, s, a, pcg, &reward);
+    }
     if (noisy) reward += tabrl_noise_sample(&m->noise, transitions);
     if ((status = tabrl_algo_observe(algo, h, s, a, reward, next))) return status;
+    if (vector && (status = algo->type->observe_vec(
+                       algo->state, h, s, a, m->reward_vec + e * (size_t)m->reward_dim, next)))
+      return tabrl_algo_observe_failed(algo, status);
     if (ep->steps) ep->steps[h] = (tabrl_step){h, s, a, next, reward};
     ep->ret += reward;
     if (grid) stock += tabrl_stock_units(grid, reward);

@@ -29,6 +29,7 @@ int tabrl_problem_init(tabrl_problem *p, const tabrl_mdp *m, long episodes, gsl_
   p->phi = m->phi;
   p->mixture_dim = m->mixture_dim;
   p->mixture_basis = m->mixture_basis;
+  p->reward_dim = m->reward_dim;
   p->model = give_model ? m : NULL;
   p->rng = rng;
   p->objective = &mean;

@@ -70,6 +70,9 @@ typedef struct {
    * tabrl_mdp.mixture_basis), or 0 and NULL; the weights theta stay hidden. */
   int mixture_dim;
   const double *mixture_basis;
+  /* Models with a vector reward (tabrl_mdp.reward_vec): its dimension d,
+   * observed by types with observe_vec; 0 otherwise. */
+  int reward_dim;
 } tabrl_problem;
 
 static inline int tabrl_problem_valid(const tabrl_problem *p, int h, int s, int a)
@@ -93,9 +96,10 @@ typedef struct {
  * tabrl_algo_check.  The online protocols need an episodic problem
  * whatever the bits say: their runs are made of episodes. */
 enum {
-  TABRL_NEEDS_EPISODIC = 1u << 0, /* horizon H >= 1 */
-  TABRL_NEEDS_FEATURES = 1u << 1, /* phi(s, a) (dim >= 1), e.g. env = linear */
-  TABRL_NEEDS_MIXTURE = 1u << 2   /* a linear mixture basis, e.g. env = linear-mixture */
+  TABRL_NEEDS_EPISODIC = 1u << 0,     /* horizon H >= 1 */
+  TABRL_NEEDS_FEATURES = 1u << 1,     /* phi(s, a) (dim >= 1), e.g. env = linear */
+  TABRL_NEEDS_MIXTURE = 1u << 2,      /* a linear mixture basis, e.g. env = linear-mixture */
+  TABRL_NEEDS_VECTOR_REWARD = 1u << 3 /* a vector reward, e.g. chain with objectives = 2 */
 };
 
 typedef struct tabrl_algo_type {
@@ -169,6 +173,11 @@ typedef struct tabrl_algo_type {
    * exponential, a NaN), so that a run reports them instead of crashing.
    * Read with tabrl_algo_diagnostics; NULL: not reported. */
   double (*diagnostics)(const void *state);
+
+  /* Optional (online types that learn from vector rewards): called after
+   * observe with the sampled outcome's vector reward (problem->reward_dim
+   * values) when the model has one. */
+  int (*observe_vec)(void *state, int h, int s, int a, const double *reward_vec, int next);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */

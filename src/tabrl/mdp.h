@@ -85,6 +85,13 @@ typedef struct tabrl_mdp {
    * P_i(s'|s,a) for i < mixture_dim; 0 and NULL for other models. */
   int mixture_dim;
   double *mixture_basis;
+  /* Optional vector reward (multi-objective models): reward_vec[k d + i] is
+   * component i of entry k's reward, d = reward_dim (0 and NULL when the
+   * model has none).  Only algorithms that learn joint return distributions
+   * read it; the scalar reward above stays what regret and every objective
+   * use. */
+  int reward_dim;
+  double *reward_vec;
 } tabrl_mdp;
 
 static inline size_t tabrl_mdp_block(const tabrl_mdp *m, int h, int s, int a)
@@ -128,6 +135,19 @@ void tabrl_mdp_builder_free(tabrl_mdp_builder *b);
  * their probabilities and zero-probability entries are dropped.  Range and
  * value checks happen in finish, so env code can add without checking. */
 int tabrl_mdp_builder_add(tabrl_mdp_builder *b, int h, int s, int a, int next, double p, double r);
+
+/* Largest dimension of a vector reward. */
+#define TABRL_MDP_MAX_REWARD_DIM 16
+
+/* Declares a d-dimensional vector reward (1 <= d <= TABRL_MDP_MAX_REWARD_DIM)
+ * before any outcome is added; then every outcome is added with
+ * tabrl_mdp_builder_add_vec.  Exact repeats are then repeats of
+ * (h, s, a, s', r, vector). */
+int tabrl_mdp_builder_set_reward_dim(tabrl_mdp_builder *b, int d);
+/* tabrl_mdp_builder_add with the outcome's vector reward vec (d values,
+ * copied); vec NULL or a builder without a vector reward is an error. */
+int tabrl_mdp_builder_add_vec(tabrl_mdp_builder *b, int h, int s, int a, int next, double p,
+                              double r, const double *vec);
 
 /* Episodic with horizon H >= 1 (gamma ignored), or H == 0 and gamma. */
 void tabrl_mdp_builder_set_time(tabrl_mdp_builder *b, int horizon, double gamma);

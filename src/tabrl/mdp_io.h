@@ -24,16 +24,21 @@
  * around fields and a leading UTF-8 byte-order mark are tolerated.
  *
  * Header.  The first other line names the columns, comma-separated, in any
- * order: s, a, s_next, p, r, and h for stage-dependent models.  An unknown,
- * missing or repeated column is an error.
+ * order: s, a, s_next, p, r, and h for stage-dependent models.  A model
+ * with a d-dimensional vector reward (tabrl_mdp.reward_vec) adds the columns
+ * r1, ..., rd (written after r; 1 <= d <= TABRL_MDP_MAX_REWARD_DIM, all of
+ * r1..rd present); r stays the scalar reward every objective uses.  An
+ * unknown, missing or repeated column is an error.
  *
  * Rows.  h, s, a and s_next are non-negative integers, p a probability in
  * [0,1] and r a finite number (strtod syntax); every row has one field per
  * column.  With `# states` / `# actions` the indices must be below them;
  * without, the counts are the largest index + 1 (states over s and s_next).
  * Rows sharing (h,s,a,s_next) with different r form a joint distribution
- * (a Bernoulli reward is two rows); a row repeating (h,s,a,s_next,r)
- * exactly is an error naming both lines.  The probabilities of each
+ * (a Bernoulli reward is two rows); a row repeating (h,s,a,s_next,r), and
+ * r1..rd when present, exactly is an error naming both lines.  The vector
+ * columns are finite numbers like r; an absorbing state's loop has the
+ * zero vector.  The probabilities of each
  * (h,s,a) must sum to 1 within TABRL_PROB_TOL.  A state with no rows at all
  * (in a stage) is absorbing: every action loops to it with p = 1, r = 0.  An
  * action with no rows in a state that has rows is invalid there.

@@ -179,6 +179,25 @@ int tabrl_return_distribution_opt(const tabrl_mdp *m, const tabrl_policy *pi, co
                                   const tabrl_returns_options *opt, tabrl_atom **atoms, size_t *n,
                                   tabrl_returns_report *report);
 
+/* Default atom budget of tabrl_joint_return_distribution. */
+#define TABRL_JOINT_MAX_ATOMS 1000000
+
+/* The exact joint distribution of the vector return G = sum_h r_vec_h of
+ * pi (a Markov policy of m, S states) from start (S values, NULL for mu0)
+ * on an episodic model with a vector reward (d = m->reward_dim >= 1):
+ * forward propagation over (h, s, accumulated vector), atoms with equal
+ * (s, vector) merged at every stage, then equal vectors merged across
+ * states.  Vectors whose components agree within a relative 1e-12 (of
+ * max(1, |x|)) count as equal, since sums in a different order may differ
+ * in the last bits.  *values (n d values, vector i at i d) and *probs (n)
+ * are malloc'd and owned by the caller, vectors in lexicographic order.
+ * Refused (TABRL_EUNSUPPORTED, message set): a model without a vector
+ * reward, a discounted model, reward noise, and more than max_atoms
+ * (state, vector) atoms at some stage (max_atoms 0: TABRL_JOINT_MAX_ATOMS),
+ * so a distribution is never silently truncated. */
+int tabrl_joint_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, const double *start,
+                                    size_t max_atoms, double **values, double **probs, size_t *n);
+
 /* The occupancy of the augmented states under pi (a Markov policy of m or
  * a stock policy, not checked) from mu0: d[(h S + s) K + u - lo] =
  * P(s_h = s, y_h = u q), h = 0..H-1 (H S K values, the caller's). */
