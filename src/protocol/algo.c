@@ -8,6 +8,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
+extern const tabrl_algo_type tabrl_algo_cdp;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
@@ -21,6 +22,7 @@ extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
+extern const tabrl_algo_type tabrl_algo_qdp;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
 extern const tabrl_algo_type tabrl_algo_rfzi;
@@ -35,6 +37,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_cdp,
     &tabrl_algo_convex_ac,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
@@ -48,6 +51,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_plug_in,
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
+    &tabrl_algo_qdp,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
     &tabrl_algo_rfzi,
