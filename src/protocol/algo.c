@@ -378,3 +378,9 @@ int tabrl_algo_iterate(tabrl_algo *algo, long k)
   if (!algo->type->iterate) return unsupported(algo, "iterate");
   return failed(algo, "iterate", algo->type->iterate(algo->state, k));
 }
+
+int tabrl_algo_distribution(tabrl_algo *algo, int s, tabrl_atom *out, size_t *n)
+{
+  if (!algo->type->distribution) return TABRL_EUNSUPPORTED;
+  return failed(algo, "distribution", algo->type->distribution(algo->state, s, out, n));
+}
