@@ -169,9 +169,8 @@ static int cdp_policy(void *state, tabrl_policy *pi)
 
 /* The learned distribution of the return from stage h, state s: m atoms
  * (z_j, p_j), for the tests and the runner's distance columns. */
-static int cdp_distribution(void *state, int h, int s, tabrl_atom *out, size_t *n)
+static int stage_distribution(cdp_state *st, int h, int s, tabrl_atom *out, size_t *n)
 {
-  cdp_state *st = state;
   const double *p = dist(st, st->eta, st->model->horizon > 0 ? h : 0, s);
   for (int j = 0; j < st->m; j++) {
     out[j].value = st->vmin + j * st->dz;
@@ -179,6 +178,16 @@ static int cdp_distribution(void *state, int h, int s, tabrl_atom *out, size_t *
   }
   *n = (size_t)st->m;
   return 0;
+}
+
+static int cdp_distribution(void *state, int s, tabrl_atom *out, size_t *n)
+{
+  cdp_state *st = state;
+  if (!out) {
+    *n = (size_t)st->m;
+    return 0;
+  }
+  return stage_distribution(st, 0, s, out, n);
 }
 
 const tabrl_algo_type tabrl_algo_cdp = {
@@ -196,6 +205,7 @@ const tabrl_algo_type tabrl_algo_cdp = {
     .release = cdp_release,
     .policy = cdp_policy,
     .iterate = cdp_iterate,
+    .distribution = cdp_distribution,
 };
 
 /* The learned distribution of a cdp instance at (h, s) into out (atoms
@@ -204,6 +214,6 @@ size_t tabrl_cdp_distribution(const tabrl_algo *algo, int h, int s, tabrl_atom *
 {
   size_t n = 0;
   if (algo->type != &tabrl_algo_cdp) return 0;
-  cdp_distribution(algo->state, h, s, out, &n);
+  stage_distribution(algo->state, h, s, out, &n);
   return n;
 }

@@ -158,9 +158,8 @@ static int qdp_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
-static int qdp_distribution(void *state, int h, int s, tabrl_atom *out, size_t *n)
+static int stage_distribution(qdp_state *st, int h, int s, tabrl_atom *out, size_t *n)
 {
-  qdp_state *st = state;
   const double *theta = quantiles(st, st->theta, st->model->horizon > 0 ? h : 0, s);
   for (int j = 0; j < st->m; j++) {
     out[j].value = theta[j];
@@ -168,6 +167,16 @@ static int qdp_distribution(void *state, int h, int s, tabrl_atom *out, size_t *
   }
   *n = (size_t)st->m;
   return 0;
+}
+
+static int qdp_distribution(void *state, int s, tabrl_atom *out, size_t *n)
+{
+  qdp_state *st = state;
+  if (!out) {
+    *n = (size_t)st->m;
+    return 0;
+  }
+  return stage_distribution(st, 0, s, out, n);
 }
 
 const tabrl_algo_type tabrl_algo_qdp = {
@@ -185,6 +194,7 @@ const tabrl_algo_type tabrl_algo_qdp = {
     .release = qdp_release,
     .policy = qdp_policy,
     .iterate = qdp_iterate,
+    .distribution = qdp_distribution,
 };
 
 /* The learned distribution of a qdp instance at (h, s) into out (atoms
@@ -193,6 +203,6 @@ size_t tabrl_qdp_distribution(const tabrl_algo *algo, int h, int s, tabrl_atom *
 {
   size_t n = 0;
   if (algo->type != &tabrl_algo_qdp) return 0;
-  qdp_distribution(algo->state, h, s, out, &n);
+  stage_distribution(algo->state, h, s, out, &n);
   return n;
 }
