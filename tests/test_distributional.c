@@ -220,6 +220,87 @@ START_TEST(test_riverswim_within_bounds)
 }
 END_TEST
 
+/* The learned start distribution of any type with the hook (mu0 mixed). */
+static size_t learned_start(tabrl_algo *algo, const tabrl_mdp *m, tabrl_atom **out)
+{
+  size_t n = 0, k;
+  for (int s = 0; s < m->S; s++)
+    if (m->mu0[s] > 0) {
+      ck_assert_int_eq(tabrl_algo_distribution(algo, s, NULL, &k), 0);
+      n += k;
+    }
+  *out = malloc(n * sizeof **out);
+  n = 0;
+  for (int s = 0; s < m->S; s++)
+    if (m->mu0[s] > 0) {
+      ck_assert_int_eq(tabrl_algo_distribution(algo, s, *out + n, &k), 0);
+      for (size_t j = n; j < n + k; j++) (*out)[j].prob *= m->mu0[s];
+      n += k;
+    }
+  return n;
+}
+
+/* The crossing model of experiments/data/crossing.csv: swim (0) from state
+ * 0 to the bank (1) w.p. 0.6 or the river (2) w.p. 0.4, or wait (1); on
+ * the bank work (0) for 1 w.p. 0.8 or idle (1) for 0; H = 10. */
+static tabrl_mdp *crossing(void)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(3, 2, 1);
+  double mu0[] = {1, 0, 0};
+  tabrl_mdp *m = NULL;
+  tabrl_mdp_builder_add(b, 0, 0, 0, 1, 0.6, 0);
+  tabrl_mdp_builder_add(b, 0, 0, 0, 2, 0.4, 0);
+  tabrl_mdp_builder_add(b, 0, 0, 1, 0, 1, 0);
+  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 0.8, 1);
+  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 0.2, 0);
+  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 1, 0);
+  tabrl_mdp_builder_add(b, 0, 2, 0, 2, 1, 0);
+  tabrl_mdp_builder_add(b, 0, 2, 1, 2, 1, 0);
+  tabrl_mdp_builder_set_time(b, 10, 1);
+  ck_assert_int_eq(tabrl_mdp_builder_set_mu0(b, mu0), 0);
+  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
+/* ctd and qtd (defaults: 51 atoms on [0, H], Jin et al.'s rate; step 0.1)
+ * evaluating the uniform policy on the crossing model, 5000 episodes at
+ * seed 0: W1 to the exact law below the upper end of the 95% interval over
+ * seeds 0-3 measured with tabrl run (ctd 0.042-0.088, mean 0.070, interval
+ * [0.038, 0.103]; qtd 0.139-0.228, mean 0.170, [0.108, 0.231]), and a small
+ * fraction of the starting distance (every return 0: W1 = the mean). */
+START_TEST(test_td_uniform)
+{
+  tabrl_mdp *m = crossing();
+  unsigned char *valid = malloc((size_t)m->stages * m->S * m->A);
+  tabrl_policy *uniform = tabrl_policy_alloc_for(m);
+  tabrl_atom *exact = NULL, *learned = NULL, zero[] = {{0, 1}};
+  size_t n_exact = 0, n;
+  tabrl_policy_set_uniform(uniform, m);
+  ck_assert_int_eq(tabrl_return_distribution(m, uniform, NULL, &exact, &n_exact), 0);
+  double start = tabrl_dist_w1(zero, 1, exact, n_exact);
+  ck_assert_msg(start > 1, "start %g", start);
+  const char *names[] = {"ctd", "qtd"};
+  const double w1_max[] = {0.103, 0.231};
+  for (int i = 0; i < 2; i++) {
+    gsl_rng *rng = tabrl_gsl_rng_stream(0, TABRL_STREAM_ALGO, 0);
+    tabrl_problem p = test_problem(m, valid, rng, 5000, 0);
+    tabrl_algo *algo = test_make(names[i], &p, NULL, 0);
+    test_drive(algo, m, 5000, 0, NULL, NULL, NULL, NULL);
+    n = learned_start(algo, m, &learned);
+    double w1 = tabrl_dist_w1(learned, n, exact, n_exact);
+    ck_assert_msg(w1 < w1_max[i] && w1 < start / 5, "%s: W1 %g", names[i], w1);
+    free(learned);
+    tabrl_algo_free(algo);
+    gsl_rng_free(rng);
+  }
+  free(exact);
+  tabrl_policy_free(uniform);
+  free(valid);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("distributional");
@@ -228,6 +309,7 @@ int main(void)
   tcase_add_test(tc, test_quantile_projection);
   tcase_add_test(tc, test_two_state_fixed_points);
   tcase_add_test(tc, test_riverswim_within_bounds);
+  tcase_add_test(tc, test_td_uniform);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -10,6 +10,7 @@
 
 extern const tabrl_algo_type tabrl_algo_cdp;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
+extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
@@ -23,6 +24,7 @@ extern const tabrl_algo_type tabrl_algo_plug_in;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_qdp;
+extern const tabrl_algo_type tabrl_algo_qtd;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
 extern const tabrl_algo_type tabrl_algo_rfzi;
@@ -39,6 +41,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_cdp,
     &tabrl_algo_convex_ac,
+    &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
     &tabrl_algo_ecrm_pg,
@@ -52,6 +55,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
     &tabrl_algo_qdp,
+    &tabrl_algo_qtd,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
     &tabrl_algo_rfzi,
