@@ -24,10 +24,13 @@
  *
  * `policy`: optimal (the model's mean-optimal policy) or uniform: evaluates
  * that policy and returns it; greedy: control, each (h, s) keeps the
- * projected target of the action with the largest mean (lowest on ties)
- * and policy() is that action (categorical Q-learning's greedy step,
- * Rowland et al. 2018 section 3.2, done as DP).  Models with reward noise
- * are refused (the rewards used are the model's values). */
+ * projected target of the action whose target has the largest mean
+ * (lowest on ties; the projection keeps that mean when the support holds
+ * every target, as the default one does) and policy() is that action
+ * (categorical Q-learning's greedy step, Rowland et al. 2018 section 3.2,
+ * done as DP).  The means come from the next stage's means, so greedy
+ * projects one action per state and uniform all of them.  Models with
+ * reward noise are refused (the rewards used are the model's values). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,7 +55,7 @@ typedef struct {
   int m, which, stages; /* stages of eta: H + 1 episodic, 1 discounted */
   double vmin, vmax, dz;
   double *eta, *next; /* stages * S * m masses; next is scratch */
-  double *q;          /* A * m: the projected targets of one (h, s) */
+  double *means;      /* S: the means of the next stage's distributions */
   tabrl_policy *pi;   /* the evaluated policy, or the greedy one */
 } cdp_state;
 
@@ -61,7 +64,7 @@ static void cdp_release(void *state)
   cdp_state *st = state;
   free(st->eta);
   free(st->next);
-  free(st->q);
+  free(st->means);
   tabrl_policy_free(st->pi);
 }
 
@@ -86,9 +89,9 @@ static int cdp_init(void *state, const tabrl_problem *problem, const tabrl_value
   n = (size_t)st->stages * (size_t)m->S * (size_t)st->m;
   st->eta = calloc(n, sizeof *st->eta);
   st->next = calloc(n, sizeof *st->next);
-  st->q = malloc((size_t)m->A * (size_t)st->m * sizeof *st->q);
+  st->means = malloc((size_t)m->S * sizeof *st->means);
   st->pi = tabrl_policy_alloc_for(m);
-  if (!st->eta || !st->next || !st->q || !st->pi)
+  if (!st->eta || !st->next || !st->means || !st->pi)
     return tabrl_error(TABRL_ENOMEM, "cdp: out of memory for %zu masses", n);
   for (int h = 0; h < st->stages; h++)
     for (int s = 0; s < m->S; s++)
@@ -98,21 +101,58 @@ static int cdp_init(void *state, const tabrl_problem *problem, const tabrl_value
   return distrib_evaluated_policy(m, DISTRIB_UNIFORM, st->pi, "cdp");
 }
 
-/* q (m masses) = Pi_C of the law of r + gamma G(s'), (s', r) ~ (h, s, a),
- * G(s') ~ from(s'). */
-static void target(const cdp_state *st, int h, int s, int a, const double *from, double *q)
+/* Adds w Pi_C of the law of r + gamma G, G ~ p on the support, to q.  The
+ * atom r + gamma z_j sits at u_j = u_0 + gamma j in units of dz from vmin,
+ * so the loop needs no division, and since gamma <= 1 the cell floor(u_j)
+ * moves by 0 or 1 per atom: the masses of the current cell pair stay in
+ * registers (lo, hi) and each cell is written once, instead of a chain of
+ * read-modify-writes on neighbouring cells (the inner loop of every
+ * sweep). */
+static void add_shifted(const cdp_state *st, double *q, const double *p, double r, double w)
+{
+  const double g = st->model->gamma, top = st->m - 1;
+  const double u0 = (r + (g - 1) * st->vmin) / st->dz;
+  double lo = 0, hi = 0; /* pending mass of cells ci and ci + 1 */
+  int ci = 0;
+  for (int j = 0; j < st->m; j++) {
+    double u = u0 + g * j, wp = w * p[j];
+    if (!(u > 0)) {
+      q[0] += wp;
+      continue;
+    }
+    if (u >= top) {
+      q[st->m - 1] += wp;
+      continue;
+    }
+    int i = (int)u;
+    double f = (u - i) * wp;
+    if (i == ci + 1) {
+      q[ci] += lo;
+      lo = hi;
+      hi = 0;
+      ci = i;
+    } else if (i != ci) {
+      q[ci] += lo;
+      q[ci + 1] += hi;
+      lo = hi = 0;
+      ci = i;
+    }
+    lo += wp - f;
+    hi += f;
+  }
+  q[ci] += lo;
+  q[ci + 1] += hi;
+}
+
+/* Adds w Pi_C of the law of r + gamma G(s'), (s', r) ~ (h, s, a), G(s') ~
+ * from(s'), to q. */
+static void add_target(const cdp_state *st, int h, int s, int a, const double *from, double w,
+                       double *q)
 {
   const tabrl_mdp *m = st->model;
   size_t b = tabrl_mdp_block(m, h, s, a);
-  memset(q, 0, (size_t)st->m * sizeof *q);
-  for (size_t k = m->row[b]; k < m->row[b + 1]; k++) {
-    const double *p = from + (size_t)m->next[k] * (size_t)st->m;
-    for (int j = 0; j < st->m; j++)
-      if (p[j] > 0)
-        distrib_categorical_add(q, st->m, st->vmin, st->dz,
-                                m->reward[k] + m->gamma * (st->vmin + j * st->dz),
-                                m->prob[k] * p[j]);
-  }
+  for (size_t k = m->row[b]; k < m->row[b + 1]; k++)
+    add_shifted(st, q, from + (size_t)m->next[k] * (size_t)st->m, m->reward[k], w * m->prob[k]);
 }
 
 static double mean(const cdp_state *st, const double *p)
@@ -131,26 +171,31 @@ static int cdp_iterate(void *state, long iteration)
   (void)iteration;
   for (int h = 0; h < last; h++) {
     const double *from = dist(st, st->eta, m->horizon > 0 ? h + 1 : 0, 0);
+    if (st->which == DISTRIB_GREEDY)
+      for (int s = 0; s < m->S; s++) st->means[s] = mean(st, from + (size_t)s * (size_t)st->m);
     for (int s = 0; s < m->S; s++) {
       double *out = dist(st, st->next, h, s), *row = tabrl_policy_row(st->pi, h, s);
+      memset(out, 0, (size_t)st->m * sizeof *out);
+      if (st->which != DISTRIB_GREEDY) {
+        for (int a = 0; a < m->A; a++)
+          if (row[a] > 0) add_target(st, h, s, a, from, row[a], out);
+        continue;
+      }
       double best = -INFINITY;
       int chosen = -1;
-      memset(out, 0, (size_t)st->m * sizeof *out);
       for (int a = 0; a < m->A; a++) {
-        double *q = st->q + (size_t)a * (size_t)st->m;
-        if (!tabrl_mdp_valid(m, h, s, a) || (st->which != DISTRIB_GREEDY && row[a] == 0)) continue;
-        target(st, h, s, a, from, q);
-        if (st->which != DISTRIB_GREEDY) {
-          for (int j = 0; j < st->m; j++) out[j] += row[a] * q[j];
-        } else if (mean(st, q) > best) {
-          best = mean(st, q);
+        size_t b = tabrl_mdp_block(m, h, s, a);
+        double v = 0;
+        if (!tabrl_mdp_valid(m, h, s, a)) continue;
+        for (size_t k = m->row[b]; k < m->row[b + 1]; k++)
+          v += m->prob[k] * (m->reward[k] + m->gamma * st->means[m->next[k]]);
+        if (v > best) {
+          best = v;
           chosen = a;
         }
       }
-      if (st->which == DISTRIB_GREEDY) {
-        memcpy(out, st->q + (size_t)chosen * (size_t)st->m, (size_t)st->m * sizeof *out);
-        for (int a = 0; a < m->A; a++) row[a] = a == chosen;
-      }
+      add_target(st, h, s, chosen, from, 1.0, out);
+      for (int a = 0; a < m->A; a++) row[a] = a == chosen;
     }
   }
   swap = st->eta;
