@@ -151,6 +151,53 @@ START_TEST(test_two_state_fixed_points)
 }
 END_TEST
 
+/* Discounted: Forest (gamma 0.9, V* = (26.244, 29.484, 33.484), the
+ * values pymdptoolbox prints).  cdp evaluating the optimal policy on the
+ * default support [0, rmax / (1 - gamma)] keeps the mean of every target,
+ * so its fixed point's means are V* (to the contraction's remainder
+ * gamma^(k/2) after k sweeps, here 0.9^200 ~ 7e-10 of the range); greedy
+ * cdp's are V* too (value iteration on the means).  qdp's iterates settle:
+ * Pi_W1 T is a gamma-contraction in W_inf, so 300 more sweeps after 300
+ * move each state's distribution by at most 0.9^300 of the range. */
+START_TEST(test_discounted_forest)
+{
+  tabrl_mdp *m = test_env("forest", NULL, 0);
+  unsigned char valid[3 * 2];
+  gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  const double vstar[] = {26.244, 29.484, 33.484};
+  tabrl_atom out[101], before[3][51];
+  const char *policies[] = {"optimal", "greedy"};
+  for (int k = 0; k < 2; k++) {
+    tabrl_setting set[] = {{"policy", policies[k], "test", 0}, {"atoms", "101", "test", 0}};
+    tabrl_algo *cdp = planner("cdp", m, valid, rng, set, 2, 400);
+    for (int s = 0; s < 3; s++) {
+      size_t n = tabrl_cdp_distribution(cdp, 0, s, out);
+      double mean = 0, mass = 0;
+      for (size_t j = 0; j < n; j++) mean += out[j].value * out[j].prob, mass += out[j].prob;
+      ck_assert_double_eq_tol(mass, 1, 1e-12);
+      ck_assert_double_eq_tol(mean, vstar[s], 1e-6);
+    }
+    tabrl_algo_free(cdp);
+  }
+  tabrl_setting set[] = {{"atoms", "51", "test", 0}};
+  tabrl_algo *qdp = planner("qdp", m, valid, rng, set, 1, 300);
+  for (int s = 0; s < 3; s++) tabrl_qdp_distribution(qdp, 0, s, before[s]);
+  for (long k = 301; k <= 600; k++) ck_assert_int_eq(tabrl_algo_iterate(qdp, k), 0);
+  for (int s = 0; s < 3; s++) {
+    ck_assert_uint_eq(tabrl_qdp_distribution(qdp, 0, s, out), 51);
+    for (int i = 0; i < 51; i++) ck_assert_double_eq_tol(out[i].value, before[s][i].value, 1e-9);
+    /* the quantiles' mean is not V* (the projection moves it; 26.204 against
+     * 26.244 in state 0), but near */
+    double mean = 0;
+    for (int i = 0; i < 51; i++) mean += out[i].value / 51;
+    ck_assert_double_eq_tol(mean, vstar[s], 0.1);
+  }
+  tabrl_algo_free(qdp);
+  gsl_rng_free(rng);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 /* The learned start distribution (mu0 mixed over states) of a planner. */
 static size_t start_law(const tabrl_algo *algo, int cat, const tabrl_mdp *m, tabrl_atom *out,
                         int atoms)
@@ -310,6 +357,7 @@ int main(void)
   tcase_add_test(tc, test_two_state_fixed_points);
   tcase_add_test(tc, test_riverswim_within_bounds);
   tcase_add_test(tc, test_td_uniform);
+  tcase_add_test(tc, test_discounted_forest);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
