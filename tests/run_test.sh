@@ -322,6 +322,9 @@ bad directory "^tabrl: $data: is a directory$" "$data"
 bad objective-grid "bad_objective_grid.ini:4: objective cvar:0.1 on env garnet: stock augmentation needs rewards on a finite grid .*; the rewards 0\\.0094" "$data/bad_objective_grid.ini"
 bad objective-range "^tabrl: --set objective=cvar:1.5: objective 'cvar:1.5': alpha: 1.5 is out of range" "$data/small.ini" --set experiment.objective=cvar:1.5
 bad objective-algo "\\[algo q\\] \\(greedy-q\\): greedy-q cannot optimise the objective entropic:-1" "$data/small.ini" --set experiment.objective=entropic:-1
+printf '[experiment]\nenv = bandit\nepisodes = 3\nseeds = 1\n[env]\nkind = gaussian\narms = 3\n[algo c]\ntype = cdp\n' >cdp_noise.ini
+bad cdp-noise "cdp_noise.ini:9: \\[algo c\\] \\(cdp\\): cdp: the model has reward noise" cdp_noise.ini
+bad ctd-support "^tabrl: --set type=ctd: \\[algo q\\] \\(ctd\\): ctd: the support needs vmax > vmin \\(vmin = 3, vmax = 1\\)$" "$data/small.ini" --set q.type=ctd --set q.vmin=3 --set q.vmax=1
 bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
 bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3

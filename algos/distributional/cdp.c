@@ -73,6 +73,14 @@ static double *dist(const cdp_state *st, double *base, int h, int s)
   return base + ((size_t)h * (size_t)st->model->S + (size_t)s) * (size_t)st->m;
 }
 
+/* Refuses, when the experiment is read, what init would refuse: reward
+ * noise and an empty support. */
+static int cdp_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  double vmin, vmax;
+  return problem->model ? distrib_support(problem->model, params, &vmin, &vmax, "cdp") : 0;
+}
+
 static int cdp_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   cdp_state *st = state;
@@ -246,6 +254,7 @@ const tabrl_algo_type tabrl_algo_cdp = {
     .commits_per_episode = 1,
     .params = cdp_params,
     .state_size = sizeof(cdp_state),
+    .check = cdp_check,
     .init = cdp_init,
     .release = cdp_release,
     .policy = cdp_policy,

@@ -82,6 +82,21 @@ static double *masses(const ctd_state *st, int h, int s, int a)
          (((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a) * (size_t)st->m;
 }
 
+static double vmax_of(const tabrl_problem *problem, const tabrl_values *params)
+{
+  return tabrl_values_has(params, "vmax") ? tabrl_values_double(params, "vmax") : problem->horizon;
+}
+
+/* Refuses an empty support when the experiment is read. */
+static int ctd_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  double vmin = tabrl_values_double(params, "vmin"), vmax = vmax_of(problem, params);
+  if (!(vmax > vmin))
+    return tabrl_error(TABRL_EINVAL, "ctd: the support needs vmax > vmin (vmin = %g, vmax = %g)",
+                       vmin, vmax);
+  return 0;
+}
+
 static int ctd_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   ctd_state *st = state;
@@ -97,11 +112,8 @@ static int ctd_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->epsilon = tabrl_values_double(params, "epsilon");
   st->alpha = tabrl_values_double(params, "alpha");
   st->vmin = tabrl_values_double(params, "vmin");
-  double vmax = tabrl_values_has(params, "vmax") ? tabrl_values_double(params, "vmax") : st->H;
-  if (!(vmax > st->vmin))
-    return tabrl_error(TABRL_EINVAL, "ctd: the support needs vmax > vmin (vmin = %g, vmax = %g)",
-                       st->vmin, vmax);
-  st->dz = (vmax - st->vmin) / (st->m - 1);
+  if ((status = ctd_check(problem, params))) return status;
+  st->dz = (vmax_of(problem, params) - st->vmin) / (st->m - 1);
   if ((status = baseline_actions_init(&st->actions, problem, "ctd"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
   st->p = calloc(n * (size_t)st->m, sizeof *st->p);
@@ -228,6 +240,7 @@ const tabrl_algo_type tabrl_algo_ctd = {
     .commits_per_episode = 0,
     .params = ctd_params,
     .state_size = sizeof(ctd_state),
+    .check = ctd_check,
     .init = ctd_init,
     .release = ctd_release,
     .policy = ctd_policy,

@@ -62,16 +62,24 @@ static double *quantiles(const qdp_state *st, double *base, int h, int s)
   return base + ((size_t)h * (size_t)st->model->S + (size_t)s) * (size_t)st->m;
 }
 
+/* Refuses reward noise, when the experiment is read and in init. */
+static int qdp_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  (void)params;
+  if (problem->model && problem->model->noise.kind != TABRL_NOISE_NONE)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "qdp: the model has reward noise; the distributional DP uses the model's "
+                       "reward values and would leave the noise out");
+  return 0;
+}
+
 static int qdp_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   qdp_state *st = state;
   const tabrl_mdp *m = problem->model;
   size_t n, widest = 0;
   if (!m) return tabrl_error(TABRL_EINVAL, "qdp needs the model (planning protocol)");
-  if (m->noise.kind != TABRL_NOISE_NONE)
-    return tabrl_error(TABRL_EUNSUPPORTED,
-                       "qdp: the model has reward noise; the distributional DP uses the model's "
-                       "reward values and would leave the noise out");
+  if (qdp_check(problem, params)) return TABRL_EUNSUPPORTED;
   st->model = m;
   st->m = (int)tabrl_values_int(params, "atoms");
   st->which = tabrl_values_choice(params, "policy");
@@ -190,6 +198,7 @@ const tabrl_algo_type tabrl_algo_qdp = {
     .commits_per_episode = 1,
     .params = qdp_params,
     .state_size = sizeof(qdp_state),
+    .check = qdp_check,
     .init = qdp_init,
     .release = qdp_release,
     .policy = qdp_policy,
