@@ -36,10 +36,9 @@ static const char *metric_of(const tabrl_plot_options *opt)
  * every one but cum_regret may be empty in a row. */
 enum { METRIC_CUM_REGRET, METRIC_VALUE, METRIC_W1, METRIC_CRAMER, METRICS };
 static const char *const metric_names[METRICS] = {"cum_regret", "value", "w1", "cramer"};
-static const char *const metric_titles[METRICS] = {"cumulative regret", "value",
-                                                   "W1 to the exact return distribution",
-                                                   "Cramer distance to the exact return "
-                                                   "distribution"};
+static const char *const metric_titles[METRICS] = {
+    "cumulative regret", "value", "W1 to the exact return distribution",
+    "Cramer distance to the exact return distribution"};
 
 /* The index of opt's metric, or -1. */
 static int metric_index(const tabrl_plot_options *opt)
