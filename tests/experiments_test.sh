@@ -342,4 +342,28 @@ check robust-td-huber-below-squared is "$(final robust-td huber)" '<' "$(final r
 check robust-td-absolute-below-squared is "$(final robust-td absolute)" '<' "$(final robust-td squared)"
 check robust-td-squared is "$(absdiff "$(final robust-td squared)" 2572.533)" '<' 0.01
 
+# ---- cat-vs-quantile.ini: categorical against quantile DP evaluating the
+# optimal policy of the crossing model (bimodal return, H = 10), the grid
+# cdp.atoms x qdp.atoms over 4, 8, 16, 32, 64, 128 (configs c1, c8, c15,
+# c22, c29, c36 are the diagonal).  Full length (10 iterations: the fixed
+# points), deterministic.  Measured (experiments/README.md): cdp Cramer
+# 0.4196, 0.2067, 0.1098, 0.0837, 0.0655, 0.0462 against its bound
+# 10 / sqrt(m - 1) (5.77 ... 0.887); qdp W1 0.9997, 0.3284, 0.2616, 0.0840,
+# 0.0419, 0.0272 against 27.5 / m (6.88 ... 0.215).
+run cat-vs-quantile
+# dist DIR ALGO CONFIG COLUMN: a summary column at the last checkpoint.
+dist() { awk -F, -v a="$2" -v c="$3" -v k="$4" '$2 == a && $3 == c {v = $k} END {print v}' "$1/summary.csv"; }
+cvq_m=(4 8 16 32 64 128)
+cvq_cramer=(0.4196 0.2067 0.1098 0.0837 0.0655 0.0462)
+cvq_w1=(0.9997 0.3284 0.2616 0.0840 0.0419 0.0272)
+for i in 0 1 2 3 4 5; do
+  m=${cvq_m[$i]} c=c$((7 * i + 1))
+  cramer=$(dist cat-vs-quantile cdp "$c" 18) w1=$(dist cat-vs-quantile qdp "$c" 14)
+  check "cvq-cdp-bound-$m" is "$cramer" '<' "$(awk -v m="$m" 'BEGIN {print 10 / sqrt(m - 1)}')"
+  check "cvq-qdp-bound-$m" is "$w1" '<' "$(awk -v m="$m" 'BEGIN {print 27.5 / m}')"
+  check "cvq-cdp-measured-$m" is "$(absdiff "$cramer" "${cvq_cramer[$i]}")" '<' 1e-4
+  check "cvq-qdp-measured-$m" is "$(absdiff "$w1" "${cvq_w1[$i]}")" '<' 1e-4
+done
+check cvq-no-regret is "$(final cat-vs-quantile cdp c1)" '==' 0
+
 finish

@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work" || exit 1
 
 # The CSVs without the elapsed_s column, the only one allowed to differ.
-strip() { cut -d, -f1-9 "$1"; }
+strip() { cut -d, -f1-9,11- "$1"; }
 same_runs() { cmp -s <(strip "$1/runs.csv") <(strip "$2/runs.csv"); }
 
 # ---- a run and its files ----
@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
@@ -322,6 +322,9 @@ bad directory "^tabrl: $data: is a directory$" "$data"
 bad objective-grid "bad_objective_grid.ini:4: objective cvar:0.1 on env garnet: stock augmentation needs rewards on a finite grid .*; the rewards 0\\.0094" "$data/bad_objective_grid.ini"
 bad objective-range "^tabrl: --set objective=cvar:1.5: objective 'cvar:1.5': alpha: 1.5 is out of range" "$data/small.ini" --set experiment.objective=cvar:1.5
 bad objective-algo "\\[algo q\\] \\(greedy-q\\): greedy-q cannot optimise the objective entropic:-1" "$data/small.ini" --set experiment.objective=entropic:-1
+printf '[experiment]\nenv = bandit\nepisodes = 3\nseeds = 1\n[env]\nkind = gaussian\narms = 3\n[algo c]\ntype = cdp\n' >cdp_noise.ini
+bad cdp-noise "cdp_noise.ini:9: \\[algo c\\] \\(cdp\\): cdp: the model has reward noise" cdp_noise.ini
+bad ctd-support "^tabrl: --set type=ctd: \\[algo q\\] \\(ctd\\): ctd: the support needs vmax > vmin \\(vmin = 3, vmax = 1\\)$" "$data/small.ini" --set q.type=ctd --set q.vmin=3 --set q.vmax=1
 bad set-form "expected section.key=value" "$data/small.ini" --set epsilon=0.1
 bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=abc
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3

@@ -8,7 +8,9 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
+extern const tabrl_algo_type tabrl_algo_cdp;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
+extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
@@ -23,6 +25,8 @@ extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
+extern const tabrl_algo_type tabrl_algo_qdp;
+extern const tabrl_algo_type tabrl_algo_qtd;
 extern const tabrl_algo_type tabrl_algo_random;
 extern const tabrl_algo_type tabrl_algo_random_duel;
 extern const tabrl_algo_type tabrl_algo_rfzi;
@@ -38,7 +42,9 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_cdp,
     &tabrl_algo_convex_ac,
+    &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
     &tabrl_algo_dvi_stock,
@@ -53,6 +59,8 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_plug_in,
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
+    &tabrl_algo_qdp,
+    &tabrl_algo_qtd,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
     &tabrl_algo_rfzi,
@@ -384,4 +392,10 @@ int tabrl_algo_iterate(tabrl_algo *algo, long k)
 {
   if (!algo->type->iterate) return unsupported(algo, "iterate");
   return failed(algo, "iterate", algo->type->iterate(algo->state, k));
+}
+
+int tabrl_algo_distribution(tabrl_algo *algo, int s, tabrl_atom *out, size_t *n)
+{
+  if (!algo->type->distribution) return TABRL_EUNSUPPORTED;
+  return failed(algo, "distribution", algo->type->distribution(algo->state, s, out, n));
 }

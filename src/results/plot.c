@@ -32,6 +32,22 @@ static const char *metric_of(const tabrl_plot_options *opt)
   return opt->metric ? opt->metric : "cum_regret";
 }
 
+/* The metrics summary.csv holds, in the order of summary_row.metric;
+ * every one but cum_regret may be empty in a row. */
+enum { METRIC_CUM_REGRET, METRIC_VALUE, METRIC_W1, METRIC_CRAMER, METRICS };
+static const char *const metric_names[METRICS] = {"cum_regret", "value", "w1", "cramer"};
+static const char *const metric_titles[METRICS] = {
+    "cumulative regret", "value", "W1 to the exact return distribution",
+    "Cramer distance to the exact return distribution"};
+
+/* The index of opt's metric, or -1. */
+static int metric_index(const tabrl_plot_options *opt)
+{
+  for (int i = 0; i < METRICS; i++)
+    if (!strcmp(metric_of(opt), metric_names[i])) return i;
+  return -1;
+}
+
 /* The extension of path's last component, including the dot ("" if none). */
 static const char *extension(const char *path)
 {
@@ -43,8 +59,9 @@ static const char *extension(const char *path)
 static int check_options(const tabrl_plot_options *opt, terminal *term)
 {
   const char *metric = metric_of(opt);
-  if (strcmp(metric, "cum_regret") && strcmp(metric, "value"))
-    return tabrl_error(TABRL_EINVAL, "metric '%s': expected cum_regret or value", metric);
+  if (metric_index(opt) < 0)
+    return tabrl_error(TABRL_EINVAL, "metric '%s': expected cum_regret, value, w1 or cramer",
+                       metric);
   if (opt->terminal && strcmp(opt->terminal, "dumb"))
     return tabrl_error(TABRL_EINVAL,
                        "terminal '%s': expected dumb (image terminals follow from the "
@@ -126,9 +143,8 @@ oom:
 typedef struct {
   char *env, *algo, *config;
   long long episode;
-  double cum_regret[4]; /* mean, std, lo, hi */
-  double value[4];
-  int has_value;
+  double metric[METRICS][4]; /* mean, std, lo, hi of each metric */
+  int has[METRICS];          /* 0 where the metric's fields are empty */
 } summary_row;
 
 typedef struct {
@@ -171,17 +187,17 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
   row.episode = strtoll(episode, &end, 10);
   if (!isdigit((unsigned char)*episode) || *end)
     return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
-  /* mean, std, lo, hi of cum_regret, then of value (empty when no seed
-   * reports a value) */
-  for (int i = 0; i < 4; i++)
-    if (!parse_number(fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i], &row.cum_regret[i]))
-      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
-                         fields[TABRL_SUMMARY_CUM_REGRET_MEAN + i]);
-  row.has_value = *fields[TABRL_SUMMARY_VALUE_MEAN] != '\0';
-  for (int i = 0; i < 4 && row.has_value; i++)
-    if (!parse_number(fields[TABRL_SUMMARY_VALUE_MEAN + i], &row.value[i]))
-      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
-                         fields[TABRL_SUMMARY_VALUE_MEAN + i]);
+  /* mean, std, lo, hi of cum_regret, then of value, w1 and cramer (empty
+   * when no seed reports one) */
+  static const int first[METRICS] = {TABRL_SUMMARY_CUM_REGRET_MEAN, TABRL_SUMMARY_VALUE_MEAN,
+                                     TABRL_SUMMARY_W1_MEAN, TABRL_SUMMARY_CRAMER_MEAN};
+  for (int k = 0; k < METRICS; k++) {
+    row.has[k] = k == METRIC_CUM_REGRET || *fields[first[k]] != '\0';
+    for (int i = 0; i < 4 && row.has[k]; i++)
+      if (!parse_number(fields[first[k] + i], &row.metric[k][i]))
+        return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                           fields[first[k] + i]);
+  }
   if (t->n == t->cap) {
     size_t cap = t->cap ? 2 * t->cap : 64;
     summary_row *rows = realloc(t->rows, cap * sizeof *rows);
@@ -315,8 +331,8 @@ static int distinct(const summary_table *t, size_t field)
 
 static int metric_point(const summary_row *r, int value, double x, point *p)
 {
-  const double *m = value ? r->value : r->cum_regret;
-  if (value && !r->has_value) return 0;
+  const double *m = r->metric[value];
+  if (!r->has[value]) return 0;
   *p = (point){x, m[0], m[2], m[3]};
   return 1;
 }
@@ -510,7 +526,7 @@ static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
     if (!first) continue;
     for (size_t j = i; j < t->n; j++)
       if (!strcmp(t->rows[j].env, r->env) && !strcmp(t->rows[j].algo, r->algo) &&
-          !strcmp(t->rows[j].config, r->config) && (!value || t->rows[j].has_value))
+          !strcmp(t->rows[j].config, r->config) && t->rows[j].has[value])
         last = &t->rows[j];
     if (!last) continue;
     snprintf(section, sizeof section, "config %s", r->config);
@@ -587,8 +603,8 @@ static int write_script(FILE *f, void *ctx)
 {
   const script_job *job = ctx;
   const tabrl_plot_options *opt = job->opt;
-  int value = !strcmp(metric_of(opt), "value"), sweep = opt->x_key != NULL;
-  const char *what = value ? "value" : "cumulative regret";
+  int sweep = opt->x_key != NULL;
+  const char *what = metric_titles[metric_index(opt)];
 
   fprintf(f, "# tabrl plot: %s", what);
   if (sweep) fprintf(f, " at the last checkpoint against %s", opt->x_key);
@@ -646,8 +662,11 @@ static int write_script(FILE *f, void *ctx)
     char label[128];
     snprintf(label, sizeof label, "%s at the last checkpoint (95%% CI)", what);
     put_quoted(f, label);
-  } else
-    put_quoted(f, value ? "value (mean, 95% CI)" : "cumulative regret (mean, 95% CI)");
+  } else {
+    char label[128];
+    snprintf(label, sizeof label, "%s (mean, 95%% CI)", what);
+    put_quoted(f, label);
+  }
   /* The key below the frame: inside it would hide whichever curves pass
    * under it, and beside it long sweep titles would squeeze the plot. */
   fprintf(f, "\nset key below Left reverse maxcols %zu\n", columns);
@@ -778,7 +797,7 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
   tabrl_init();
   if ((status = check_options(opt, &term))) return status;
   if ((status = tabrl_plot_paths(dir, opt, &image, &script))) return status;
-  value = !strcmp(metric_of(opt), "value");
+  value = metric_index(opt);
   if ((status = read_summary(dir, &t))) goto done;
   if (!(manifest_path = tabrl_path_join(dir, "manifest.ini"))) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
@@ -797,8 +816,11 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
   if (status) goto done;
   if (!lines.n) {
     status = tabrl_error(TABRL_EINVAL, "%s/summary.csv: %s", dir,
-                         !t.n    ? "no rows to plot"
-                         : value ? "no value to plot (the algorithms report realized returns only)"
+                         !t.n ? "no rows to plot"
+                         : value == METRIC_VALUE
+                             ? "no value to plot (the algorithms report realized returns only)"
+                         : value ? "no distance to plot (no algorithm with a learned distribution "
+                                   "on a model with an exact one)"
                                  : "nothing to plot");
     goto done;
   }

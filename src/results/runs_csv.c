@@ -179,10 +179,18 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
   for (int i = TABRL_RUNS_RETURN; i < TABRL_RUNS_COLUMNS; i++) {
     double *target = i == TABRL_RUNS_CUM_REGRET ? &row.cum_regret
                      : i == TABRL_RUNS_VALUE    ? &row.value
+                     : i == TABRL_RUNS_W1       ? &row.w1
+                     : i == TABRL_RUNS_CRAMER   ? &row.cramer
                                                 : &ignored;
     /* value is empty for learners that change policy within an episode;
-     * return is empty for planning and offline runs (no rollouts). */
-    if ((i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE) && !*fields[i]) continue;
+     * return is empty for planning and offline runs (no rollouts); w1 and
+     * cramer for algorithms without a learned distribution. */
+    int optional = i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE || i == TABRL_RUNS_W1 ||
+                   i == TABRL_RUNS_CRAMER;
+    if (optional && !*fields[i]) {
+      *target = NAN;
+      continue;
+    }
     if (!parse_finite(fields[i], target)) {
       status = tabrl_error(TABRL_EINVAL, "%s:%zu: %s '%s' is not a finite number", file, line,
                            tabrl_schema_runs.columns[i], fields[i]);

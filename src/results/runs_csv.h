@@ -25,8 +25,9 @@ typedef struct {
   long long episode;
   double cum_regret, value;
   int has_value;
-  size_t run;   /* index of its (env, algo, config, seed) */
-  size_t input; /* which file it came from */
+  double w1, cramer; /* NAN when empty (no learned distribution) */
+  size_t run;        /* index of its (env, algo, config, seed) */
+  size_t input;      /* which file it came from */
   size_t line;
   char *text; /* the line as read, without its newline */
 } run_row;

@@ -1,6 +1,7 @@
 /* runs.csv -> summary.csv: mean, std and t-interval over seeds per
  * checkpoint; see tabrl/results.h. */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,28 @@ typedef struct {
 static void print_summary(FILE *f, const tabrl_summary *s)
 {
   fprintf(f, ",%.17g,%.17g,%.17g,%.17g", s->mean, s->std, s->lo, s->hi);
+}
+
+/* The summary of w1 (which 0) or cramer (1) over the group's rows that
+ * have one, or empty fields. */
+static int print_optional(FILE *f, const summary_job *job, const size_t *members, size_t n,
+                          int which)
+{
+  size_t k = 0;
+  tabrl_summary s;
+  int status;
+  for (size_t i = 0; i < n; i++) {
+    const run_row *row = &job->d->rows[members[i]];
+    double x = which ? row->cramer : row->w1;
+    if (!isnan(x)) job->scratch[k++] = x;
+  }
+  if (!k) {
+    fputs(",,,,", f);
+    return TABRL_OK;
+  }
+  if ((status = tabrl_stats_summary(job->scratch, k, &s))) return status;
+  print_summary(f, &s);
+  return TABRL_OK;
 }
 
 static int write_summary(FILE *f, void *ctx)
@@ -50,6 +73,9 @@ static int write_summary(FILE *f, void *ctx)
       print_summary(f, &s);
     } else
       fputs(",,,,", f);
+    if ((status = print_optional(f, job, members, n, 0)) ||
+        (status = print_optional(f, job, members, n, 1)))
+      return status;
     fputc('\n', f);
   }
   return TABRL_OK;

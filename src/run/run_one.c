@@ -36,6 +36,7 @@ struct run {
   FILE *rows;
   double *saturation;  /* the algorithm's report after the last episode, or NULL */
   double *diagnostics; /* its count of skipped non-finite updates, or NULL */
+  int no_exact;        /* the model has no exact return distribution (w1, cramer empty) */
 };
 
 static void run_free(struct run *r)
@@ -78,17 +79,71 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
   return 0;
 }
 
-/* One row of runs.csv, columns in tabrl_schema_runs order. */
-static void write_row(struct run *r, long episode, const double *ret, const double *value,
-                      double regret)
+/* The W1 and Cramer distances of the algorithm's learned start
+ * distribution (its distributions of the states mixed by mu0) to the exact
+ * return distribution of pi, the policy it reports; NAN (empty columns)
+ * for a type without a learned distribution and for models without an
+ * exact one (tabrl_return_distribution: episodic, rewards on a grid; the
+ * first refusal is remembered). */
+static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer)
+{
+  const tabrl_mdp *m = r->m;
+  tabrl_atom *exact = NULL, *learned = NULL;
+  size_t n_exact = 0, n = 0, k;
+  int status;
+  *w1 = *cramer = NAN;
+  if (!r->algo->type->distribution || r->algo->type->stock_policies || r->no_exact) return 0;
+  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
+    if (status != TABRL_EUNSUPPORTED) return status;
+    tabrl_error_clear();
+    r->no_exact = 1;
+    return 0;
+  }
+  for (int s = 0; s < m->S; s++)
+    if (m->mu0[s] > 0) {
+      if ((status = tabrl_algo_distribution(r->algo, s, NULL, &k))) goto done;
+      n += k;
+    }
+  if (!(learned = malloc((n + 1) * sizeof *learned))) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory for %zu atoms", n);
+    goto done;
+  }
+  n = 0;
+  for (int s = 0; s < m->S; s++)
+    if (m->mu0[s] > 0) {
+      if ((status = tabrl_algo_distribution(r->algo, s, learned + n, &k))) goto done;
+      for (size_t j = n; j < n + k; j++) learned[j].prob *= m->mu0[s];
+      n += k;
+    }
+  *w1 = tabrl_dist_w1(learned, n, exact, n_exact);
+  *cramer = tabrl_dist_cramer(learned, n, exact, n_exact);
+  if (isnan(*w1) || isnan(*cramer)) status = TABRL_ENOMEM;
+done:
+  free(exact);
+  free(learned);
+  return status;
+}
+
+/* One row of runs.csv, columns in tabrl_schema_runs order; pi is the
+ * algorithm's current policy (for the distance columns). */
+static int write_row(struct run *r, long episode, const double *ret, const double *value,
+                     double regret, const tabrl_policy *pi)
 {
   const tabrl_experiment *e = r->e;
+  double w1, cramer;
+  int status = distances(r, pi, &w1, &cramer);
+  if (status) return status;
   fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->env_label, e->algos[r->algo_index].label,
           r->config_label, (unsigned long long)r->seed, episode);
   if (ret) fprintf(r->rows, "%.17g", *ret);
   fputc(',', r->rows);
   if (value) fprintf(r->rows, "%.17g", *value);
-  fprintf(r->rows, ",%.17g,%.17g,%.3f\n", regret, r->cum_regret, tabrl_now() - r->t0);
+  fprintf(r->rows, ",%.17g,%.17g,%.3f,", regret, r->cum_regret, tabrl_now() - r->t0);
+  if (!isnan(w1)) fprintf(r->rows, "%.17g", w1);
+  fputc(',', r->rows);
+  if (!isnan(cramer)) fprintf(r->rows, "%.17g", cramer);
+  fputc('\n', r->rows);
+  return 0;
 }
 
 static int at_checkpoint(struct run *r, long k)
@@ -111,7 +166,15 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
     if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
     double regret = r->J_star - (ep.has_committed ? value : ep.ret);
     r->cum_regret += regret;
-    if (at_checkpoint(r, k)) write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret);
+    if (at_checkpoint(r, k)) {
+      /* The distance columns need the policy even when the episode did not
+       * commit to one (policy() changes nothing in the algorithm). */
+      if (!ep.has_committed && r->algo->type->distribution &&
+          (status = tabrl_algo_policy(r->algo, r->pi)))
+        return status;
+      if ((status = write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret, r->pi)))
+        return status;
+    }
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
   }
   atomic_fetch_add(episodes_done, r->e->episodes & 255);
@@ -139,7 +202,8 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
     /* A duel is valued by the mean of its two policies (dueling-RL regret). */
     double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
     r->cum_regret += regret;
-    if (at_checkpoint(r, k)) write_row(r, k, &ret, &value, regret);
+    if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &value, regret, r->pi)))
+      return status;
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
   }
   atomic_fetch_add(episodes_done, r->e->episodes & 255);
@@ -157,7 +221,8 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
       return status;
     double regret = r->J_star - value;
     r->cum_regret += regret;
-    if (at_checkpoint(r, k)) write_row(r, k, NULL, &value, regret);
+    if (at_checkpoint(r, k) && (status = write_row(r, k, NULL, &value, regret, r->pi)))
+      return status;
     atomic_fetch_add(episodes_done, 1);
   }
   return 0;
@@ -212,7 +277,7 @@ static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *
       goto done;
     double regret = r->J_star - value;
     r->cum_regret = regret;
-    write_row(r, n, NULL, &value, regret);
+    if ((status = write_row(r, n, NULL, &value, regret, r->pi))) goto done;
     atomic_fetch_add(episodes_done, n - (c ? r->checkpoints[c - 1] : 0));
   }
 done:

@@ -178,6 +178,14 @@ typedef struct tabrl_algo_type {
    * observe with the sampled outcome's vector reward (problem->reward_dim
    * values) when the model has one. */
   int (*observe_vec)(void *state, int h, int s, int a, const double *reward_vec, int next);
+
+  /* Optional (distributional algorithms): the learned distribution of the
+   * return from state s at the start (stage 0), as atoms into out; with
+   * out NULL, only *n = the number of atoms it would write.  The runner
+   * reports its W1 and Cramer distances to the exact distribution of the
+   * algorithm's policy (runs.csv w1, cramer).  Read with
+   * tabrl_algo_distribution; NULL: not reported. */
+  int (*distribution)(void *state, int s, tabrl_atom *out, size_t *n);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
@@ -271,6 +279,11 @@ static inline double tabrl_algo_diagnostics(const tabrl_algo *algo)
 {
   return algo->type->diagnostics ? algo->type->diagnostics(algo->state) : NAN;
 }
+
+/* The type's learned start distribution from state s (see
+ * tabrl_algo_type.distribution); TABRL_EUNSUPPORTED, with no message,
+ * when the type has none. */
+int tabrl_algo_distribution(tabrl_algo *algo, int s, tabrl_atom *out, size_t *n);
 
 /* What the protocol lets an algorithm see of m: sizes, time, features, the
  * valid-action mask (malloc'ed into *valid, which the caller frees after

@@ -24,7 +24,9 @@
   X(VALUE, "value")                                                                                \
   X(REGRET, "regret")                                                                              \
   X(CUM_REGRET, "cum_regret")                                                                      \
-  X(ELAPSED_S, "elapsed_s")
+  X(ELAPSED_S, "elapsed_s")                                                                        \
+  X(W1, "w1")                                                                                      \
+  X(CRAMER, "cramer")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -39,7 +41,15 @@
   X(VALUE_MEAN, "value_mean")                                                                      \
   X(VALUE_STD, "value_std")                                                                        \
   X(VALUE_LO, "value_lo")                                                                          \
-  X(VALUE_HI, "value_hi")
+  X(VALUE_HI, "value_hi")                                                                          \
+  X(W1_MEAN, "w1_mean")                                                                            \
+  X(W1_STD, "w1_std")                                                                              \
+  X(W1_LO, "w1_lo")                                                                                \
+  X(W1_HI, "w1_hi")                                                                                \
+  X(CRAMER_MEAN, "cramer_mean")                                                                    \
+  X(CRAMER_STD, "cramer_std")                                                                      \
+  X(CRAMER_LO, "cramer_lo")                                                                        \
+  X(CRAMER_HI, "cramer_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
