@@ -366,4 +366,47 @@ for i in 0 1 2 3 4 5; do
 done
 check cvq-no-regret is "$(final cat-vs-quantile cdp c1)" '==' 0
 
+# ---- pe-deepsea.ini: the projection-ensemble bonus (beta = 1) against none
+# (beta = 0) on deep sea; shortened to N = 10 and 1,000 episodes (10 seeds,
+# about 2 s with -j 2).  first_goal DIR ALGO CONFIG K prints, over seeds,
+# "seeds reached mean half-width-of-the-95%-t-interval min max" of the
+# first episode whose return reaches the goal's 0.99 (1 - N x 0.01/N),
+# a seed that never does counting as K + 1.  Measured at this size (the
+# full run gives the same N = 10 numbers: the runs are the same up to
+# episode 1,000): bonus 10 of 10 seeds, mean 370.2 +- 69.0, 157 to 433;
+# none 0 of 10.  The slowest bonus seed is 2.3x inside the budget, and no
+# beta = 0 seed reaches the goal in the full 10,000 episodes either.
+run pe-deepsea --set sweep.env.size=10 --set experiment.episodes=1000
+first_goal() {
+  awk -F, -v a="$2" -v c="$3" -v K="$4" '
+    NR > 1 && $2 == a && $3 == c {
+      seen[$4] = 1
+      if ($6 >= 0.99 - 1e-9 && !($4 in first)) first[$4] = $5
+    }
+    END {
+      n = 0; r = 0; s = 0; ss = 0; lo = 1e300; hi = -1
+      for (k in seen) {
+        v = (k in first) ? first[k] : K + 1
+        if (k in first) r++
+        n++; s += v; ss += v * v
+        if (v < lo) lo = v
+        if (v > hi) hi = v
+      }
+      m = s / n; sd = n > 1 ? sqrt((ss - n * m * m) / (n - 1)) : 0
+      split("12.706 4.303 3.182 2.776 2.571 2.447 2.365 2.306 2.262 2.228", t, " ")
+      q = (n - 1 >= 1 && n - 1 <= 10) ? t[n - 1] : 1.96
+      printf "%d %d %.1f %.1f %d %d\n", n, r, m, q * sd / sqrt(n), lo, hi
+    }' "$1/runs.csv"
+}
+read -r pe_n pe_reached pe_mean pe_half _ pe_max <<<"$(first_goal pe-deepsea bonus c1 1000)"
+read -r pn_n pn_reached _ _ pn_min _ <<<"$(first_goal pe-deepsea none c1 1000)"
+check pe-deepsea-seeds is "$pe_n" '==' 10
+check pe-deepsea-none-seeds is "$pn_n" '==' 10
+check pe-deepsea-bonus-all-reach is "$pe_reached" '==' 10
+check pe-deepsea-bonus-slowest is "$pe_max" '<' 500
+check pe-deepsea-bonus-earlier is "$pe_max" '<' "$pn_min"
+check pe-deepsea-none-never is "$pn_reached" '==' 0
+check pe-deepsea-bonus-mean is "$(absdiff "$pe_mean" 370.2)" '<' 0.05
+check pe-deepsea-bonus-ci is "$(absdiff "$pe_half" 69.0)" '<' 0.05
+
 finish
