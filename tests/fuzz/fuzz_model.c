@@ -1,6 +1,7 @@
 /* Fuzz target: model CSV files (tabrl_mdp_read_csv).  A file that reads
  * must also survive its round trip: written back and read again, as
  * `tabrl export` then `file:` does; a failure there aborts (a finding). */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,11 +12,13 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* The product of the sizes the input declares (# states, # actions,
- * # horizon): states without rows are absorbing, so a 60-byte file can
- * ask for tens of millions of blocks.  That is a valid model whose memory
- * (about 100 bytes a block), not its parsing, would be measured: inputs
- * declaring more than 2^20 blocks are skipped. */
+/* A bound on the blocks the input asks for: the product of the sizes it
+ * declares (# states, # actions, # horizon), times the square of the
+ * largest integer it holds (the rows' state and action indices size the
+ * model when nothing is declared).  States without rows are absorbing, so
+ * a 60-byte file can ask for tens of millions of blocks: a valid model
+ * whose memory and build time (about 100 bytes and 50 ns a block), not its
+ * parsing, would be measured.  Inputs above 2^22 are skipped. */
 static double declared_blocks(const uint8_t *data, size_t size)
 {
   double blocks = 1;
@@ -34,12 +37,21 @@ static double declared_blocks(const uint8_t *data, size_t size)
         (!strcmp(key, "states") || !strcmp(key, "actions") || !strcmp(key, "horizon")))
       blocks *= value;
   }
-  return blocks;
+  double largest = 0;
+  for (size_t i = 0; i < size; i++) {
+    if (!isdigit(data[i]) || (i > 0 && strchr(".eE+-0123456789", data[i - 1]))) continue;
+    double value = 0;
+    size_t j = i;
+    while (j < size && isdigit(data[j]) && value < 1e12) value = 10 * value + (data[j++] - '0');
+    if (j < size && strchr(".eE", data[j])) continue; /* a real number: a probability, a reward */
+    largest = value > largest ? value : largest;
+  }
+  return blocks * (largest + 1) * (largest + 1);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-  if (declared_blocks(data, size) > 1048576.0) return 0;
+  if (declared_blocks(data, size) > 4194304.0) return 0;
   const char *path = fuzz_write("model.csv", data, size);
   tabrl_mdp *m = NULL, *again = NULL;
   int horizon = 0;
