@@ -23,6 +23,29 @@ static inline tabrl_mdp *test_env(const char *name, const tabrl_setting *setting
   return m;
 }
 
+/* The catch-up model (experiments/data/catch-up.csv), H = 2, start in 0:
+ * stage 0 is a fair coin paying 0 or 10 (either action, to state 1); in
+ * state 1 action 0 pays 1 surely and action 1 pays 0 or 4 with probability
+ * 1/2 each.  cvar:0.75: the history-dependent optimum 5 (the gamble after
+ * a loss, the sure 1 after a win), the best Markov policy 14/3 (always the
+ * gamble): the model where the stock-augmented objectives need history. */
+static inline tabrl_mdp *test_catch_up(void)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
+  tabrl_mdp *m = NULL;
+  for (int a = 0; a < 2; a++) {
+    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 0);
+    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 10);
+  }
+  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 1, 1);
+  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 0);
+  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 4);
+  tabrl_mdp_builder_set_time(b, 2, 1);
+  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
 /* What the runner tells an algorithm about m (tabrl_problem_init), with the
  * valid mask in the caller's buffer of stages*S*A bytes; the model itself
  * only when planning. */

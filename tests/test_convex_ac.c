@@ -27,27 +27,6 @@ static double value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_po
   return J;
 }
 
-/* Catch-up (as in tests/test_stock.c), H = 2, start in 0: stage 0 is a
- * coin, reward 0 or 10 (either action), then state 1: action 0 safe (+1),
- * action 1 risky (+0 or +4).  cvar:0.75: optimum 5 (risky after a loss,
- * safe after a win), best Markov policy 14/3 (always risky). */
-static tabrl_mdp *catch_up(void)
-{
-  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
-  tabrl_mdp *m = NULL;
-  for (int a = 0; a < 2; a++) {
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 0);
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 10);
-  }
-  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 1, 1);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 0);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 4);
-  tabrl_mdp_builder_set_time(b, 2, 1);
-  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
-  tabrl_mdp_builder_free(b);
-  return m;
-}
-
 typedef struct {
   tabrl_problem p;
   tabrl_stock_grid grid;
@@ -103,7 +82,7 @@ static void run_end(run *r)
 START_TEST(test_first_episode_by_hand)
 {
   const double eta = 0.05, beta = 0.1;
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   run r;
   tabrl_step steps[2];
   double c = NAN;
@@ -142,7 +121,7 @@ END_TEST
 START_TEST(test_mean_variance_threshold_by_hand)
 {
   const double beta = 0.1, lambda = 0.1;
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   run r;
   tabrl_step first[2], second[2];
   double c = NAN;
@@ -196,7 +175,7 @@ static double learned(const tabrl_mdp *m, const char *objective, long episodes, 
  * 4.5 (cvar) and 3.775 (mean-variance), both below the Markov bound. */
 START_TEST(test_learns_catch_up)
 {
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   double first = 0, J = learned(m, "cvar:0.75", 3000, &first);
   ck_assert_double_eq_tol(first, 4.5, 1e-12);
   ck_assert_double_eq_tol(J, 5, 0.05);

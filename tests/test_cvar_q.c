@@ -27,27 +27,6 @@ static double cvar_value(const tabrl_objective *o, const tabrl_mdp *m, const tab
   return J;
 }
 
-/* The catch-up model of tests/test_stock.c: H = 2, a fair coin pays 0 or
- * 10, then action 0 pays 1 and action 1 pays 0 or 4.  cvar:0.75: the
- * history-dependent optimum 5 (risky after a loss, safe after a win), the
- * best Markov policy 14/3 (always risky). */
-static tabrl_mdp *catch_up(void)
-{
-  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
-  tabrl_mdp *m = NULL;
-  for (int a = 0; a < 2; a++) {
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 0);
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 10);
-  }
-  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 1, 1);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 0);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 4);
-  tabrl_mdp_builder_set_time(b, 2, 1);
-  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
-  tabrl_mdp_builder_free(b);
-  return m;
-}
-
 typedef struct {
   double regret;  /* sum_k J* - CVaR(pi_k) */
   double last;    /* CVaR of the last committed policy */
@@ -152,9 +131,9 @@ static double best_markov_any(const tabrl_mdp *m, const tabrl_objective *o)
  * union bound over 21 x 21 copies (bonus ~ 200 / sqrt(t) against gaps of 1/3) and still explores
  * after 10000 episodes; scale 0 has no bonus and locks into the always-safe policy (13/3) at
  * seed 1. */
-START_TEST(test_catch_up)
+START_TEST(test_learns_catch_up)
 {
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   tabrl_objective o = parsed("cvar:0.75");
   ck_assert_double_eq_tol(best_markov_any(m, &o), 14.0 / 3, 1e-14);
   tabrl_setting set[] = {{"scale", "0.05", "test", 0}};
@@ -241,7 +220,7 @@ START_TEST(test_history_table)
       {4, "cvar:0.1", 15.28, 15.2},
   };
   for (size_t i = 0; i < sizeof rows / sizeof *rows; i++) {
-    tabrl_mdp *m = rows[i].seed < 0 ? catch_up() : tiny((unsigned)rows[i].seed);
+    tabrl_mdp *m = rows[i].seed < 0 ? test_catch_up() : tiny((unsigned)rows[i].seed);
     tabrl_objective o = parsed(rows[i].objective);
     double J;
     ck_assert_int_eq(tabrl_objective_optimum(&o, m, NULL, NULL, &J), 0);
@@ -257,7 +236,7 @@ int main(void)
   Suite *s = suite_create("cvar_q");
   TCase *tc = tcase_create("cvar_q");
   tcase_add_test(tc, test_history_table);
-  tcase_add_test(tc, test_catch_up);
+  tcase_add_test(tc, test_learns_catch_up);
   tcase_add_test(tc, test_riverswim);
   tcase_add_test(tc, test_refusals);
   suite_add_tcase(s, tc);

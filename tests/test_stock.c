@@ -45,31 +45,16 @@ static double value(const char *text, const tabrl_mdp *m, const tabrl_policy *pi
   return J;
 }
 
-/* Catch-up, H = 2, start in 0: stage 0 is a coin, reward 0 or 10 (either
- * action), then state 1: action 0 safe (+1), action 1 risky (+0 or +4).
- * cvar:0.75 takes the lower half of the winners' returns, so after a loss
- * the risky action (mean 2) is best and after a win the safe one (11
- * beats the risky branch's lower half, 10): returns 0, 4 (1/4 each), 11
- * (1/2), CVaR = (0 + 4 + 11) / 4 / .75 = 5.  A Markov policy cannot see the
- * coin: always risky gives 0, 4, 10, 14 (1/4 each), CVaR (0 + 4 + 10) / 3 =
- * 14/3; always safe gives 1, 11 (1/2 each), (.5 + 11 / 4) / .75 = 13/3. */
-static tabrl_mdp *catch_up(void)
-{
-  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(2, 2, 1);
-  for (int a = 0; a < 2; a++) {
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 0);
-    tabrl_mdp_builder_add(b, 0, 0, a, 1, 0.5, 10);
-  }
-  tabrl_mdp_builder_add(b, 0, 1, 0, 1, 1, 1);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 0);
-  tabrl_mdp_builder_add(b, 0, 1, 1, 1, 0.5, 4);
-  tabrl_mdp_builder_set_time(b, 2, 1);
-  return finish(b);
-}
-
+/* Catch-up (test_catch_up): cvar:0.75 takes the lower half of the
+ * winners' returns, so after a loss the risky action (mean 2) is best and
+ * after a win the safe one (11 beats the risky branch's lower half, 10):
+ * returns 0, 4 (1/4 each), 11 (1/2), CVaR = (0 + 4 + 11) / 4 / .75 = 5.  A
+ * Markov policy cannot see the coin: always risky gives 0, 4, 10, 14 (1/4
+ * each), CVaR (0 + 4 + 10) / 3 = 14/3; always safe gives 1, 11 (1/2 each),
+ * (.5 + 11 / 4) / .75 = 13/3. */
 START_TEST(test_history_matters)
 {
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   double V[6];
   ck_assert_double_eq_tol(optimum("cvar:0.75", m, V), 5, 1e-14);
   ck_assert_double_eq_tol(V[0], 5, 1e-14);
@@ -395,7 +380,7 @@ static double cvar_vi_after(const tabrl_mdp *m, const char *objective, long iter
 
 START_TEST(test_cvar_vi)
 {
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   ck_assert_double_eq_tol(cvar_vi_after(m, "cvar:0.75", 20), 5, 1e-14);
   /* The candidates in increasing order: after 1 (c = 0) the policy is
    * optimal for c = 0, which never takes a risk below 0: any policy. */
@@ -424,7 +409,7 @@ END_TEST
  * not for cvar greedy on CVaR itself (catch-up: always risky, 14/3). */
 START_TEST(test_dvi_stock)
 {
-  tabrl_mdp *m = catch_up();
+  tabrl_mdp *m = test_catch_up();
   ck_assert_double_eq_tol(planner_after("dvi-stock", NULL, m, "cvar:0.75", 20), 5, 1e-14);
   ck_assert_double_eq_tol(planner_after("dvi-stock", "cvar=direct", m, "cvar:0.75", 20), 14.0 / 3,
                           1e-14);
