@@ -259,6 +259,26 @@ done
 # is not the uniform policy's, so near() tells the two apart.
 check final-policy-duel-control test "$(near "$(last_value every random-duel 1)" "$(last_value every random 1)"; echo $?)" = 1
 
+# ---- preference scores and segments ----
+# The regret score with deterministic links: a duel between an optimal and
+# a suboptimal segment is decided by the score, so over a run the share of
+# first-preferred bits is that of the score comparisons; here only that
+# the keys run, are deterministic across -j, land in the manifest, and
+# that a bad score names its line.  (tests/test_feedback.c checks the
+# numbers.)
+printf '[experiment]\nenv = riverswim\nepisodes = 60\nseeds = 2\nlog = every:20\nlink = deterministic\nscore = regret\nsegment = 3\n[env]\nstates = 4\nhorizon = 6\n[algo d]\ntype = random-duel\n' >score.ini
+expect score-regret-run 0 '' "$tabrl" run score.ini --out score1 --quiet -j 1
+expect score-regret-rerun 0 '' "$tabrl" run score.ini --out score2 --quiet -j 2
+check score-regret-deterministic same_runs score1 score2
+check score-manifest grep -q '^score = regret$' score1/manifest.ini
+check segment-manifest grep -q '^segment = 3$' score1/manifest.ini
+expect score-features-run 0 '' "$tabrl" run score.ini --set experiment.score=features --out score3 --quiet
+sed 's/^score = regret/score = regrets/' score.ini >bad-score.ini
+expect bad-score 2 'bad-score.ini:7: .*score.*regret' "$tabrl" run bad-score.ini --out bad-score
+check bad-score-nothing-written test ! -e bad-score
+sed 's/^segment = 3/segment = -1/' score.ini >bad-segment.ini
+expect bad-segment 2 'bad-segment.ini:8: .*segment' "$tabrl" run bad-segment.ini --out bad-segment
+
 # ---- every shipped experiment file loads and runs (shortened) ----
 if [ -n "$experiments" ]; then
   for f in "$experiments"/*.ini; do

@@ -3,10 +3,12 @@
  * the list. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_cdf.h>
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
+#include "tabrl/oracle.h"
 #include "tabrl/param.h"
 
 static double logistic(double x)
@@ -62,11 +64,92 @@ const tabrl_feedback_type *tabrl_feedback_find(const char *name)
   return NULL;
 }
 
+static const char *const score_names[] = {"return", "regret", "features"};
+
+int tabrl_score_parse(const char *name, tabrl_score *out)
+{
+  for (int i = 0; i < 3; i++)
+    if (!strcmp(name, score_names[i])) {
+      *out = (tabrl_score)i;
+      return 0;
+    }
+  tabrl_error_unknown("score", "scores", name, score_names, 3);
+  return TABRL_EINVAL;
+}
+
+const char *tabrl_score_name(tabrl_score score)
+{
+  return score_names[score];
+}
+
+int tabrl_feedback_bind(tabrl_feedback *f, const tabrl_mdp *m)
+{
+  f->model = m;
+  f->advantage = NULL;
+  if (f->score != TABRL_SCORE_REGRET) return 0;
+  if (m->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "score = regret needs an episodic model (optimal advantages per stage)");
+  size_t HSA = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  f->advantage = malloc(HSA * sizeof *f->advantage);
+  int status = V && f->advantage ? tabrl_oracle_backward(m, V, f->advantage, NULL)
+                                 : tabrl_error(TABRL_ENOMEM, "out of memory");
+  if (!status)
+    for (size_t i = 0; i < HSA; i++) f->advantage[i] -= V[i / (size_t)m->A];
+  free(V);
+  if (status) tabrl_feedback_unbind(f);
+  return status;
+}
+
+void tabrl_feedback_unbind(tabrl_feedback *f)
+{
+  free(f->advantage);
+  f->advantage = NULL;
+  f->model = NULL;
+}
+
+int tabrl_feedback_segment(const tabrl_feedback *f, int length, gsl_rng *rng, int *n)
+{
+  if (f->segment <= 0 || f->segment >= length) {
+    *n = length;
+    return 0;
+  }
+  *n = f->segment;
+  return (int)gsl_rng_uniform_int(rng, (unsigned long)(length - f->segment + 1));
+}
+
+/* theta^T phi(s, a), or the mean reward of (h, s, a) without features. */
+static double feature_score(const tabrl_mdp *m, const tabrl_step *x)
+{
+  if (m->dim > 0 && m->theta) {
+    const double *phi = m->phi + ((size_t)x->s * (size_t)m->A + (size_t)x->a) * (size_t)m->dim;
+    double total = 0;
+    for (int i = 0; i < m->dim; i++) total += m->theta[i] * phi[i];
+    return total;
+  }
+  return m->mean_reward[tabrl_mdp_block(m, x->h, x->s, x->a)];
+}
+
 double tabrl_feedback_score(const tabrl_feedback *f, const tabrl_step *traj, int length)
 {
+  const tabrl_mdp *m = f->model;
   double total = 0;
-  (void)f; /* TABRL_SCORE_RETURN is the only score so far */
-  for (int i = 0; i < length; i++) total += traj[i].reward;
+  for (int i = 0; i < length; i++) {
+    const tabrl_step *x = traj + i;
+    switch (f->score) {
+    case TABRL_SCORE_RETURN:
+      total += x->reward;
+      break;
+    case TABRL_SCORE_REGRET:
+      total +=
+          f->advantage[((size_t)x->h * (size_t)m->S + (size_t)x->s) * (size_t)m->A + (size_t)x->a];
+      break;
+    case TABRL_SCORE_FEATURES:
+      total += feature_score(m, x);
+      break;
+    }
+  }
   return total;
 }
 

@@ -28,6 +28,12 @@ static const tabrl_param experiment_params[] = {
      "preference feedback: P(first preferred) as a function of the return difference "
      "(logistic, probit, linear, deterministic)"},
     {"temperature", TABRL_DOUBLE, "1", "(0,inf)", "scale of the return difference in the link"},
+    {"score", TABRL_CHOICE, "return", "return|regret|features",
+     "what preference feedback compares: the partial return, the sum of optimal advantages "
+     "(Knox et al.'s regret model) or theta^T phi summed (the model's features, else its mean "
+     "rewards)"},
+    {"segment", TABRL_INT, "0", "[0,inf)",
+     "preference feedback compares segments of this many steps (0: whole trajectories)"},
     {0},
 };
 
@@ -797,7 +803,8 @@ static int validate_experiment(tabrl_experiment *e)
   e->behavior = dup_str(tabrl_values_string(v, "behavior"));
   e->link = dup_str(tabrl_values_string(v, "link"));
   e->feedback.temperature = tabrl_values_double(v, "temperature");
-  e->feedback.score = TABRL_SCORE_RETURN;
+  e->feedback.score = (tabrl_score)tabrl_values_choice(v, "score");
+  e->feedback.segment = (int)tabrl_values_int(v, "segment");
   e->feedback.link = tabrl_feedback_find(tabrl_values_string(v, "link"));
   char link_error[512];
   snprintf(link_error, sizeof link_error, "%s", e->feedback.link ? "" : tabrl_error_message());
@@ -1131,9 +1138,11 @@ static void write_body(const tabrl_experiment *e, FILE *f)
   for (size_t k = 0; k < e->nseeds; k++)
     fprintf(f, "%s%llu", k ? ", " : "", (unsigned long long)e->seeds[k]);
   fprintf(f,
-          "\nlog = %s:%ld\nobjective = %s\nbehavior = %s\nlink = %s\ntemperature = %.17g\nalgos = ",
+          "\nlog = %s:%ld\nobjective = %s\nbehavior = %s\nlink = %s\ntemperature = %.17g\nscore = "
+          "%s\nsegment = %d\nalgos = ",
           e->log_kind == TABRL_LOG_EVERY ? "every" : "geometric", e->log_param, e->objective.text,
-          e->behavior, e->link, e->feedback.temperature);
+          e->behavior, e->link, e->feedback.temperature, tabrl_score_name(e->feedback.score),
+          e->feedback.segment);
   for (size_t a = 0; a < e->nalgos; a++) fprintf(f, "%s%s", a ? ", " : "", e->algos[a].label);
   fprintf(f, "\nconfigs = ");
   for (size_t c = 0; c < e->nconfigs; c++) {

@@ -25,7 +25,8 @@ struct run {
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
   tabrl_policy *pi, *pi_prev, *pi_second;
-  tabrl_stock_grid grid; /* of an augmented objective; see tabrl_problem.stock */
+  tabrl_stock_grid grid;   /* of an augmented objective; see tabrl_problem.stock */
+  tabrl_feedback feedback; /* the experiment's, bound to this run's model */
   double *V;
   double value_prev;
   int have_prev;
@@ -41,6 +42,7 @@ struct run {
 
 static void run_free(struct run *r)
 {
+  tabrl_feedback_unbind(&r->feedback);
   tabrl_algo_free(r->algo);
   tabrl_mdp_free(r->m);
   free(r->valid);
@@ -195,10 +197,13 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
       return status;
     double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
     double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
-    int prefer_first =
-        tabrl_feedback_prefer(&r->e->feedback, r->traj, r->traj_second, H, r->feedback_rng);
-    if ((status = tabrl_algo_feedback(r->algo, r->traj, r->traj_second, H, prefer_first)))
-      return status;
+    /* The compared segments start independently (Knox et al. compare
+     * segments from different states); the learner sees them only. */
+    int n, o1 = tabrl_feedback_segment(&r->feedback, H, r->feedback_rng, &n);
+    int o2 = tabrl_feedback_segment(&r->feedback, H, r->feedback_rng, &n);
+    const tabrl_step *first = r->traj + o1, *second = r->traj_second + o2;
+    int prefer_first = tabrl_feedback_prefer(&r->feedback, first, second, n, r->feedback_rng);
+    if ((status = tabrl_algo_feedback(r->algo, first, second, n, prefer_first))) return status;
     /* A duel is valued by the mean of its two policies (dueling-RL regret). */
     double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
     r->cum_regret += regret;
@@ -328,6 +333,13 @@ static int run_setup(struct run *r)
   if (!r->V || !r->pi || !r->pi_second || !r->pi_prev || !r->traj || !r->traj_second ||
       !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
+
+  r->feedback = e->feedback;
+  if (type->protocol == TABRL_ONLINE_PREFERENCE &&
+      (status = tabrl_feedback_bind(&r->feedback, m))) {
+    tabrl_error_prefix("score %s", tabrl_score_name(e->feedback.score));
+    return status;
+  }
 
   /* J*, the experiment's objective of an optimal policy. */
   if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;

@@ -148,7 +148,10 @@ typedef struct tabrl_algo_type {
   int (*end_episode)(void *state, long k);
 
   /* online-preference: two policies to compare this episode; the runner
-   * rolls both out and reports which trajectory was preferred. */
+   * rolls both out and reports which was preferred.  feedback receives the
+   * compared segments, `horizon` steps each: whole trajectories, or with
+   * the experiment's `segment = L` L consecutive steps of each (drawn
+   * independently; their stages are in tabrl_step.h). */
   int (*propose)(void *state, long k, tabrl_policy *first, tabrl_policy *second);
   int (*feedback)(void *state, const tabrl_step *first, const tabrl_step *second, int horizon,
                   int prefer_first);
