@@ -130,6 +130,44 @@ check many-key-below grep -q '^set key below' many/cum_regret.gp
 check many-taller test "$(grep -oE 'size 960,[0-9]+' many/cum_regret.gp | cut -d, -f2)" -gt \
   "$(grep -oE 'size 960,[0-9]+' single/cum_regret.gp | cut -d, -f2)"
 
+# Bounds (runs.csv w1_bound, cramer_bound): algo a has a W1 bound from
+# episode 10 on (6.875 at a.m = 4, 3.4375 at a.m = 8, the same in both
+# seeds), b none; nobody has a Cramer bound.  Each bound is a dashed line
+# of its series' colour titled "<series> bound", in curves and sweeps.
+mkdir -p bounded
+{
+  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound'
+  for c in 1 2; do
+    bound=$([ "$c" = 1 ] && echo 6.875 || echo 3.4375)
+    for algo in a b; do
+      for seed in 0 1; do
+        b=$([ "$algo" = a ] && echo "$bound")
+        echo "rs,$algo,c$c,$seed,5,,1,0,0,0.1,2,1,,"
+        echo "rs,$algo,c$c,$seed,10,,1,0,0,0.1,0.$c,0.5,$b,"
+      done
+    done
+  done
+} >bounded/runs.csv
+printf '[experiment]\nname = bounded\nenv = rs\nseeds = 2\nseed_list = 0, 1\nalgos = a, b\nconfigs = c1, c2\n\n[algo a]\ntype = qdp\n\n[algo b]\ntype = random\n\n[config c1]\na.m = 4\n\n[config c2]\na.m = 8\n' >bounded/manifest.ini
+expect bound-summarize 0 'wrote bounded/summary.csv' "$tabrl" summarize bounded
+check bound-summary-columns grep -q '^rs,a,c2,10,2,.*,3.4375,$' bounded/summary.csv
+check bound-summary-empty grep -q '^rs,a,c2,5,2,.*,,$' bounded/summary.csv
+expect bound-plot 0 'wrote bounded/w1.png' "$tabrl" plot bounded --metric w1
+# shellcheck disable=SC2016 # literal gnuplot datablock names
+{
+  check bound-block test "$(sed -n '/^\$b1 << EOD$/,/^EOD$/p' bounded/w1.gp | tail -n +3 | head -n 1)" = '10 6.875'
+  check bound-block-c2 test "$(sed -n '/^\$b3 << EOD$/,/^EOD$/p' bounded/w1.gp | tail -n +3 | head -n 1)" = '10 3.4375'
+  check bound-none-for-b test -z "$(grep -E '^\$b(2|4) ' bounded/w1.gp)"
+  check bound-style grep -q "\$b1 using 1:2 with lines lw 1.5 lc rgb '#1f77b4' dt 2 title 'a a.m=4 bound'" bounded/w1.gp
+  check bound-colour grep -q "\$s1 using 1:2 with lines lw 2 lc rgb '#1f77b4' dt 1 title 'a a.m=4'" bounded/w1.gp
+}
+expect bound-sweep 0 'wrote bounded/w1-vs-a.m.png' "$tabrl" plot bounded --metric w1 --x a.m
+# shellcheck disable=SC2016 # a literal gnuplot datablock name
+check bound-sweep-block test "$(sed -n '/^\$b1 << EOD$/,/^EOD$/p' bounded/w1-vs-a.m.gp | sed -n '3,4p' | tr '\n' ' ')" = '4 6.875 8 3.4375 '
+check bound-sweep-title grep -q "title 'a bound'" bounded/w1-vs-a.m.gp
+expect bound-cramer 0 'wrote bounded/cramer.png' "$tabrl" plot bounded --metric cramer
+check bound-cramer-none test -z "$(grep -E "bound'|^[$]b" bounded/cramer.gp)"
+
 # The script redraws the figure by itself.
 rm -f x.svg
 expect plot-rerun 0 '' gnuplot x.gp
