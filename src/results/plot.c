@@ -583,7 +583,8 @@ static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
   }
   for (size_t i = 0; i < out->n && !status; i++) {
     qsort(out->items[i].points, out->items[i].n, sizeof(point), compare_points);
-    qsort(out->items[i].bounds, out->items[i].n_bounds, sizeof(point), compare_points);
+    if (out->items[i].n_bounds) /* bounds is NULL without one, and qsort's base nonnull */
+      qsort(out->items[i].bounds, out->items[i].n_bounds, sizeof(point), compare_points);
   }
   return status;
 }
