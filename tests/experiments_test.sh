@@ -353,18 +353,37 @@ check robust-td-squared is "$(absdiff "$(final robust-td squared)" 2572.533)" '<
 run cat-vs-quantile
 # dist DIR ALGO CONFIG COLUMN: a summary column at the last checkpoint.
 dist() { awk -F, -v a="$2" -v c="$3" -v k="$4" '$2 == a && $3 == c {v = $k} END {print v}' "$1/summary.csv"; }
+# named DIR ALGO CONFIG NAME: the same by the column's name.
+named() {
+  awk -F, -v a="$2" -v c="$3" -v name="$4" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == name) k = i}
+    NR > 1 && $2 == a && $3 == c {v = $k} END {print v}' "$1/summary.csv"
+}
 cvq_m=(4 8 16 32 64 128)
 cvq_cramer=(0.4196 0.2067 0.1098 0.0837 0.0655 0.0462)
 cvq_w1=(0.9997 0.3284 0.2616 0.0840 0.0419 0.0272)
 for i in 0 1 2 3 4 5; do
   m=${cvq_m[$i]} c=c$((7 * i + 1))
   cramer=$(dist cat-vs-quantile cdp "$c" 18) w1=$(dist cat-vs-quantile qdp "$c" 14)
-  check "cvq-cdp-bound-$m" is "$cramer" '<' "$(awk -v m="$m" 'BEGIN {print 10 / sqrt(m - 1)}')"
-  check "cvq-qdp-bound-$m" is "$w1" '<' "$(awk -v m="$m" 'BEGIN {print 27.5 / m}')"
+  # The bounds the runner wrote (cdp.c, qdp.c bound hooks), drawn beside
+  # the distances by tabrl plot: 10 / sqrt(m - 1) and 27.5 / m.
+  cdp_bound=$(named cat-vs-quantile cdp "$c" cramer_bound)
+  qdp_bound=$(named cat-vs-quantile qdp "$c" w1_bound)
+  check "cvq-cdp-bound-column-$m" is "$(absdiff "$cdp_bound" "$(awk -v m="$m" 'BEGIN {printf "%.17g", 10 / sqrt(m - 1)}')")" '<' 1e-12
+  check "cvq-qdp-bound-column-$m" is "$(absdiff "$qdp_bound" "$(awk -v m="$m" 'BEGIN {printf "%.17g", 27.5 / m}')")" '<' 1e-12
+  check "cvq-no-other-bound-$m" test -z "$(named cat-vs-quantile cdp "$c" w1_bound)$(named cat-vs-quantile qdp "$c" cramer_bound)"
+  check "cvq-cdp-bound-$m" is "$cramer" '<' "$cdp_bound"
+  check "cvq-qdp-bound-$m" is "$w1" '<' "$qdp_bound"
   check "cvq-cdp-measured-$m" is "$(absdiff "$cramer" "${cvq_cramer[$i]}")" '<' 1e-4
   check "cvq-qdp-measured-$m" is "$(absdiff "$w1" "${cvq_w1[$i]}")" '<' 1e-4
 done
 check cvq-no-regret is "$(final cat-vs-quantile cdp c1)" '==' 0
+# The figures of the experiment's comment draw each bound beside its curve.
+if command -v gnuplot >/dev/null; then
+  "$tabrl" plot cat-vs-quantile --metric cramer --x cdp.atoms >/dev/null 2>&1
+  check cvq-plot-cdp-bound grep -q "title 'cdp qdp.atoms=4 bound'" cat-vs-quantile/cramer-vs-cdp.atoms.gp
+  "$tabrl" plot cat-vs-quantile --metric w1 --x qdp.atoms >/dev/null 2>&1
+  check cvq-plot-qdp-bound grep -q "title 'qdp cdp.atoms=4 bound'" cat-vs-quantile/w1-vs-qdp.atoms.gp
+fi
 
 # ---- pe-deepsea.ini: the projection-ensemble bonus (beta = 1) against none
 # (beta = 0) on deep sea; shortened to N = 10 and 1,000 episodes (10 seeds,

@@ -4,7 +4,8 @@
  * the fixed points of cdp and qdp on a two-state MDP worked by hand, and
  * on RiverSwim their distance to the exact return distribution
  * (tabrl_return_distribution) below the fixed-point bounds stated in
- * cdp.c and qdp.c, with greedy cdp reaching the optimal mean. */
+ * cdp.c and qdp.c, with greedy cdp reaching the optimal mean; the bound
+ * hooks that report those bounds. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -310,6 +311,91 @@ static tabrl_mdp *crossing(void)
   return m;
 }
 
+/* The bound hooks on the crossing model (H = 10, rewards in [0, 1],
+ * cdp's default support [0, 10]): cdp's Cramer bound sqrt(H dz) = 10 /
+ * sqrt(m - 1) and qdp's W1 bound H (H + 1) (rmax - rmin) / (4 m) = 27.5 /
+ * m from iteration H on, NaN before it and for the other metric; the
+ * measured distances of their fixed points lie below them for every m.
+ * A support on which 0 sits inside a cell adds u (1 - u) dz, one that
+ * misses returns has no bound, and neither has a discounted model. */
+START_TEST(test_bounds)
+{
+  tabrl_mdp *m = crossing();
+  unsigned char *valid = malloc((size_t)m->stages * m->S * m->A);
+  gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  tabrl_atom *exact = NULL, *learned = NULL;
+  size_t n_exact = 0, n;
+  ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, pi), 0);
+  ck_assert_int_eq(tabrl_return_distribution(m, pi, NULL, &exact, &n_exact), 0);
+  for (int atoms = 4; atoms <= 128; atoms++) {
+    char text[16];
+    snprintf(text, sizeof text, "%d", atoms);
+    tabrl_setting set[] = {{"atoms", text, "test", 0}};
+    tabrl_algo *cdp = planner("cdp", m, valid, rng, set, 1, 9);
+    ck_assert(isnan(tabrl_algo_bound(cdp, "cramer", 9)));
+    ck_assert_int_eq(tabrl_algo_iterate(cdp, 10), 0);
+    double bound = tabrl_algo_bound(cdp, "cramer", 10);
+    ck_assert_double_eq_tol(bound, 10 / sqrt(atoms - 1), 1e-14);
+    ck_assert_double_eq(tabrl_algo_bound(cdp, "cramer", 1000), bound);
+    ck_assert(isnan(tabrl_algo_bound(cdp, "w1", 10)));
+    ck_assert(isnan(tabrl_algo_bound(cdp, "cum_regret", 10)));
+    n = learned_start(cdp, m, &learned);
+    ck_assert(tabrl_dist_cramer(learned, n, exact, n_exact) < bound);
+    free(learned);
+    tabrl_algo_free(cdp);
+
+    tabrl_algo *qdp = planner("qdp", m, valid, rng, set, 1, 9);
+    ck_assert(isnan(tabrl_algo_bound(qdp, "w1", 9)));
+    ck_assert_int_eq(tabrl_algo_iterate(qdp, 10), 0);
+    bound = tabrl_algo_bound(qdp, "w1", 10);
+    ck_assert_double_eq_tol(bound, 27.5 / atoms, 1e-15);
+    ck_assert(isnan(tabrl_algo_bound(qdp, "cramer", 10)));
+    n = learned_start(qdp, m, &learned);
+    ck_assert(tabrl_dist_w1(learned, n, exact, n_exact) < bound);
+    free(learned);
+    tabrl_algo_free(qdp);
+  }
+  /* support [-1, 10], 4 atoms: dz = 11/3, 0 at u = 3/11 of the first cell */
+  tabrl_setting wide[] = {{"atoms", "4", "test", 0}, {"vmin", "-1", "test", 0}};
+  tabrl_algo *cdp = planner("cdp", m, valid, rng, wide, 2, 10);
+  double dz = 11.0 / 3, u = 3.0 / 11, bound = tabrl_algo_bound(cdp, "cramer", 10);
+  ck_assert_double_eq_tol(bound, sqrt((10 + u * (1 - u)) * dz), 1e-14);
+  n = learned_start(cdp, m, &learned);
+  ck_assert(tabrl_dist_cramer(learned, n, exact, n_exact) < bound);
+  free(learned);
+  tabrl_algo_free(cdp);
+  /* support [0, 5] misses the returns above 5: no bound */
+  tabrl_setting narrow[] = {{"atoms", "11", "test", 0}, {"vmax", "5", "test", 0}};
+  cdp = planner("cdp", m, valid, rng, narrow, 2, 10);
+  ck_assert(isnan(tabrl_algo_bound(cdp, "cramer", 10)));
+  tabrl_algo_free(cdp);
+  /* a type without the hook */
+  tabrl_algo *vi = planner("value-iteration", m, valid, rng, NULL, 0, 10);
+  ck_assert(isnan(tabrl_algo_bound(vi, "w1", 10)));
+  tabrl_algo_free(vi);
+  free(exact);
+  free(V);
+  tabrl_policy_free(pi);
+  free(valid);
+  tabrl_mdp_free(m);
+  /* discounted (Forest, gamma 0.9): no fixed point in finite time */
+  m = test_env("forest", NULL, 0);
+  valid = malloc((size_t)m->stages * m->S * m->A);
+  tabrl_setting set[] = {{"atoms", "11", "test", 0}};
+  cdp = planner("cdp", m, valid, rng, set, 1, 50);
+  tabrl_algo *qdp = planner("qdp", m, valid, rng, set, 1, 50);
+  ck_assert(isnan(tabrl_algo_bound(cdp, "cramer", 50)));
+  ck_assert(isnan(tabrl_algo_bound(qdp, "w1", 50)));
+  tabrl_algo_free(cdp);
+  tabrl_algo_free(qdp);
+  free(valid);
+  tabrl_mdp_free(m);
+  gsl_rng_free(rng);
+}
+END_TEST
+
 /* ctd and qtd (defaults: 51 atoms on [0, H], Jin et al.'s rate; step 0.1)
  * evaluating the uniform policy on the crossing model, 5000 episodes at
  * seed 0: W1 to the exact law below the upper end of the 95% interval over
@@ -358,6 +444,7 @@ int main(void)
   tcase_add_test(tc, test_riverswim_within_bounds);
   tcase_add_test(tc, test_td_uniform);
   tcase_add_test(tc, test_discounted_forest);
+  tcase_add_test(tc, test_bounds);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -21,6 +21,14 @@
  * is Rowland et al. 2018's bound l2^2 <= dz / (1 - gamma) (section 4, the
  * fixed point of the projected operator).  Only the abstract and the
  * algorithm statements of the paper were read here, not the proofs.
+ * bound() reports sqrt(H dz) as runs.csv's cramer_bound: episodic models
+ * only, from iteration H on (before, stage 0 has not seen the whole
+ * horizon), and only when [vmin, vmax] holds every return-to-go
+ * [H min(0, rmin), H max(0, rmax)] (the default support does).  The last
+ * stage's Pi_C delta_0 adds u (1 - u) dz to the squared error when 0 sits
+ * at the fraction u of a cell, so the bound is sqrt((H + u (1 - u)) dz),
+ * sqrt(H dz) when 0 is a support point (vmin = 0 or vmax = 0).  W1 has no
+ * documented bound here (NaN).
  *
  * `policy`: optimal (the model's mean-optimal policy) or uniform: evaluates
  * that policy and returns it; greedy: control, each (h, s) keeps the
@@ -54,6 +62,7 @@ typedef struct {
   const tabrl_mdp *model;
   int m, which, stages; /* stages of eta: H + 1 episodic, 1 discounted */
   double vmin, vmax, dz;
+  int covers;         /* episodic, and the support holds every return-to-go */
   double *eta, *next; /* stages * S * m masses; next is scratch */
   double *means;      /* S: the means of the next stage's distributions */
   tabrl_policy *pi;   /* the evaluated policy, or the greedy one */
@@ -93,6 +102,12 @@ static int cdp_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->which = tabrl_values_choice(params, "policy");
   if ((status = distrib_support(m, params, &st->vmin, &st->vmax, "cdp"))) return status;
   st->dz = (st->vmax - st->vmin) / (st->m - 1);
+  double rmin = 0, rmax = 0;
+  for (size_t k = 0; k < m->nnz; k++) {
+    rmin = fmin(rmin, m->reward[k]);
+    rmax = fmax(rmax, m->reward[k]);
+  }
+  st->covers = m->horizon > 0 && st->vmin <= m->horizon * rmin && st->vmax >= m->horizon * rmax;
   st->stages = m->horizon > 0 ? m->horizon + 1 : 1;
   n = (size_t)st->stages * (size_t)m->S * (size_t)st->m;
   st->eta = calloc(n, sizeof *st->eta);
@@ -243,6 +258,16 @@ static int cdp_distribution(void *state, int s, tabrl_atom *out, size_t *n)
   return stage_distribution(st, 0, s, out, n);
 }
 
+/* The fixed-point Cramer bound of the file header; NaN elsewhere. */
+static double cdp_bound(const void *state, const char *metric, long k)
+{
+  const cdp_state *st = state;
+  if (strcmp(metric, "cramer") || !st->covers || k < st->model->horizon) return NAN;
+  double u = -st->vmin / st->dz;
+  u -= floor(u);
+  return sqrt((st->model->horizon + u * (1 - u)) * st->dz);
+}
+
 const tabrl_algo_type tabrl_algo_cdp = {
     .name = "cdp",
     .family = "distributional",
@@ -260,6 +285,7 @@ const tabrl_algo_type tabrl_algo_cdp = {
     .policy = cdp_policy,
     .iterate = cdp_iterate,
     .distribution = cdp_distribution,
+    .bound = cdp_bound,
 };
 
 /* The learned distribution of a cdp instance at (h, s) into out (atoms

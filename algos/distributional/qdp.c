@@ -19,6 +19,10 @@
  * quantiles stay inside the support), so W1(Pi_W1 nu, nu) <= (H - h)(rmax -
  * rmin) / (2m) and e_0 <= H (H + 1) (rmax - rmin) / (4m).  Only the
  * abstract and the algorithm statements of the paper were read here.
+ * bound() reports it as runs.csv's w1_bound, rmin and rmax the extremes of
+ * the model's reward values: episodic models only, from iteration H on
+ * (before, stage 0 has not seen the whole horizon); Cramer has no
+ * documented bound here (NaN).
  *
  * `policy`: optimal (mean-optimal) or uniform: evaluates that policy and
  * returns it; greedy: control on the mean of the targets, as cdp.  Models
@@ -41,6 +45,7 @@ static const tabrl_param qdp_params[] = {
 typedef struct {
   const tabrl_mdp *model;
   int m, which, stages;
+  double reward_range;  /* rmax - rmin over the model's reward values */
   double *theta, *next; /* stages * S * m quantiles; next is scratch */
   tabrl_atom *atoms;    /* A * (largest block) * m: the targets of one (h, s) */
   size_t *count;        /* A: the target atoms of each action */
@@ -84,6 +89,12 @@ static int qdp_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->m = (int)tabrl_values_int(params, "atoms");
   st->which = tabrl_values_choice(params, "policy");
   st->stages = m->horizon > 0 ? m->horizon + 1 : 1;
+  double rmin = INFINITY, rmax = -INFINITY;
+  for (size_t k = 0; k < m->nnz; k++) {
+    rmin = fmin(rmin, m->reward[k]);
+    rmax = fmax(rmax, m->reward[k]);
+  }
+  st->reward_range = m->nnz ? rmax - rmin : 0;
   for (size_t b = 0; b < (size_t)m->stages * (size_t)m->S * (size_t)m->A; b++)
     if (m->row[b + 1] - m->row[b] > widest) widest = m->row[b + 1] - m->row[b];
   n = (size_t)st->stages * (size_t)m->S * (size_t)st->m;
@@ -187,6 +198,15 @@ static int qdp_distribution(void *state, int s, tabrl_atom *out, size_t *n)
   return stage_distribution(st, 0, s, out, n);
 }
 
+/* The fixed-point W1 bound of the file header; NaN elsewhere. */
+static double qdp_bound(const void *state, const char *metric, long k)
+{
+  const qdp_state *st = state;
+  const int H = st->model->horizon;
+  if (strcmp(metric, "w1") || H <= 0 || k < H) return NAN;
+  return (double)H * (H + 1) * st->reward_range / (4.0 * st->m);
+}
+
 const tabrl_algo_type tabrl_algo_qdp = {
     .name = "qdp",
     .family = "distributional",
@@ -204,6 +224,7 @@ const tabrl_algo_type tabrl_algo_qdp = {
     .policy = qdp_policy,
     .iterate = qdp_iterate,
     .distribution = qdp_distribution,
+    .bound = qdp_bound,
 };
 
 /* The learned distribution of a qdp instance at (h, s) into out (atoms

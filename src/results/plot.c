@@ -145,6 +145,8 @@ typedef struct {
   long long episode;
   double metric[METRICS][4]; /* mean, std, lo, hi of each metric */
   int has[METRICS];          /* 0 where the metric's fields are empty */
+  double bound[METRICS];     /* the algorithm's theoretical bound (w1, cramer) */
+  int has_bound[METRICS];    /* 0 where it has none */
 } summary_row;
 
 typedef struct {
@@ -197,6 +199,16 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
       if (!parse_number(fields[first[k] + i], &row.metric[k][i]))
         return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
                            fields[first[k] + i]);
+  }
+  /* The bounds beside w1 and cramer (empty: the type documents none). */
+  static const int bound_field[METRICS] = {-1, -1, TABRL_SUMMARY_W1_BOUND,
+                                           TABRL_SUMMARY_CRAMER_BOUND};
+  for (int k = 0; k < METRICS; k++) {
+    if (bound_field[k] < 0 || !*fields[bound_field[k]]) continue;
+    if (!parse_number(fields[bound_field[k]], &row.bound[k]))
+      return tabrl_error(TABRL_EINVAL, "%s:%zu: '%s' is not a number", file, line,
+                         fields[bound_field[k]]);
+    row.has_bound[k] = 1;
   }
   if (t->n == t->cap) {
     size_t cap = t->cap ? 2 * t->cap : 64;
@@ -269,6 +281,8 @@ typedef struct {
   char *title;
   point *points;
   size_t n, cap;
+  point *bounds; /* the algorithm's bound at the same x (mean only), drawn dashed */
+  size_t n_bounds, cap_bounds;
 } series;
 
 typedef struct {
@@ -281,6 +295,7 @@ static void series_free(series_list *l)
   for (size_t i = 0; i < l->n; i++) {
     free(l->items[i].title);
     free(l->items[i].points);
+    free(l->items[i].bounds);
   }
   free(l->items);
   memset(l, 0, sizeof *l);
@@ -305,17 +320,26 @@ static series *series_get(series_list *l, const char *title)
   return s;
 }
 
-static int series_add(series *s, point p)
+static int points_add(point **points, size_t *n, size_t *cap, point p)
 {
-  if (s->n == s->cap) {
-    size_t cap = s->cap ? 2 * s->cap : 64;
-    point *points = realloc(s->points, cap * sizeof *points);
-    if (!points) return tabrl_error(TABRL_ENOMEM, "out of memory");
-    s->points = points;
-    s->cap = cap;
+  if (*n == *cap) {
+    size_t bigger = *cap ? 2 * *cap : 64;
+    point *grown = realloc(*points, bigger * sizeof *grown);
+    if (!grown) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    *points = grown;
+    *cap = bigger;
   }
-  s->points[s->n++] = p;
+  (*points)[(*n)++] = p;
   return TABRL_OK;
+}
+
+/* Adds the point of r at x to s, and r's bound on the metric when it has one. */
+static int series_add(series *s, const summary_row *r, int value, point p)
+{
+  int status = points_add(&s->points, &s->n, &s->cap, p);
+  if (status || !r->has_bound[value]) return status;
+  point b = {p.x, r->bound[value], r->bound[value], r->bound[value]};
+  return points_add(&s->bounds, &s->n_bounds, &s->cap_bounds, b);
 }
 
 static int distinct(const summary_table *t, size_t field)
@@ -460,7 +484,7 @@ static int curve_series(const summary_table *t, const tabrl_ini *manifest, int v
     if (!s)
       status = tabrl_error(TABRL_ENOMEM, "out of memory");
     else
-      status = series_add(s, p);
+      status = series_add(s, r, value, p);
   }
   config_names_free(&names);
   return status;
@@ -555,10 +579,13 @@ static int sweep_series(const summary_table *t, const tabrl_ini *manifest,
     if (!s)
       status = tabrl_error(TABRL_ENOMEM, "out of memory");
     else
-      status = series_add(s, p);
+      status = series_add(s, last, value, p);
   }
-  for (size_t i = 0; i < out->n && !status; i++)
+  for (size_t i = 0; i < out->n && !status; i++) {
     qsort(out->items[i].points, out->items[i].n, sizeof(point), compare_points);
+    if (out->items[i].n_bounds) /* bounds is NULL without one, and qsort's base nonnull */
+      qsort(out->items[i].bounds, out->items[i].n_bounds, sizeof(point), compare_points);
+  }
   return status;
 }
 
@@ -580,15 +607,21 @@ static void put_style(FILE *f, size_t i)
   fprintf(f, "lc rgb '%s' dt %zu", palette[i % PALETTE_SIZE], 1 + (i / PALETTE_SIZE) % 5);
 }
 
-/* A gnuplot single-quoted string: quotes are doubled. */
-static void put_quoted(FILE *f, const char *text)
+/* A gnuplot single-quoted string of text then suffix: quotes are doubled. */
+static void put_quoted_with(FILE *f, const char *text, const char *suffix)
 {
   fputc('\'', f);
   for (const char *p = text; *p; p++) {
     if (*p == '\'') fputc('\'', f);
     fputc(*p, f);
   }
+  fputs(suffix, f);
   fputc('\'', f);
+}
+
+static void put_quoted(FILE *f, const char *text)
+{
+  put_quoted_with(f, text, "");
 }
 
 typedef struct {
@@ -598,6 +631,21 @@ typedef struct {
   const char *image, *title, *dir, *script;
   long long last_episode;
 } script_job;
+
+/* Series i's theoretical bound, if it has one: a thinner dashed line of
+ * its colour beside the measured one, titled "<series> bound". */
+static void put_bound(FILE *f, const script_job *job, size_t i)
+{
+  const series *s = &job->lines->items[i];
+  if (!s->n_bounds) return;
+  fprintf(f, ", \\\n    $b%zu using 1:2 with lines lw 1.5 ", i + 1);
+  if (job->term == TERM_DUMB)
+    fprintf(f, "lt %zu", i + 1);
+  else
+    fprintf(f, "lc rgb '%s' dt 2", palette[i % PALETTE_SIZE]);
+  fputs(" title ", f);
+  put_quoted_with(f, s->title, " bound");
+}
 
 static int write_script(FILE *f, void *ctx)
 {
@@ -619,12 +667,22 @@ static int write_script(FILE *f, void *ctx)
       fprintf(f, "%.17g %.17g %.17g %.17g\n", s->points[k].x, s->points[k].mean, s->points[k].lo,
               s->points[k].hi);
     fputs("EOD\n\n", f);
+    if (!s->n_bounds) continue;
+    fprintf(f, "# %s bound\n$b%zu << EOD\n", s->title, i + 1);
+    fprintf(f, "# %s bound\n", sweep ? opt->x_key : "episode");
+    for (size_t k = 0; k < s->n_bounds; k++)
+      fprintf(f, "%.17g %.17g\n", s->bounds[k].x, s->bounds[k].mean);
+    fputs("EOD\n\n", f);
   }
   /* The key sits below the plot in as many columns as its longest title
    * allows; the image grows by its rows, so the plot keeps its height. */
   size_t longest = 0, n = job->lines->n;
-  for (size_t i = 0; i < n; i++)
-    if (strlen(job->lines->items[i].title) > longest) longest = strlen(job->lines->items[i].title);
+  for (size_t i = 0; i < job->lines->n; i++) {
+    const series *s = &job->lines->items[i];
+    size_t length = strlen(s->title) + (s->n_bounds ? strlen(" bound") : 0);
+    if (length > longest) longest = length;
+    if (s->n_bounds) n++;
+  }
   size_t columns = job->term == TERM_DUMB ? 90 / (longest + 10) : 900 / (7 * longest + 90);
   if (columns < 1) columns = 1;
   size_t rows = (n + columns - 1) / columns;
@@ -698,6 +756,7 @@ static int write_script(FILE *f, void *ctx)
     fputs(" title ", f);
     put_quoted(f, job->lines->items[i].title);
     sep = ", \\\n    ";
+    put_bound(f, job, i);
   }
   fputc('\n', f);
   return TABRL_OK;

@@ -49,6 +49,22 @@ static int print_optional(FILE *f, const summary_job *job, const size_t *members
   return TABRL_OK;
 }
 
+/* The mean over the group's rows of bound which (0: w1_bound, 1:
+ * cramer_bound), which bounds the mean distance; empty when no row has
+ * one.  A running mean, so that seeds with the same bound (the usual
+ * case: it depends on the parameters and the model) give it exactly. */
+static void print_bound(FILE *f, const summary_job *job, const size_t *members, size_t n, int which)
+{
+  size_t k = 0;
+  double mean = 0;
+  for (size_t i = 0; i < n; i++) {
+    double x = job->d->rows[members[i]].bound[which];
+    if (!isnan(x)) mean += (x - mean) / (double)++k;
+  }
+  fputc(',', f);
+  if (k) fprintf(f, "%.17g", mean);
+}
+
 static int write_summary(FILE *f, void *ctx)
 {
   const summary_job *job = ctx;
@@ -76,6 +92,8 @@ static int write_summary(FILE *f, void *ctx)
     if ((status = print_optional(f, job, members, n, 0)) ||
         (status = print_optional(f, job, members, n, 1)))
       return status;
+    print_bound(f, job, members, n, 0);
+    print_bound(f, job, members, n, 1);
     fputc('\n', f);
   }
   return TABRL_OK;

@@ -144,6 +144,13 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   if (!isnan(w1)) fprintf(r->rows, "%.17g", w1);
   fputc(',', r->rows);
   if (!isnan(cramer)) fprintf(r->rows, "%.17g", cramer);
+  /* The type's theoretical bounds on the two distances (empty: none). */
+  const char *const bounded[] = {"w1", "cramer"};
+  for (int i = 0; i < 2; i++) {
+    double bound = tabrl_algo_bound(r->algo, bounded[i], episode);
+    fputc(',', r->rows);
+    if (!isnan(bound)) fprintf(r->rows, "%.17g", bound);
+  }
   fputc('\n', r->rows);
   return 0;
 }

@@ -189,6 +189,16 @@ typedef struct tabrl_algo_type {
    * algorithm's policy (runs.csv w1, cramer).  Read with
    * tabrl_algo_distribution; NULL: not reported. */
   int (*distribution)(void *state, int s, tabrl_atom *out, size_t *n);
+
+  /* Optional: the type's documented theoretical bound on the runs.csv
+   * metric named metric ("w1", "cramer"; later "cum_regret") after k
+   * episodes (iterations for planning), for its parameters and problem,
+   * which the state knows; NaN where it documents none: another metric, a
+   * k or a problem outside the bound's assumptions (a fixed-point bound
+   * before the fixed point).  The runner writes it beside the measured
+   * value (runs.csv w1_bound, cramer_bound) and tabrl plot draws it.  Read
+   * with tabrl_algo_bound; NULL: no bound. */
+  double (*bound)(const void *state, const char *metric, long k);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
@@ -281,6 +291,13 @@ static inline double tabrl_algo_saturation(const tabrl_algo *algo)
 static inline double tabrl_algo_diagnostics(const tabrl_algo *algo)
 {
   return algo->type->diagnostics ? algo->type->diagnostics(algo->state) : NAN;
+}
+
+/* The type's bound on metric after k episodes or iterations (see
+ * tabrl_algo_type.bound), or NaN when it has none. */
+static inline double tabrl_algo_bound(const tabrl_algo *algo, const char *metric, long k)
+{
+  return algo->type->bound ? algo->type->bound(algo->state, metric, k) : NAN;
 }
 
 /* The type's learned start distribution from state s (see

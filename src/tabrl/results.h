@@ -4,18 +4,21 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer
+ *                 w1,cramer,w1_bound,cramer_bound
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
  *                 episode (it reports realized returns only); `w1`, `cramer`
- *                 empty without a learned return distribution or an exact one.
+ *                 empty without a learned return distribution or an exact one;
+ *                 `w1_bound`, `cramer_bound` the type's bound on them
+ *                 (tabrl_algo_type.bound), empty where it has none.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
  *   summary.csv   env,algo,config,episode,n,cum_regret_mean,cum_regret_std,
  *                 cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,
- *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi
+ *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,
+ *                 w1_bound,cramer_bound (the mean of the seeds' bounds)
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,
@@ -110,6 +113,9 @@ typedef struct {
  * when it exists).  Curves: one line per (algo, config), titled "algo" or
  * "algo config" when there are several configs, with its 95% interval as a
  * shaded band of the same colour (bands are left out in the dumb terminal).
+ * For the metrics w1 and cramer, a series with a bound (summary.csv
+ * w1_bound, cramer_bound) also gets it as a dashed line of its colour
+ * titled "<series> bound", in curves and sweeps.
  * Writes the gnuplot script next to the image (same path, extension .gp;
  * for dumb on standard output DIR/<metric>.dumb.gp) with the data inline, so
  * `gnuplot SCRIPT` redraws the figure; then runs gnuplot, which writes the

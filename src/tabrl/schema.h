@@ -26,7 +26,9 @@
   X(CUM_REGRET, "cum_regret")                                                                      \
   X(ELAPSED_S, "elapsed_s")                                                                        \
   X(W1, "w1")                                                                                      \
-  X(CRAMER, "cramer")
+  X(CRAMER, "cramer")                                                                              \
+  X(W1_BOUND, "w1_bound")                                                                          \
+  X(CRAMER_BOUND, "cramer_bound")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -49,7 +51,9 @@
   X(CRAMER_MEAN, "cramer_mean")                                                                    \
   X(CRAMER_STD, "cramer_std")                                                                      \
   X(CRAMER_LO, "cramer_lo")                                                                        \
-  X(CRAMER_HI, "cramer_hi")
+  X(CRAMER_HI, "cramer_hi")                                                                        \
+  X(W1_BOUND, "w1_bound")                                                                          \
+  X(CRAMER_BOUND, "cramer_bound")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
