@@ -32,11 +32,16 @@
  * feel the outliers' size.
  *
  * `policy` chooses pi in the target and the behaviour:
+ *   optimal  policy evaluation of the model's mean-optimal policy pi*
+ *            (tabrl_problem.target: the known policy of policy evaluation
+ *            in an unknown model, which the runner gives for episodic
+ *            models), on-policy: target Q_{h+1}(s', pi*(s')), acting with
+ *            pi*, policy() = pi*; learns Q^{pi*} = Q* on pi*'s actions;
  *   uniform  learns Q^uniform (expected target under the uniform policy)
- *   optimal  learns Q* (target max_a' Q_{h+1}(s',a'), the optimal Bellman
- *            operator); both act uniformly at random, so the runner's regret
- *            is the uniform policy's, constant, and policy() returns the
- *            uniform policy;
+ *   qstar    learns Q* off-policy (target max_a' Q_{h+1}(s',a'), the optimal
+ *            Bellman operator); uniform and qstar act uniformly at random,
+ *            so the runner's regret is the uniform policy's, constant, and
+ *            policy() returns the uniform policy;
  *   greedy   control: the max target, acting epsilon-greedily on Q as it
  *            was at the start of the episode (ties shared equally, broken
  *            at random by act()), so that the policy is committed for the
@@ -52,14 +57,15 @@
 #include "common/actions.h"
 #include "protocol/testing.h"
 
-enum { POLICY_OPTIMAL, POLICY_UNIFORM, POLICY_GREEDY };
+enum { POLICY_OPTIMAL, POLICY_UNIFORM, POLICY_GREEDY, POLICY_QSTAR };
 enum { LOSS_SQUARED, LOSS_HUBER, LOSS_ABSOLUTE };
 enum { SCHEDULE_HARMONIC, SCHEDULE_JIN, SCHEDULE_CONSTANT };
 
 static const tabrl_param robust_td_params[] = {
-    {"policy", TABRL_CHOICE, "optimal", "optimal|uniform|greedy",
-     "optimal: learn Q* acting uniformly; uniform: learn the uniform policy's Q acting "
-     "uniformly; greedy: control, acting epsilon-greedily"},
+    {"policy", TABRL_CHOICE, "qstar", "optimal|uniform|greedy|qstar",
+     "optimal: evaluate the model's mean-optimal policy acting with it (episodic models); "
+     "uniform: learn the uniform policy's Q acting uniformly; greedy: control, acting "
+     "epsilon-greedily; qstar: learn Q* acting uniformly"},
     {"loss", TABRL_CHOICE, "huber", "squared|huber|absolute",
      "loss of the TD error: delta^2/2, Huber with threshold `delta`, or delta*|TD error|"},
     {"delta", TABRL_DOUBLE, "1", "(0,inf)",
@@ -76,6 +82,7 @@ typedef struct {
   int S, A, H;
   int policy, loss, schedule;
   double kappa, alpha, epsilon;
+  const tabrl_policy *target; /* tabrl_problem.target, for policy = optimal */
   baseline_actions actions;
   tabrl_pcg32 *rng;
   double *Q;    /* H*S*A, Q[(h*S + s)*A + a], starts at 0 */
@@ -94,6 +101,16 @@ static void robust_td_release(void *state)
   free(st->tied);
 }
 
+/* Refuses policy = optimal where the runner gives no target. */
+static int robust_td_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  if (tabrl_values_choice(params, "policy") == POLICY_OPTIMAL && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "robust-td: policy = optimal evaluates the model's optimal policy, which "
+                       "exists for episodic models only (set a horizon)");
+  return 0;
+}
+
 static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   robust_td_state *st = state;
@@ -109,6 +126,10 @@ static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl
   st->kappa = tabrl_values_double(params, "delta");
   st->alpha = tabrl_values_double(params, "alpha");
   st->epsilon = tabrl_values_double(params, "epsilon");
+  st->target = problem->target;
+  if (st->policy == POLICY_OPTIMAL && !st->target)
+    return tabrl_error(TABRL_EINVAL, "robust-td: policy = optimal needs the target policy "
+                                     "(tabrl_problem.target), which the runner sets");
   if ((status = baseline_actions_init(&st->actions, problem, "robust-td"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
   st->Q = calloc(n, sizeof *st->Q);
@@ -144,12 +165,13 @@ static int greedy_actions(robust_td_state *st, int h, int s)
   return ties;
 }
 
-/* V_h(s) of the target policy: the mean over valid actions (uniform) or
- * the max (optimal, greedy); 0 at h = H. */
+/* V_h(s) of the target policy: the mean over valid actions (uniform), the
+ * target's action (optimal) or the max (qstar, greedy); 0 at h = H. */
 static double state_value(const robust_td_state *st, int h, int s)
 {
   if (h >= st->H) return 0.0;
   const double *Q = q_row(st, h, s);
+  if (st->policy == POLICY_OPTIMAL) return Q[tabrl_policy_argmax(st->target, h, s)];
   const int *list = baseline_actions_list(&st->actions, h, s);
   int n = baseline_actions_count(&st->actions, h, s);
   double v = st->policy == POLICY_UNIFORM ? 0.0 : -INFINITY;
@@ -168,6 +190,10 @@ static int robust_td_policy(void *state, tabrl_policy *pi)
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {
       double *row = tabrl_policy_row(pi, h, s);
+      if (st->policy == POLICY_OPTIMAL) {
+        tabrl_policy_set_action(pi, h, s, tabrl_policy_argmax(st->target, h, s));
+        continue;
+      }
       const int *list = baseline_actions_list(&st->actions, h, s);
       int n = baseline_actions_count(&st->actions, h, s);
       int ties = eps < 1.0 ? greedy_actions(st, h, s) : 0;
@@ -183,6 +209,7 @@ static int robust_td_act(void *state, int h, int s)
   robust_td_state *st = state;
   double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
   int ties;
+  if (st->policy == POLICY_OPTIMAL) return tabrl_policy_argmax(st->target, h, s);
   if (eps > 0 && (eps >= 1 || tabrl_pcg32_uniform(st->rng) < eps))
     return baseline_actions_draw(&st->actions, h, s, st->rng);
   ties = greedy_actions(st, h, s);
@@ -243,6 +270,7 @@ const tabrl_algo_type tabrl_algo_robust_td = {
     .commits_per_episode = 1,
     .params = robust_td_params,
     .state_size = sizeof(robust_td_state),
+    .check = robust_td_check,
     .init = robust_td_init,
     .release = robust_td_release,
     .policy = robust_td_policy,

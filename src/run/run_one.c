@@ -25,6 +25,7 @@ struct run {
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
   tabrl_policy *pi, *pi_prev, *pi_second;
+  tabrl_policy *target;  /* the mean-optimal policy (tabrl_problem.target), or NULL */
   tabrl_stock_grid grid; /* of an augmented objective; see tabrl_problem.stock */
   double *V;
   double value_prev;
@@ -50,6 +51,7 @@ static void run_free(struct run *r)
   tabrl_policy_free(r->pi);
   tabrl_policy_free(r->pi_prev);
   tabrl_policy_free(r->pi_second);
+  tabrl_policy_free(r->target);
   free(r->V);
   free(r->traj);
   free(r->traj_second);
@@ -329,6 +331,13 @@ static int run_setup(struct run *r)
       !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
 
+  /* The target of policy-evaluation learners (tabrl_problem.target): the
+   * mean-optimal policy, whatever the objective, as cdp's policy = optimal. */
+  if (m->horizon > 0) {
+    if (!(r->target = tabrl_policy_alloc_for(m))) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    if ((status = tabrl_oracle_backward(m, r->V, NULL, r->target))) return status;
+  }
+
   /* J*, the experiment's objective of an optimal policy. */
   if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
 
@@ -343,6 +352,7 @@ static int run_setup(struct run *r)
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
                               type->protocol == TABRL_PLANNING, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
+  problem.target = r->target;
   if (status) {
     tabrl_values_free(values);
     return status;

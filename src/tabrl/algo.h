@@ -73,6 +73,15 @@ typedef struct {
   /* Models with a vector reward (tabrl_mdp.reward_vec): its dimension d,
    * observed by types with observe_vec; 0 otherwise. */
   int reward_dim;
+  /* The mean-optimal Markov policy of the model (tabrl_oracle_backward:
+   * deterministic, lowest action on ties; H stages), set by the runner for
+   * episodic models, NULL otherwise (tabrl_problem_init leaves it NULL).
+   * It is the KNOWN policy of policy evaluation in an unknown model: only
+   * policy-evaluation learners (`policy = optimal` of ctd, qtd, mdtd,
+   * robust-td) may read it (tabrl_policy_argmax gives its action).  A
+   * control algorithm must not: it would be told the answer it is scored
+   * on. */
+  const tabrl_policy *target;
 } tabrl_problem;
 
 static inline int tabrl_problem_valid(const tabrl_problem *p, int h, int s, int a)
