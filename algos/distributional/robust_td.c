@@ -48,7 +48,14 @@
  *            episode and the runner scores its exact value, not the noisy
  *            realized return; policy() gives act()'s distribution.
  * The evaluated values are read by the tests through tabrl_robust_td_value
- * (protocol/testing.h).  Step sizes: `harmonic` 1/t, `jin` (H+1)/(H+t)
+ * (protocol/testing.h).  The distribution hook is a point mass at the
+ * value estimate of the start state under policy()'s distribution,
+ * sum_a pi(a|s) Q_0(s,a), so the runner's value_err column is the value
+ * error of the learned Q for the reported policy (for optimal and uniform
+ * the evaluated one; for greedy and qstar Q bootstraps on the max, and
+ * qstar's uniform mix of Q* is no policy's value), and w1 / cramer are the
+ * distances of that point mass to the exact return distribution (0 only
+ * for a deterministic return).  Step sizes: `harmonic` 1/t, `jin` (H+1)/(H+t)
  * (Jin et al. 2018 eq. 4), `constant` alpha. */
 #include <math.h>
 #include <string.h>
@@ -89,6 +96,7 @@ typedef struct {
   double *Qact; /* H*S*A: Q as it was at the start of the episode, acted on */
   long *visits; /* H*S*A */
   int *tied;    /* A */
+  double *row;  /* A: one row of policy() */
 } robust_td_state;
 
 static void robust_td_release(void *state)
@@ -99,6 +107,7 @@ static void robust_td_release(void *state)
   free(st->Qact);
   free(st->visits);
   free(st->tied);
+  free(st->row);
 }
 
 /* Refuses policy = optimal where the runner gives no target. */
@@ -136,7 +145,8 @@ static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl
   st->Qact = calloc(n, sizeof *st->Qact);
   st->visits = calloc(n, sizeof *st->visits);
   st->tied = malloc((size_t)st->A * sizeof *st->tied);
-  if (!st->Q || !st->Qact || !st->visits || !st->tied)
+  st->row = malloc((size_t)st->A * sizeof *st->row);
+  if (!st->Q || !st->Qact || !st->visits || !st->tied || !st->row)
     return tabrl_error(TABRL_ENOMEM, "robust-td: out of memory for %zu Q values", n);
   return 0;
 }
@@ -180,27 +190,46 @@ static double state_value(const robust_td_state *st, int h, int s)
   return v;
 }
 
+/* policy()'s action distribution at (h, s) into row (A values). */
+static void policy_row(robust_td_state *st, int h, int s, double *row)
+{
+  double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
+  const int *list = baseline_actions_list(&st->actions, h, s);
+  int n = baseline_actions_count(&st->actions, h, s);
+  for (int a = 0; a < st->A; a++) row[a] = 0.0;
+  if (st->policy == POLICY_OPTIMAL) {
+    row[tabrl_policy_argmax(st->target, h, s)] = 1.0;
+    return;
+  }
+  int ties = eps < 1.0 ? greedy_actions(st, h, s) : 0;
+  for (int i = 0; i < n; i++) row[list[i]] = eps / n;
+  for (int i = 0; i < ties; i++) row[st->tied[i]] += (1.0 - eps) / ties;
+}
+
 static int robust_td_policy(void *state, tabrl_policy *pi)
 {
   robust_td_state *st = state;
-  double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
   if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
     return tabrl_error(TABRL_EINVAL, "robust-td: policy must be %d x %d with %d stages", st->S,
                        st->A, st->H);
   for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      if (st->policy == POLICY_OPTIMAL) {
-        tabrl_policy_set_action(pi, h, s, tabrl_policy_argmax(st->target, h, s));
-        continue;
-      }
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s);
-      int ties = eps < 1.0 ? greedy_actions(st, h, s) : 0;
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      for (int i = 0; i < n; i++) row[list[i]] = eps / n;
-      for (int i = 0; i < ties; i++) row[st->tied[i]] += (1.0 - eps) / ties;
-    }
+    for (int s = 0; s < st->S; s++) policy_row(st, h, s, tabrl_policy_row(pi, h, s));
+  return 0;
+}
+
+/* The learned start "distribution": one atom at sum_a pi(a|s) Q_0(s,a),
+ * pi = policy()'s (see the header). */
+static int robust_td_distribution(void *state, int s, tabrl_atom *out, size_t *n)
+{
+  robust_td_state *st = state;
+  const double *Q = q_row(st, 0, s);
+  *n = 1;
+  if (!out) return 0;
+  policy_row(st, 0, s, st->row);
+  out[0].value = 0;
+  out[0].prob = 1;
+  for (int a = 0; a < st->A; a++)
+    if (st->row[a] > 0) out[0].value += st->row[a] * Q[a];
   return 0;
 }
 
@@ -277,6 +306,7 @@ const tabrl_algo_type tabrl_algo_robust_td = {
     .act = robust_td_act,
     .observe = robust_td_observe,
     .begin_episode = robust_td_begin_episode,
+    .distribution = robust_td_distribution,
 };
 
 double tabrl_robust_td_value(const tabrl_algo *algo, int h, int s, int a)

@@ -177,16 +177,17 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
   }
   row.episode = (long long)episode;
   for (int i = TABRL_RUNS_RETURN; i < TABRL_RUNS_COLUMNS; i++) {
-    double *target = i == TABRL_RUNS_CUM_REGRET ? &row.cum_regret
-                     : i == TABRL_RUNS_VALUE    ? &row.value
-                     : i == TABRL_RUNS_W1       ? &row.w1
-                     : i == TABRL_RUNS_CRAMER   ? &row.cramer
-                                                : &ignored;
+    double *target = i == TABRL_RUNS_CUM_REGRET  ? &row.cum_regret
+                     : i == TABRL_RUNS_VALUE     ? &row.value
+                     : i == TABRL_RUNS_W1        ? &row.w1
+                     : i == TABRL_RUNS_CRAMER    ? &row.cramer
+                     : i == TABRL_RUNS_VALUE_ERR ? &row.value_err
+                                                 : &ignored;
     /* value is empty for learners that change policy within an episode;
      * return is empty for planning and offline runs (no rollouts); w1 and
-     * cramer for algorithms without a learned distribution. */
+     * cramer and value_err for algorithms without a learned distribution. */
     int optional = i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE || i == TABRL_RUNS_W1 ||
-                   i == TABRL_RUNS_CRAMER;
+                   i == TABRL_RUNS_CRAMER || i == TABRL_RUNS_VALUE_ERR;
     if (optional && !*fields[i]) {
       *target = NAN;
       continue;

@@ -86,21 +86,19 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
  * return distribution of pi, the policy it reports; NAN (empty columns)
  * for a type without a learned distribution and for models without an
  * exact one (tabrl_return_distribution: episodic, rewards on a grid; the
- * first refusal is remembered). */
-static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer)
+ * first refusal is remembered).  value_err: |the learned distribution's
+ * mean - the exact (mean) value of pi from mu0|, which needs no exact
+ * distribution (reward noise, discounted models), NAN only without a
+ * learned distribution. */
+static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer,
+                     double *value_err)
 {
   const tabrl_mdp *m = r->m;
   tabrl_atom *exact = NULL, *learned = NULL;
   size_t n_exact = 0, n = 0, k;
-  int status;
-  *w1 = *cramer = NAN;
-  if (!r->algo->type->distribution || r->algo->type->stock_policies || r->no_exact) return 0;
-  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
-    if (status != TABRL_EUNSUPPORTED) return status;
-    tabrl_error_clear();
-    r->no_exact = 1;
-    return 0;
-  }
+  int status = 0;
+  *w1 = *cramer = *value_err = NAN;
+  if (!r->algo->type->distribution || r->algo->type->stock_policies) return 0;
   for (int s = 0; s < m->S; s++)
     if (m->mu0[s] > 0) {
       if ((status = tabrl_algo_distribution(r->algo, s, NULL, &k))) goto done;
@@ -117,6 +115,24 @@ static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *
       for (size_t j = n; j < n + k; j++) learned[j].prob *= m->mu0[s];
       n += k;
     }
+  double mean = 0, value;
+  for (size_t j = 0; j < n; j++) mean += learned[j].prob * learned[j].value;
+  /* The mean objective's value is the runner's (cached) one; any other
+   * objective's is not the mean return. */
+  if (r->e->objective.type == &tabrl_objective_mean)
+    status = policy_value(r, pi, &value);
+  else if (!(status = tabrl_oracle_evaluate(m, pi, r->V)))
+    value = tabrl_oracle_start_value(m, r->V);
+  if (status) goto done;
+  *value_err = fabs(mean - value);
+  if (r->no_exact) goto done;
+  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
+    if (status != TABRL_EUNSUPPORTED) goto done;
+    tabrl_error_clear();
+    r->no_exact = 1;
+    status = 0;
+    goto done;
+  }
   *w1 = tabrl_dist_w1(learned, n, exact, n_exact);
   *cramer = tabrl_dist_cramer(learned, n, exact, n_exact);
   if (isnan(*w1) || isnan(*cramer)) status = TABRL_ENOMEM;
@@ -132,8 +148,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
                      double regret, const tabrl_policy *pi)
 {
   const tabrl_experiment *e = r->e;
-  double w1, cramer;
-  int status = distances(r, pi, &w1, &cramer);
+  double w1, cramer, value_err;
+  int status = distances(r, pi, &w1, &cramer, &value_err);
   if (status) return status;
   fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->env_label, e->algos[r->algo_index].label,
           r->config_label, (unsigned long long)r->seed, episode);
@@ -144,6 +160,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   if (!isnan(w1)) fprintf(r->rows, "%.17g", w1);
   fputc(',', r->rows);
   if (!isnan(cramer)) fprintf(r->rows, "%.17g", cramer);
+  fputc(',', r->rows);
+  if (!isnan(value_err)) fprintf(r->rows, "%.17g", value_err);
   fputc('\n', r->rows);
   return 0;
 }

@@ -192,7 +192,8 @@ typedef struct tabrl_algo_type {
    * return from state s at the start (stage 0), as atoms into out; with
    * out NULL, only *n = the number of atoms it would write.  The runner
    * reports its W1 and Cramer distances to the exact distribution of the
-   * algorithm's policy (runs.csv w1, cramer).  Read with
+   * algorithm's policy (runs.csv w1, cramer) and the distance of its mean
+   * to that policy's exact value (value_err).  Read with
    * tabrl_algo_distribution; NULL: not reported. */
   int (*distribution)(void *state, int s, tabrl_atom *out, size_t *n);
 } tabrl_algo_type;

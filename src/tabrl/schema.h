@@ -26,7 +26,8 @@
   X(CUM_REGRET, "cum_regret")                                                                      \
   X(ELAPSED_S, "elapsed_s")                                                                        \
   X(W1, "w1")                                                                                      \
-  X(CRAMER, "cramer")
+  X(CRAMER, "cramer")                                                                              \
+  X(VALUE_ERR, "value_err")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -49,7 +50,11 @@
   X(CRAMER_MEAN, "cramer_mean")                                                                    \
   X(CRAMER_STD, "cramer_std")                                                                      \
   X(CRAMER_LO, "cramer_lo")                                                                        \
-  X(CRAMER_HI, "cramer_hi")
+  X(CRAMER_HI, "cramer_hi")                                                                        \
+  X(VALUE_ERR_MEAN, "value_err_mean")                                                              \
+  X(VALUE_ERR_STD, "value_err_std")                                                                \
+  X(VALUE_ERR_LO, "value_err_lo")                                                                  \
+  X(VALUE_ERR_HI, "value_err_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
