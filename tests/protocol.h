@@ -94,6 +94,18 @@ static inline double test_optimal_value(const tabrl_mdp *m)
   return J;
 }
 
+/* The runner's tabrl_problem.target of episodic m: its mean-optimal
+ * policy (tabrl_oracle_backward, lowest action on ties); the caller frees
+ * it after the algorithm. */
+static inline tabrl_policy *test_target(const tabrl_mdp *m)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
+  ck_assert_int_eq(tabrl_oracle_backward(m, V, NULL, pi), 0);
+  free(V);
+  return pi;
+}
+
 /* Runs episodes 1..K of the online protocol on m through the library's
  * episode driver (tabrl_episode_online, as the runner does), transitions
  * from the stream (seed, transitions).  Checks that every policy() is a

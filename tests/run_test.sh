@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72

@@ -14,21 +14,22 @@
  * projection (projection.h), the mixture taken exactly (every atom of
  * eta_{h+1}(s', a') is projected with its mass: the expected update over
  * the next action).  w is the evaluated policy: uniform over the valid
- * actions (`policy = uniform`), or the greedy action w.r.t. the mean of
- * eta_{h+1}(s', .) (`greedy`, categorical Q-learning; lowest action on
- * ties).  Rates (all meet the Robbins-Monro conditions of their Theorem 2
- * but the constant one): (H + 1) / (H + t) (`jin`, the default: Jin,
- * Allen-Zhu, Bubeck and Jordan 2018, NeurIPS, eq. (4), which forgets the
- * early targets bootstrapped from untrained later stages, where 1/t keeps
- * them with weight 1/t forever), 1/t (`harmonic`: the mean of the
+ * actions (`policy = uniform`), the model's mean-optimal policy (`optimal`:
+ * tabrl_problem.target, the known policy of policy evaluation in an
+ * unknown model, which the runner gives for episodic models), or the
+ * greedy action w.r.t. the mean of eta_{h+1}(s', .) (`greedy`, categorical
+ * Q-learning; lowest action on ties).  Rates (all meet the Robbins-Monro conditions of their
+ * Theorem 2 but the constant one): (H + 1) / (H + t) (`jin`, the default: Jin, Allen-Zhu, Bubeck
+ * and Jordan 2018, NeurIPS, eq. (4), which forgets the early targets bootstrapped from untrained
+ * later stages, where 1/t keeps them with weight 1/t forever), 1/t (`harmonic`: the mean of the
  * projected targets) or a constant `alpha`.
  *
- * Acting: uniform over the valid actions (`uniform`), or epsilon-greedy on
- * the mean of eta_h(s, .) with random tie breaks (`greedy`); policy() is
- * that action distribution.  The mean-optimal policy cannot be evaluated
- * here: an online learner does not see the model (cdp does it by
- * planning).  The learned start distribution (the hook behind the w1 and
- * cramer columns) is eta_0(s) under w. */
+ * Acting: uniform over the valid actions (`uniform`), the target's action
+ * (`optimal`: on-policy evaluation, so only the target's (h, s, a) are
+ * learned, which is all its distribution needs), or epsilon-greedy on the
+ * mean of eta_h(s, .) with random tie breaks (`greedy`); policy() is that
+ * action distribution.  The learned start distribution (the hook behind
+ * the w1 and cramer columns) is eta_0(s) under w. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,7 +38,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
-enum { CTD_UNIFORM, CTD_GREEDY };
+enum { CTD_UNIFORM, CTD_GREEDY, CTD_OPTIMAL };
 enum { SCHEDULE_JIN, SCHEDULE_HARMONIC, SCHEDULE_CONSTANT };
 
 static const tabrl_param ctd_params[] = {
@@ -45,8 +46,9 @@ static const tabrl_param ctd_params[] = {
     {"vmin", TABRL_DOUBLE, "0", NULL, "lowest support point"},
     {"vmax", TABRL_DOUBLE, "", NULL,
      "highest support point (default H, the largest return with rewards in [0,1])"},
-    {"policy", TABRL_CHOICE, "uniform", "uniform|greedy",
-     "evaluate the uniform policy, or greedy control on the learned mean (epsilon-greedy acting)"},
+    {"policy", TABRL_CHOICE, "uniform", "uniform|greedy|optimal",
+     "evaluate the uniform policy, greedy control on the learned mean (epsilon-greedy acting), "
+     "or evaluate the model's mean-optimal policy acting with it (episodic models)"},
     {"epsilon", TABRL_DOUBLE, "0.1", "[0,1]", "exploration of policy = greedy"},
     {"schedule", TABRL_CHOICE, "jin", "jin|harmonic|constant",
      "learning rate after the t-th visit of (h,s,a): jin (H+1)/(H+t) (Jin et al. 2018 eq. 4), "
@@ -57,6 +59,7 @@ static const tabrl_param ctd_params[] = {
 
 typedef struct {
   int S, A, H, m, which, schedule;
+  const tabrl_policy *target; /* tabrl_problem.target, for policy = optimal */
   double vmin, dz, epsilon, alpha;
   baseline_actions actions;
   tabrl_pcg32 *rng;
@@ -91,6 +94,10 @@ static double vmax_of(const tabrl_problem *problem, const tabrl_values *params)
 static int ctd_check(const tabrl_problem *problem, const tabrl_values *params)
 {
   double vmin = tabrl_values_double(params, "vmin"), vmax = vmax_of(problem, params);
+  if (tabrl_values_choice(params, "policy") == CTD_OPTIMAL && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "ctd: policy = optimal evaluates the model's optimal policy, which exists "
+                       "for episodic models only (set a horizon)");
   if (!(vmax > vmin))
     return tabrl_error(TABRL_EINVAL, "ctd: the support needs vmax > vmin (vmin = %g, vmax = %g)",
                        vmin, vmax);
@@ -103,6 +110,7 @@ static int ctd_init(void *state, const tabrl_problem *problem, const tabrl_value
   int status;
   size_t n;
   if ((status = baseline_rng(problem, &st->rng, "ctd"))) return status;
+  st->target = problem->target;
   st->S = problem->S;
   st->A = problem->A;
   st->H = problem->horizon;
@@ -113,6 +121,9 @@ static int ctd_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->alpha = tabrl_values_double(params, "alpha");
   st->vmin = tabrl_values_double(params, "vmin");
   if ((status = ctd_check(problem, params))) return status;
+  if (st->which == CTD_OPTIMAL && !problem->target)
+    return tabrl_error(TABRL_EINVAL, "ctd: policy = optimal needs the target policy "
+                                     "(tabrl_problem.target), which the runner sets");
   st->dz = (vmax_of(problem, params) - st->vmin) / (st->m - 1);
   if ((status = baseline_actions_init(&st->actions, problem, "ctd"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
@@ -161,6 +172,10 @@ static void add_state(ctd_state *st, int h, int s, double r, double w, double *q
     list = st->tied; /* the lowest greedy action */
     greedy_actions(st, h, s);
     n = 1;
+  } else if (st->which == CTD_OPTIMAL) {
+    st->tied[0] = tabrl_policy_argmax(st->target, h, s);
+    list = st->tied;
+    n = 1;
   }
   for (int i = 0; i < n; i++) {
     const double *p = masses(st, h, s, list[i]);
@@ -193,6 +208,7 @@ static int ctd_act(void *state, int h, int s)
 {
   ctd_state *st = state;
   int ties;
+  if (st->which == CTD_OPTIMAL) return tabrl_policy_argmax(st->target, h, s);
   if (st->which == CTD_UNIFORM ||
       (st->epsilon > 0 && (st->epsilon >= 1 || tabrl_pcg32_uniform(st->rng) < st->epsilon)))
     return baseline_actions_draw(&st->actions, h, s, st->rng);
@@ -205,6 +221,11 @@ static int ctd_policy(void *state, tabrl_policy *pi)
   ctd_state *st = state;
   baseline_actions_uniform(&st->actions, pi);
   if (st->which == CTD_UNIFORM) return 0;
+  if (st->which == CTD_OPTIMAL) {
+    for (int h = 0; h < st->H; h++)
+      for (int s = 0; s < st->S; s++) tabrl_policy_set_action(pi, h, s, ctd_act(st, h, s));
+    return 0;
+  }
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {
       double *row = tabrl_policy_row(pi, h, s);
@@ -233,7 +254,8 @@ const tabrl_algo_type tabrl_algo_ctd = {
     .name = "ctd",
     .family = "distributional",
     .doc = "Categorical TD: the Cramer-projected distributional TD update of stage-dependent "
-           "eta_h(s,a) on a fixed support; evaluates the uniform policy or greedy control",
+           "eta_h(s,a) on a fixed support; evaluates the uniform or the optimal policy, or greedy "
+           "control",
     .source = "Rowland, Bellemare, Dabney, Munos, Teh 2018 (AISTATS), An Analysis of Categorical "
               "Distributional RL, section 3.2 (categorical policy evaluation / Q-learning)",
     .protocol = TABRL_ONLINE,

@@ -40,11 +40,12 @@
  * Bellman target in MMD.
  *
  * Policy evaluation: the agent acts with the evaluated policy (`policy =
- * uniform`: uniform over the valid actions), which is also what policy()
- * returns, so regret is that policy's.  The particles start i.i.d. uniform
- * on [-init, init]^d from the algorithm's stream.  `policy = optimal` (the
- * optimal policy of the model) is not offered: an online learner is not
- * given the model. */
+ * uniform`: uniform over the valid actions; `optimal`: the model's
+ * mean-optimal policy for its scalar reward, tabrl_problem.target, the
+ * known policy of policy evaluation in an unknown model, which the runner
+ * gives for episodic models), which is also what policy() returns, so
+ * regret is that policy's.  The particles start i.i.d. uniform on
+ * [-init, init]^d from the algorithm's stream. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,8 +57,9 @@
 #define MDTD_KERNELS 10 /* sigma = 1, ..., 10 */
 
 static const tabrl_param mdtd_params[] = {
-    {"policy", TABRL_CHOICE, "uniform", "uniform",
-     "the evaluated (and followed) policy: uniform over the valid actions"},
+    {"policy", TABRL_CHOICE, "uniform", "uniform|optimal",
+     "the evaluated (and followed) policy: uniform over the valid actions, or the model's "
+     "mean-optimal policy (of the scalar reward)"},
     {"particles", TABRL_INT, "200", "[1,100000]",
      "particles m per (h, s) (200: num_atoms of the MD3QN code)"},
     {"step", TABRL_DOUBLE, "0.01", "(0,inf)",
@@ -67,9 +69,12 @@ static const tabrl_param mdtd_params[] = {
     {0},
 };
 
+enum { MDTD_UNIFORM, MDTD_OPTIMAL };
+
 typedef struct {
   int S, A, H, d, m;
   double step;
+  const tabrl_policy *target; /* tabrl_problem.target for policy = optimal, else NULL */
   baseline_actions actions;
   tabrl_pcg32 *rng;
   double *X;    /* H S m d: X[((h S + s) m + i) d + k] */
@@ -135,10 +140,26 @@ static void mdtd_release(void *state)
   free(st->grad);
 }
 
+/* Refuses policy = optimal where the runner gives no target. */
+static int mdtd_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  if (tabrl_values_choice(params, "policy") == MDTD_OPTIMAL && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "mdtd: policy = optimal evaluates the model's optimal policy, which exists "
+                       "for episodic models only (set a horizon)");
+  return 0;
+}
+
 static int mdtd_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   mdtd_state *st = state;
   int status;
+  if (tabrl_values_choice(params, "policy") == MDTD_OPTIMAL) {
+    if (!problem->target)
+      return tabrl_error(TABRL_EINVAL, "mdtd: policy = optimal needs the target policy "
+                                       "(tabrl_problem.target), which the runner sets");
+    st->target = problem->target;
+  }
   if ((status = baseline_rng(problem, &st->rng, "mdtd"))) return status;
   if ((status = baseline_actions_init(&st->actions, problem, "mdtd"))) return status;
   st->S = problem->S;
@@ -168,12 +189,17 @@ static int mdtd_policy(void *state, tabrl_policy *pi)
     return tabrl_error(TABRL_EINVAL, "mdtd: policy must be %d x %d with %d stages", st->S, st->A,
                        st->H);
   baseline_actions_uniform(&st->actions, pi);
+  if (st->target)
+    for (int h = 0; h < st->H; h++)
+      for (int s = 0; s < st->S; s++)
+        tabrl_policy_set_action(pi, h, s, tabrl_policy_argmax(st->target, h, s));
   return 0;
 }
 
 static int mdtd_act(void *state, int h, int s)
 {
   mdtd_state *st = state;
+  if (st->target) return tabrl_policy_argmax(st->target, h, s);
   return baseline_actions_draw(&st->actions, h, s, st->rng);
 }
 
@@ -223,6 +249,7 @@ const tabrl_algo_type tabrl_algo_mdtd = {
     .params = mdtd_params,
     .state_size = sizeof(mdtd_state),
     .needs = TABRL_NEEDS_EPISODIC | TABRL_NEEDS_VECTOR_REWARD,
+    .check = mdtd_check,
     .init = mdtd_init,
     .release = mdtd_release,
     .policy = mdtd_policy,

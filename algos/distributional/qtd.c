@@ -13,16 +13,18 @@
  * a' equally: the expected update over the target, as in Rowland et al.
  * 2024, "An Analysis of Quantile Temporal-Difference Learning", JMLR 25,
  * eq. (4)), y = r after the last stage; `greedy` takes the next action of
- * largest mean (lowest on ties; quantile Q-learning).  The step is the
+ * largest mean (lowest on ties; quantile Q-learning), `optimal` the action
+ * of the model's mean-optimal policy (tabrl_problem.target: the known
+ * policy of policy evaluation in an unknown model, given by the runner
+ * for episodic models).  The step is the
  * sub-gradient of the quantile (pinball) loss at tau_i, so at a fixed point
  * theta_i is a tau_i-quantile of the target distribution: the W1
  * projection of Dabney et al.'s Lemma 2.  The step size is a constant
  * `alpha` (the iterates then hover within about alpha of the fixed point).
  *
- * Acting, policy() and the learned start distribution as ctd: uniform, or
- * epsilon-greedy on the mean (1/m) sum_i theta_i.  The mean-optimal policy
- * cannot be evaluated here: an online learner does not see the model (qdp
- * does it by planning). */
+ * Acting, policy() and the learned start distribution as ctd: uniform,
+ * the target's action (`optimal`, on-policy), or epsilon-greedy on the
+ * mean (1/m) sum_i theta_i. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,12 +32,13 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
-enum { QTD_UNIFORM, QTD_GREEDY };
+enum { QTD_UNIFORM, QTD_GREEDY, QTD_OPTIMAL };
 
 static const tabrl_param qtd_params[] = {
     {"atoms", TABRL_INT, "51", "[1,100000]", "number m of quantiles"},
-    {"policy", TABRL_CHOICE, "uniform", "uniform|greedy",
-     "evaluate the uniform policy, or greedy control on the learned mean (epsilon-greedy acting)"},
+    {"policy", TABRL_CHOICE, "uniform", "uniform|greedy|optimal",
+     "evaluate the uniform policy, greedy control on the learned mean (epsilon-greedy acting), "
+     "or evaluate the model's mean-optimal policy acting with it (episodic models)"},
     {"epsilon", TABRL_DOUBLE, "0.1", "[0,1]", "exploration of policy = greedy"},
     {"alpha", TABRL_DOUBLE, "0.1", "(0,inf)", "step size of the quantile updates"},
     {0},
@@ -44,6 +47,7 @@ static const tabrl_param qtd_params[] = {
 typedef struct {
   int S, A, H, m, which;
   double epsilon, alpha;
+  const tabrl_policy *target; /* tabrl_problem.target, for policy = optimal */
   baseline_actions actions;
   tabrl_pcg32 *rng;
   double *theta; /* H*S*A*m quantiles, increasing in i at a fixed point */
@@ -66,6 +70,16 @@ static double *quantiles(const qtd_state *st, int h, int s, int a)
          (((size_t)h * (size_t)st->S + (size_t)s) * (size_t)st->A + (size_t)a) * (size_t)st->m;
 }
 
+/* Refuses policy = optimal where the runner gives no target. */
+static int qtd_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  if (tabrl_values_choice(params, "policy") == QTD_OPTIMAL && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "qtd: policy = optimal evaluates the model's optimal policy, which exists "
+                       "for episodic models only (set a horizon)");
+  return 0;
+}
+
 static int qtd_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
   qtd_state *st = state;
@@ -79,6 +93,10 @@ static int qtd_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->which = tabrl_values_choice(params, "policy");
   st->epsilon = tabrl_values_double(params, "epsilon");
   st->alpha = tabrl_values_double(params, "alpha");
+  st->target = problem->target;
+  if (st->which == QTD_OPTIMAL && !st->target)
+    return tabrl_error(TABRL_EINVAL, "qtd: policy = optimal needs the target policy "
+                                     "(tabrl_problem.target), which the runner sets");
   if ((status = baseline_actions_init(&st->actions, problem, "qtd"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
   st->theta = calloc(n * (size_t)st->m, sizeof *st->theta);
@@ -121,6 +139,11 @@ static int evaluated_actions(qtd_state *st, int h, int s, const int **list)
     *list = st->tied;
     return 1;
   }
+  if (st->which == QTD_OPTIMAL) {
+    st->tied[0] = tabrl_policy_argmax(st->target, h, s);
+    *list = st->tied;
+    return 1;
+  }
   *list = baseline_actions_list(&st->actions, h, s);
   return baseline_actions_count(&st->actions, h, s);
 }
@@ -154,6 +177,7 @@ static int qtd_act(void *state, int h, int s)
 {
   qtd_state *st = state;
   int ties;
+  if (st->which == QTD_OPTIMAL) return tabrl_policy_argmax(st->target, h, s);
   if (st->which == QTD_UNIFORM ||
       (st->epsilon > 0 && (st->epsilon >= 1 || tabrl_pcg32_uniform(st->rng) < st->epsilon)))
     return baseline_actions_draw(&st->actions, h, s, st->rng);
@@ -166,6 +190,12 @@ static int qtd_policy(void *state, tabrl_policy *pi)
   qtd_state *st = state;
   baseline_actions_uniform(&st->actions, pi);
   if (st->which == QTD_UNIFORM) return 0;
+  if (st->which == QTD_OPTIMAL) {
+    for (int h = 0; h < st->H; h++)
+      for (int s = 0; s < st->S; s++)
+        tabrl_policy_set_action(pi, h, s, tabrl_policy_argmax(st->target, h, s));
+    return 0;
+  }
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++) {
       double *row = tabrl_policy_row(pi, h, s);
@@ -197,12 +227,13 @@ const tabrl_algo_type tabrl_algo_qtd = {
     .name = "qtd",
     .family = "distributional",
     .doc = "Quantile TD: quantile-regression updates of stage-dependent quantiles theta_h(s,a) "
-           "at levels (2i-1)/(2m); evaluates the uniform policy or greedy control",
+           "at levels (2i-1)/(2m); evaluates the uniform or the optimal policy, or greedy control",
     .source = "Dabney, Rowland, Bellemare, Munos 2018 (AAAI), Distributional RL with Quantile "
               "Regression, section 3; expected update of Rowland et al. 2024 (JMLR), eq. (4)",
     .protocol = TABRL_ONLINE,
     .commits_per_episode = 0,
     .params = qtd_params,
+    .check = qtd_check,
     .state_size = sizeof(qtd_state),
     .init = qtd_init,
     .release = qtd_release,

@@ -32,18 +32,30 @@
  * feel the outliers' size.
  *
  * `policy` chooses pi in the target and the behaviour:
+ *   optimal  policy evaluation of the model's mean-optimal policy pi*
+ *            (tabrl_problem.target: the known policy of policy evaluation
+ *            in an unknown model, which the runner gives for episodic
+ *            models), on-policy: target Q_{h+1}(s', pi*(s')), acting with
+ *            pi*, policy() = pi*; learns Q^{pi*} = Q* on pi*'s actions;
  *   uniform  learns Q^uniform (expected target under the uniform policy)
- *   optimal  learns Q* (target max_a' Q_{h+1}(s',a'), the optimal Bellman
- *            operator); both act uniformly at random, so the runner's regret
- *            is the uniform policy's, constant, and policy() returns the
- *            uniform policy;
+ *   qstar    learns Q* off-policy (target max_a' Q_{h+1}(s',a'), the optimal
+ *            Bellman operator); uniform and qstar act uniformly at random,
+ *            so the runner's regret is the uniform policy's, constant, and
+ *            policy() returns the uniform policy;
  *   greedy   control: the max target, acting epsilon-greedily on Q as it
  *            was at the start of the episode (ties shared equally, broken
  *            at random by act()), so that the policy is committed for the
  *            episode and the runner scores its exact value, not the noisy
  *            realized return; policy() gives act()'s distribution.
  * The evaluated values are read by the tests through tabrl_robust_td_value
- * (protocol/testing.h).  Step sizes: `harmonic` 1/t, `jin` (H+1)/(H+t)
+ * (protocol/testing.h).  The distribution hook is a point mass at the
+ * value estimate of the start state under policy()'s distribution,
+ * sum_a pi(a|s) Q_0(s,a), so the runner's value_err column is the value
+ * error of the learned Q for the reported policy (for optimal and uniform
+ * the evaluated one; for greedy and qstar Q bootstraps on the max, and
+ * qstar's uniform mix of Q* is no policy's value), and w1 / cramer are the
+ * distances of that point mass to the exact return distribution (0 only
+ * for a deterministic return).  Step sizes: `harmonic` 1/t, `jin` (H+1)/(H+t)
  * (Jin et al. 2018 eq. 4), `constant` alpha. */
 #include <math.h>
 #include <string.h>
@@ -52,14 +64,15 @@
 #include "common/actions.h"
 #include "protocol/testing.h"
 
-enum { POLICY_OPTIMAL, POLICY_UNIFORM, POLICY_GREEDY };
+enum { POLICY_OPTIMAL, POLICY_UNIFORM, POLICY_GREEDY, POLICY_QSTAR };
 enum { LOSS_SQUARED, LOSS_HUBER, LOSS_ABSOLUTE };
 enum { SCHEDULE_HARMONIC, SCHEDULE_JIN, SCHEDULE_CONSTANT };
 
 static const tabrl_param robust_td_params[] = {
-    {"policy", TABRL_CHOICE, "optimal", "optimal|uniform|greedy",
-     "optimal: learn Q* acting uniformly; uniform: learn the uniform policy's Q acting "
-     "uniformly; greedy: control, acting epsilon-greedily"},
+    {"policy", TABRL_CHOICE, "qstar", "optimal|uniform|greedy|qstar",
+     "optimal: evaluate the model's mean-optimal policy acting with it (episodic models); "
+     "uniform: learn the uniform policy's Q acting uniformly; greedy: control, acting "
+     "epsilon-greedily; qstar: learn Q* acting uniformly"},
     {"loss", TABRL_CHOICE, "huber", "squared|huber|absolute",
      "loss of the TD error: delta^2/2, Huber with threshold `delta`, or delta*|TD error|"},
     {"delta", TABRL_DOUBLE, "1", "(0,inf)",
@@ -76,12 +89,14 @@ typedef struct {
   int S, A, H;
   int policy, loss, schedule;
   double kappa, alpha, epsilon;
+  const tabrl_policy *target; /* tabrl_problem.target, for policy = optimal */
   baseline_actions actions;
   tabrl_pcg32 *rng;
   double *Q;    /* H*S*A, Q[(h*S + s)*A + a], starts at 0 */
   double *Qact; /* H*S*A: Q as it was at the start of the episode, acted on */
   long *visits; /* H*S*A */
   int *tied;    /* A */
+  double *row;  /* A: one row of policy() */
 } robust_td_state;
 
 static void robust_td_release(void *state)
@@ -92,6 +107,17 @@ static void robust_td_release(void *state)
   free(st->Qact);
   free(st->visits);
   free(st->tied);
+  free(st->row);
+}
+
+/* Refuses policy = optimal where the runner gives no target. */
+static int robust_td_check(const tabrl_problem *problem, const tabrl_values *params)
+{
+  if (tabrl_values_choice(params, "policy") == POLICY_OPTIMAL && problem->horizon < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "robust-td: policy = optimal evaluates the model's optimal policy, which "
+                       "exists for episodic models only (set a horizon)");
+  return 0;
 }
 
 static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
@@ -109,13 +135,18 @@ static int robust_td_init(void *state, const tabrl_problem *problem, const tabrl
   st->kappa = tabrl_values_double(params, "delta");
   st->alpha = tabrl_values_double(params, "alpha");
   st->epsilon = tabrl_values_double(params, "epsilon");
+  st->target = problem->target;
+  if (st->policy == POLICY_OPTIMAL && !st->target)
+    return tabrl_error(TABRL_EINVAL, "robust-td: policy = optimal needs the target policy "
+                                     "(tabrl_problem.target), which the runner sets");
   if ((status = baseline_actions_init(&st->actions, problem, "robust-td"))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
   st->Q = calloc(n, sizeof *st->Q);
   st->Qact = calloc(n, sizeof *st->Qact);
   st->visits = calloc(n, sizeof *st->visits);
   st->tied = malloc((size_t)st->A * sizeof *st->tied);
-  if (!st->Q || !st->Qact || !st->visits || !st->tied)
+  st->row = malloc((size_t)st->A * sizeof *st->row);
+  if (!st->Q || !st->Qact || !st->visits || !st->tied || !st->row)
     return tabrl_error(TABRL_ENOMEM, "robust-td: out of memory for %zu Q values", n);
   return 0;
 }
@@ -144,12 +175,13 @@ static int greedy_actions(robust_td_state *st, int h, int s)
   return ties;
 }
 
-/* V_h(s) of the target policy: the mean over valid actions (uniform) or
- * the max (optimal, greedy); 0 at h = H. */
+/* V_h(s) of the target policy: the mean over valid actions (uniform), the
+ * target's action (optimal) or the max (qstar, greedy); 0 at h = H. */
 static double state_value(const robust_td_state *st, int h, int s)
 {
   if (h >= st->H) return 0.0;
   const double *Q = q_row(st, h, s);
+  if (st->policy == POLICY_OPTIMAL) return Q[tabrl_policy_argmax(st->target, h, s)];
   const int *list = baseline_actions_list(&st->actions, h, s);
   int n = baseline_actions_count(&st->actions, h, s);
   double v = st->policy == POLICY_UNIFORM ? 0.0 : -INFINITY;
@@ -158,23 +190,46 @@ static double state_value(const robust_td_state *st, int h, int s)
   return v;
 }
 
+/* policy()'s action distribution at (h, s) into row (A values). */
+static void policy_row(robust_td_state *st, int h, int s, double *row)
+{
+  double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
+  const int *list = baseline_actions_list(&st->actions, h, s);
+  int n = baseline_actions_count(&st->actions, h, s);
+  for (int a = 0; a < st->A; a++) row[a] = 0.0;
+  if (st->policy == POLICY_OPTIMAL) {
+    row[tabrl_policy_argmax(st->target, h, s)] = 1.0;
+    return;
+  }
+  int ties = eps < 1.0 ? greedy_actions(st, h, s) : 0;
+  for (int i = 0; i < n; i++) row[list[i]] = eps / n;
+  for (int i = 0; i < ties; i++) row[st->tied[i]] += (1.0 - eps) / ties;
+}
+
 static int robust_td_policy(void *state, tabrl_policy *pi)
 {
   robust_td_state *st = state;
-  double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
   if (pi->S != st->S || pi->A != st->A || pi->stages != st->H)
     return tabrl_error(TABRL_EINVAL, "robust-td: policy must be %d x %d with %d stages", st->S,
                        st->A, st->H);
   for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) {
-      double *row = tabrl_policy_row(pi, h, s);
-      const int *list = baseline_actions_list(&st->actions, h, s);
-      int n = baseline_actions_count(&st->actions, h, s);
-      int ties = eps < 1.0 ? greedy_actions(st, h, s) : 0;
-      for (int a = 0; a < st->A; a++) row[a] = 0.0;
-      for (int i = 0; i < n; i++) row[list[i]] = eps / n;
-      for (int i = 0; i < ties; i++) row[st->tied[i]] += (1.0 - eps) / ties;
-    }
+    for (int s = 0; s < st->S; s++) policy_row(st, h, s, tabrl_policy_row(pi, h, s));
+  return 0;
+}
+
+/* The learned start "distribution": one atom at sum_a pi(a|s) Q_0(s,a),
+ * pi = policy()'s (see the header). */
+static int robust_td_distribution(void *state, int s, tabrl_atom *out, size_t *n)
+{
+  robust_td_state *st = state;
+  const double *Q = q_row(st, 0, s);
+  *n = 1;
+  if (!out) return 0;
+  policy_row(st, 0, s, st->row);
+  out[0].value = 0;
+  out[0].prob = 1;
+  for (int a = 0; a < st->A; a++)
+    if (st->row[a] > 0) out[0].value += st->row[a] * Q[a];
   return 0;
 }
 
@@ -183,6 +238,7 @@ static int robust_td_act(void *state, int h, int s)
   robust_td_state *st = state;
   double eps = st->policy == POLICY_GREEDY ? st->epsilon : 1.0;
   int ties;
+  if (st->policy == POLICY_OPTIMAL) return tabrl_policy_argmax(st->target, h, s);
   if (eps > 0 && (eps >= 1 || tabrl_pcg32_uniform(st->rng) < eps))
     return baseline_actions_draw(&st->actions, h, s, st->rng);
   ties = greedy_actions(st, h, s);
@@ -243,12 +299,14 @@ const tabrl_algo_type tabrl_algo_robust_td = {
     .commits_per_episode = 1,
     .params = robust_td_params,
     .state_size = sizeof(robust_td_state),
+    .check = robust_td_check,
     .init = robust_td_init,
     .release = robust_td_release,
     .policy = robust_td_policy,
     .act = robust_td_act,
     .observe = robust_td_observe,
     .begin_episode = robust_td_begin_episode,
+    .distribution = robust_td_distribution,
 };
 
 double tabrl_robust_td_value(const tabrl_algo *algo, int h, int s, int a)

@@ -25,6 +25,7 @@ struct run {
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
   tabrl_policy *pi, *pi_prev, *pi_second;
+  tabrl_policy *target;    /* the mean-optimal policy (tabrl_problem.target), or NULL */
   tabrl_stock_grid grid;   /* of an augmented objective; see tabrl_problem.stock */
   tabrl_feedback feedback; /* the experiment's, bound to this run's model */
   double *V;
@@ -52,6 +53,7 @@ static void run_free(struct run *r)
   tabrl_policy_free(r->pi);
   tabrl_policy_free(r->pi_prev);
   tabrl_policy_free(r->pi_second);
+  tabrl_policy_free(r->target);
   free(r->V);
   free(r->traj);
   free(r->traj_second);
@@ -86,21 +88,19 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
  * return distribution of pi, the policy it reports; NAN (empty columns)
  * for a type without a learned distribution and for models without an
  * exact one (tabrl_return_distribution: episodic, rewards on a grid; the
- * first refusal is remembered). */
-static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer)
+ * first refusal is remembered).  value_err: |the learned distribution's
+ * mean - the exact (mean) value of pi from mu0|, which needs no exact
+ * distribution (reward noise, discounted models), NAN only without a
+ * learned distribution. */
+static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer,
+                     double *value_err)
 {
   const tabrl_mdp *m = r->m;
   tabrl_atom *exact = NULL, *learned = NULL;
   size_t n_exact = 0, n = 0, k;
-  int status;
-  *w1 = *cramer = NAN;
-  if (!r->algo->type->distribution || r->algo->type->stock_policies || r->no_exact) return 0;
-  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
-    if (status != TABRL_EUNSUPPORTED) return status;
-    tabrl_error_clear();
-    r->no_exact = 1;
-    return 0;
-  }
+  int status = 0;
+  *w1 = *cramer = *value_err = NAN;
+  if (!r->algo->type->distribution || r->algo->type->stock_policies) return 0;
   for (int s = 0; s < m->S; s++)
     if (m->mu0[s] > 0) {
       if ((status = tabrl_algo_distribution(r->algo, s, NULL, &k))) goto done;
@@ -117,6 +117,24 @@ static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *
       for (size_t j = n; j < n + k; j++) learned[j].prob *= m->mu0[s];
       n += k;
     }
+  double mean = 0, value;
+  for (size_t j = 0; j < n; j++) mean += learned[j].prob * learned[j].value;
+  /* The mean objective's value is the runner's (cached) one; any other
+   * objective's is not the mean return. */
+  if (r->e->objective.type == &tabrl_objective_mean)
+    status = policy_value(r, pi, &value);
+  else if (!(status = tabrl_oracle_evaluate(m, pi, r->V)))
+    value = tabrl_oracle_start_value(m, r->V);
+  if (status) goto done;
+  *value_err = fabs(mean - value);
+  if (r->no_exact) goto done;
+  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
+    if (status != TABRL_EUNSUPPORTED) goto done;
+    tabrl_error_clear();
+    r->no_exact = 1;
+    status = 0;
+    goto done;
+  }
   *w1 = tabrl_dist_w1(learned, n, exact, n_exact);
   *cramer = tabrl_dist_cramer(learned, n, exact, n_exact);
   if (isnan(*w1) || isnan(*cramer)) status = TABRL_ENOMEM;
@@ -132,8 +150,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
                      double regret, const tabrl_policy *pi)
 {
   const tabrl_experiment *e = r->e;
-  double w1, cramer;
-  int status = distances(r, pi, &w1, &cramer);
+  double w1, cramer, value_err;
+  int status = distances(r, pi, &w1, &cramer, &value_err);
   if (status) return status;
   fprintf(r->rows, "%s,%s,%s,%llu,%ld,", r->env_label, e->algos[r->algo_index].label,
           r->config_label, (unsigned long long)r->seed, episode);
@@ -151,6 +169,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
     fputc(',', r->rows);
     if (!isnan(bound)) fprintf(r->rows, "%.17g", bound);
   }
+  fputc(',', r->rows);
+  if (!isnan(value_err)) fprintf(r->rows, "%.17g", value_err);
   fputc('\n', r->rows);
   return 0;
 }
@@ -347,6 +367,12 @@ static int run_setup(struct run *r)
     tabrl_error_prefix("score %s", tabrl_score_name(e->feedback.score));
     return status;
   }
+  /* The target of policy-evaluation learners (tabrl_problem.target): the
+   * mean-optimal policy, whatever the objective, as cdp's policy = optimal. */
+  if (m->horizon > 0) {
+    if (!(r->target = tabrl_policy_alloc_for(m))) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    if ((status = tabrl_oracle_backward(m, r->V, NULL, r->target))) return status;
+  }
 
   /* J*, the experiment's objective of an optimal policy. */
   if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
@@ -362,6 +388,7 @@ static int run_setup(struct run *r)
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
                               type->protocol == TABRL_PLANNING, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
+  problem.target = r->target;
   if (status) {
     tabrl_values_free(values);
     return status;

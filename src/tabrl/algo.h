@@ -73,6 +73,15 @@ typedef struct {
   /* Models with a vector reward (tabrl_mdp.reward_vec): its dimension d,
    * observed by types with observe_vec; 0 otherwise. */
   int reward_dim;
+  /* The mean-optimal Markov policy of the model (tabrl_oracle_backward:
+   * deterministic, lowest action on ties; H stages), set by the runner for
+   * episodic models, NULL otherwise (tabrl_problem_init leaves it NULL).
+   * It is the KNOWN policy of policy evaluation in an unknown model: only
+   * policy-evaluation learners (`policy = optimal` of ctd, qtd, mdtd,
+   * robust-td) may read it (tabrl_policy_argmax gives its action).  A
+   * control algorithm must not: it would be told the answer it is scored
+   * on. */
+  const tabrl_policy *target;
 } tabrl_problem;
 
 static inline int tabrl_problem_valid(const tabrl_problem *p, int h, int s, int a)
@@ -186,7 +195,8 @@ typedef struct tabrl_algo_type {
    * return from state s at the start (stage 0), as atoms into out; with
    * out NULL, only *n = the number of atoms it would write.  The runner
    * reports its W1 and Cramer distances to the exact distribution of the
-   * algorithm's policy (runs.csv w1, cramer).  Read with
+   * algorithm's policy (runs.csv w1, cramer) and the distance of its mean
+   * to that policy's exact value (value_err).  Read with
    * tabrl_algo_distribution; NULL: not reported. */
   int (*distribution)(void *state, int s, tabrl_atom *out, size_t *n);
 

@@ -4,21 +4,24 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer,w1_bound,cramer_bound
+ *                 w1,cramer,w1_bound,cramer_bound,value_err
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
  *                 episode (it reports realized returns only); `w1`, `cramer`
  *                 empty without a learned return distribution or an exact one;
  *                 `w1_bound`, `cramer_bound` the type's bound on them
- *                 (tabrl_algo_type.bound), empty where it has none.
+ *                 (tabrl_algo_type.bound), empty where it has none;
+ *                 `value_err` (|its mean - the policy's exact value|) empty
+ *                 without a learned one.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
  *   summary.csv   env,algo,config,episode,n,cum_regret_mean,cum_regret_std,
  *                 cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,
  *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,
- *                 w1_bound,cramer_bound (the mean of the seeds' bounds)
+ *                 w1_bound,cramer_bound (the mean of the seeds' bounds),
+ *                 value_err_mean,value_err_std,value_err_lo,value_err_hi
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,

@@ -28,7 +28,8 @@
   X(W1, "w1")                                                                                      \
   X(CRAMER, "cramer")                                                                              \
   X(W1_BOUND, "w1_bound")                                                                          \
-  X(CRAMER_BOUND, "cramer_bound")
+  X(CRAMER_BOUND, "cramer_bound")                                                                  \
+  X(VALUE_ERR, "value_err")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -53,7 +54,11 @@
   X(CRAMER_LO, "cramer_lo")                                                                        \
   X(CRAMER_HI, "cramer_hi")                                                                        \
   X(W1_BOUND, "w1_bound")                                                                          \
-  X(CRAMER_BOUND, "cramer_bound")
+  X(CRAMER_BOUND, "cramer_bound")                                                                  \
+  X(VALUE_ERR_MEAN, "value_err_mean")                                                              \
+  X(VALUE_ERR_STD, "value_err_std")                                                                \
+  X(VALUE_ERR_LO, "value_err_lo")                                                                  \
+  X(VALUE_ERR_HI, "value_err_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
