@@ -100,7 +100,7 @@ static int exact_distribution(struct run *r, const tabrl_policy *pi)
 {
   const tabrl_mdp *m = r->m;
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
-  int status;
+  int status = 0;
   if (r->exact && !memcmp(pi->prob, r->pi_exact->prob, bytes)) return 0;
   free(r->exact);
   r->exact = NULL;
