@@ -125,8 +125,24 @@ static int exact_distribution(struct run *r, const tabrl_policy *pi)
       return tabrl_error(TABRL_ENOMEM, "out of memory for %zu atoms", r->work.nfinals);
     r->n_exact = tabrl_stock_distribution(&r->work, pi, m->mu0, r->exact);
     if (r->n_exact == (size_t)-1) status = TABRL_ENOMEM;
-  } else
+  } else if (m->horizon > 0) {
     status = tabrl_return_distribution(m, pi, NULL, &r->exact, &r->n_exact);
+  } else {
+    /* Discounted: the law of G_T, T from eps = 1e-6 (rmax - rmin) / (1 -
+     * gamma), the span of the returns: the W1 and sup distances to the law
+     * of G are then off by at most a millionth of that span, far below any
+     * learned distribution's error; beyond the default atom budget (10^6
+     * (state, return) atoms at a stage) the model counts as having no
+     * exact law and the columns stay empty. */
+    tabrl_returns_options opt = tabrl_returns_options_default();
+    double lo = 0, hi = 0;
+    for (size_t k = 0; k < m->nnz; k++) {
+      lo = fmin(lo, m->reward[k]);
+      hi = fmax(hi, m->reward[k]);
+    }
+    opt.eps = 1e-6 * (hi > lo ? hi - lo : 1) / (1 - m->gamma);
+    status = tabrl_return_distribution_opt(m, pi, NULL, &opt, &r->exact, &r->n_exact, NULL);
+  }
   if (!status && !r->pi_exact && !(r->pi_exact = tabrl_policy_alloc(pi->S, pi->A, pi->stages)))
     status = tabrl_error(TABRL_ENOMEM, "out of memory for a policy");
   if (status) {
@@ -140,10 +156,11 @@ static int exact_distribution(struct run *r, const tabrl_policy *pi)
 
 /* The W1 and Cramer distances of the algorithm's learned start
  * distribution (its distributions of the states mixed by mu0) to the exact
- * return distribution of pi, the policy it reports; NAN (empty columns)
- * for a type without a learned distribution and for models without an
- * exact one (tabrl_return_distribution: episodic, rewards on a grid; the
- * first refusal is remembered). */
+ * return distribution of pi, the policy it reports (on a discounted model
+ * the truncated one of exact_distribution); NAN (empty columns) for a type
+ * without a learned distribution and for models without an exact one
+ * (reward noise, the atom budget exceeded; the first refusal is
+ * remembered). */
 static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer)
 {
   const tabrl_mdp *m = r->m;
