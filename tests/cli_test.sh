@@ -269,7 +269,32 @@ expect dist-noise 2 'continuous reward noise' "$tabrl" dist bandit --set kind=ga
 expect dist-budget 2 'needs more than 2 \(state, return\) atoms at stage 2 of 2 \(the atom budget\)' \
   "$tabrl" dist "file:$work/two.csv" --horizon 2 --policy uniform --max-atoms 2
 expect dist-bad-file 2 'nothing.csv' "$tabrl" dist riverswim --policy "$work/nothing.csv"
-for args in "riverswim" "riverswim --policy optimal --format map" "file:$work/two.csv --horizon 2 --policy uniform --max-atoms 2"; do
+# --joint: chain(2) with objectives = 2 (vector reward (r, -1 per right
+# move)), H = 2, uniform: LL (0, 0), LR and RL (0, -1), RR (1, -2) (the
+# right move at s1 pays 1), each 1/4.  Component 1: mean 1/4, std
+# sqrt(3)/4; component 2: mean -1, std sqrt(1/2); cov -1/4, so corr
+# -sqrt(2/3).
+"$tabrl" dist chain --set objectives=2 --set states=2 --horizon 2 --policy uniform --joint --format csv >"$work/joint.csv"
+check dist-joint-csv cmp -s "$work/joint.csv" <(printf 'return1,return2,prob\n0,-1,0.5\n0,0,0.25\n1,-2,0.25\n')
+"$tabrl" dist chain --set objectives=2 --set states=2 --horizon 2 --policy uniform --joint >"$work/joint.txt"
+for field in '^component 1 mean 0\.25 std 0\.433012701892$' '^component 2 mean -1 std 0\.707106781187$' \
+  '^corr 1 2 -0\.816496580928$' '^joint atoms 3$' '^atoms 2$' '^ +0 +0\.75$' '^ +1 +-2 +0\.25$'; do
+  check "dist-joint-table-[$field]" grep -qE -- "$field" "$work/joint.txt"
+done
+# d = 1 keeps the scalar header; the vector r1 (here not r) is what is listed.
+printf 's,a,s_next,p,r,r1\n0,0,0,0.5,0.1,1\n0,0,0,0.5,1.4142135623730951,-2\n' >"$work/vec1.csv"
+"$tabrl" dist "file:$work/vec1.csv" --horizon 2 --policy uniform --joint --format csv >"$work/joint1.csv"
+check dist-joint-d1 cmp -s "$work/joint1.csv" <(printf 'return,prob\n-4,0.25\n-1,0.5\n2,0.25\n')
+expect dist-joint-scalar 2 '^tabrl: --joint: chain has a scalar reward only' \
+  "$tabrl" dist chain --set states=2 --horizon 2 --policy uniform --joint
+expect dist-joint-discounted 2 'needs an episodic model' \
+  "$tabrl" dist chain --set objectives=2 --gamma 0.5 --policy uniform --joint
+expect dist-joint-stock 2 '^tabrl: --joint needs a Markov policy' \
+  "$tabrl" dist chain --set objectives=2 --horizon 3 --policy optimal --objective cvar:0.1 --joint
+expect dist-joint-budget 2 'more than the budget of 1' \
+  "$tabrl" dist "file:$work/vec1.csv" --horizon 2 --policy uniform --joint --max-atoms 1
+expect dist-help-joint 0 '^ +--joint +a model with a vector reward' "$tabrl" help dist
+for args in "riverswim" "riverswim --policy optimal --format map" "chain --policy uniform --joint" "file:$work/two.csv --horizon 2 --policy uniform --max-atoms 2"; do
   # shellcheck disable=SC2086 # the arguments split on purpose
   check "dist-bad-quiet-[$args]" test -z "$("$tabrl" dist $args 2>/dev/null)"
 done

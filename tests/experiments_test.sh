@@ -415,7 +415,8 @@ fi
 
 # ---- pe-deepsea.ini: the projection-ensemble bonus (beta = 1) against none
 # (beta = 0) on deep sea; shortened to N = 10 and 1,000 episodes (10 seeds,
-# about 2 s with -j 2).  first_goal DIR ALGO CONFIG K prints, over seeds,
+# about 8 s with -j 2, most of it the exact distributions of the distance
+# columns).  first_goal DIR ALGO CONFIG K prints, over seeds,
 # "seeds reached mean half-width-of-the-95%-t-interval min max" of the
 # first episode whose return reaches the goal's 0.99 (1 - N x 0.01/N),
 # a seed that never does counting as K + 1.  Measured at this size (the
@@ -455,5 +456,16 @@ check pe-deepsea-bonus-earlier is "$pe_max" '<' "$pn_min"
 check pe-deepsea-none-never is "$pn_reached" '==' 0
 check pe-deepsea-bonus-mean is "$(absdiff "$pe_mean" 370.2)" '<' 0.05
 check pe-deepsea-bonus-ci is "$(absdiff "$pe_half" 69.0)" '<' 0.05
+# The w1 and cramer columns (pe-ctd's distribution hook: the members'
+# mixture under its greedy policy, against that policy's exact law): on
+# every row, within [0, 2] (both laws live in [-1, 1]).  At episode 1,000
+# the no-bonus arm's greedy policy (left all the way, return 0) has been
+# learned by both members: W1 0.030 to 0.038 over the 10 seeds, Cramer
+# 0.091 to 0.097; the bonus arm's members still lag its goal-reaching policy
+# (W1 0.17 to 0.25).
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check pe-deepsea-distances awk -F, 'NR > 1 && !($11 != "" && $12 != "" && $11 >= 0 && $11 <= 2 && $12 >= 0 && $12 <= 2) { bad = 1 } END { exit bad || NR != 20001 }' pe-deepsea/runs.csv
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check pe-deepsea-none-w1 awk -F, '$2 == "none" && $5 == 1000 { n++; if (!($11 < 0.04 && $11 > 0.025)) bad = 1 } $2 == "bonus" && $5 == 1000 { b++; if (!($11 > 0.15)) bad = 1 } END { exit bad || n != 10 || b != 10 }' pe-deepsea/runs.csv
 
 finish

@@ -350,6 +350,26 @@ bad set-value "--set.*'abc' is not a number" "$data/small.ini" --set q.epsilon=a
 bad shard "--shard 4/3: expected i/n" "$data/small.ini" --shard 4/3
 bad jobs "-j 0: expected" "$data/small.ini" -j 0
 expect bad-outdir 1 "Permission denied|Not a directory|No such file" "$tabrl" run "$data/small.ini" --out /proc/version/x --quiet
+# ---- distance columns on a discounted model ----
+# Two states, gamma = 0.5: s0 pays 0.5 and moves to s1, which pays 1
+# forever: G = 0.5 + 0.5 x 2 = 1.5.  The runner truncates at eps = 1e-6 x
+# (1 - 0) / 0.5 = 2e-6: T = 20, G_T = 1.5 - 0.5^19.  cdp on {0, 1, 2}: s1's
+# fixed point is the point 2 (1 + 0.5 x 2 is on the grid), s0's the
+# projection of 1.5, mass 1/2 at 1 and at 2: against a point x in [1, 2],
+# W1 = (x - 1) / 2 + (2 - x) / 2 = 1/2 and Cramer = (1/4 (x - 1) + 1/4 (2 -
+# x))^(1/2) = 1/2 whatever T is.  qdp with 2 quantiles: both 1.5 (levels
+# 1/4 and 3/4 of a point), so 0 up to the truncation: W1 = 0.5^19.
+printf 's,a,s_next,p,r\n0,0,1,1,0.5\n1,0,1,1,1\n' >disc2.csv
+printf '[experiment]\nenv = file:%s/disc2.csv\nepisodes = 60\nseeds = 1\nlog = every:20\n[env]\ngamma = 0.5\n[algo c]\ntype = cdp\natoms = 3\nvmin = 0\nvmax = 2\n[algo q]\ntype = qdp\natoms = 2\n' "$PWD" >disc2.ini
+expect disc-distances-run 0 '' "$tabrl" run disc2.ini --out disc2 --quiet
+check disc-distances-cdp awk -F, '$2 == "c" && $5 == 60 { n++; if (($11 - 0.5) ^ 2 > 1e-18 || ($12 - 0.5) ^ 2 > 1e-18) bad = 1 } END { exit bad || n != 1 }' disc2/runs.csv
+check disc-distances-qdp awk -F, '$2 == "q" && $5 == 60 { n++; if (($11 - 0.5 ^ 19) ^ 2 > 1e-24) bad = 1 } END { exit bad || n != 1 }' disc2/runs.csv
+# A fair coin of rewards 0 and 1 at gamma = 0.9: the truncated law (T =
+# 157) would need 2^20 atoms by stage 20, over the budget: columns empty.
+printf 's,a,s_next,p,r\n0,0,0,0.5,0\n0,0,0,0.5,1\n' >coin.csv
+sed -e 's/disc2\.csv/coin.csv/' -e 's/^gamma = 0\.5$/gamma = 0.9/' disc2.ini >coin.ini
+expect disc-budget-run 0 '' "$tabrl" run coin.ini --out coin --quiet
+check disc-budget-empty awk -F, 'NR > 1 { n++; if ($11 != "" || $12 != "") bad = 1 } END { exit bad || n != 6 }' coin/runs.csv
 mkdir -p other && cp a/manifest.ini other/ && sed -i 's/^experiment_hash = .*/experiment_hash = 0123456789abcdef/' other/manifest.ini
 expect bad-other-experiment 2 "holds the results of a different experiment" "$tabrl" run "$data/small.ini" --out other --quiet
 check other-untouched test ! -e other/runs.csv

@@ -1,6 +1,8 @@
 /* pe-ctd (algos/distributional/pe_ctd.c): the W1 bonus of two members set
- * by hand, the greedy choice with and without it, and both members
- * converging to the greedy policy's return distribution on a tiny MDP. */
+ * by hand, the greedy choice with and without it, the learned start
+ * distribution (the distribution hook) by hand, and both members and
+ * their mixture converging to the greedy policy's return distribution on
+ * a tiny MDP. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -68,6 +70,48 @@ START_TEST(test_bonus_by_hand)
     tabrl_algo_free(algo);
     gsl_rng_free(rng);
   }
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* The distribution hook on the bandit with tied means: action 0 both
+ * members the point 0.5; action 1 categorical uniform on {0, 0.5, 1},
+ * quantiles {0.2, 0.5, 0.8}: both means 0.5, so the reported policy is
+ * uniform on the two, and the hook is the equal mixture of the four
+ * members, 2 x 2 x 3 = 12 atoms of mass 1/4 (p_j or 1/3 within).  Its W1 to
+ * the point 0.5 is the mean of |x - 0.5|: (0 + 0 + (1/3) (0.5 + 0.5) +
+ * (1/3) (0.3 + 0.3)) / 4 = 2/15.  Once action 0's quantiles move to 0.6
+ * (mean 0.55) it alone is greedy: 6 atoms, W1 (0 + 0.1) / 2 = 0.05. */
+START_TEST(test_distribution_by_hand)
+{
+  tabrl_mdp *m = bandit();
+  unsigned char valid[2];
+  gsl_rng *rng = tabrl_gsl_rng_stream(0, TABRL_STREAM_ALGO, 0);
+  tabrl_problem pr = test_problem(m, valid, rng, 10, 0);
+  tabrl_setting set[] = {{"atoms", "3", NULL, 0}, {"vmin", "0", NULL, 0}, {"vmax", "1", NULL, 0}};
+  tabrl_algo *algo = test_make("pe-ctd", &pr, set, 3);
+  tabrl_atom out[12], point = {0.5, 1};
+  double *p, *theta, mass = 0;
+  size_t n = 0;
+  tabrl_pe_ctd_members(algo, 0, 0, 0, &p, &theta);
+  p[0] = 0, p[1] = 1, p[2] = 0;
+  theta[0] = theta[1] = theta[2] = 0.5;
+  tabrl_pe_ctd_members(algo, 0, 0, 1, &p, &theta);
+  p[0] = p[1] = p[2] = 1.0 / 3;
+  theta[0] = 0.2, theta[1] = 0.5, theta[2] = 0.8;
+  ck_assert_int_eq(tabrl_algo_distribution(algo, 0, NULL, &n), 0);
+  ck_assert_uint_eq(n, 12);
+  ck_assert_int_eq(tabrl_algo_distribution(algo, 0, out, &n), 0);
+  for (size_t k = 0; k < n; k++) mass += out[k].prob;
+  ck_assert_double_eq_tol(mass, 1, 1e-15);
+  ck_assert_double_eq_tol(tabrl_dist_w1(out, n, &point, 1), 2.0 / 15, 1e-15);
+  tabrl_pe_ctd_members(algo, 0, 0, 0, &p, &theta);
+  theta[0] = theta[1] = theta[2] = 0.6;
+  ck_assert_int_eq(tabrl_algo_distribution(algo, 0, out, &n), 0);
+  ck_assert_uint_eq(n, 6);
+  ck_assert_double_eq_tol(tabrl_dist_w1(out, n, &point, 1), 0.05, 1e-15);
+  tabrl_algo_free(algo);
+  gsl_rng_free(rng);
   tabrl_mdp_free(m);
 }
 END_TEST
@@ -145,6 +189,20 @@ START_TEST(test_members_converge)
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
   ck_assert(tabrl_policy_row(pi, 0, 0)[0] == 1 && tabrl_policy_row(pi, 1, 1)[0] == 1);
+  /* The hook: the mixture of the two members of action 0 (8 atoms, mass
+   * 1); its W1 to the exact law of the reported policy is at most the mean
+   * of the members' (W1 is convex in a mixture), so below 0.1 too. */
+  tabrl_atom *law, hook[8];
+  size_t n_law, n = 0;
+  double mass = 0;
+  ck_assert_int_eq(tabrl_return_distribution(m, pi, NULL, &law, &n_law), 0);
+  ck_assert_int_eq(tabrl_algo_distribution(algo, 0, hook, &n), 0);
+  ck_assert_uint_eq(n, 8);
+  for (size_t k = 0; k < n; k++) mass += hook[k].prob;
+  ck_assert_double_eq_tol(mass, 1, 1e-12);
+  double w = tabrl_dist_w1(hook, n, law, n_law);
+  ck_assert_msg(w < 0.1, "W1 of the hook %g", w);
+  free(law);
   tabrl_policy_free(pi);
   tabrl_algo_free(algo);
   gsl_rng_free(rng);
@@ -158,6 +216,7 @@ int main(void)
   Suite *s = suite_create("pe_ctd");
   TCase *tc = tcase_create("pe_ctd");
   tcase_add_test(tc, test_bonus_by_hand);
+  tcase_add_test(tc, test_distribution_by_hand);
   tcase_add_test(tc, test_members_converge);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

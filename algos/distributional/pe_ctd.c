@@ -48,11 +48,15 @@
  * policy() is the greedy policy of the ensemble mean (uniform on ties):
  * the exploitation policy, the bonus left out.  The policy moves within an
  * episode (every observation updates the tables), so nothing is committed.
- * No distribution hook (the w1 and cramer columns stay empty): pe-ctd is a
- * control algorithm, and its reproduction logs every episode, where the
- * exact distribution per checkpoint would cost far more than the learning
- * (about 50 ms per episode on deepsea(10), whose reward quantum 0.001 makes
- * the return grid fine). */
+ *
+ * distribution() is the ensemble's learned start distribution under that
+ * same policy: at (0, s), for each of the k greedy actions of the ensemble
+ * mean (uniform on ties, as policy() reports), the equal mixture of the two
+ * members, eta_C (m atoms z_j with mass p_j / 2k) and eta_Q (m atoms
+ * theta_i with mass 1 / 2mk): 2mk atoms, mass 1.  That mixture is what the
+ * members' common target bootstraps from, so it is the ensemble's
+ * estimate of the return law; the runner's w1 and cramer columns measure
+ * it against the exact law of the reported policy. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +250,26 @@ static int pe_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
+static int pe_distribution(void *state, int s, tabrl_atom *out, size_t *n)
+{
+  pe_state *st = state;
+  int ties = best_actions(st, 0, s, 0.0); /* cannot fail without the bonus */
+  *n = 2 * (size_t)ties * (size_t)st->m;
+  if (!out) return 0;
+  for (int k = 0; k < ties; k++) {
+    const double *p = st->p + cell(st, 0, s, st->tied[k]);
+    const double *theta = st->theta + cell(st, 0, s, st->tied[k]);
+    tabrl_atom *o = out + 2 * (size_t)k * (size_t)st->m;
+    for (int j = 0; j < st->m; j++) {
+      o[j].value = st->vmin + j * st->dz;
+      o[j].prob = p[j] / (2.0 * ties);
+      o[st->m + j].value = theta[j];
+      o[st->m + j].prob = 1.0 / (2.0 * ties * st->m);
+    }
+  }
+  return 0;
+}
+
 const tabrl_algo_type tabrl_algo_pe_ctd = {
     .name = "pe-ctd",
     .family = "distributional",
@@ -263,6 +287,7 @@ const tabrl_algo_type tabrl_algo_pe_ctd = {
     .policy = pe_policy,
     .act = pe_act,
     .observe = pe_observe,
+    .distribution = pe_distribution,
 };
 
 /* Test access (tests/test_pe_ctd.c): the two members of a pe-ctd instance

@@ -19,7 +19,8 @@ enum {
   OPT_OBJECTIVE,
   OPT_FORMAT,
   OPT_EPS,
-  OPT_MAX_ATOMS
+  OPT_MAX_ATOMS,
+  OPT_JOINT
 };
 
 const cli_option cli_dist_options[] = {
@@ -39,7 +40,12 @@ const cli_option cli_dist_options[] = {
      "discounted model: truncate at the first T with gamma^T max|r| / (1 - gamma) <= E "
      "(default 1e-6)"},
     {"max-atoms", OPT_MAX_ATOMS, "N",
-     "the atom budget: (state, return) atoms alive at one stage (default 1000000)"},
+     "the atom budget: (state, return) atoms alive at one stage, (state, vector) ones with "
+     "--joint (default 1000000)"},
+    {"joint", OPT_JOINT, NULL,
+     "a model with a vector reward (r1..rd): the joint law of the vector return instead (csv "
+     "return1,...,returnd,prob in lexicographic order; the table adds each component's mean "
+     "and std, their correlations and the scalar return's law); episodic, Markov policies"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -110,12 +116,71 @@ static void print_table(const tabrl_mdp *m, const char *which, const tabrl_objec
   printf("atoms %zu\n", n);
 }
 
+/* The joint law of the vector return (d components, n atoms, vector i at
+ * values + i d) as CSV; d = 1 keeps the scalar header return,prob. */
+static void print_joint_csv(int d, const double *values, const double *probs, size_t n)
+{
+  if (d == 1)
+    printf("return");
+  else
+    for (int i = 0; i < d; i++) printf("%sreturn%d", i ? "," : "", i + 1);
+  printf(",prob\n");
+  for (size_t k = 0; k < n; k++) {
+    for (int i = 0; i < d; i++) printf("%.17g,", values[k * (size_t)d + (size_t)i]);
+    printf("%.17g\n", probs[k]);
+  }
+}
+
+/* The joint atoms, each component's mean and standard deviation and the
+ * correlation of each pair (Pearson; "-" when a component is constant,
+ * where it is undefined). */
+static int print_joint_table(int d, const double *values, const double *probs, size_t n)
+{
+  double *mean = calloc((size_t)d, sizeof *mean), *cov = calloc((size_t)d * (size_t)d, sizeof *cov);
+  if (!mean || !cov) {
+    free(mean);
+    free(cov);
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
+  const double *x;
+  for (size_t k = 0; k < n; k++)
+    for (int i = 0; i < d; i++) mean[i] += probs[k] * values[k * (size_t)d + (size_t)i];
+  for (size_t k = 0; k < n; k++) {
+    x = values + k * (size_t)d;
+    for (int i = 0; i < d; i++)
+      for (int j = 0; j < d; j++) cov[i * d + j] += probs[k] * (x[i] - mean[i]) * (x[j] - mean[j]);
+  }
+  printf("joint law of the vector return (r1..r%d), forward propagation over (state, vector)\n", d);
+  for (int i = 0; i < d; i++) printf("%17s%d", "return", i + 1);
+  printf(" %24s\n", "prob");
+  for (size_t k = 0; k < n; k++) {
+    for (int i = 0; i < d; i++) printf("%18.12g", values[k * (size_t)d + (size_t)i]);
+    printf(" %24.17g\n", probs[k]);
+  }
+  for (int i = 0; i < d; i++)
+    printf("component %d mean %.12g std %.12g\n", i + 1, mean[i], sqrt(cov[i * d + i]));
+  for (int i = 0; i < d; i++)
+    for (int j = i + 1; j < d; j++) {
+      double den = sqrt(cov[i * d + i] * cov[j * d + j]);
+      if (den > 0)
+        printf("corr %d %d %.12g\n", i + 1, j + 1, cov[i * d + j] / den);
+      else
+        printf("corr %d %d -\n", i + 1, j + 1);
+    }
+  printf("joint atoms %zu\n", n);
+  free(mean);
+  free(cov);
+  return 0;
+}
+
 int cli_dist(int argc, char **argv)
 {
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *which = NULL, *select = NULL, *format = "table";
   const char *eps_text = NULL;
-  int code = CLI_OK, opt, status, objective_given = 0;
+  int code = CLI_OK, opt, status, objective_given = 0, joint = 0;
+  double *jvalues = NULL, *jprobs = NULL;
+  size_t jn = 0;
   tabrl_mdp *m = NULL;
   tabrl_policy *pi = NULL;
   tabrl_stock_solution *sol = NULL;
@@ -170,6 +235,9 @@ int cli_dist(int argc, char **argv)
       options.max_atoms = (size_t)v;
       break;
     }
+    case OPT_JOINT:
+      joint = 1;
+      break;
     default:
       code = cli_usage("dist", CLI_USAGE);
       goto done;
@@ -206,20 +274,52 @@ int cli_dist(int argc, char **argv)
     code = CLI_USAGE;
     goto done;
   }
+  if (joint && !m->reward_dim) {
+    cli_error("--joint: %s has a scalar reward only (a vector reward: chain with objectives = 2, "
+              "or a model file with r1,r2,... columns)",
+              m->name);
+    code = CLI_USAGE;
+    goto done;
+  }
   if ((code = make_policy(which, select, &objective, m, &pi, &sol))) goto done;
-  status = tabrl_return_distribution_opt(m, pi ? pi : sol->pi, NULL, &options, &atoms, &n, &report);
+  if (joint && !pi) {
+    cli_error("--joint needs a Markov policy; the optimum of --objective %s is a policy of the "
+              "stock-augmented model",
+              objective.text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (joint && (status = tabrl_joint_return_distribution(m, pi, NULL, options.max_atoms, &jvalues,
+                                                         &jprobs, &jn))) {
+    cli_error("--joint: %s", tabrl_error_message());
+    code = cli_status(status);
+    goto done;
+  }
+  /* The table of --joint starts with the scalar return's law, as without it. */
+  status = joint && !strcmp(format, "csv")
+               ? 0
+               : tabrl_return_distribution_opt(m, pi ? pi : sol->pi, NULL, &options, &atoms, &n,
+                                               &report);
   if (status) {
     cli_error("%s", tabrl_error_message());
     code = cli_status(status);
     goto done;
   }
-  if (!strcmp(format, "csv")) {
+  if (joint && !strcmp(format, "csv")) {
+    print_joint_csv(m->reward_dim, jvalues, jprobs, jn);
+  } else if (!strcmp(format, "csv")) {
     printf("return,prob\n");
     for (size_t i = 0; i < n; i++) printf("%.17g,%.17g\n", atoms[i].value, atoms[i].prob);
   } else {
     print_table(m, which, &objective, &options, &report, atoms, n);
+    if (joint && (status = print_joint_table(m->reward_dim, jvalues, jprobs, jn))) {
+      cli_error("%s", tabrl_error_message());
+      code = cli_status(status);
+    }
   }
 done:
+  free(jvalues);
+  free(jprobs);
   free(atoms);
   tabrl_policy_free(pi);
   tabrl_stock_solution_free(sol);

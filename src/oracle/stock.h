@@ -1,7 +1,9 @@
 /* oracle/stock.h: backward induction on the stock-augmented model with a
  * terminal value of the return, the engine of the augmented objectives
- * (cvar, mean-variance).  Private to src/oracle and its tests; the grid and
- * return distributions are public (tabrl/returns.h). */
+ * (cvar, mean-variance).  Private to src/oracle, its tests and the
+ * runner's distance columns (src/run/run_one.c, which keeps a work across
+ * checkpoints); the grid and return distributions are public
+ * (tabrl/returns.h). */
 #ifndef TABRL_ORACLE_STOCK_H
 #define TABRL_ORACLE_STOCK_H
 

@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "oracle/stock.h"
 #include "run/clock.h"
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
@@ -36,9 +37,14 @@ struct run {
   size_t ncheckpoints, next_checkpoint;
   double cum_regret, t0;
   FILE *rows;
-  double *saturation;  /* the algorithm's report after the last episode, or NULL */
-  double *diagnostics; /* its count of skipped non-finite updates, or NULL */
-  int no_exact;        /* the model has no exact return distribution (w1, cramer empty) */
+  double *saturation;     /* the algorithm's report after the last episode, or NULL */
+  double *diagnostics;    /* its count of skipped non-finite updates, or NULL */
+  int no_exact;           /* the model has no exact return distribution (w1, cramer empty) */
+  tabrl_policy *pi_exact; /* the policy of exact, the last exact distribution, or NULL */
+  tabrl_atom *exact;
+  size_t n_exact;
+  tabrl_stock_work work; /* the grid path's reachability, kept across checkpoints */
+  int have_work;         /* 1: work holds m's; -1: m has no grid (the general path) */
 };
 
 static void run_free(struct run *r)
@@ -58,6 +64,9 @@ static void run_free(struct run *r)
   free(r->traj);
   free(r->traj_second);
   free(r->checkpoints);
+  tabrl_policy_free(r->pi_exact);
+  free(r->exact);
+  if (r->have_work > 0) tabrl_stock_work_free(&r->work);
 }
 
 /* Exact value of a policy under the experiment's objective, reusing the
@@ -83,21 +92,87 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
   return 0;
 }
 
+/* The exact return distribution of pi into r->exact, reusing the last one
+ * when the policy has not changed, and on a grid model the reachable
+ * stock states across calls: a learner logged every episode keeps its
+ * greedy policy for long stretches, and on a fine reward grid (deep sea's
+ * quantum 0.01 / N) building the stock model costs about ten times the
+ * propagation itself.  The atoms are those of tabrl_return_distribution
+ * (its grid path is tabrl_stock_distribution from mu0).  Returns
+ * TABRL_EUNSUPPORTED (message set) when the model has no exact one. */
+static int exact_distribution(struct run *r, const tabrl_policy *pi)
+{
+  const tabrl_mdp *m = r->m;
+  size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
+  int status = 0;
+  if (r->exact && !memcmp(pi->prob, r->pi_exact->prob, bytes)) return 0;
+  free(r->exact);
+  r->exact = NULL;
+  if (!r->have_work) {
+    r->have_work = -1;
+    if (m->horizon > 0 && m->noise.kind == TABRL_NOISE_NONE) {
+      if (!(status = tabrl_stock_work_init(&r->work, m))) {
+        /* The propagation walks the reachable list only: the (H+1) S K
+         * reachability bytes (hundreds of MB on deepsea(20)) can go. */
+        free(r->work.reach);
+        r->work.reach = NULL;
+        r->have_work = 1;
+      } else {
+        tabrl_stock_work_free(&r->work);
+        if (status != TABRL_EUNSUPPORTED) return status;
+        tabrl_error_clear();
+      }
+    }
+  }
+  if (r->have_work > 0) {
+    if (!(r->exact = malloc((r->work.nfinals ? r->work.nfinals : 1) * sizeof *r->exact)))
+      return tabrl_error(TABRL_ENOMEM, "out of memory for %zu atoms", r->work.nfinals);
+    r->n_exact = tabrl_stock_distribution(&r->work, pi, m->mu0, r->exact);
+    if (r->n_exact == (size_t)-1) status = TABRL_ENOMEM;
+  } else if (m->horizon > 0) {
+    status = tabrl_return_distribution(m, pi, NULL, &r->exact, &r->n_exact);
+  } else {
+    /* Discounted: the law of G_T, T from eps = 1e-6 (rmax - rmin) / (1 -
+     * gamma), the span of the returns: the W1 and sup distances to the law
+     * of G are then off by at most a millionth of that span, far below any
+     * learned distribution's error; beyond the default atom budget (10^6
+     * (state, return) atoms at a stage) the model counts as having no
+     * exact law and the columns stay empty. */
+    tabrl_returns_options opt = tabrl_returns_options_default();
+    double lo = 0, hi = 0;
+    for (size_t k = 0; k < m->nnz; k++) {
+      lo = fmin(lo, m->reward[k]);
+      hi = fmax(hi, m->reward[k]);
+    }
+    opt.eps = 1e-6 * (hi > lo ? hi - lo : 1) / (1 - m->gamma);
+    status = tabrl_return_distribution_opt(m, pi, NULL, &opt, &r->exact, &r->n_exact, NULL);
+  }
+  if (!status && !r->pi_exact && !(r->pi_exact = tabrl_policy_alloc(pi->S, pi->A, pi->stages)))
+    status = tabrl_error(TABRL_ENOMEM, "out of memory for a policy");
+  if (status) {
+    free(r->exact);
+    r->exact = NULL;
+    return status;
+  }
+  memcpy(r->pi_exact->prob, pi->prob, bytes);
+  return 0;
+}
+
 /* The W1 and Cramer distances of the algorithm's learned start
  * distribution (its distributions of the states mixed by mu0) to the exact
- * return distribution of pi, the policy it reports; NAN (empty columns)
- * for a type without a learned distribution and for models without an
- * exact one (tabrl_return_distribution: episodic, rewards on a grid; the
- * first refusal is remembered).  value_err: |the learned distribution's
- * mean - the exact (mean) value of pi from mu0|, which needs no exact
- * distribution (reward noise, discounted models), NAN only without a
- * learned distribution. */
+ * return distribution of pi, the policy it reports (on a discounted model
+ * the truncated one of exact_distribution); NAN (empty columns) for a type
+ * without a learned distribution and for models without an exact one
+ * (reward noise, the atom budget exceeded; the first refusal is
+ * remembered).  value_err: |the learned distribution's mean - the exact
+ * (mean) value of pi from mu0|, which needs no exact distribution (reward
+ * noise), NAN only without a learned distribution. */
 static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *cramer,
                      double *value_err)
 {
   const tabrl_mdp *m = r->m;
-  tabrl_atom *exact = NULL, *learned = NULL;
-  size_t n_exact = 0, n = 0, k;
+  tabrl_atom *learned = NULL;
+  size_t n = 0, k;
   int status = 0;
   *w1 = *cramer = *value_err = NAN;
   if (!r->algo->type->distribution || r->algo->type->stock_policies) return 0;
@@ -128,18 +203,17 @@ static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *
   if (status) goto done;
   *value_err = fabs(mean - value);
   if (r->no_exact) goto done;
-  if ((status = tabrl_return_distribution(m, pi, NULL, &exact, &n_exact))) {
+  if ((status = exact_distribution(r, pi))) {
     if (status != TABRL_EUNSUPPORTED) goto done;
     tabrl_error_clear();
     r->no_exact = 1;
     status = 0;
     goto done;
   }
-  *w1 = tabrl_dist_w1(learned, n, exact, n_exact);
-  *cramer = tabrl_dist_cramer(learned, n, exact, n_exact);
+  *w1 = tabrl_dist_w1(learned, n, r->exact, r->n_exact);
+  *cramer = tabrl_dist_cramer(learned, n, r->exact, r->n_exact);
   if (isnan(*w1) || isnan(*cramer)) status = TABRL_ENOMEM;
 done:
-  free(exact);
   free(learned);
   return status;
 }
