@@ -16,7 +16,8 @@ const cli_option cli_merge_options[] = {
 };
 
 const cli_option cli_plot_options[] = {
-    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer", "what to draw (default cum_regret)"},
+    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer|queries",
+     "what to draw (default cum_regret)"},
     {"output", 'o', "FILE.png|svg|pdf", "the figure (default DIR/METRIC.png); its script FILE.gp"},
     {"term", OPT_TERM, "dumb", "draw as text on standard output"},
     {"logx", OPT_LOGX, NULL, "logarithmic x axis"},
@@ -130,8 +131,9 @@ int cli_plot(int argc, char **argv)
   if (optind != argc - 1) return cli_usage("plot", CLI_USAGE);
   /* Check the options first so that the message names the flag. */
   if (plot.metric && strcmp(plot.metric, "cum_regret") && strcmp(plot.metric, "value") &&
-      strcmp(plot.metric, "w1") && strcmp(plot.metric, "cramer")) {
-    cli_error("--metric %s: expected cum_regret, value, w1 or cramer", plot.metric);
+      strcmp(plot.metric, "w1") && strcmp(plot.metric, "cramer") &&
+      strcmp(plot.metric, "queries")) {
+    cli_error("--metric %s: expected cum_regret, value, w1, cramer or queries", plot.metric);
     return CLI_USAGE;
   }
   if (plot.terminal && strcmp(plot.terminal, "dumb")) {

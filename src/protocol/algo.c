@@ -370,9 +370,11 @@ int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_poli
   if ((status = check_table(algo, first, "propose")) ||
       (status = check_table(algo, second, "propose")))
     return status;
-  if ((status = failed(algo, "propose", algo->type->propose(algo->state, k, first, second))))
-    return status;
+  int asked = algo->type->propose(algo->state, k, first, second);
+  if (asked < 0) return failed(algo, "propose", asked);
   if ((status = check_policy(algo, first, "propose"))) return status;
+  if (asked == TABRL_NO_QUERY) return TABRL_NO_QUERY;
+  if (asked) return tabrl_error(TABRL_EINVAL, "%s: propose() returned %d", algo->type->name, asked);
   return check_policy(algo, second, "propose");
 }
 

@@ -34,11 +34,11 @@ static const char *metric_of(const tabrl_plot_options *opt)
 
 /* The metrics summary.csv holds, in the order of summary_row.metric;
  * every one but cum_regret may be empty in a row. */
-enum { METRIC_CUM_REGRET, METRIC_VALUE, METRIC_W1, METRIC_CRAMER, METRICS };
-static const char *const metric_names[METRICS] = {"cum_regret", "value", "w1", "cramer"};
+enum { METRIC_CUM_REGRET, METRIC_VALUE, METRIC_W1, METRIC_CRAMER, METRIC_QUERIES, METRICS };
+static const char *const metric_names[METRICS] = {"cum_regret", "value", "w1", "cramer", "queries"};
 static const char *const metric_titles[METRICS] = {
     "cumulative regret", "value", "W1 to the exact return distribution",
-    "Cramer distance to the exact return distribution"};
+    "Cramer distance to the exact return distribution", "preference queries"};
 
 /* The index of opt's metric, or -1. */
 static int metric_index(const tabrl_plot_options *opt)
@@ -60,8 +60,8 @@ static int check_options(const tabrl_plot_options *opt, terminal *term)
 {
   const char *metric = metric_of(opt);
   if (metric_index(opt) < 0)
-    return tabrl_error(TABRL_EINVAL, "metric '%s': expected cum_regret, value, w1 or cramer",
-                       metric);
+    return tabrl_error(TABRL_EINVAL,
+                       "metric '%s': expected cum_regret, value, w1, cramer or queries", metric);
   if (opt->terminal && strcmp(opt->terminal, "dumb"))
     return tabrl_error(TABRL_EINVAL,
                        "terminal '%s': expected dumb (image terminals follow from the "
@@ -187,10 +187,11 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
   row.episode = strtoll(episode, &end, 10);
   if (!isdigit((unsigned char)*episode) || *end)
     return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
-  /* mean, std, lo, hi of cum_regret, then of value, w1 and cramer (empty
+  /* mean, std, lo, hi of cum_regret, then of value, w1, cramer and queries (empty
    * when no seed reports one) */
   static const int first[METRICS] = {TABRL_SUMMARY_CUM_REGRET_MEAN, TABRL_SUMMARY_VALUE_MEAN,
-                                     TABRL_SUMMARY_W1_MEAN, TABRL_SUMMARY_CRAMER_MEAN};
+                                     TABRL_SUMMARY_W1_MEAN, TABRL_SUMMARY_CRAMER_MEAN,
+                                     TABRL_SUMMARY_QUERIES_MEAN};
   for (int k = 0; k < METRICS; k++) {
     row.has[k] = k == METRIC_CUM_REGRET || *fields[first[k]] != '\0';
     for (int i = 0; i < 4 && row.has[k]; i++)
@@ -819,6 +820,8 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
                          !t.n ? "no rows to plot"
                          : value == METRIC_VALUE
                              ? "no value to plot (the algorithms report realized returns only)"
+                         : value == METRIC_QUERIES
+                             ? "no queries to plot (no algorithm of the online-preference protocol)"
                          : value ? "no distance to plot (no algorithm with a learned distribution "
                                    "on a model with an exact one)"
                                  : "nothing to plot");

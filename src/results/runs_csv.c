@@ -181,12 +181,14 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
                      : i == TABRL_RUNS_VALUE    ? &row.value
                      : i == TABRL_RUNS_W1       ? &row.w1
                      : i == TABRL_RUNS_CRAMER   ? &row.cramer
+                     : i == TABRL_RUNS_QUERIES  ? &row.queries
                                                 : &ignored;
     /* value is empty for learners that change policy within an episode;
      * return is empty for planning and offline runs (no rollouts); w1 and
-     * cramer for algorithms without a learned distribution. */
+     * cramer for algorithms without a learned distribution; queries for
+     * protocols without preferences. */
     int optional = i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE || i == TABRL_RUNS_W1 ||
-                   i == TABRL_RUNS_CRAMER;
+                   i == TABRL_RUNS_CRAMER || i == TABRL_RUNS_QUERIES;
     if (optional && !*fields[i]) {
       *target = NAN;
       continue;

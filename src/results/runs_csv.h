@@ -26,6 +26,7 @@ typedef struct {
   double cum_regret, value;
   int has_value;
   double w1, cramer; /* NAN when empty (no learned distribution) */
+  double queries;    /* preference queries so far; NAN when empty (no preferences) */
   size_t run;        /* index of its (env, algo, config, seed) */
   size_t input;      /* which file it came from */
   size_t line;

@@ -27,8 +27,8 @@ static void print_summary(FILE *f, const tabrl_summary *s)
   fprintf(f, ",%.17g,%.17g,%.17g,%.17g", s->mean, s->std, s->lo, s->hi);
 }
 
-/* The summary of w1 (which 0) or cramer (1) over the group's rows that
- * have one, or empty fields. */
+/* The summary of w1 (which 0), cramer (1) or queries (2) over the
+ * group's rows that have one, or empty fields. */
 static int print_optional(FILE *f, const summary_job *job, const size_t *members, size_t n,
                           int which)
 {
@@ -37,7 +37,7 @@ static int print_optional(FILE *f, const summary_job *job, const size_t *members
   int status;
   for (size_t i = 0; i < n; i++) {
     const run_row *row = &job->d->rows[members[i]];
-    double x = which ? row->cramer : row->w1;
+    double x = which == 2 ? row->queries : which ? row->cramer : row->w1;
     if (!isnan(x)) job->scratch[k++] = x;
   }
   if (!k) {
@@ -74,7 +74,8 @@ static int write_summary(FILE *f, void *ctx)
     } else
       fputs(",,,,", f);
     if ((status = print_optional(f, job, members, n, 0)) ||
-        (status = print_optional(f, job, members, n, 1)))
+        (status = print_optional(f, job, members, n, 1)) ||
+        (status = print_optional(f, job, members, n, 2)))
       return status;
     fputc('\n', f);
   }

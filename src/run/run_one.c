@@ -38,6 +38,7 @@ struct run {
   double *saturation;  /* the algorithm's report after the last episode, or NULL */
   double *diagnostics; /* its count of skipped non-finite updates, or NULL */
   int no_exact;        /* the model has no exact return distribution (w1, cramer empty) */
+  long queries;        /* preference queries asked so far (runs.csv queries) */
 };
 
 static void run_free(struct run *r)
@@ -144,6 +145,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   if (!isnan(w1)) fprintf(r->rows, "%.17g", w1);
   fputc(',', r->rows);
   if (!isnan(cramer)) fprintf(r->rows, "%.17g", cramer);
+  fputc(',', r->rows);
+  if (r->algo->type->protocol == TABRL_ONLINE_PREFERENCE) fprintf(r->rows, "%ld", r->queries);
   fputc('\n', r->rows);
   return 0;
 }
@@ -191,7 +194,20 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
   for (long k = 1; k <= r->e->episodes; k++) {
     double v1, v2;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second))) return status;
+    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second)) < 0) return status;
+    if (status == TABRL_NO_QUERY) {
+      /* No duel: the episode is the first policy's alone. */
+      if ((status = policy_value(r, r->pi, &v1))) return status;
+      double ret = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj),
+             regret = r->J_star - v1;
+      if ((status = tabrl_algo_feedback(r->algo, r->traj, NULL, H, -1))) return status;
+      r->cum_regret += regret;
+      if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &v1, regret, r->pi)))
+        return status;
+      if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+      continue;
+    }
+    r->queries++;
     /* The second value is computed first so the cache keeps the first. */
     if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
       return status;

@@ -151,7 +151,13 @@ typedef struct tabrl_algo_type {
    * rolls both out and reports which was preferred.  feedback receives the
    * compared segments, `horizon` steps each: whole trajectories, or with
    * the experiment's `segment = L` L consecutive steps of each (drawn
-   * independently; their stages are in tabrl_step.h). */
+   * independently; their stages are in tabrl_step.h).  The learner must
+   * not read tabrl_step.reward: the preference bit is all it is told of
+   * the reward.  propose may instead return TABRL_NO_QUERY (an algorithm
+   * that asks only when unsure, P2R): the runner then rolls out first
+   * only, values the episode by it alone, asks no query and calls feedback
+   * with the whole first trajectory (H steps), second NULL and
+   * prefer_first -1, so the learner still sees where it went. */
   int (*propose)(void *state, long k, tabrl_policy *first, tabrl_policy *second);
   int (*feedback)(void *state, const tabrl_step *first, const tabrl_step *second, int horizon,
                   int prefer_first);
@@ -257,8 +263,14 @@ static inline int tabrl_algo_observe(tabrl_algo *algo, int h, int s, int a, doub
  * checked: a distribution within 1e-9 with no mass on an invalid action. */
 int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi);
 
+/* What propose() returns to decline episode k's query (see
+ * tabrl_algo_type.propose); positive, unlike the errors. */
+enum { TABRL_NO_QUERY = 1 };
+
 /* Online-preference: the two policies of episode k (both checked like
- * tabrl_algo_policy's), then the preference between their trajectories. */
+ * tabrl_algo_policy's; first only when propose returns TABRL_NO_QUERY,
+ * which tabrl_algo_propose returns too), then the preference between
+ * their trajectories. */
 int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second);
 int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_step *second,
                         int horizon, int prefer_first);

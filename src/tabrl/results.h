@@ -4,18 +4,21 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer
+ *                 w1,cramer,queries
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
  *                 episode (it reports realized returns only); `w1`, `cramer`
- *                 empty without a learned return distribution or an exact one.
+ *                 empty without a learned return distribution or an exact one;
+ *                 `queries` (cumulative preference queries) empty without
+ *                 preferences.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
  *   summary.csv   env,algo,config,episode,n,cum_regret_mean,cum_regret_std,
  *                 cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,
- *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi
+ *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,
+ *                 queries_mean,queries_std,queries_lo,queries_hi
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,
@@ -90,7 +93,8 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
 /* ---- figures ---- */
 
 typedef struct {
-  const char *metric;   /* "cum_regret" (also when NULL) or "value" */
+  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer" or
+                           "queries" */
   const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
                            DIR/<metric>-vs-<x_key>.png.  The extension picks
                            the terminal: .png pngcairo, .svg svg, .pdf

@@ -26,7 +26,8 @@
   X(CUM_REGRET, "cum_regret")                                                                      \
   X(ELAPSED_S, "elapsed_s")                                                                        \
   X(W1, "w1")                                                                                      \
-  X(CRAMER, "cramer")
+  X(CRAMER, "cramer")                                                                              \
+  X(QUERIES, "queries")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -49,7 +50,11 @@
   X(CRAMER_MEAN, "cramer_mean")                                                                    \
   X(CRAMER_STD, "cramer_std")                                                                      \
   X(CRAMER_LO, "cramer_lo")                                                                        \
-  X(CRAMER_HI, "cramer_hi")
+  X(CRAMER_HI, "cramer_hi")                                                                        \
+  X(QUERIES_MEAN, "queries_mean")                                                                  \
+  X(QUERIES_STD, "queries_std")                                                                    \
+  X(QUERIES_LO, "queries_lo")                                                                      \
+  X(QUERIES_HI, "queries_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
