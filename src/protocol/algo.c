@@ -21,6 +21,7 @@ extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_optql;
+extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
@@ -56,6 +57,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,
+    &tabrl_algo_pbrl_mle,
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
