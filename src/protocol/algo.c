@@ -21,6 +21,7 @@ extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_optql;
+extern const tabrl_algo_type tabrl_algo_p2r;
 extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
@@ -57,6 +58,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,
+    &tabrl_algo_p2r,
     &tabrl_algo_pbrl_mle,
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
@@ -386,6 +388,13 @@ int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_s
   if (!algo->type->feedback) return unsupported(algo, "feedback");
   return failed(algo, "feedback",
                 algo->type->feedback(algo->state, first, second, horizon, prefer_first));
+}
+
+int tabrl_algo_ask(tabrl_algo *algo, const tabrl_step *first, int horizon)
+{
+  if (!algo->type->ask) return 1;
+  int status = algo->type->ask(algo->state, first, horizon);
+  return status < 0 ? failed(algo, "ask", status) : status != 0;
 }
 
 int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data)

@@ -195,10 +195,18 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
     double v1, v2;
     if (stop && *stop) return TABRL_EINTERRUPTED;
     if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second)) < 0) return status;
+    double g1 = NAN;
+    if (status != TABRL_NO_QUERY && r->algo->type->ask) {
+      /* The learner sees its trajectory before it decides to ask. */
+      g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+      int ask = tabrl_algo_ask(r->algo, r->traj, H);
+      if (ask < 0) return ask;
+      status = ask ? 0 : TABRL_NO_QUERY;
+    }
     if (status == TABRL_NO_QUERY) {
       /* No duel: the episode is the first policy's alone. */
       if ((status = policy_value(r, r->pi, &v1))) return status;
-      double ret = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj),
+      double ret = isnan(g1) ? tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj) : g1,
              regret = r->J_star - v1;
       if ((status = tabrl_algo_feedback(r->algo, r->traj, NULL, H, -1))) return status;
       r->cum_regret += regret;
@@ -211,7 +219,7 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
     /* The second value is computed first so the cache keeps the first. */
     if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
       return status;
-    double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+    if (isnan(g1)) g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
     double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
     /* The compared segments start independently (Knox et al. compare
      * segments from different states); the learner sees them only. */

@@ -157,10 +157,15 @@ typedef struct tabrl_algo_type {
    * that asks only when unsure, P2R): the runner then rolls out first
    * only, values the episode by it alone, asks no query and calls feedback
    * with the whole first trajectory (H steps), second NULL and
-   * prefer_first -1, so the learner still sees where it went. */
+   * prefer_first -1, so the learner still sees where it went.  A type
+   * that decides on the trajectory itself (P2R asks when its reward set is
+   * wide on that trajectory) fills ask: the runner then rolls out first,
+   * calls ask with its whole trajectory, and only when ask returns 1 rolls
+   * out second and queries; on 0 the episode goes as for TABRL_NO_QUERY. */
   int (*propose)(void *state, long k, tabrl_policy *first, tabrl_policy *second);
   int (*feedback)(void *state, const tabrl_step *first, const tabrl_step *second, int horizon,
                   int prefer_first);
+  int (*ask)(void *state, const tabrl_step *first, int horizon); /* optional */
 
   /* offline: fit on the first data->n samples of the dataset */
   int (*fit)(void *state, const tabrl_dataset *data);
@@ -274,6 +279,10 @@ enum { TABRL_NO_QUERY = 1 };
 int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second);
 int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_step *second,
                         int horizon, int prefer_first);
+
+/* Online-preference: whether to query after the first trajectory (see
+ * tabrl_algo_type.ask): 1 when the type has no ask. */
+int tabrl_algo_ask(tabrl_algo *algo, const tabrl_step *first, int horizon);
 
 /* Offline: fit on data. */
 int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data);
