@@ -409,4 +409,20 @@ check pe-deepsea-none-never is "$pn_reached" '==' 0
 check pe-deepsea-bonus-mean is "$(absdiff "$pe_mean" 370.2)" '<' 0.05
 check pe-deepsea-bonus-ci is "$(absdiff "$pe_half" 69.0)" '<' 0.05
 
+# ---- p2r-riverswim.ini: P2R's regret close to UCBVI's with the rewards,
+# with far fewer queries than episodes.  Shortened to 5,000 episodes, 4
+# seeds.  Measured on seeds 0-3 and 4-7: UCBVI 1,651 / 1,661, P2R 2,673 /
+# 2,537 (ratio 1.62 / 1.53), P2R slope 0.29 / 0.27, queries 484.25 /
+# 484.75 (9.7% of the episodes; 2.6% over the full 20,000).  The bounds:
+# ratio < 2.5, slope < 0.5 (sublinear), queries under 15% of episodes;
+# UCBVI's queries column empty (online protocol).
+run p2r-riverswim --set experiment.episodes=5000 --set experiment.seeds=4
+p2r_ratio=$(ratio "$(final p2r-riverswim p2r)" "$(final p2r-riverswim ucbvi)")
+check p2r-close-to-ucbvi is "$p2r_ratio" '<' 2.5
+check p2r-sublinear is "$(slope p2r-riverswim p2r)" '<' 0.5
+p2r_queries=$(awk -F, '$2 == "p2r" && $4 == 5000 {print $22}' p2r-riverswim/summary.csv)
+check p2r-few-queries is "$p2r_queries" '<' 750
+check p2r-some-queries is "$p2r_queries" '>' 100
+check p2r-ucbvi-no-queries test -z "$(awk -F, '$2 == "ucbvi" {print $13}' p2r-riverswim/runs.csv | sort -u)"
+
 finish
