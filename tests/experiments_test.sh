@@ -425,4 +425,18 @@ check p2r-few-queries is "$p2r_queries" '<' 750
 check p2r-some-queries is "$p2r_queries" '>' 100
 check p2r-ucbvi-no-queries test -z "$(awk -F, '$2 == "ucbvi" {print $13}' p2r-riverswim/runs.csv | sort -u)"
 
+# ---- delivery-prefs.ini: the greedy value of the learned reward rises with
+# the number of preferences toward J* = 45.27 under both preference models.
+# 8 seeds instead of 16.  Measured (c2 = 30, c5 = 1,000 preferences) on
+# seeds 0-7 / 8-15: return c2 -6.23 / -13.56, c5 44.95 / 42.38; regret c2
+# 9.37 / -24.34, c5 44.99 / 44.14.  Bounds: c5 > 40 and c5 - c2 > 20.
+value_of() { awk -F, -v c="$2" '$3 == c {print $10}' "$1/summary.csv"; }
+for score in return regret; do
+  expect "run-delivery-$score" 0 '' "$tabrl" run "$experiments/delivery-prefs.ini" \
+    --set experiment.score=$score --set experiment.seeds=8 --out "delivery-$score" --quiet -j 2
+  v2=$(value_of "delivery-$score" c2) v5=$(value_of "delivery-$score" c5)
+  check "delivery-$score-near-optimal" is "$v5" '>' 40
+  check "delivery-$score-rises" is "$(awk -v a="$v5" -v b="$v2" 'BEGIN {print a - b}')" '>' 20
+done
+
 finish
