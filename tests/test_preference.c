@@ -263,6 +263,37 @@ START_TEST(test_p2r_queries)
 }
 END_TEST
 
+/* dueling-rl on RiverSwim(6), H = 20, 1500 episodes, both variants (the
+ * model is passed, as the runner does for this type): regret sublinear
+ * (the second half's under 0.4 of the first half's; measured 343 then 113
+ * unknown, 22.2 then 6.1 known, against 2,515 per half for random-duel),
+ * the known kernel's regret below the unknown one's, every episode one
+ * query. */
+START_TEST(test_dueling_rl)
+{
+  tabrl_mdp *m = riverswim();
+  unsigned char valid[6 * 2];
+  double total[2];
+  for (int known = 0; known < 2; known++) {
+    gsl_rng *rng = tabrl_gsl_rng_stream(3, TABRL_STREAM_ALGO, 0);
+    tabrl_problem p = test_problem(m, valid, rng, 1500, 1);
+    tabrl_setting set[1] = {{"transitions", known ? "known" : "unknown", "test", 0}};
+    tabrl_algo *algo = test_make("dueling-rl", &p, set, 1);
+    double *path = malloc(1500 * sizeof *path);
+    duel_result r = test_duel(algo, m, 1500, 3, path);
+    double first = path[749], second = path[1499] - path[749];
+    ck_assert_int_eq(r.queries, 1500);
+    ck_assert_msg(second < 0.4 * first, "known %d: regret %g then %g", known, first, second);
+    total[known] = path[1499];
+    free(path);
+    tabrl_algo_free(algo);
+    gsl_rng_free(rng);
+  }
+  ck_assert_msg(total[1] < total[0], "known %g, unknown %g", total[1], total[0]);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("preference");
@@ -272,6 +303,7 @@ int main(void)
   tcase_add_test(tc, test_pbrl_mle_regret);
   tcase_add_test(tc, test_pbrl_mle_agnostic);
   tcase_add_test(tc, test_p2r_queries);
+  tcase_add_test(tc, test_dueling_rl);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

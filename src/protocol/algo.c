@@ -13,6 +13,7 @@ extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
+extern const tabrl_algo_type tabrl_algo_dueling_rl;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
@@ -50,6 +51,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
+    &tabrl_algo_dueling_rl,
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,

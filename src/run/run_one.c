@@ -377,7 +377,7 @@ static int run_setup(struct run *r)
   if (status) return status;
   tabrl_problem problem;
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
-                              type->protocol == TABRL_PLANNING, &r->valid);
+                              type->protocol == TABRL_PLANNING || type->sees_model, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   if (status) {
     tabrl_values_free(values);

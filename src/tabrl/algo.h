@@ -131,6 +131,10 @@ typedef struct tabrl_algo_type {
    * on the reward accumulated in the episode.  Needs an augmented
    * objective (problem->stock set). */
   int stock_policies;
+  /* 1 if the protocol passes the model (tabrl_problem.model) although it
+   * is not planning: a known-transition learner (dueling-rl) that reads
+   * the kernel and mu0 only, never a reward; its header says so. */
+  int sees_model;
 
   /* The state arrives zeroed.  init may keep problem's pointers (valid,
    * phi, model, rng), which must outlive the algorithm.  On failure init
