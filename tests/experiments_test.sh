@@ -468,4 +468,34 @@ check pe-deepsea-distances awk -F, 'NR > 1 && !($11 != "" && $12 != "" && $11 >=
 # shellcheck disable=SC2016 # an awk program, single-quoted on purpose
 check pe-deepsea-none-w1 awk -F, '$2 == "none" && $5 == 1000 { n++; if (!($11 < 0.04 && $11 > 0.025)) bad = 1 } $2 == "bonus" && $5 == 1000 { b++; if (!($11 > 0.15)) bad = 1 } END { exit bad || n != 10 || b != 10 }' pe-deepsea/runs.csv
 
+# ---- p2r-riverswim.ini: P2R's regret close to UCBVI's with the rewards,
+# with far fewer queries than episodes.  Shortened to 5,000 episodes, 4
+# seeds.  Measured on seeds 0-3 and 4-7: UCBVI 1,651 / 1,661, P2R 2,673 /
+# 2,537 (ratio 1.62 / 1.53), P2R slope 0.29 / 0.27, queries 484.25 /
+# 484.75 (9.7% of the episodes; 2.6% over the full 20,000).  The bounds:
+# ratio < 2.5, slope < 0.5 (sublinear), queries under 15% of episodes;
+# UCBVI's queries column empty (online protocol).
+run p2r-riverswim --set experiment.episodes=5000 --set experiment.seeds=4
+p2r_ratio=$(ratio "$(final p2r-riverswim p2r)" "$(final p2r-riverswim ucbvi)")
+check p2r-close-to-ucbvi is "$p2r_ratio" '<' 2.5
+check p2r-sublinear is "$(slope p2r-riverswim p2r)" '<' 0.5
+p2r_queries=$(awk -F, '$2 == "p2r" && $4 == 5000 {print $28}' p2r-riverswim/summary.csv)
+check p2r-few-queries is "$p2r_queries" '<' 750
+check p2r-some-queries is "$p2r_queries" '>' 100
+check p2r-ucbvi-no-queries test -z "$(awk -F, '$2 == "ucbvi" {print $16}' p2r-riverswim/runs.csv | sort -u)"
+
+# ---- delivery-prefs.ini: the greedy value of the learned reward rises with
+# the number of preferences toward J* = 45.27 under both preference models.
+# 8 seeds instead of 16.  Measured (c2 = 30, c5 = 1,000 preferences) on
+# seeds 0-7 / 8-15: return c2 -6.23 / -13.56, c5 44.95 / 42.38; regret c2
+# 9.37 / -24.34, c5 44.99 / 44.14.  Bounds: c5 > 40 and c5 - c2 > 20.
+value_of() { awk -F, -v c="$2" '$3 == c {print $10}' "$1/summary.csv"; }
+for score in return regret; do
+  expect "run-delivery-$score" 0 '' "$tabrl" run "$experiments/delivery-prefs.ini" \
+    --set experiment.score=$score --set experiment.seeds=8 --out "delivery-$score" --quiet -j 2
+  v2=$(value_of "delivery-$score" c2) v5=$(value_of "delivery-$score" c5)
+  check "delivery-$score-near-optimal" is "$v5" '>' 40
+  check "delivery-$score-rises" is "$(awk -v a="$v5" -v b="$v2" 'BEGIN {print a - b}')" '>' 20
+done
+
 finish

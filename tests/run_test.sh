@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
@@ -272,6 +272,12 @@ expect score-regret-rerun 0 '' "$tabrl" run score.ini --out score2 --quiet -j 2
 check score-regret-deterministic same_runs score1 score2
 check score-manifest grep -q '^score = regret$' score1/manifest.ini
 check segment-manifest grep -q '^segment = 3$' score1/manifest.ini
+# queries: random-duel asks one per episode (the column equals the
+# episode); the other protocols leave it empty (small.ini's algos but duel).
+check queries-per-episode test "$(awk -F, 'NR > 1 && $16 != $5' score1/runs.csv | wc -l)" -eq 0
+check queries-rows test "$(awk -F, 'NR > 1 && $16 == 60' score1/runs.csv | wc -l)" -eq 2
+check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60$' score1/summary.csv
+check queries-empty-online test "$(awk -F, 'NR > 1 && $2 != "duel" && $16 != ""' a/runs.csv | wc -l)" -eq 0
 expect score-features-run 0 '' "$tabrl" run score.ini --set experiment.score=features --out score3 --quiet
 sed 's/^score = regret/score = regrets/' score.ini >bad-score.ini
 expect bad-score 2 'bad-score.ini:7: .*score.*regret' "$tabrl" run bad-score.ini --out bad-score

@@ -13,6 +13,7 @@ extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
+extern const tabrl_algo_type tabrl_algo_dueling_rl;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
@@ -21,6 +22,8 @@ extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_optql;
+extern const tabrl_algo_type tabrl_algo_p2r;
+extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
@@ -48,6 +51,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
+    &tabrl_algo_dueling_rl,
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_greedy_q,
@@ -56,6 +60,8 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_optql,
+    &tabrl_algo_p2r,
+    &tabrl_algo_pbrl_mle,
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
@@ -370,9 +376,11 @@ int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_poli
   if ((status = check_table(algo, first, "propose")) ||
       (status = check_table(algo, second, "propose")))
     return status;
-  if ((status = failed(algo, "propose", algo->type->propose(algo->state, k, first, second))))
-    return status;
+  int asked = algo->type->propose(algo->state, k, first, second);
+  if (asked < 0) return failed(algo, "propose", asked);
   if ((status = check_policy(algo, first, "propose"))) return status;
+  if (asked == TABRL_NO_QUERY) return TABRL_NO_QUERY;
+  if (asked) return tabrl_error(TABRL_EINVAL, "%s: propose() returned %d", algo->type->name, asked);
   return check_policy(algo, second, "propose");
 }
 
@@ -382,6 +390,13 @@ int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_s
   if (!algo->type->feedback) return unsupported(algo, "feedback");
   return failed(algo, "feedback",
                 algo->type->feedback(algo->state, first, second, horizon, prefer_first));
+}
+
+int tabrl_algo_ask(tabrl_algo *algo, const tabrl_step *first, int horizon)
+{
+  if (!algo->type->ask) return 1;
+  int status = algo->type->ask(algo->state, first, horizon);
+  return status < 0 ? failed(algo, "ask", status) : status != 0;
 }
 
 int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data)

@@ -27,6 +27,10 @@ const double *tabrl_value_iteration_values(const tabrl_algo *algo);
 double tabrl_ucbvi_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_ucbvi_bonus(const tabrl_algo *algo, int h, int s, int a);
 
+/* pbrl-mle: theta[s, a], the Bradley-Terry estimate refitted on every
+ * comparison so far. */
+double tabrl_pbrl_mle_theta(tabrl_algo *algo, int s, int a);
+
 /* optql: Q_h(s,a) and V_h(s) (h <= H). */
 double tabrl_optql_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_optql_state_value(const tabrl_algo *algo, int h, int s);

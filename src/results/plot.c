@@ -34,13 +34,24 @@ static const char *metric_of(const tabrl_plot_options *opt)
 
 /* The metrics summary.csv holds, in the order of summary_row.metric;
  * every one but cum_regret may be empty in a row. */
-enum { METRIC_CUM_REGRET, METRIC_VALUE, METRIC_W1, METRIC_CRAMER, METRIC_VALUE_ERR, METRICS };
-static const char *const metric_names[METRICS] = {"cum_regret", "value", "w1", "cramer",
-                                                  "value_err"};
+enum {
+  METRIC_CUM_REGRET,
+  METRIC_VALUE,
+  METRIC_W1,
+  METRIC_CRAMER,
+  METRIC_VALUE_ERR,
+  METRIC_QUERIES,
+  METRICS
+};
+static const char *const metric_names[METRICS] = {"cum_regret", "value",     "w1",
+                                                  "cramer",     "value_err", "queries"};
 static const char *const metric_titles[METRICS] = {
-    "cumulative regret", "value", "W1 to the exact return distribution",
+    "cumulative regret",
+    "value",
+    "W1 to the exact return distribution",
     "Cramer distance to the exact return distribution",
-    "|learned mean return - exact value of the policy|"};
+    "|learned mean return - exact value of the policy|",
+    "preference queries"};
 
 /* The index of opt's metric, or -1. */
 static int metric_index(const tabrl_plot_options *opt)
@@ -63,7 +74,8 @@ static int check_options(const tabrl_plot_options *opt, terminal *term)
   const char *metric = metric_of(opt);
   if (metric_index(opt) < 0)
     return tabrl_error(TABRL_EINVAL,
-                       "metric '%s': expected cum_regret, value, w1, cramer or value_err", metric);
+                       "metric '%s': expected cum_regret, value, w1, cramer, value_err or queries",
+                       metric);
   if (opt->terminal && strcmp(opt->terminal, "dumb"))
     return tabrl_error(TABRL_EINVAL,
                        "terminal '%s': expected dumb (image terminals follow from the "
@@ -191,11 +203,11 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
   row.episode = strtoll(episode, &end, 10);
   if (!isdigit((unsigned char)*episode) || *end)
     return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
-  /* mean, std, lo, hi of cum_regret, then of value, w1, cramer and
-   * value_err (empty when no seed reports one) */
+  /* mean, std, lo, hi of cum_regret, then of value, w1, cramer, value_err
+   * and queries (empty when no seed reports one) */
   static const int first[METRICS] = {TABRL_SUMMARY_CUM_REGRET_MEAN, TABRL_SUMMARY_VALUE_MEAN,
-                                     TABRL_SUMMARY_W1_MEAN, TABRL_SUMMARY_CRAMER_MEAN,
-                                     TABRL_SUMMARY_VALUE_ERR_MEAN};
+                                     TABRL_SUMMARY_W1_MEAN,         TABRL_SUMMARY_CRAMER_MEAN,
+                                     TABRL_SUMMARY_VALUE_ERR_MEAN,  TABRL_SUMMARY_QUERIES_MEAN};
   for (int k = 0; k < METRICS; k++) {
     row.has[k] = k == METRIC_CUM_REGRET || *fields[first[k]] != '\0';
     for (int i = 0; i < 4 && row.has[k]; i++)
@@ -204,8 +216,8 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
                            fields[first[k] + i]);
   }
   /* The bounds beside w1 and cramer (empty: the type documents none). */
-  static const int bound_field[METRICS] = {-1, -1, TABRL_SUMMARY_W1_BOUND,
-                                           TABRL_SUMMARY_CRAMER_BOUND, -1};
+  static const int bound_field[METRICS] = {
+      -1, -1, TABRL_SUMMARY_W1_BOUND, TABRL_SUMMARY_CRAMER_BOUND, -1, -1};
   for (int k = 0; k < METRICS; k++) {
     if (bound_field[k] < 0 || !*fields[bound_field[k]]) continue;
     if (!parse_number(fields[bound_field[k]], &row.bound[k]))
@@ -883,6 +895,8 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
                              ? "no value to plot (the algorithms report realized returns only)"
                          : value == METRIC_VALUE_ERR
                              ? "no value error to plot (no algorithm with a learned distribution)"
+                         : value == METRIC_QUERIES
+                             ? "no queries to plot (no algorithm of the online-preference protocol)"
                          : value ? "no distance to plot (no algorithm with a learned distribution "
                                    "on a model with an exact one)"
                                  : "nothing to plot");

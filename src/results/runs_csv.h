@@ -28,6 +28,7 @@ typedef struct {
   double w1, cramer; /* NAN when empty (no learned distribution) */
   double bound[2];   /* w1_bound, cramer_bound; NAN when empty */
   double value_err;  /* NAN when empty (no learned distribution) */
+  double queries;    /* preference queries so far; NAN when empty (no preferences) */
   size_t run;        /* index of its (env, algo, config, seed) */
   size_t input;      /* which file it came from */
   size_t line;

@@ -971,8 +971,8 @@ static int check_algo(const tabrl_experiment *e, size_t c, size_t a, const tabrl
   tabrl_problem problem;
   unsigned char *valid = NULL;
   char section[300], at[512], label[32];
-  int status =
-      tabrl_problem_init(&problem, m, e->episodes, NULL, type->protocol == TABRL_PLANNING, &valid);
+  int status = tabrl_problem_init(&problem, m, e->episodes, NULL,
+                                  type->protocol == TABRL_PLANNING || type->sees_model, &valid);
   if (status) return status;
   tabrl_stock_grid grid;
   status = tabrl_problem_set_objective(&problem, &e->objective, m, &grid);

@@ -45,6 +45,7 @@ struct run {
   size_t n_exact;
   tabrl_stock_work work; /* the grid path's reachability, kept across checkpoints */
   int have_work;         /* 1: work holds m's; -1: m has no grid (the general path) */
+  long queries;          /* preference queries asked so far (runs.csv queries) */
 };
 
 static void run_free(struct run *r)
@@ -245,6 +246,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   }
   fputc(',', r->rows);
   if (!isnan(value_err)) fprintf(r->rows, "%.17g", value_err);
+  fputc(',', r->rows);
+  if (r->algo->type->protocol == TABRL_ONLINE_PREFERENCE) fprintf(r->rows, "%ld", r->queries);
   fputc('\n', r->rows);
   return 0;
 }
@@ -292,11 +295,32 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
   for (long k = 1; k <= r->e->episodes; k++) {
     double v1, v2;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second))) return status;
+    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second)) < 0) return status;
+    double g1 = NAN;
+    if (status != TABRL_NO_QUERY && r->algo->type->ask) {
+      /* The learner sees its trajectory before it decides to ask. */
+      g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+      int ask = tabrl_algo_ask(r->algo, r->traj, H);
+      if (ask < 0) return ask;
+      status = ask ? 0 : TABRL_NO_QUERY;
+    }
+    if (status == TABRL_NO_QUERY) {
+      /* No duel: the episode is the first policy's alone. */
+      if ((status = policy_value(r, r->pi, &v1))) return status;
+      double ret = isnan(g1) ? tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj) : g1,
+             regret = r->J_star - v1;
+      if ((status = tabrl_algo_feedback(r->algo, r->traj, NULL, H, -1))) return status;
+      r->cum_regret += regret;
+      if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &v1, regret, r->pi)))
+        return status;
+      if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+      continue;
+    }
+    r->queries++;
     /* The second value is computed first so the cache keeps the first. */
     if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
       return status;
-    double g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
+    if (isnan(g1)) g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
     double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
     /* The compared segments start independently (Knox et al. compare
      * segments from different states); the learner sees them only. */
@@ -460,7 +484,7 @@ static int run_setup(struct run *r)
   if (status) return status;
   tabrl_problem problem;
   status = tabrl_problem_init(&problem, m, e->episodes, r->algo_rng,
-                              type->protocol == TABRL_PLANNING, &r->valid);
+                              type->protocol == TABRL_PLANNING || type->sees_model, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   problem.target = r->target;
   if (status) {

@@ -140,6 +140,10 @@ typedef struct tabrl_algo_type {
    * on the reward accumulated in the episode.  Needs an augmented
    * objective (problem->stock set). */
   int stock_policies;
+  /* 1 if the protocol passes the model (tabrl_problem.model) although it
+   * is not planning: a known-transition learner (dueling-rl) that reads
+   * the kernel and mu0 only, never a reward; its header says so. */
+  int sees_model;
 
   /* The state arrives zeroed.  init may keep problem's pointers (valid,
    * phi, model, rng), which must outlive the algorithm.  On failure init
@@ -160,10 +164,21 @@ typedef struct tabrl_algo_type {
    * rolls both out and reports which was preferred.  feedback receives the
    * compared segments, `horizon` steps each: whole trajectories, or with
    * the experiment's `segment = L` L consecutive steps of each (drawn
-   * independently; their stages are in tabrl_step.h). */
+   * independently; their stages are in tabrl_step.h).  The learner must
+   * not read tabrl_step.reward: the preference bit is all it is told of
+   * the reward.  propose may instead return TABRL_NO_QUERY (an algorithm
+   * that asks only when unsure, P2R): the runner then rolls out first
+   * only, values the episode by it alone, asks no query and calls feedback
+   * with the whole first trajectory (H steps), second NULL and
+   * prefer_first -1, so the learner still sees where it went.  A type
+   * that decides on the trajectory itself (P2R asks when its reward set is
+   * wide on that trajectory) fills ask: the runner then rolls out first,
+   * calls ask with its whole trajectory, and only when ask returns 1 rolls
+   * out second and queries; on 0 the episode goes as for TABRL_NO_QUERY. */
   int (*propose)(void *state, long k, tabrl_policy *first, tabrl_policy *second);
   int (*feedback)(void *state, const tabrl_step *first, const tabrl_step *second, int horizon,
                   int prefer_first);
+  int (*ask)(void *state, const tabrl_step *first, int horizon); /* optional */
 
   /* offline: fit on the first data->n samples of the dataset */
   int (*fit)(void *state, const tabrl_dataset *data);
@@ -277,11 +292,21 @@ static inline int tabrl_algo_observe(tabrl_algo *algo, int h, int s, int a, doub
  * checked: a distribution within 1e-9 with no mass on an invalid action. */
 int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi);
 
+/* What propose() returns to decline episode k's query (see
+ * tabrl_algo_type.propose); positive, unlike the errors. */
+enum { TABRL_NO_QUERY = 1 };
+
 /* Online-preference: the two policies of episode k (both checked like
- * tabrl_algo_policy's), then the preference between their trajectories. */
+ * tabrl_algo_policy's; first only when propose returns TABRL_NO_QUERY,
+ * which tabrl_algo_propose returns too), then the preference between
+ * their trajectories. */
 int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second);
 int tabrl_algo_feedback(tabrl_algo *algo, const tabrl_step *first, const tabrl_step *second,
                         int horizon, int prefer_first);
+
+/* Online-preference: whether to query after the first trajectory (see
+ * tabrl_algo_type.ask): 1 when the type has no ask. */
+int tabrl_algo_ask(tabrl_algo *algo, const tabrl_step *first, int horizon);
 
 /* Offline: fit on data. */
 int tabrl_algo_fit(tabrl_algo *algo, const tabrl_dataset *data);

@@ -4,7 +4,7 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer,w1_bound,cramer_bound,value_err
+ *                 w1,cramer,w1_bound,cramer_bound,value_err,queries
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
@@ -13,7 +13,9 @@
  *                 `w1_bound`, `cramer_bound` the type's bound on them
  *                 (tabrl_algo_type.bound), empty where it has none;
  *                 `value_err` (|its mean - the policy's exact value|) empty
- *                 without a learned one.
+ *                 without a learned one;
+ *                 `queries` (cumulative preference queries) empty without
+ *                 preferences.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
@@ -21,7 +23,8 @@
  *                 cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,
  *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,
  *                 w1_bound,cramer_bound (the mean of the seeds' bounds),
- *                 value_err_mean,value_err_std,value_err_lo,value_err_hi
+ *                 value_err_mean,value_err_std,value_err_lo,value_err_hi,
+ *                 queries_mean,queries_std,queries_lo,queries_hi
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,
@@ -96,7 +99,8 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
 /* ---- figures ---- */
 
 typedef struct {
-  const char *metric;   /* "cum_regret" (also when NULL) or "value" */
+  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer" or
+                           "queries" */
   const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
                            DIR/<metric>-vs-<x_key>.png.  The extension picks
                            the terminal: .png pngcairo, .svg svg, .pdf

@@ -29,7 +29,8 @@
   X(CRAMER, "cramer")                                                                              \
   X(W1_BOUND, "w1_bound")                                                                          \
   X(CRAMER_BOUND, "cramer_bound")                                                                  \
-  X(VALUE_ERR, "value_err")
+  X(VALUE_ERR, "value_err")                                                                        \
+  X(QUERIES, "queries")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -58,7 +59,11 @@
   X(VALUE_ERR_MEAN, "value_err_mean")                                                              \
   X(VALUE_ERR_STD, "value_err_std")                                                                \
   X(VALUE_ERR_LO, "value_err_lo")                                                                  \
-  X(VALUE_ERR_HI, "value_err_hi")
+  X(VALUE_ERR_HI, "value_err_hi")                                                                  \
+  X(QUERIES_MEAN, "queries_mean")                                                                  \
+  X(QUERIES_STD, "queries_std")                                                                    \
+  X(QUERIES_LO, "queries_lo")                                                                      \
+  X(QUERIES_HI, "queries_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
