@@ -291,6 +291,9 @@ pref_exp() { # NAME PREFERENCES [REFERENCE]: writes $work/pref/NAME.ini
 pref_exp good file:rps.csv
 (cd / && expect pref-relative-files 0 '' "$tabrl" run "$work/pref/good.ini" --out "$work/pref/good-out" --quiet)
 check pref-rows test "$(grep -c '^preference-bandit,egpo' "$work/pref/good-out/runs.csv")" -eq 5
+printf '[experiment]\nenv = preference-bandit\nepisodes = 5\nseeds = 1\n[algo egpo]\ntype = egpo\n[sweep]\nenv.preferences = file:rps.csv, file:rps.csv\n' >"$work/pref/sweep.ini"
+(cd / && expect pref-sweep-files 0 '' "$tabrl" run "$work/pref/sweep.ini" --out "$work/pref/sweep-out" --quiet)
+check pref-sweep-absolute grep -q "^env.preferences = file:$work/pref/rps.csv$" "$work/pref/sweep-out/manifest.ini"
 while IFS='|' read -r name text where; do
   printf '%b' "$text" >"$work/pref/$name.csv"
   if [ "${name#ref}" != "$name" ]; then
