@@ -289,10 +289,15 @@ pref_exp() { # NAME PREFERENCES [REFERENCE]: writes $work/pref/NAME.ini
   } >"$work/pref/$1.ini"
 }
 pref_exp good file:rps.csv
-(cd / && expect pref-relative-files 0 '' "$tabrl" run "$work/pref/good.ini" --out "$work/pref/good-out" --quiet)
+tabrl_abs=$(cd "$(dirname "$tabrl")" && pwd)/$(basename "$tabrl")
+cd / || exit 1 # the experiment's files must not be looked up here
+expect pref-relative-files 0 '' "$tabrl_abs" run "$work/pref/good.ini" --out "$work/pref/good-out" --quiet
+cd - >/dev/null || exit 1
 check pref-rows test "$(grep -c '^preference-bandit,egpo' "$work/pref/good-out/runs.csv")" -eq 5
 printf '[experiment]\nenv = preference-bandit\nepisodes = 5\nseeds = 1\n[algo egpo]\ntype = egpo\n[sweep]\nenv.preferences = file:rps.csv, file:rps.csv\n' >"$work/pref/sweep.ini"
-(cd / && expect pref-sweep-files 0 '' "$tabrl" run "$work/pref/sweep.ini" --out "$work/pref/sweep-out" --quiet)
+cd / || exit 1
+expect pref-sweep-files 0 '' "$tabrl_abs" run "$work/pref/sweep.ini" --out "$work/pref/sweep-out" --quiet
+cd - >/dev/null || exit 1
 check pref-sweep-absolute grep -q "^env.preferences = file:$work/pref/rps.csv$" "$work/pref/sweep-out/manifest.ini"
 while IFS='|' read -r name text where; do
   printf '%b' "$text" >"$work/pref/$name.csv"
