@@ -299,4 +299,51 @@ for args in "riverswim" "riverswim --policy optimal --format map" "chain --polic
   check "dist-bad-quiet-[$args]" test -z "$("$tabrl" dist $args 2>/dev/null)"
 done
 
+# preference-bandit: env values file:PATH resolve against the experiment
+# file's directory (run from elsewhere); every bad preference or reference
+# file is one line FILE:LINE (or FILE and what is missing), exit 2, nothing
+# written; a Nash-learning algorithm refuses an env without preferences.
+mkdir -p "$work/pref"
+printf 'i,j,p\n0,1,1\n1,2,1\n2,0,1\n' >"$work/pref/rps.csv"
+pref_exp() { # NAME PREFERENCES [REFERENCE]: writes $work/pref/NAME.ini
+  {
+    printf '[experiment]\nenv = preference-bandit\nepisodes = 5\nseeds = 1\n'
+    printf '[env]\npreferences = %s\n' "$2"
+    [ -n "${3:-}" ] && printf 'reference = %s\n' "$3"
+    printf '[algo egpo]\ntype = egpo\n'
+  } >"$work/pref/$1.ini"
+}
+pref_exp good file:rps.csv
+tabrl_abs=$(cd "$(dirname "$tabrl")" && pwd)/$(basename "$tabrl")
+cd / || exit 1 # the experiment's files must not be looked up here
+expect pref-relative-files 0 '' "$tabrl_abs" run "$work/pref/good.ini" --out "$work/pref/good-out" --quiet
+cd - >/dev/null || exit 1
+check pref-rows test "$(grep -c '^preference-bandit,egpo' "$work/pref/good-out/runs.csv")" -eq 5
+printf '[experiment]\nenv = preference-bandit\nepisodes = 5\nseeds = 1\n[algo egpo]\ntype = egpo\n[sweep]\nenv.preferences = file:rps.csv, file:rps.csv\n' >"$work/pref/sweep.ini"
+cd / || exit 1
+expect pref-sweep-files 0 '' "$tabrl_abs" run "$work/pref/sweep.ini" --out "$work/pref/sweep-out" --quiet
+cd - >/dev/null || exit 1
+check pref-sweep-absolute grep -q "^env.preferences = file:$work/pref/rps.csv$" "$work/pref/sweep-out/manifest.ini"
+while IFS='|' read -r name text where; do
+  printf '%b' "$text" >"$work/pref/$name.csv"
+  if [ "${name#ref}" != "$name" ]; then
+    pref_exp "$name" file:rps.csv "file:$name.csv"
+  else
+    pref_exp "$name" "file:$name.csv"
+  fi
+  expect "pref-$name" 2 "$name\\.csv$where" "$tabrl" run "$work/pref/$name.ini" --out "$work/pref/$name-out" --quiet
+  check "pref-$name-one-line" test "$("$tabrl" run "$work/pref/$name.ini" --out "$work/pref/$name-out" --quiet 2>&1 | wc -l)" -eq 1
+  check "pref-$name-nothing-written" test ! -e "$work/pref/$name-out"
+done <<'EOF'
+sum|i,j,p\n0,1,1\n1,0,0.5\n|:3: P\(1, 0\) = 0.5 and P\(0, 1\) = 1 given earlier: P \+ P\^T must be 1
+diag|i,j,p\n0,1,1\n1,2,1\n2,0,1\n1,1,0.6\n|:5: P\(1, 1\) = 0.6: the diagonal must be 1/2
+range|i,j,p\n0,1,1\n1,3,1\n|:3: response j 3 out of range \[0,3\)
+missing|i,j,p\n0,1,1\n1,2,1\n|: the pair \(0, 2\) is missing
+nan|i,j,p\n0,1,one\n|:2: 'one' is not a number
+ref_missing|i,logit\n0,0.5\n2,1\n|: no logit for response 1
+EOF
+printf '[experiment]\nenv = bandit\nepisodes = 5\nseeds = 1\n[algo egpo]\ntype = egpo\n' >"$work/pref/bandit.ini"
+expect pref-needs-preferences 2 'egpo needs a preference matrix' "$tabrl" run "$work/pref/bandit.ini" --out "$work/pref/rs-out" --quiet
+check pref-needs-nothing-written test ! -e "$work/pref/rs-out"
+
 finish

@@ -498,4 +498,48 @@ for score in return regret; do
   check "delivery-$score-rises" is "$(awk -v a="$v5" -v b="$v2" 'BEGIN {print a - b}')" '>' 20
 done
 
+# ---- nash-rps.ini: rock-paper-scissors plus two dominated responses,
+# the plain game (beta = 0), step 0.5, start at the reference (logits 1.5,
+# 0, -1, 0, 0), 2,000 iterations (the whole file, 0.1 s).  Measured: EGPO's
+# duality gap 0.285 at iteration 100, 4.8e-5 at 1,000, 1.6e-9 at 2,000,
+# below 1e-6 from iteration 1,380 on; mirror descent's gap between 0.334
+# and 0.9999 over iterations 1,000-2,000 (0.988 at 2,000): it cycles.
+run nash-rps
+# gap_at DIR ALGO K [SEED]: the regret column (the duality gap) at iteration K.
+gap_at() { awk -F, -v a="$2" -v k="$3" -v s="${4:-0}" '$2 == a && $5 == k && $4 == s {print $8}' "$1/runs.csv"; }
+check nash-rps-egpo-converges is "$(gap_at nash-rps egpo 2000)" '<' 1e-8
+check nash-rps-egpo-below-from is "$(awk -F, '$2 == "egpo" && $5 >= 1400 && $8 > 1e-6' nash-rps/runs.csv | wc -l)" '==' 0
+check nash-rps-md-cycles is "$(awk -F, '$2 == "md" && $5 >= 1000 {if (m == "" || $8 < m) m = $8} END {print m}' nash-rps/runs.csv)" '>' 0.3
+check nash-rps-winner-value is "$(absdiff "$(awk -F, '$2 == "egpo" && $5 == 2000 {print $7}' nash-rps/runs.csv)" 0.5)" '<' 1e-12
+
+# ---- egpo-sim-beta*.ini: EGPO's simulation (random 10-response P,
+# reference logits N(0,1), 4 seeds), beta = 0.1, 0.01 at full length
+# (0.5 s, 1 s), beta = 0.001 with 2 seeds (its 100,000 iterations, 3 s).
+# rate DIR SEED: exp of the least-squares slope of log(gap) against the
+# iteration, over EGPO's checkpoints >= 10 whose gap is above 1e-12 (below,
+# rounding): the linear rate per iteration.  Measured rates 0.920-0.921
+# (beta 0.1, eta beta = 0.04), 0.979-0.982 (0.01, eta beta = 0.008),
+# 0.99980-0.99986 (0.001, eta beta = 8e-5): about (1 - eta beta)^2.  Final
+# gaps: <= 3.3e-16 (0.1), <= 1.8e-16 (0.01), 8.3e-11 to 4.3e-8 (0.001);
+# mirror descent and nash-md end at 1.8e-6 to 1.8e-3 at beta = 0.001.
+rate() {
+  awk -F, -v s="$2" '$2 == "egpo" && $4 == s && $5 >= 10 && $8 > 1e-12 {
+      n++; x = $5; y = log($8); sx += x; sy += y; sxx += x * x; sxy += x * y
+    } END {if (n > 2) printf "%.8f", exp((n * sxy - sx * sy) / (n * sxx - sx * sx))}' "$1/runs.csv"
+}
+run egpo-sim-beta0.1
+run egpo-sim-beta0.01
+run egpo-sim-beta0.001 --set experiment.seeds=2
+for seed in 0 1 2 3; do
+  check "egpo-sim-0.1-rate-$seed" is "$(rate egpo-sim-beta0.1 "$seed")" '<' 0.93
+  check "egpo-sim-0.1-gap-$seed" is "$(gap_at egpo-sim-beta0.1 egpo 1000 "$seed")" '<' 1e-14
+  check "egpo-sim-0.01-rate-$seed" is "$(rate egpo-sim-beta0.01 "$seed")" '<' 0.985
+  check "egpo-sim-0.01-gap-$seed" is "$(gap_at egpo-sim-beta0.01 egpo 5000 "$seed")" '<' 1e-14
+done
+for seed in 0 1; do
+  check "egpo-sim-0.001-rate-$seed" is "$(rate egpo-sim-beta0.001 "$seed")" '<' 0.9999
+  check "egpo-sim-0.001-gap-$seed" is "$(gap_at egpo-sim-beta0.001 egpo 100000 "$seed")" '<' 1e-7
+  check "egpo-sim-0.001-below-md-$seed" is "$(gap_at egpo-sim-beta0.001 egpo 100000 "$seed")" '<' "$(gap_at egpo-sim-beta0.001 md 100000 "$seed")"
+done
+
 finish

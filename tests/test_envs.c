@@ -618,6 +618,113 @@ static void write_file(char *path, const char *text)
   close(fd);
 }
 
+/* "file:PATH" for an env value. */
+static void file_value(char *out, size_t size, const char *path)
+{
+  snprintf(out, size, "file:%s", path);
+}
+
+START_TEST(test_preference_bandit)
+{
+  char prefs[] = "/tmp/tabrl_test_pref_XXXXXX", ref[] = "/tmp/tabrl_test_ref_XXXXXX";
+  char rewards[] = "/tmp/tabrl_test_rew_XXXXXX", pv[64], rv[64], wv[64];
+  /* Rock-paper-scissors given once per pair, one pair twice (consistently)
+   * and one diagonal row; reference logits 0, log 2, log 3 -> 1/6, 2/6, 3/6. */
+  write_file(prefs, "i,j,p\n0,1,1\n1,2,1\n2,0,1\n0,2,0\n1,1,0.5\n");
+  write_file(ref, "# logits\ni,logit\n0,0\n1,0.69314718055994531\n2,1.0986122886681098\n");
+  write_file(rewards, "context,response,reward\n0,0,1\n0,1,2\n0,2,3\n1,0,-1\n1,1,-2\n1,2,-3\n");
+  file_value(pv, sizeof pv, prefs);
+  file_value(rv, sizeof rv, ref);
+  file_value(wv, sizeof wv, rewards);
+  {
+    const tabrl_setting s[] = {SET("preferences", pv), SET("reference", rv), SET("beta", "0.1")};
+    tabrl_mdp *m = build("preference-bandit", s, 3);
+    ck_assert_int_eq(m->S, 1);
+    ck_assert_int_eq(m->A, 3);
+    ck_assert_int_eq(m->horizon, 1);
+    ck_assert_double_eq(m->game_beta, 0.1);
+    ck_assert_double_eq(m->preference[0 * 3 + 1], 1);
+    ck_assert_double_eq(m->preference[1 * 3 + 0], 0);
+    ck_assert_double_eq(m->preference[2 * 3 + 0], 1);
+    ck_assert_double_eq(m->preference[1 * 3 + 1], 0.5);
+    for (int a = 0; a < 3; a++) {
+      ck_assert_double_eq_tol(m->reference[a], (a + 1) / 6.0, 1e-15);
+      ck_assert_double_eq(m->mean_reward[tabrl_mdp_block(m, 0, 0, a)], 0); /* preferences only */
+    }
+    tabrl_mdp_free(m);
+  }
+  {
+    const tabrl_setting s[] = {SET("contexts", "2"), SET("rewards", wv)};
+    tabrl_mdp *m = build("preference-bandit", s, 2);
+    ck_assert_ptr_null(m->preference);
+    ck_assert_ptr_null(m->reference);
+    ck_assert_double_eq(m->mu0[1], 0.5);
+    ck_assert_double_eq(m->mean_reward[tabrl_mdp_block(m, 0, 1, 2)], -3);
+    ck_assert_double_eq(prob_to(m, 1, 2, 1), 1);
+    tabrl_mdp_free(m);
+  }
+  {
+    const tabrl_setting s[] = {SET("rewards", "0.5, 1.5,2.5")};
+    tabrl_mdp *m = build("preference-bandit", s, 1);
+    ck_assert_double_eq(m->mean_reward[tabrl_mdp_block(m, 0, 0, 1)], 1.5);
+    tabrl_mdp_free(m);
+  }
+  {
+    /* random: P + P^T = 1 exactly, repeatable with the seed, references
+     * that are distributions and differ between contexts. */
+    const tabrl_setting s[] = {SET("responses", "10"), SET("contexts", "2"),
+                               SET("preferences", "random"), SET("reference", "random"),
+                               SET("seed", "4")};
+    tabrl_mdp *m = build("preference-bandit", s, 5), *again = build("preference-bandit", s, 5);
+    ck_assert_mem_eq(m->preference, again->preference, 100 * sizeof(double));
+    ck_assert_mem_eq(m->reference, again->reference, 20 * sizeof(double));
+    for (int i = 0; i < 10; i++)
+      for (int j = 0; j < 10; j++)
+        ck_assert_double_eq(m->preference[i * 10 + j] + m->preference[j * 10 + i], 1);
+    ck_assert_double_ne(m->reference[0], m->reference[10]);
+    tabrl_mdp_free(m);
+    tabrl_mdp_free(again);
+  }
+  unlink(prefs);
+  unlink(ref);
+  unlink(rewards);
+}
+END_TEST
+
+/* Each bad file fails with FILE:LINE (or FILE and the missing item). */
+START_TEST(test_preference_bandit_bad_files)
+{
+  static const struct {
+    const char *key, *text, *line, *what;
+  } cases[] = {
+      {"preferences", "i,j,p\n0,1,0.7\n1,0,0.4\n0,2,0.5\n1,2,0.5\n", ":3:", "must be 1"},
+      {"preferences", "i,j,p\n0,1,0.7\n2,2,0.4\n", ":3:", "the diagonal must be 1/2"},
+      {"preferences", "i,j,p\n0,1,0.7\n1,3,0.4\n", ":3:", "response j 3 out of range [0,3)"},
+      {"preferences", "i,j,p\n0,1,0.7\n1,2,0.4\n", ":", "the pair (0, 2) is missing"},
+      {"preferences", "i,j,p\n0,1,abc\n", ":2:", "'abc' is not a number"},
+      {"preferences", "i,j,p\n0,1,1.5\n", ":2:", "p = 1.5 is not a probability"},
+      {"preferences", "a,b,c\n", ":1:", "the header must be 'i,j,p'"},
+      {"reference", "i,logit\n0,1\n2,1\n", ":", "no logit for response 1"},
+      {"reference", "i,logit\n0,1\n0,2\n", ":3:", "given twice"},
+      {"rewards", "response,reward\n0,1\n1,2\n", ":", "no reward for context 0, response 2"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    char path[] = "/tmp/tabrl_test_pref_XXXXXX", value[64], expect[96];
+    tabrl_mdp *m = NULL;
+    write_file(path, cases[k].text);
+    file_value(value, sizeof value, path);
+    const tabrl_setting s[] = {SET(cases[k].key, value)};
+    ck_assert_int_eq(tabrl_env_build("preference-bandit", s, 1, &m), TABRL_EINVAL);
+    ck_assert_ptr_null(m);
+    snprintf(expect, sizeof expect, "%s%s", path, cases[k].line);
+    ck_assert_msg(strstr(tabrl_error_message(), expect) &&
+                      strstr(tabrl_error_message(), cases[k].what),
+                  "case %zu: %s", k, tabrl_error_message());
+    unlink(path);
+  }
+}
+END_TEST
+
 START_TEST(test_gridworld_map_file)
 {
   char good[] = "/tmp/tabrl_test_map_XXXXXX", bad[] = "/tmp/tabrl_test_map_XXXXXX";
@@ -705,6 +812,8 @@ int main(void)
   tcase_add_test(tc, test_bandit_gaussian_and_drawn);
   tcase_add_test(tc, test_bandit_bad_means);
   tcase_add_test(tc, test_contextual_bandit);
+  tcase_add_test(tc, test_preference_bandit);
+  tcase_add_test(tc, test_preference_bandit_bad_files);
   tcase_add_test(tc, test_linear);
   tcase_add_test(tc, test_deepsea_plain);
   tcase_add_test(tc, test_deepsea_randomized);

@@ -75,6 +75,63 @@ START_TEST(test_valid_model)
 }
 END_TEST
 
+/* A 2x2 preference matrix (action 0 beats action 1 with probability 0.7)
+ * and a reference policy survive finish and clone. */
+START_TEST(test_preference_fields)
+{
+  const double P[4] = {0.5, 0.7, 0.3, 0.5}, ref[6] = {0.25, 0.75, 1, 0, 0.5, 0.5};
+  tabrl_mdp_builder *b = small_builder();
+  ck_assert_int_eq(tabrl_mdp_builder_set_preference(b, P), 0);
+  ck_assert_int_eq(tabrl_mdp_builder_set_reference(b, ref), 0);
+  tabrl_mdp_builder_set_game_beta(b, 0.1);
+  tabrl_mdp *m = finish_ok(b), *c = tabrl_mdp_clone(m);
+  ck_assert_ptr_nonnull(c);
+  tabrl_mdp_free(m);
+  ck_assert_double_eq(c->preference[1], 0.7);
+  ck_assert_double_eq(c->preference[2], 0.3);
+  ck_assert_double_eq(c->reference[1], 0.75);
+  ck_assert_double_eq(c->game_beta, 0.1);
+  tabrl_mdp_free(c);
+  m = finish_ok(small_builder());
+  ck_assert_ptr_null(m->preference);
+  ck_assert_ptr_null(m->reference);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+START_TEST(test_bad_preferences)
+{
+  const double not_sum[4] = {0.5, 0.7, 0.4, 0.5}, diag[4] = {0.6, 0.7, 0.3, 0.4};
+  const double range[4] = {0.5, 1.2, -0.2, 0.5}, ref[6] = {0.25, 0.7, 1, 0, 0.5, 0.5};
+  tabrl_mdp_builder *b = small_builder();
+  tabrl_mdp_builder_set_preference(b, not_sum);
+  expect_error(b, TABRL_EINVAL, "P(0, 1) + P(1, 0) = 1.1");
+  b = small_builder();
+  tabrl_mdp_builder_set_preference(b, diag);
+  expect_error(b, TABRL_EINVAL, "the diagonal must be 1/2");
+  b = small_builder();
+  tabrl_mdp_builder_set_preference(b, range);
+  expect_error(b, TABRL_EINVAL, "P(0, 1) = 1.2 is not a probability");
+  b = small_builder();
+  tabrl_mdp_builder_set_reference(b, ref);
+  expect_error(b, TABRL_EINVAL, "reference policy at state 0 sums to 0.94999");
+  b = small_builder();
+  tabrl_mdp_builder_set_game_beta(b, -1);
+  expect_error(b, TABRL_EINVAL, "beta = -1 must be >= 0");
+}
+END_TEST
+
+START_TEST(test_softmax)
+{
+  const double logits[3] = {1000, 1000 + log(2.0), 1000 - INFINITY};
+  double p[3];
+  tabrl_softmax(logits, 3, p);
+  ck_assert_double_eq_tol(p[0], 1.0 / 3, 1e-12);
+  ck_assert_double_eq_tol(p[1], 2.0 / 3, 1e-12);
+  ck_assert_double_eq(p[2], 0);
+}
+END_TEST
+
 START_TEST(test_negative_probability)
 {
   tabrl_mdp_builder *b = small_builder();
@@ -599,6 +656,9 @@ int main(void)
   tcase_add_test(validation, test_stages_need_matching_horizon);
   tcase_add_test(validation, test_bad_sizes);
   tcase_add_test(validation, test_bad_features);
+  tcase_add_test(validation, test_bad_preferences);
+  tcase_add_test(layout, test_preference_fields);
+  tcase_add_test(layout, test_softmax);
   tcase_add_test(layout, test_merge_and_drop);
   tcase_add_test(layout, test_mean_reward);
   tcase_add_test(layout, test_csr_layout);

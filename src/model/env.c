@@ -18,6 +18,7 @@ extern const tabrl_env_type tabrl_env_garnet;
 extern const tabrl_env_type tabrl_env_gridworld;
 extern const tabrl_env_type tabrl_env_linear;
 extern const tabrl_env_type tabrl_env_linear_mixture;
+extern const tabrl_env_type tabrl_env_preference_bandit;
 extern const tabrl_env_type tabrl_env_risk_scenario;
 extern const tabrl_env_type tabrl_env_riverswim;
 extern const tabrl_env_type tabrl_env_robust_ring;
@@ -39,6 +40,7 @@ const tabrl_env_type *const tabrl_env_types[] = {
     &tabrl_env_gridworld,
     &tabrl_env_linear,
     &tabrl_env_linear_mixture,
+    &tabrl_env_preference_bandit,
     &tabrl_env_risk_scenario,
     &tabrl_env_riverswim,
     &tabrl_env_robust_ring,

@@ -33,6 +33,8 @@ struct tabrl_mdp_builder {
   tabrl_grid *grid;
   char *name;
   int reward_dim;
+  double *preference, *reference;
+  double game_beta;
   double *vecs; /* reward_dim values per added outcome */
   size_t vec_cap;
   long scalar_adds; /* outcomes added without a vector to a vector model */
@@ -84,6 +86,8 @@ void tabrl_mdp_free(tabrl_mdp *m)
   free(m->theta);
   free(m->mixture_basis);
   free(m->reward_vec);
+  free(m->preference);
+  free(m->reference);
   grid_free(m->grid);
   free(m->name);
   free(m);
@@ -149,6 +153,8 @@ tabrl_mdp *tabrl_mdp_clone(const tabrl_mdp *m)
                                &failed);
   c->reward_vec =
       dup_array(m->reward_vec, m->nnz * (size_t)m->reward_dim * sizeof(double), &failed);
+  c->preference = dup_array(m->preference, (size_t)m->A * (size_t)m->A * sizeof(double), &failed);
+  c->reference = dup_array(m->reference, (size_t)m->S * (size_t)m->A * sizeof(double), &failed);
   c->name = m->name ? dup_array(m->name, strlen(m->name) + 1, &failed) : NULL;
   c->grid = NULL;
   if (m->grid) {
@@ -199,6 +205,8 @@ void tabrl_mdp_builder_free(tabrl_mdp_builder *b)
   free(b->theta);
   free(b->mixture_basis);
   free(b->vecs);
+  free(b->preference);
+  free(b->reference);
   grid_free(b->grid);
   free(b->name);
   free(b);
@@ -351,6 +359,78 @@ int tabrl_mdp_builder_set_name(tabrl_mdp_builder *b, const char *name)
   return 0;
 }
 
+static int set_copy(double **dst, const double *src, size_t n)
+{
+  double *copy = malloc(n * sizeof *copy);
+  if (!copy) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  memcpy(copy, src, n * sizeof *copy);
+  free(*dst);
+  *dst = copy;
+  return 0;
+}
+
+int tabrl_mdp_builder_set_preference(tabrl_mdp_builder *b, const double *P)
+{
+  return set_copy(&b->preference, P, (size_t)b->A * (size_t)b->A);
+}
+
+int tabrl_mdp_builder_set_reference(tabrl_mdp_builder *b, const double *ref)
+{
+  return set_copy(&b->reference, ref, (size_t)b->S * (size_t)b->A);
+}
+
+void tabrl_mdp_builder_set_game_beta(tabrl_mdp_builder *b, double beta)
+{
+  b->game_beta = beta;
+}
+
+void tabrl_softmax(const double *logits, int n, double *p)
+{
+  double top = -INFINITY, total = 0;
+  for (int i = 0; i < n; i++)
+    if (logits[i] > top) top = logits[i];
+  for (int i = 0; i < n; i++) total += p[i] = exp(logits[i] - top);
+  for (int i = 0; i < n; i++) p[i] /= total;
+}
+
+/* The preference matrix, the reference policy and the game's beta. */
+static int validate_preferences(const tabrl_mdp_builder *b)
+{
+  int A = b->A;
+  if (!(b->game_beta >= 0 && isfinite(b->game_beta)))
+    return tabrl_error(TABRL_EINVAL, "game regularisation beta = %g must be >= 0", b->game_beta);
+  for (int i = 0; b->preference && i < A; i++)
+    for (int j = 0; j < A; j++) {
+      double p = b->preference[i * A + j], q = b->preference[j * A + i];
+      if (!(p >= 0 && p <= 1))
+        return tabrl_error(TABRL_EINVAL, "preference P(%d, %d) = %g is not a probability", i, j, p);
+      if (i == j && p != 0.5)
+        return tabrl_error(TABRL_EINVAL, "preference P(%d, %d) = %g: the diagonal must be 1/2", i,
+                           i, p);
+      if (fabs(p + q - 1) > TABRL_PROB_TOL)
+        return tabrl_error(TABRL_EINVAL,
+                           "preferences P(%d, %d) + P(%d, %d) = %.17g, not 1 (tolerance 1e-12)", i,
+                           j, j, i, p + q);
+    }
+  for (int s = 0; b->reference && s < b->S; s++) {
+    double total = 0;
+    for (int a = 0; a < A; a++) {
+      double p = b->reference[(size_t)s * (size_t)A + (size_t)a];
+      if (!(p >= 0 && p <= 1))
+        return tabrl_error(TABRL_EINVAL,
+                           "reference policy at state %d, action %d: %g is not a "
+                           "probability",
+                           s, a, p);
+      total += p;
+    }
+    if (fabs(total - 1) > TABRL_PROB_TOL)
+      return tabrl_error(TABRL_EINVAL,
+                         "reference policy at state %d sums to %.17g, not 1 (tolerance 1e-12)", s,
+                         total);
+  }
+  return 0;
+}
+
 static int entry_cmp(const void *x, const void *y)
 {
   const struct entry *a = x, *b = y;
@@ -472,6 +552,7 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
                        "%d actions)",
                        b->bad_h, b->bad_s, b->bad_a, b->bad_next, b->stages, b->S, b->A);
   if ((status = validate_scalars(b))) return status;
+  if ((status = validate_preferences(b))) return status;
   if (b->scalar_adds)
     return tabrl_error(TABRL_EINVAL,
                        "%ld outcomes were added without their %d-dimensional vector reward",
@@ -610,6 +691,10 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
   m->mixture_dim = b->mixture_dim;
   m->mixture_basis = b->mixture_basis;
   b->mixture_basis = NULL;
+  m->preference = b->preference;
+  m->reference = b->reference;
+  m->game_beta = b->game_beta;
+  b->preference = b->reference = NULL;
   m->grid = b->grid;
   m->name = b->name;
   b->phi = b->theta = NULL;

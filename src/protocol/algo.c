@@ -16,11 +16,15 @@ extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_dueling_rl;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
+extern const tabrl_algo_type tabrl_algo_egpo;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
 extern const tabrl_algo_type tabrl_algo_mdtd;
 extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
+extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
+extern const tabrl_algo_type tabrl_algo_nash_md;
+extern const tabrl_algo_type tabrl_algo_online_ipo;
 extern const tabrl_algo_type tabrl_algo_optql;
 extern const tabrl_algo_type tabrl_algo_p2r;
 extern const tabrl_algo_type tabrl_algo_pbrl_mle;
@@ -54,11 +58,15 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_dueling_rl,
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
+    &tabrl_algo_egpo,
     &tabrl_algo_greedy_q,
     &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_md,
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
+    &tabrl_algo_nash_md,
+    &tabrl_algo_online_ipo,
     &tabrl_algo_optql,
     &tabrl_algo_p2r,
     &tabrl_algo_pbrl_mle,

@@ -137,7 +137,8 @@ static tabrl_exp_entry *find_entry(const tabrl_experiment *e, const char *sectio
 
 /* A parameter whose value is a file: `path` and every name ending in
  * `_file` (gridworld's map_file), in any section; plus the PATH of
- * env = file:PATH. */
+ * env = file:PATH and of every env value file:PATH (preference-bandit's
+ * preferences = file:P.csv), also in [sweep] env.KEY lists. */
 static int is_path_param(const char *name)
 {
   size_t n = strlen(name);
@@ -161,30 +162,43 @@ static char *join_path(const char *base, const char *path)
  * against base (the experiment file's directory, or the current directory
  * for --set), so that a file means the same thing whatever directory
  * tabrl runs from; a malloc'ed copy of value when nothing is a path. */
+/* file:PATH with PATH joined to base. */
+static char *join_file_value(const char *base, const char *value)
+{
+  char *path = join_path(base, value + 5), *out = path ? malloc(strlen(path) + 6) : NULL;
+  if (out) sprintf(out, "file:%s", path);
+  free(path);
+  return out;
+}
+
 static char *resolve_paths(const char *section, const char *key, const char *value,
                            const char *base)
 {
-  if (!strcmp(section, "experiment") && !strcmp(key, "env") && !strncmp(value, "file:", 5)) {
-    char *path = join_path(base, value + 5), *out = path ? malloc(strlen(path) + 6) : NULL;
-    if (out) sprintf(out, "file:%s", path);
-    free(path);
-    return out;
-  }
+  int env_file =
+      !strncmp(value, "file:", 5) &&
+      (!strcmp(section, "env") || (!strcmp(section, "experiment") && !strcmp(key, "env")));
+  if (env_file) return join_file_value(base, value);
   if (!strcmp(section, "sweep")) {
-    /* TARGET.param = v1, v2, ...: each value is a path. */
+    /* TARGET.param = v1, v2, ...: each value is a path (env.KEY: each
+     * file:PATH value). */
     const char *dot = strrchr(key, '.');
-    if (!dot || !is_path_param(dot + 1)) return dup_str(value);
+    int env_key = !strncmp(key, "env.", 4);
+    if (!dot || (!is_path_param(dot + 1) && !(env_key && strstr(value, "file:"))))
+      return dup_str(value);
     size_t size = 1;
     char *copy = dup_str(value), *save = NULL, *out;
     if (!copy) return NULL;
-    size += strlen(value) + (strlen(base) + 3) * (strlen(value) + 1);
+    size += strlen(value) + (strlen(base) + 8) * (strlen(value) + 1);
     if (!(out = malloc(size))) {
       free(copy);
       return NULL;
     }
     out[0] = '\0';
     for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-      char *path = join_path(base, trim(tok));
+      char *t = trim(tok);
+      char *path = !strncmp(t, "file:", 5) && env_key ? join_file_value(base, t)
+                   : is_path_param(dot + 1)           ? join_path(base, t)
+                                                      : dup_str(t);
       if (!path) {
         free(copy);
         free(out);

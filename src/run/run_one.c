@@ -9,6 +9,7 @@
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
+#include "tabrl/game.h"
 #include "tabrl/oracle.h"
 #include "tabrl/runner.h"
 
@@ -347,9 +348,16 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
     double value;
     if (stop && *stop) return TABRL_EINTERRUPTED;
     if ((status = tabrl_algo_iterate(r->algo, k))) return status;
-    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
-      return status;
-    double regret = r->J_star - value;
+    if ((status = tabrl_algo_policy(r->algo, r->pi))) return status;
+    double regret = 0;
+    /* Nash learning (a model with a preference matrix): the value is the
+     * win rate against the von Neumann winner and the regret the duality
+     * gap in the env's game (tabrl/game.h); J* is not used. */
+    if (r->m->preference)
+      status = tabrl_game_metrics(r->m, r->pi, &value, &regret);
+    else if (!(status = policy_value(r, r->pi, &value)))
+      regret = r->J_star - value;
+    if (status) return status;
     r->cum_regret += regret;
     if (at_checkpoint(r, k) && (status = write_row(r, k, NULL, &value, regret, r->pi)))
       return status;

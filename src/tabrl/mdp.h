@@ -92,6 +92,16 @@ typedef struct tabrl_mdp {
    * use. */
   int reward_dim;
   double *reward_vec;
+  /* General preferences over the actions (responses), shared by every
+   * state (context): preference[i A + j] is the probability that response
+   * i beats response j, with P + P^T = 1 and diagonal 1/2; NULL when none.
+   * reference is S*A probabilities of the reference policy per state (NULL:
+   * uniform over the valid actions); game_beta >= 0 is the KL
+   * regularisation of the game in which duality gaps are measured
+   * (tabrl/game.h).  The rewards stay what regret uses elsewhere. */
+  double *preference;
+  double *reference;
+  double game_beta;
 } tabrl_mdp;
 
 static inline size_t tabrl_mdp_block(const tabrl_mdp *m, int h, int s, int a)
@@ -165,6 +175,17 @@ int tabrl_mdp_builder_set_mixture(tabrl_mdp_builder *b, int dim, const double *b
 int tabrl_mdp_builder_set_grid(tabrl_mdp_builder *b, int rows, int cols, const char *cells,
                                const int *state_of_cell, const char *glyphs);
 int tabrl_mdp_builder_set_name(tabrl_mdp_builder *b, const char *name);
+/* The preference matrix (A*A, copied); finish checks entries in [0,1],
+ * P[i A + j] + P[j A + i] = 1 within 1e-12 and the diagonal 1/2. */
+int tabrl_mdp_builder_set_preference(tabrl_mdp_builder *b, const double *P);
+/* The reference policy (S*A probabilities, copied); finish checks that each
+ * row is a distribution within 1e-12.  Reference logits go through
+ * tabrl_softmax first. */
+int tabrl_mdp_builder_set_reference(tabrl_mdp_builder *b, const double *ref);
+/* The regularisation beta >= 0 of the preference game (default 0). */
+void tabrl_mdp_builder_set_game_beta(tabrl_mdp_builder *b, double beta);
+/* p = softmax(logits) over n values, computed with the largest subtracted. */
+void tabrl_softmax(const double *logits, int n, double *p);
 
 /* Validates everything and builds the CSR arrays, means and alias tables.
  * Errors name the offending (h, s, a) and what is wrong: negative, NaN or
