@@ -346,4 +346,14 @@ printf '[experiment]\nenv = bandit\nepisodes = 5\nseeds = 1\n[algo egpo]\ntype =
 expect pref-needs-preferences 2 'egpo needs a preference matrix' "$tabrl" run "$work/pref/bandit.ini" --out "$work/pref/rs-out" --quiet
 check pref-needs-nothing-written test ! -e "$work/pref/rs-out"
 
+# ---- tabrl bench --quick: every section runs, and each online-preference
+# algorithm gets a positive rate on both models (the duel driver of the
+# protocol, tabrl_episode_preference) ----
+"$tabrl" bench --quick >"$work/bench.txt" 2>&1
+check bench-quick-exit test $? -eq 0
+check bench-preference-section grep -q '^online-preference algorithms' "$work/bench.txt"
+for a in random-duel pbrl-mle p2r dueling-rl; do
+  check "bench-preference-$a" grep -qE "^  $a +[0-9.e+]+ +[0-9.e+]+$" "$work/bench.txt"
+done
+
 finish

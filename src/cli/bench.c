@@ -16,6 +16,7 @@
 #include "tabrl/env.h"
 #include "tabrl/mdp_io.h"
 #include "tabrl/episode.h"
+#include "tabrl/feedback.h"
 #include "tabrl/error.h"
 #include "tabrl/oracle.h"
 #include "tabrl/returns.h"
@@ -160,6 +161,61 @@ done:
   free(valid);
   gsl_rng_free(algo_rng);
   gsl_rng_free(transitions);
+  return rate;
+}
+
+/* Episodes per second of one online-preference algorithm (two roll-outs,
+ * one Bradley-Terry bit on the returns, or one roll-out when it declines
+ * the query) on m with default parameters, as algo_rate; 0 if it cannot
+ * run on m. */
+static double preference_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double budget,
+                              char *why, size_t why_size)
+{
+  tabrl_values *values = NULL;
+  tabrl_problem problem;
+  unsigned char *valid = NULL;
+  gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  gsl_rng *transitions = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
+  gsl_rng *feedback_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_FEEDBACK, 0);
+  tabrl_feedback f = {.link = &tabrl_feedback_logistic, .temperature = 1};
+  tabrl_algo *algo = NULL;
+  tabrl_duel d = {0};
+  double rate = 0, t0, elapsed = 0;
+  long k = 0;
+  why[0] = '\0';
+  d.first = tabrl_policy_alloc_for(m);
+  d.second = tabrl_policy_alloc_for(m);
+  d.traj = malloc((size_t)m->horizon * sizeof *d.traj);
+  d.traj_second = malloc((size_t)m->horizon * sizeof *d.traj_second);
+  if (!algo_rng || !transitions || !feedback_rng || !d.first || !d.second || !d.traj ||
+      !d.traj_second || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
+    goto done;
+  if (tabrl_values_resolve(type->params, type->name, NULL, 0, 0, &values) ||
+      !(algo = tabrl_algo_alloc(type, &problem, values))) {
+    snprintf(why, why_size, "%s", tabrl_error_message());
+    goto done;
+  }
+  t0 = tabrl_now();
+  while (elapsed < budget) {
+    for (int batch = 0; batch < 16; batch++, k++)
+      if (tabrl_episode_preference(algo, m, k + 1, &f, transitions, feedback_rng, &d)) {
+        snprintf(why, why_size, "%s", tabrl_error_message());
+        goto done;
+      }
+    elapsed = tabrl_now() - t0;
+  }
+  rate = (double)k / elapsed;
+done:
+  tabrl_algo_free(algo);
+  tabrl_values_free(values);
+  free(valid);
+  tabrl_policy_free(d.first);
+  tabrl_policy_free(d.second);
+  free(d.traj);
+  free(d.traj_second);
+  gsl_rng_free(algo_rng);
+  gsl_rng_free(transitions);
+  gsl_rng_free(feedback_rng);
   return rate;
 }
 
@@ -589,6 +645,23 @@ int cli_bench(int argc, char **argv)
     printf("  %-18s %22.3g %26.3g\n", variants[i].label,
            algo_rate(t, &variants[i].set, 1, rs, budget, why, sizeof why),
            algo_rate(t, &variants[i].set, 1, g3, budget, why, sizeof why));
+  }
+  printf(
+      "online-preference algorithms, episodes/s with default parameters (two roll-outs and a\n"
+      "logistic bit on the returns per duel; `random` above is the online protocol's ceiling)\n");
+  for (size_t i = 0; tabrl_algo_types[i]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_types[i];
+    if (t->protocol != TABRL_ONLINE_PREFERENCE) continue;
+    double a = preference_rate(t, rs, budget, why, sizeof why);
+    if (!(a > 0)) {
+      printf("  %-18s %22s   %.60s\n", t->name, "n/a", *why ? why : "failed");
+      continue;
+    }
+    double b = preference_rate(t, g3, budget, why, sizeof why);
+    if (b > 0)
+      printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
+    else
+      printf("  %-18s %22.3g %26s   %.60s\n", t->name, a, "n/a", *why ? why : "failed");
   }
   code = CLI_OK;
 done:

@@ -1,4 +1,6 @@
-/* One episode of the online protocol; see tabrl/episode.h. */
+/* One episode of the online and online-preference protocols; see
+ * tabrl/episode.h. */
+#include <math.h>
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
 
@@ -56,4 +58,34 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     s = next;
   }
   return tabrl_algo_end_episode(algo, k);
+}
+
+int tabrl_episode_preference(tabrl_algo *algo, const tabrl_mdp *m, long k, const tabrl_feedback *f,
+                             gsl_rng *transitions, gsl_rng *feedback_rng, tabrl_duel *d)
+{
+  int H = m->horizon, status;
+  d->queried = 0;
+  d->ret = d->ret_second = NAN;
+  if (H < 1)
+    return tabrl_error(TABRL_EUNSUPPORTED, "%s: preference episodes need an episodic model",
+                       algo->type->name);
+  if ((status = tabrl_algo_propose(algo, k, d->first, d->second)) < 0) return status;
+  if (status != TABRL_NO_QUERY && algo->type->ask) {
+    /* The learner sees its trajectory before it decides to ask. */
+    d->ret = tabrl_sim_episode(m, d->first, transitions, 0, d->traj);
+    int ask = tabrl_algo_ask(algo, d->traj, H);
+    if (ask < 0) return ask;
+    status = ask ? 0 : TABRL_NO_QUERY;
+  }
+  if (isnan(d->ret)) d->ret = tabrl_sim_episode(m, d->first, transitions, 0, d->traj);
+  if (status == TABRL_NO_QUERY) return tabrl_algo_feedback(algo, d->traj, NULL, H, -1);
+  d->queried = 1;
+  d->ret_second = tabrl_sim_episode(m, d->second, transitions, 0, d->traj_second);
+  /* The compared segments start independently (Knox et al. compare
+   * segments from different states); the learner sees them only. */
+  int n, o1 = tabrl_feedback_segment(f, H, feedback_rng, &n);
+  int o2 = tabrl_feedback_segment(f, H, feedback_rng, &n);
+  const tabrl_step *first = d->traj + o1, *second = d->traj_second + o2;
+  int prefer_first = tabrl_feedback_prefer(f, first, second, n, feedback_rng);
+  return tabrl_algo_feedback(algo, first, second, n, prefer_first);
 }

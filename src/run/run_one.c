@@ -292,46 +292,29 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
 
 static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  int H = r->m->horizon, status;
+  tabrl_duel d = {
+      .first = r->pi, .second = r->pi_second, .traj = r->traj, .traj_second = r->traj_second};
+  int status;
   for (long k = 1; k <= r->e->episodes; k++) {
-    double v1, v2;
+    double v1, v2, value, ret;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = tabrl_algo_propose(r->algo, k, r->pi, r->pi_second)) < 0) return status;
-    double g1 = NAN;
-    if (status != TABRL_NO_QUERY && r->algo->type->ask) {
-      /* The learner sees its trajectory before it decides to ask. */
-      g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
-      int ask = tabrl_algo_ask(r->algo, r->traj, H);
-      if (ask < 0) return ask;
-      status = ask ? 0 : TABRL_NO_QUERY;
-    }
-    if (status == TABRL_NO_QUERY) {
-      /* No duel: the episode is the first policy's alone. */
-      if ((status = policy_value(r, r->pi, &v1))) return status;
-      double ret = isnan(g1) ? tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj) : g1,
-             regret = r->J_star - v1;
-      if ((status = tabrl_algo_feedback(r->algo, r->traj, NULL, H, -1))) return status;
-      r->cum_regret += regret;
-      if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &v1, regret, r->pi)))
-        return status;
-      if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
-      continue;
-    }
-    r->queries++;
-    /* The second value is computed first so the cache keeps the first. */
-    if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
+    if ((status = tabrl_episode_preference(r->algo, r->m, k, &r->feedback, r->transitions,
+                                           r->feedback_rng, &d)))
       return status;
-    if (isnan(g1)) g1 = tabrl_sim_episode(r->m, r->pi, r->transitions, 0, r->traj);
-    double g2 = tabrl_sim_episode(r->m, r->pi_second, r->transitions, 0, r->traj_second);
-    /* The compared segments start independently (Knox et al. compare
-     * segments from different states); the learner sees them only. */
-    int n, o1 = tabrl_feedback_segment(&r->feedback, H, r->feedback_rng, &n);
-    int o2 = tabrl_feedback_segment(&r->feedback, H, r->feedback_rng, &n);
-    const tabrl_step *first = r->traj + o1, *second = r->traj_second + o2;
-    int prefer_first = tabrl_feedback_prefer(&r->feedback, first, second, n, r->feedback_rng);
-    if ((status = tabrl_algo_feedback(r->algo, first, second, n, prefer_first))) return status;
-    /* A duel is valued by the mean of its two policies (dueling-RL regret). */
-    double value = 0.5 * (v1 + v2), ret = 0.5 * (g1 + g2), regret = r->J_star - value;
+    if (d.queried) {
+      r->queries++;
+      /* A duel is valued by the mean of its two policies (dueling-RL
+       * regret); the second value first, so the cache keeps the first. */
+      if ((status = policy_value(r, r->pi_second, &v2)) || (status = policy_value(r, r->pi, &v1)))
+        return status;
+      value = 0.5 * (v1 + v2);
+      ret = 0.5 * (d.ret + d.ret_second);
+    } else {
+      /* No duel: the episode is the first policy's alone. */
+      if ((status = policy_value(r, r->pi, &value))) return status;
+      ret = d.ret;
+    }
+    double regret = r->J_star - value;
     r->cum_regret += regret;
     if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &value, regret, r->pi)))
       return status;

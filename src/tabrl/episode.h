@@ -1,4 +1,5 @@
-/* tabrl/episode.h: one episode of the online protocol.
+/* tabrl/episode.h: one episode of the online and online-preference
+ * protocols.
  *
  * The runner, `tabrl bench` and the tests all drive online algorithms
  * through this one function, so the protocol has one definition: a start
@@ -12,6 +13,7 @@
 
 #include <gsl/gsl_rng.h>
 #include "tabrl/algo.h"
+#include "tabrl/feedback.h"
 #include "tabrl/mdp.h"
 #include "tabrl/sim.h"
 
@@ -34,6 +36,27 @@ typedef struct {
  * action outside the committed policy. */
 int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *transitions,
                          tabrl_episode *ep);
+
+/* One episode of the online-preference protocol. */
+typedef struct {
+  tabrl_policy *first, *second;   /* in: tables shaped for the algorithm; out: its proposals */
+  tabrl_step *traj, *traj_second; /* in: room for H steps each; out: the roll-outs */
+  int queried;                    /* out: 1 if the two were compared */
+  double ret, ret_second;         /* out: their returns (ret_second NAN without a duel) */
+} tabrl_duel;
+
+/* Episode k of algo, an online-preference algorithm, on m (episodic):
+ * propose two policies; a learner with an `ask` hook first sees the first
+ * roll-out and may decline, as may propose() (TABRL_NO_QUERY): then only
+ * the first policy is rolled out and feedback receives its whole
+ * trajectory with prefer_first = -1.  Otherwise both are rolled out (from
+ * `transitions`), f compares one segment of each (starts drawn from
+ * feedback_rng, then one preference bit) and feedback receives the two
+ * segments.  The caller values the policies (the runner by the mean of the
+ * two exact values, dueling-RL regret).  f must be bound to m when its
+ * score reads the model (tabrl_feedback_bind). */
+int tabrl_episode_preference(tabrl_algo *algo, const tabrl_mdp *m, long k, const tabrl_feedback *f,
+                             gsl_rng *transitions, gsl_rng *feedback_rng, tabrl_duel *d);
 
 #pragma GCC visibility pop
 
