@@ -9,6 +9,7 @@
 #include "tabrl/error.h"
 
 extern const tabrl_algo_type tabrl_algo_cdp;
+extern const tabrl_algo_type tabrl_algo_colstim;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
@@ -21,6 +22,7 @@ extern const tabrl_algo_type tabrl_algo_greedy_q;
 extern const tabrl_algo_type tabrl_algo_mdtd;
 extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
+extern const tabrl_algo_type tabrl_algo_maxminlcb;
 extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_nash_md;
@@ -43,6 +45,7 @@ extern const tabrl_algo_type tabrl_algo_robust_pg;
 extern const tabrl_algo_type tabrl_algo_robust_td;
 extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
+extern const tabrl_algo_type tabrl_algo_rucb;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
@@ -51,6 +54,7 @@ extern const tabrl_algo_type tabrl_algo_value_iteration;
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_cdp,
+    &tabrl_algo_colstim,
     &tabrl_algo_convex_ac,
     &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
@@ -62,6 +66,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_greedy_q,
     &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_maxminlcb,
     &tabrl_algo_md,
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
@@ -85,6 +90,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_robust_td,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
+    &tabrl_algo_rucb,
     &tabrl_algo_ucbvi,
     &tabrl_algo_ucrl_vtr,
     &tabrl_algo_ucrl2,

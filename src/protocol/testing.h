@@ -88,4 +88,10 @@ double tabrl_robust_td_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_robust_td_state_value(const tabrl_algo *algo, int h, int s);
 double tabrl_robust_td_step(int loss, double kappa, double delta);
 
+/* rucb: the bound u_ij of round t from the current win counts; colstim,
+ * maxminlcb: theta-hat (d values). */
+double tabrl_rucb_bound(const tabrl_algo *algo, int i, int j, long t);
+const double *tabrl_colstim_theta(const tabrl_algo *algo);
+const double *tabrl_maxminlcb_theta(const tabrl_algo *algo);
+
 #endif
