@@ -117,13 +117,16 @@ static const char *bench_objective(const tabrl_algo_type *type)
   return "mean";
 }
 
-/* Episodes per second of one online algorithm with its default parameters
- * on m under bench_objective (simulator included, no exact evaluation: the
- * runner's evaluation is a separate cost), for about `budget` seconds.  0
- * if it cannot run on m. */
+/* Episodes per second of one online or online-preference algorithm with
+ * its default parameters on m under bench_objective (simulator included, no
+ * exact evaluation: the runner's evaluation is a separate cost), for about
+ * `budget` seconds.  A preference episode is a duel (two roll-outs, a
+ * Bradley-Terry bit on the returns) or one roll-out when the learner
+ * declines the query.  0 if the type cannot run on m. */
 static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
                         const tabrl_mdp *m, double budget, char *why, size_t why_size)
 {
+  int duels = type->protocol == TABRL_ONLINE_PREFERENCE;
   tabrl_values *values = NULL;
   tabrl_problem problem;
   tabrl_objective objective;
@@ -131,12 +134,23 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   unsigned char *valid = NULL;
   gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
   gsl_rng *transitions = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
+  gsl_rng *feedback_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_FEEDBACK, 0);
+  tabrl_feedback f = {.link = &tabrl_feedback_logistic, .temperature = 1};
   tabrl_algo *algo = NULL;
   tabrl_episode episode = {0};
+  tabrl_duel d = {0};
   double rate = 0, t0, elapsed = 0;
   long k = 0;
   why[0] = '\0';
-  if (!algo_rng || !transitions || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
+  if (duels) {
+    d.first = tabrl_policy_alloc_for(m);
+    d.second = tabrl_policy_alloc_for(m);
+    d.traj = malloc((size_t)m->horizon * sizeof *d.traj);
+    d.traj_second = malloc((size_t)m->horizon * sizeof *d.traj_second);
+    if (!d.first || !d.second || !d.traj || !d.traj_second) goto done;
+  }
+  if (!algo_rng || !transitions || !feedback_rng ||
+      tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
     goto done;
   if (tabrl_objective_parse(bench_objective(type), &objective) ||
       tabrl_problem_set_objective(&problem, &objective, m, &grid) ||
@@ -148,57 +162,8 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   t0 = tabrl_now();
   while (elapsed < budget) {
     for (int batch = 0; batch < 16; batch++, k++)
-      if (tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
-        snprintf(why, why_size, "%s", tabrl_error_message());
-        goto done;
-      }
-    elapsed = tabrl_now() - t0;
-  }
-  rate = (double)k / elapsed;
-done:
-  tabrl_algo_free(algo);
-  tabrl_values_free(values);
-  free(valid);
-  gsl_rng_free(algo_rng);
-  gsl_rng_free(transitions);
-  return rate;
-}
-
-/* Episodes per second of one online-preference algorithm (two roll-outs,
- * one Bradley-Terry bit on the returns, or one roll-out when it declines
- * the query) on m with default parameters, as algo_rate; 0 if it cannot
- * run on m. */
-static double preference_rate(const tabrl_algo_type *type, const tabrl_mdp *m, double budget,
-                              char *why, size_t why_size)
-{
-  tabrl_values *values = NULL;
-  tabrl_problem problem;
-  unsigned char *valid = NULL;
-  gsl_rng *algo_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
-  gsl_rng *transitions = tabrl_gsl_rng_stream(1, TABRL_STREAM_TRANSITIONS, 0);
-  gsl_rng *feedback_rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_FEEDBACK, 0);
-  tabrl_feedback f = {.link = &tabrl_feedback_logistic, .temperature = 1};
-  tabrl_algo *algo = NULL;
-  tabrl_duel d = {0};
-  double rate = 0, t0, elapsed = 0;
-  long k = 0;
-  why[0] = '\0';
-  d.first = tabrl_policy_alloc_for(m);
-  d.second = tabrl_policy_alloc_for(m);
-  d.traj = malloc((size_t)m->horizon * sizeof *d.traj);
-  d.traj_second = malloc((size_t)m->horizon * sizeof *d.traj_second);
-  if (!algo_rng || !transitions || !feedback_rng || !d.first || !d.second || !d.traj ||
-      !d.traj_second || tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
-    goto done;
-  if (tabrl_values_resolve(type->params, type->name, NULL, 0, 0, &values) ||
-      !(algo = tabrl_algo_alloc(type, &problem, values))) {
-    snprintf(why, why_size, "%s", tabrl_error_message());
-    goto done;
-  }
-  t0 = tabrl_now();
-  while (elapsed < budget) {
-    for (int batch = 0; batch < 16; batch++, k++)
-      if (tabrl_episode_preference(algo, m, k + 1, &f, transitions, feedback_rng, &d)) {
+      if (duels ? tabrl_episode_preference(algo, m, k + 1, &f, transitions, feedback_rng, &d)
+                : tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
         snprintf(why, why_size, "%s", tabrl_error_message());
         goto done;
       }
@@ -652,12 +617,12 @@ int cli_bench(int argc, char **argv)
   for (size_t i = 0; tabrl_algo_types[i]; i++) {
     const tabrl_algo_type *t = tabrl_algo_types[i];
     if (t->protocol != TABRL_ONLINE_PREFERENCE) continue;
-    double a = preference_rate(t, rs, budget, why, sizeof why);
+    double a = algo_rate(t, NULL, 0, rs, budget, why, sizeof why);
     if (!(a > 0)) {
       printf("  %-18s %22s   %.60s\n", t->name, "n/a", *why ? why : "failed");
       continue;
     }
-    double b = preference_rate(t, g3, budget, why, sizeof why);
+    double b = algo_rate(t, NULL, 0, g3, budget, why, sizeof why);
     if (b > 0)
       printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
     else
