@@ -62,6 +62,8 @@ typedef struct tabrl_experiment {
   char *behavior;            /* offline data: uniform | optimal | mixed:EPS */
   char *link;                /* the preference link as written */
   tabrl_feedback feedback;   /* resolved: link, temperature, score */
+  long pairs;                /* offline-preference: comparisons to draw, or 0 */
+  char *dataset;             /* offline-preference: file:D.csv (absolute), or NULL */
   tabrl_exp_entry *entries;  /* every line, file then --set, in order */
   size_t nentries;
   tabrl_exp_algo *algos;
