@@ -420,15 +420,15 @@ expect po-pairs-rerun 0 '' "$tabrl" run po/pairs.ini --out po/p2 --quiet -j 2
 check po-pairs-deterministic same_runs po/p1 po/p2
 # Bad datasets: FILE:LINE, exit 2, nothing written.
 po_bad() {
-  printf "context,chosen,rejected\n0,0,1\n$2" >po/bad.csv
+  printf 'context,chosen,rejected\n0,0,1\n%s\n' "$2" >po/bad.csv
   sed 's/pairs\.csv/bad.csv/' po/exp.ini >po/bad.ini
   expect "po-bad-$1" 2 "$3" "$tabrl" run po/bad.ini --out "po/bad-$1" --quiet
   check "po-bad-$1-nothing" test ! -e "po/bad-$1"
 }
-po_bad response '0,3,1\n' 'po/bad.ini:6: dataset: .*bad.csv:3: chosen 3 out of range \[0,3)'
-po_bad context '1,0,1\n' 'bad.csv:3: context 1 out of range \[0,1)'
-po_bad integer '0,1.5,0\n' "bad.csv:3: chosen '1.5' is not an integer"
-po_bad fields '0,1\n' 'bad.csv:3: 2 fields, expected 3'
+po_bad response '0,3,1' 'po/bad.ini:6: dataset: .*bad.csv:3: chosen 3 out of range \[0,3)'
+po_bad context '1,0,1' 'bad.csv:3: context 1 out of range \[0,1)'
+po_bad integer '0,1.5,0' "bad.csv:3: chosen '1.5' is not an integer"
+po_bad fields '0,1' 'bad.csv:3: 2 fields, expected 3'
 printf 'ctx,chosen,rejected\n0,0,1\n' >po/bad.csv
 expect po-bad-header 2 'bad.csv:1: the header must be .context,chosen,rejected.' "$tabrl" run po/bad.ini --out po/bad-header --quiet
 check po-bad-header-nothing test ! -e po/bad-header

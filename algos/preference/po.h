@@ -21,6 +21,7 @@ typedef struct {
   const char *name;
   const char *formula;
   double (*f)(double rho, double *df); /* f(rho), and f'(rho) into *df */
+  double (*df)(double rho);            /* f'(rho) alone (the optimizer's path) */
 } po_loss;
 
 /* The convex functions of `gpo f = ...`, NULL-terminated by name. */
@@ -33,5 +34,9 @@ enum { PO_LOGISTIC, PO_HINGE, PO_SQUARED, PO_EXPONENTIAL, PO_TRUNCATED_SQUARED, 
 double po_objective(const tabrl_pref_data *d, int S, int A, const double *theta,
                     const double *log_ref, const po_loss *f, double beta, double scale,
                     double *grad);
+
+/* The gradient alone, as po_objective's (what one optimizer step uses). */
+void po_gradient(const tabrl_pref_data *d, int S, int A, const double *theta, const double *log_ref,
+                 const po_loss *f, double beta, double scale, double *grad);
 
 #endif
