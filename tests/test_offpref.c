@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "preference/po.h"
+#include "run/pref_data.h"
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 
 enum { S = 2, A = 4, N = 24 };
@@ -307,6 +309,75 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* The runner's drawn dataset (pairs = N): contexts from mu0, responses
+ * from the reference, labels through the feedback layer on the true
+ * rewards or from the env's preference matrix.  Rewards 2, 1, 0 on three
+ * responses: the deterministic link always prefers the lower index; the
+ * logistic one prefers 0 to 2 with probability sigma(2) = 0.8808 (4000
+ * pairs: within 4 standard errors); responses are uniform (each a third of
+ * the draws, within 4 standard errors); a matrix P(0 beats 1) = 0.9 gives
+ * that frequency. */
+START_TEST(test_drawn_dataset)
+{
+  const tabrl_setting env[] = {{"responses", "3", "t", 0}, {"rewards", "2, 1, 0", "t", 0}};
+  tabrl_mdp *m = NULL;
+  ck_assert_msg(tabrl_env_build("preference-bandit", env, 2, &m) == 0, "%s", tabrl_error_message());
+  tabrl_feedback f = {&tabrl_feedback_deterministic, 1, TABRL_SCORE_RETURN, 0, NULL, NULL};
+  gsl_rng *data = gsl_rng_alloc(gsl_rng_mt19937), *fb = gsl_rng_alloc(gsl_rng_mt19937);
+  pref_dataset d;
+  enum { M = 4000 };
+  ck_assert_int_eq(pref_dataset_draw(m, &f, M, data, fb, &d), 0);
+  ck_assert_uint_eq(d.data.n, M);
+  long zeros = 0;
+  for (int i = 0; i < M; i++) {
+    ck_assert_int_eq(d.context[i], 0);
+    if (d.chosen[i] != d.rejected[i]) ck_assert_int_lt(d.chosen[i], d.rejected[i]);
+    zeros += (d.chosen[i] == 0) + (d.rejected[i] == 0);
+  }
+  double se = sqrt(2.0 * M / 3 * 2 / 3);
+  ck_assert(fabs((double)zeros - 2.0 * M / 3) < 4 * se);
+  ck_assert(fabs(d.reference[0] - 1.0 / 3) < 1e-15);
+  pref_dataset_free(&d);
+  f.link = &tabrl_feedback_logistic;
+  ck_assert_int_eq(pref_dataset_draw(m, &f, M, data, fb, &d), 0);
+  long pairs = 0, first = 0;
+  for (int i = 0; i < M; i++)
+    if ((d.chosen[i] == 0 && d.rejected[i] == 2) || (d.chosen[i] == 2 && d.rejected[i] == 0)) {
+      pairs++;
+      first += d.chosen[i] == 0;
+    }
+  double p = 1 / (1 + exp(-2.0));
+  ck_assert(pairs > 500);
+  ck_assert(fabs((double)first / pairs - p) < 4 * sqrt(p * (1 - p) / pairs));
+  pref_dataset_free(&d);
+  tabrl_mdp_free(m);
+  char path[] = "/tmp/tabrl_offpref_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *out = fdopen(fd, "w");
+  fputs("i,j,p\n0,1,0.9\n0,2,0.5\n1,2,0.5\n", out);
+  fclose(out);
+  char value[64];
+  snprintf(value, sizeof value, "file:%s", path);
+  const tabrl_setting penv[] = {{"responses", "3", "t", 0}, {"preferences", value, "t", 0}};
+  ck_assert_msg(tabrl_env_build("preference-bandit", penv, 2, &m) == 0, "%s",
+                tabrl_error_message());
+  remove(path);
+  ck_assert_int_eq(pref_dataset_draw(m, &f, M, data, fb, &d), 0);
+  pairs = first = 0;
+  for (int i = 0; i < M; i++)
+    if ((d.chosen[i] == 0 && d.rejected[i] == 1) || (d.chosen[i] == 1 && d.rejected[i] == 0)) {
+      pairs++;
+      first += d.chosen[i] == 0;
+    }
+  ck_assert(fabs((double)first / pairs - 0.9) < 4 * sqrt(0.09 / pairs));
+  pref_dataset_free(&d);
+  tabrl_mdp_free(m);
+  gsl_rng_free(data);
+  gsl_rng_free(fb);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("offpref");
@@ -317,6 +388,7 @@ int main(void)
   tcase_add_test(tc, test_ipo_optimum);
   tcase_add_test(tc, test_three_responses);
   tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_drawn_dataset);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

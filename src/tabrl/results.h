@@ -101,8 +101,8 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
 /* ---- figures ---- */
 
 typedef struct {
-  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer" or
-                           "queries" */
+  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer",
+                           "value_err", "queries" or "kl" */
   const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
                            DIR/<metric>-vs-<x_key>.png.  The extension picks
                            the terminal: .png pngcairo, .svg svg, .pdf
