@@ -418,6 +418,12 @@ sed 's/^dataset .*/pairs = 200/' po/exp.ini >po/pairs.ini
 expect po-pairs-run 0 '' "$tabrl" run po/pairs.ini --out po/p1 --quiet
 expect po-pairs-rerun 0 '' "$tabrl" run po/pairs.ini --out po/p2 --quiet -j 2
 check po-pairs-deterministic same_runs po/p1 po/p2
+# The dataset is an input file: hashed in the manifest; an edited one
+# refuses resume.
+check po-dataset-input grep -qE "^$PWD/po/pairs.csv = [0-9a-f]{16}$" po/out/manifest.ini
+cp po/pairs.csv po/pairs.keep && printf '0,2,1\n' >>po/pairs.csv
+expect po-dataset-resume 2 "pairs.csv: the file changed since the runs in po/out were computed" "$tabrl" run po/exp.ini --out po/out --resume --quiet
+mv po/pairs.keep po/pairs.csv
 # Bad datasets: FILE:LINE, exit 2, nothing written.
 po_bad() {
   printf 'context,chosen,rejected\n0,0,1\n%s\n' "$2" >po/bad.csv

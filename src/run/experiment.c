@@ -1297,6 +1297,37 @@ void tabrl_exp_inputs_free(tabrl_exp_input *in, size_t n)
   free(in);
 }
 
+/* Appends the input (c, key, path) to *in, hashing the file unless an
+ * earlier config's entry has it. */
+static int add_input(tabrl_exp_input **in, size_t *count, size_t *cap, size_t c, const char *key,
+                     const char *path)
+{
+  if (*count == *cap) {
+    tabrl_exp_input *grown = realloc(*in, (*cap = 2 * *cap + 4) * sizeof **in);
+    if (!grown) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    *in = grown;
+  }
+  tabrl_exp_input *x = &(*in)[*count];
+  *x = (tabrl_exp_input){c, key, dup_str(path), 0};
+  if (!x->path) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  (*count)++;
+  /* A file read by several configs is hashed once. */
+  for (size_t k = 0; k + 1 < *count; k++)
+    if (!strcmp((*in)[k].path, x->path)) {
+      x->hash = (*in)[k].hash;
+      return 0;
+    }
+  return hash_file(x->path, &x->hash);
+}
+
+/* Whether an algorithm of e learns from the offline-preference dataset. */
+static int reads_dataset(const tabrl_experiment *e)
+{
+  for (size_t a = 0; a < e->nalgos; a++)
+    if (e->algos[a].type->protocol == TABRL_OFFLINE_PREFERENCE) return 1;
+  return 0;
+}
+
 int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, size_t *n)
 {
   const char *env_path;
@@ -1314,29 +1345,11 @@ int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, si
     for (size_t i = 0; i < ns && !status; i++) {
       const tabrl_param *p = find_param(type->params, s[i].key);
       if (!p || !is_input_param(p) || !*s[i].value) continue;
-      if (count == cap) {
-        tabrl_exp_input *grown = realloc(in, (cap = 2 * cap + 4) * sizeof *in);
-        if (!grown) {
-          status = tabrl_error(TABRL_ENOMEM, "out of memory");
-          break;
-        }
-        in = grown;
-      }
-      tabrl_exp_input *x = &in[count];
-      *x = (tabrl_exp_input){c, p->name, dup_str(s[i].value), 0};
-      if (!x->path) {
-        status = tabrl_error(TABRL_ENOMEM, "out of memory");
-        break;
-      }
-      count++;
-      /* A file read by several configs is hashed once. */
-      size_t k = 0;
-      while (k < count - 1 && strcmp(in[k].path, x->path)) k++;
-      if (k < count - 1)
-        x->hash = in[k].hash;
-      else
-        status = hash_file(x->path, &x->hash);
+      status = add_input(&in, &count, &cap, c, p->name, s[i].value);
     }
+    /* The offline-preference dataset, read by the runs of every config. */
+    if (!status && e->dataset && reads_dataset(e))
+      status = add_input(&in, &count, &cap, c, "dataset", e->dataset + 5);
     free(s);
   }
   if (status) {
