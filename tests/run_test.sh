@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
@@ -276,7 +276,7 @@ check segment-manifest grep -q '^segment = 3$' score1/manifest.ini
 # episode); the other protocols leave it empty (small.ini's algos but duel).
 check queries-per-episode test "$(awk -F, 'NR > 1 && $16 != $5' score1/runs.csv | wc -l)" -eq 0
 check queries-rows test "$(awk -F, 'NR > 1 && $16 == 60' score1/runs.csv | wc -l)" -eq 2
-check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60$' score1/summary.csv
+check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60,,,,$' score1/summary.csv
 check queries-empty-online test "$(awk -F, 'NR > 1 && $2 != "duel" && $16 != ""' a/runs.csv | wc -l)" -eq 0
 expect score-features-run 0 '' "$tabrl" run score.ini --set experiment.score=features --out score3 --quiet
 sed 's/^score = regret/score = regrets/' score.ini >bad-score.ini
@@ -379,5 +379,73 @@ check disc-budget-empty awk -F, 'NR > 1 { n++; if ($11 != "" || $12 != "") bad =
 mkdir -p other && cp a/manifest.ini other/ && sed -i 's/^experiment_hash = .*/experiment_hash = 0123456789abcdef/' other/manifest.ini
 expect bad-other-experiment 2 "holds the results of a different experiment" "$tabrl" run "$data/small.ini" --out other --quiet
 check other-untouched test ! -e other/runs.csv
+
+# ---- the offline-preference protocol ----
+# The issue's file, verbatim, with pairs.csv beside it: policies.csv holds
+# the learned response probabilities (IPO's closed form at tau = 0.5:
+# softmax(0, -2/3, -4/3) = 0.5628, 0.2889, 0.1483); kl is filled for these
+# runs only and equals sum p log(3 p) of the final policy.
+mkdir -p po && printf 'context,chosen,rejected\n0,0,1\n0,1,2\n0,0,2\n' >po/pairs.csv
+cat >po/exp.ini <<'INI'
+[experiment]
+name     = ipo-three-responses
+env      = preference-bandit
+episodes = 5000               ; optimizer steps
+seeds    = 1
+dataset  = file:pairs.csv     ; header context,chosen,rejected; rows 0,0,1 / 0,1,2 / 0,0,2
+
+[env]
+contexts  = 1
+responses = 3
+
+[algo ipo]
+type = ipo
+tau  = 0.5
+
+[algo dpo]
+type = dpo
+beta = 0.5
+INI
+expect po-run 0 '' "$tabrl" run po/exp.ini --out po/out --quiet
+check po-ipo-policy awk -F, '$2 == "ipo" { n++; w = $7 == 0 ? 0.56277 : $7 == 1 ? 0.28893 : 0.14830; if (($8 - w) ^ 2 > 1e-8) bad = 1 } END { exit bad || n != 3 }' po/out/policies.csv
+check po-dpo-policy awk -F, '$2 == "dpo" && $7 == 0 { if ($8 > 0.9999) ok = 1 } END { exit !ok }' po/out/policies.csv
+check po-kl awk -F, -v OFS=, 'FNR == NR && $2 == "ipo" { kl += $8 * log(3 * $8); next } FNR > 1 && $2 == "ipo" && $5 == 5000 { got = $17 } END { exit (got - kl) ^ 2 > 1e-12 }' po/out/policies.csv po/out/runs.csv
+check po-kl-empty-elsewhere test "$(awk -F, 'NR > 1 && $17 != ""' a/runs.csv | wc -l)" -eq 0
+check po-kl-summary grep -q '^preference-bandit,ipo,default,5000,1,.*,[0-9.e-]*,0,[0-9.e-]*,[0-9.e-]*$' po/out/summary.csv
+expect po-plot-kl 0 'kl.png' "$tabrl" plot po/out --metric kl
+# pairs = N draws the data: the same seed, the same runs.
+sed 's/^dataset .*/pairs = 200/' po/exp.ini >po/pairs.ini
+expect po-pairs-run 0 '' "$tabrl" run po/pairs.ini --out po/p1 --quiet
+expect po-pairs-rerun 0 '' "$tabrl" run po/pairs.ini --out po/p2 --quiet -j 2
+check po-pairs-deterministic same_runs po/p1 po/p2
+# The dataset is an input file: hashed in the manifest; an edited one
+# refuses resume.
+check po-dataset-input grep -qE "^$PWD/po/pairs.csv = [0-9a-f]{16}$" po/out/manifest.ini
+cp po/pairs.csv po/pairs.keep && printf '0,2,1\n' >>po/pairs.csv
+expect po-dataset-resume 2 "pairs.csv: the file changed since the runs in po/out were computed" "$tabrl" run po/exp.ini --out po/out --resume --quiet
+mv po/pairs.keep po/pairs.csv
+# Bad datasets: FILE:LINE, exit 2, nothing written.
+po_bad() {
+  printf 'context,chosen,rejected\n0,0,1\n%s\n' "$2" >po/bad.csv
+  sed 's/pairs\.csv/bad.csv/' po/exp.ini >po/bad.ini
+  expect "po-bad-$1" 2 "$3" "$tabrl" run po/bad.ini --out "po/bad-$1" --quiet
+  check "po-bad-$1-nothing" test ! -e "po/bad-$1"
+}
+po_bad response '0,3,1' 'po/bad.ini:6: dataset: .*bad.csv:3: chosen 3 out of range \[0,3)'
+po_bad context '1,0,1' 'bad.csv:3: context 1 out of range \[0,1)'
+po_bad integer '0,1.5,0' "bad.csv:3: chosen '1.5' is not an integer"
+po_bad fields '0,1' 'bad.csv:3: 2 fields, expected 3'
+printf 'ctx,chosen,rejected\n0,0,1\n' >po/bad.csv
+expect po-bad-header 2 'bad.csv:1: the header must be .context,chosen,rejected.' "$tabrl" run po/bad.ini --out po/bad-header --quiet
+check po-bad-header-nothing test ! -e po/bad-header
+expect po-no-dataset 2 'an offline-preference algorithm needs one dataset in \[experiment\]: pairs = N or dataset = file:D.csv' "$tabrl" run po/exp.ini --set experiment.dataset= --out po/none --quiet
+expect po-both 2 'not both' "$tabrl" run po/exp.ini --set experiment.pairs=10 --out po/both --quiet
+expect po-horizon 2 'ipo learns from offline preferences on a contextual bandit: the env must have horizon 1' "$tabrl" run po/exp.ini --set env.horizon=2 --out po/h2 --quiet
+# A reference file with a missing response: FILE:LINE of the experiment's
+# [env] key, the file's message, exit 2, nothing written.
+printf 'i,logit\n0,0\n1,0.5\n' >po/ref.csv
+sed 's/^responses = 3$/responses = 3\nreference = file:ref.csv/' po/exp.ini >po/ref.ini
+expect po-bad-reference 2 'po/ref.ini:11: \[env\] reference: preference-bandit: .*ref.csv: no logit for response 2' "$tabrl" run po/ref.ini --out po/bad-ref --quiet
+check po-bad-reference-nothing test ! -e po/bad-ref
 
 finish

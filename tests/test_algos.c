@@ -105,6 +105,7 @@ START_TEST(test_registry)
       ck_assert(t->fit != NULL);
       break;
     case TABRL_PLANNING:
+    case TABRL_OFFLINE_PREFERENCE:
       ck_assert(t->iterate != NULL);
       break;
     }

@@ -340,6 +340,88 @@ done:
   return status;
 }
 
+/* Offline preference optimisation: one full-batch DPO step (the loss and
+ * gradient pass over the pairs, then Adam on the S A logits) beside one
+ * bare pass over the same pairs reading both logits (the limit: the step
+ * cannot touch fewer bytes). */
+typedef struct {
+  tabrl_algo *algo;
+  const tabrl_pref_data *d;
+  const double *theta;
+  long k;
+} dpo_job;
+
+static int run_dpo_step(void *p)
+{
+  dpo_job *j = p;
+  return tabrl_algo_iterate(j->algo, ++j->k);
+}
+
+static int run_pair_pass(void *p)
+{
+  const dpo_job *j = p;
+  const tabrl_pref_data *d = j->d;
+  double total = 0;
+  for (size_t i = 0; i < d->n; i++) {
+    size_t row = (size_t)d->context[i] * 10;
+    total += j->theta[row + (size_t)d->chosen[i]] - j->theta[row + (size_t)d->rejected[i]];
+  }
+  sink += (long)total;
+  return 0;
+}
+
+static int bench_dpo(int quick)
+{
+  enum { S = 1000, A = 10, N = 100000 };
+  int *context = malloc(N * sizeof *context), *chosen = malloc(N * sizeof *chosen),
+      *rejected = malloc(N * sizeof *rejected);
+  double *reference = malloc((size_t)S * A * sizeof *reference),
+         *theta = malloc((size_t)S * A * sizeof *theta);
+  gsl_rng *r = tabrl_gsl_rng_stream(0, TABRL_STREAM_DATASET, 0);
+  int status = TABRL_ENOMEM;
+  tabrl_algo *algo = NULL;
+  if (!context || !chosen || !rejected || !reference || !theta || !r) goto done;
+  for (int i = 0; i < S * A; i++) {
+    reference[i] = 1.0 / A;
+    theta[i] = gsl_rng_uniform(r);
+  }
+  for (int i = 0; i < N; i++) {
+    context[i] = (int)gsl_rng_uniform_int(r, S);
+    chosen[i] = (int)gsl_rng_uniform_int(r, A);
+    rejected[i] = (int)gsl_rng_uniform_int(r, A);
+  }
+  tabrl_pref_data data = {N, context, chosen, rejected, reference};
+  tabrl_problem problem = {
+      .S = S, .A = A, .horizon = 1, .gamma = 1, .episodes = 1, .valid_stages = 1, .pref = &data};
+  const tabrl_algo_type *dpo = tabrl_algo_find("dpo");
+  if (!dpo || !(algo = tabrl_algo_alloc(dpo, &problem, NULL))) {
+    status = TABRL_EINVAL;
+    goto done;
+  }
+  dpo_job job = {algo, &data, theta, 0};
+  double step, pass;
+  int rounds = quick ? 5 : 20;
+  if ((status = best_time(run_dpo_step, &job, rounds, &step)) ||
+      (status = best_time(run_pair_pass, &job, rounds, &pass)))
+    goto done;
+  printf("offline preference optimisation, %d contexts x %d responses, %d pairs\n", S, A, N);
+  printf("  %-55s %8.3f ms  (%.2f ns/pair)\n", "one full-batch DPO step (gradient, Adam)",
+         step * 1e3, step * 1e9 / N);
+  printf("  %-55s %8.3f ms  (%.2f ns/pair)   %.2fx of the limit\n",
+         "one pass over the pairs reading both logits (the limit)", pass * 1e3, pass * 1e9 / N,
+         step / pass);
+done:
+  if (status) printf("  offline preference bench failed: %s\n", tabrl_error_message());
+  tabrl_algo_free(algo);
+  gsl_rng_free(r);
+  free(context);
+  free(chosen);
+  free(rejected);
+  free(reference);
+  free(theta);
+  return status;
+}
+
 static int build(const char *name, const char *const *kv, size_t n, tabrl_mdp **m)
 {
   tabrl_setting settings[8];
@@ -628,6 +710,7 @@ int cli_bench(int argc, char **argv)
     else
       printf("  %-18s %22.3g %26s   %.60s\n", t->name, a, "n/a", *why ? why : "failed");
   }
+  if (bench_dpo(quick)) goto done;
   code = CLI_OK;
 done:
   tabrl_mdp_free(g3);

@@ -16,7 +16,7 @@ const cli_option cli_merge_options[] = {
 };
 
 const cli_option cli_plot_options[] = {
-    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer|value_err|queries",
+    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer|value_err|queries|kl",
      "what to draw (default cum_regret)"},
     {"output", 'o', "FILE.png|svg|pdf", "the figure (default DIR/METRIC.png); its script FILE.gp"},
     {"term", OPT_TERM, "dumb", "draw as text on standard output"},
@@ -132,8 +132,9 @@ int cli_plot(int argc, char **argv)
   /* Check the options first so that the message names the flag. */
   if (plot.metric && strcmp(plot.metric, "cum_regret") && strcmp(plot.metric, "value") &&
       strcmp(plot.metric, "w1") && strcmp(plot.metric, "cramer") &&
-      strcmp(plot.metric, "value_err") && strcmp(plot.metric, "queries")) {
-    cli_error("--metric %s: expected cum_regret, value, w1, cramer, value_err or queries",
+      strcmp(plot.metric, "value_err") && strcmp(plot.metric, "queries") &&
+      strcmp(plot.metric, "kl")) {
+    cli_error("--metric %s: expected cum_regret, value, w1, cramer, value_err, queries or kl",
               plot.metric);
     return CLI_USAGE;
   }

@@ -15,11 +15,14 @@ extern const tabrl_algo_type tabrl_algo_ctd;
 extern const tabrl_algo_type tabrl_algo_cvar_q;
 extern const tabrl_algo_type tabrl_algo_cvar_vi;
 extern const tabrl_algo_type tabrl_algo_dueling_rl;
+extern const tabrl_algo_type tabrl_algo_dpo;
 extern const tabrl_algo_type tabrl_algo_dvi_stock;
 extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_egpo;
+extern const tabrl_algo_type tabrl_algo_gpo;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
 extern const tabrl_algo_type tabrl_algo_mdtd;
+extern const tabrl_algo_type tabrl_algo_ipo;
 extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_maxminlcb;
@@ -46,6 +49,7 @@ extern const tabrl_algo_type tabrl_algo_robust_td;
 extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_rucb;
+extern const tabrl_algo_type tabrl_algo_slic;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
@@ -59,11 +63,14 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_ctd,
     &tabrl_algo_cvar_q,
     &tabrl_algo_cvar_vi,
+    &tabrl_algo_dpo,
     &tabrl_algo_dueling_rl,
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_egpo,
+    &tabrl_algo_gpo,
     &tabrl_algo_greedy_q,
+    &tabrl_algo_ipo,
     &tabrl_algo_is_q,
     &tabrl_algo_lsvi_ucb,
     &tabrl_algo_maxminlcb,
@@ -91,6 +98,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
     &tabrl_algo_rucb,
+    &tabrl_algo_slic,
     &tabrl_algo_ucbvi,
     &tabrl_algo_ucrl_vtr,
     &tabrl_algo_ucrl2,
@@ -109,6 +117,8 @@ const char *tabrl_protocol_name(tabrl_protocol p)
     return "offline";
   case TABRL_PLANNING:
     return "planning";
+  case TABRL_OFFLINE_PREFERENCE:
+    return "offline-preference";
   }
   return "unknown";
 }
@@ -144,6 +154,7 @@ static int check_type(const tabrl_algo_type *t)
     if (!missing) missing = !t->fit ? "fit" : NULL;
     break;
   case TABRL_PLANNING:
+  case TABRL_OFFLINE_PREFERENCE:
     if (!missing) missing = !t->iterate ? "iterate" : NULL;
     break;
   }
@@ -177,6 +188,11 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
   int status = 0;
 
   if (online) needs |= TABRL_NEEDS_EPISODIC;
+  if (type->protocol == TABRL_OFFLINE_PREFERENCE && problem->horizon != 1)
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "%s learns from offline preferences on a contextual bandit: the env must "
+                       "have horizon 1, e.g. env = preference-bandit",
+                       type->name);
   if ((needs & TABRL_NEEDS_EPISODIC) && problem->horizon < 1)
     return tabrl_error(TABRL_EUNSUPPORTED,
                        online

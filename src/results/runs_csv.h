@@ -29,6 +29,7 @@ typedef struct {
   double bound[2];   /* w1_bound, cramer_bound; NAN when empty */
   double value_err;  /* NAN when empty (no learned distribution) */
   double queries;    /* preference queries so far; NAN when empty (no preferences) */
+  double kl;         /* KL(policy || reference); NAN when empty (not offline-preference) */
   size_t run;        /* index of its (env, algo, config, seed) */
   size_t input;      /* which file it came from */
   size_t line;

@@ -27,7 +27,7 @@ static void print_summary(FILE *f, const tabrl_summary *s)
   fprintf(f, ",%.17g,%.17g,%.17g,%.17g", s->mean, s->std, s->lo, s->hi);
 }
 
-/* The summary of w1 (which 0), cramer (1), value_err (2) or queries (3) over the
+/* The summary of w1 (which 0), cramer (1), value_err (2), queries (3) or kl (4) over the
  * group's rows that have one, or empty fields. */
 static int print_optional(FILE *f, const summary_job *job, const size_t *members, size_t n,
                           int which)
@@ -37,7 +37,8 @@ static int print_optional(FILE *f, const summary_job *job, const size_t *members
   int status;
   for (size_t i = 0; i < n; i++) {
     const run_row *row = &job->d->rows[members[i]];
-    double x = which == 3   ? row->queries
+    double x = which == 4   ? row->kl
+               : which == 3 ? row->queries
                : which == 2 ? row->value_err
                : which      ? row->cramer
                             : row->w1;
@@ -99,7 +100,8 @@ static int write_summary(FILE *f, void *ctx)
     print_bound(f, job, members, n, 0);
     print_bound(f, job, members, n, 1);
     if ((status = print_optional(f, job, members, n, 2)) ||
-        (status = print_optional(f, job, members, n, 3)))
+        (status = print_optional(f, job, members, n, 3)) ||
+        (status = print_optional(f, job, members, n, 4)))
       return status;
     fputc('\n', f);
   }

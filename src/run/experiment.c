@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "run/pref_data.h"
 #include "tabrl/error.h"
 #include "tabrl/experiment.h"
 
@@ -34,6 +35,11 @@ static const tabrl_param experiment_params[] = {
      "rewards)"},
     {"segment", TABRL_INT, "0", "[0,inf)",
      "preference feedback compares segments of this many steps (0: whole trajectories)"},
+    {"pairs", TABRL_INT, "0", "[0,100000000]",
+     "offline-preference data: this many comparisons, a context from mu0 and two responses from "
+     "the reference, labelled by the feedback link (or the env's preference matrix)"},
+    {"dataset", TABRL_STRING, "", NULL,
+     "offline-preference data: file:D.csv, header context,chosen,rejected (instead of pairs)"},
     {0},
 };
 
@@ -102,6 +108,7 @@ void tabrl_experiment_free(tabrl_experiment *e)
   free(e->env);
   free(e->behavior);
   free(e->link);
+  free(e->dataset);
   free(e);
 }
 
@@ -174,9 +181,9 @@ static char *join_file_value(const char *base, const char *value)
 static char *resolve_paths(const char *section, const char *key, const char *value,
                            const char *base)
 {
-  int env_file =
-      !strncmp(value, "file:", 5) &&
-      (!strcmp(section, "env") || (!strcmp(section, "experiment") && !strcmp(key, "env")));
+  int env_file = !strncmp(value, "file:", 5) &&
+                 (!strcmp(section, "env") || (!strcmp(section, "experiment") &&
+                                              (!strcmp(key, "env") || !strcmp(key, "dataset"))));
   if (env_file) return join_file_value(base, value);
   if (!strcmp(section, "sweep")) {
     /* TARGET.param = v1, v2, ...: each value is a path (env.KEY: each
@@ -819,6 +826,9 @@ static int validate_experiment(tabrl_experiment *e)
   e->feedback.temperature = tabrl_values_double(v, "temperature");
   e->feedback.score = (tabrl_score)tabrl_values_choice(v, "score");
   e->feedback.segment = (int)tabrl_values_int(v, "segment");
+  e->pairs = tabrl_values_int(v, "pairs");
+  const char *dataset = tabrl_values_string(v, "dataset");
+  e->dataset = dataset && *dataset ? dup_str(dataset) : NULL;
   e->feedback.link = tabrl_feedback_find(tabrl_values_string(v, "link"));
   char link_error[512];
   snprintf(link_error, sizeof link_error, "%s", e->feedback.link ? "" : tabrl_error_message());
@@ -1001,6 +1011,33 @@ static int check_algo(const tabrl_experiment *e, size_t c, size_t a, const tabrl
   return TABRL_EINVAL;
 }
 
+/* The offline-preference protocol needs one dataset: pairs = N or
+ * dataset = file:D.csv, which is read now (its errors name its lines) so
+ * that no run fails on it. */
+static int check_pref_data(const tabrl_experiment *e, const tabrl_mdp *m)
+{
+  const tabrl_exp_entry *x = find_entry(e, "experiment", "dataset");
+  char at[512];
+  if (!x) x = find_entry(e, "experiment", "pairs");
+  if (x)
+    entry_where(x, at, sizeof at);
+  else
+    snprintf(at, sizeof at, "%s: ", e->path);
+  if (!e->pairs == !e->dataset)
+    return tabrl_error(TABRL_EINVAL,
+                       "%san offline-preference algorithm needs one dataset in [experiment]: "
+                       "pairs = N or dataset = file:D.csv%s",
+                       at, e->pairs ? ", not both" : "");
+  if (!e->dataset) return 0;
+  if (strncmp(e->dataset, "file:", 5))
+    return tabrl_error(TABRL_EINVAL, "%sdataset = '%s': give file:D.csv", at, e->dataset);
+  pref_dataset d;
+  int status = pref_dataset_read(e->dataset + 5, m, &d);
+  pref_dataset_free(&d);
+  if (status) tabrl_error_prefix("%sdataset", at);
+  return status;
+}
+
 static int validate_configs(tabrl_experiment *e)
 {
   /* Every config's env and algo settings are resolved (and the env built)
@@ -1016,8 +1053,20 @@ static int validate_configs(tabrl_experiment *e)
     status = tabrl_env_build(e->env, s, n, &m);
     free(s);
     if (status) {
-      /* Messages about a line of the file already name it. */
-      if (strncmp(tabrl_error_message(), e->path, strlen(e->path)) != 0)
+      /* Messages about a line of the file already name it; one about a
+       * file an [env] key names (a reference file with a missing response)
+       * gets that key's line. */
+      const tabrl_exp_entry *key = NULL;
+      for (size_t i = 0; i < e->nentries && !key; i++)
+        if (!strcmp(e->entries[i].section, "env") && !strncmp(e->entries[i].value, "file:", 5) &&
+            strstr(tabrl_error_message(), e->entries[i].value + 5))
+          key = &e->entries[i];
+      if (key) {
+        char at[512];
+        entry_where(key, at, sizeof at);
+        tabrl_error_prefix("%s[env] %s%s%s", at, key->key, e->nsweeps ? ", config " : "",
+                           e->nsweeps ? label : "");
+      } else if (strncmp(tabrl_error_message(), e->path, strlen(e->path)) != 0)
         tabrl_error_prefix("%s: [env]%s%s", e->path, e->nsweeps ? " config " : "",
                            e->nsweeps ? label : "");
       return status;
@@ -1043,6 +1092,7 @@ static int validate_configs(tabrl_experiment *e)
       status = tabrl_values_resolve(type->params, owner, s, n, 0, &v);
       free(s);
       if (!status) status = check_algo(e, c, a, m, v);
+      if (!status && type->protocol == TABRL_OFFLINE_PREFERENCE) status = check_pref_data(e, m);
       tabrl_values_free(v);
     }
     tabrl_mdp_free(m);
@@ -1158,6 +1208,9 @@ static void write_body(const tabrl_experiment *e, FILE *f)
           e->behavior, e->link, e->feedback.temperature, tabrl_score_name(e->feedback.score),
           e->feedback.segment);
   for (size_t a = 0; a < e->nalgos; a++) fprintf(f, "%s%s", a ? ", " : "", e->algos[a].label);
+  /* Only when set, so that the hash of every other experiment stays. */
+  if (e->pairs) fprintf(f, "\npairs = %ld", e->pairs);
+  if (e->dataset) fprintf(f, "\ndataset = %s", e->dataset);
   fprintf(f, "\nconfigs = ");
   for (size_t c = 0; c < e->nconfigs; c++) {
     tabrl_experiment_config_label(e, c, label, sizeof label);
@@ -1244,6 +1297,37 @@ void tabrl_exp_inputs_free(tabrl_exp_input *in, size_t n)
   free(in);
 }
 
+/* Appends the input (c, key, path) to *in, hashing the file unless an
+ * earlier config's entry has it. */
+static int add_input(tabrl_exp_input **in, size_t *count, size_t *cap, size_t c, const char *key,
+                     const char *path)
+{
+  if (*count == *cap) {
+    tabrl_exp_input *grown = realloc(*in, (*cap = 2 * *cap + 4) * sizeof **in);
+    if (!grown) return tabrl_error(TABRL_ENOMEM, "out of memory");
+    *in = grown;
+  }
+  tabrl_exp_input *x = &(*in)[*count];
+  *x = (tabrl_exp_input){c, key, dup_str(path), 0};
+  if (!x->path) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  (*count)++;
+  /* A file read by several configs is hashed once. */
+  for (size_t k = 0; k + 1 < *count; k++)
+    if (!strcmp((*in)[k].path, x->path)) {
+      x->hash = (*in)[k].hash;
+      return 0;
+    }
+  return hash_file(x->path, &x->hash);
+}
+
+/* Whether an algorithm of e learns from the offline-preference dataset. */
+static int reads_dataset(const tabrl_experiment *e)
+{
+  for (size_t a = 0; a < e->nalgos; a++)
+    if (e->algos[a].type->protocol == TABRL_OFFLINE_PREFERENCE) return 1;
+  return 0;
+}
+
 int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, size_t *n)
 {
   const char *env_path;
@@ -1261,29 +1345,11 @@ int tabrl_experiment_inputs(const tabrl_experiment *e, tabrl_exp_input **out, si
     for (size_t i = 0; i < ns && !status; i++) {
       const tabrl_param *p = find_param(type->params, s[i].key);
       if (!p || !is_input_param(p) || !*s[i].value) continue;
-      if (count == cap) {
-        tabrl_exp_input *grown = realloc(in, (cap = 2 * cap + 4) * sizeof *in);
-        if (!grown) {
-          status = tabrl_error(TABRL_ENOMEM, "out of memory");
-          break;
-        }
-        in = grown;
-      }
-      tabrl_exp_input *x = &in[count];
-      *x = (tabrl_exp_input){c, p->name, dup_str(s[i].value), 0};
-      if (!x->path) {
-        status = tabrl_error(TABRL_ENOMEM, "out of memory");
-        break;
-      }
-      count++;
-      /* A file read by several configs is hashed once. */
-      size_t k = 0;
-      while (k < count - 1 && strcmp(in[k].path, x->path)) k++;
-      if (k < count - 1)
-        x->hash = in[k].hash;
-      else
-        status = hash_file(x->path, &x->hash);
+      status = add_input(&in, &count, &cap, c, p->name, s[i].value);
     }
+    /* The offline-preference dataset, read by the runs of every config. */
+    if (!status && e->dataset && reads_dataset(e))
+      status = add_input(&in, &count, &cap, c, "dataset", e->dataset + 5);
     free(s);
   }
   if (status) {

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "oracle/stock.h"
 #include "run/clock.h"
+#include "run/pref_data.h"
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
@@ -47,6 +48,7 @@ struct run {
   tabrl_stock_work work; /* the grid path's reachability, kept across checkpoints */
   int have_work;         /* 1: work holds m's; -1: m has no grid (the general path) */
   long queries;          /* preference queries asked so far (runs.csv queries) */
+  pref_dataset pref;     /* the offline-preference protocol's dataset */
 };
 
 static void run_free(struct run *r)
@@ -69,6 +71,7 @@ static void run_free(struct run *r)
   tabrl_policy_free(r->pi_exact);
   free(r->exact);
   if (r->have_work > 0) tabrl_stock_work_free(&r->work);
+  pref_dataset_free(&r->pref);
 }
 
 /* Exact value of a policy under the experiment's objective, reusing the
@@ -223,7 +226,7 @@ done:
 /* One row of runs.csv, columns in tabrl_schema_runs order; pi is the
  * algorithm's current policy (for the distance columns). */
 static int write_row(struct run *r, long episode, const double *ret, const double *value,
-                     double regret, const tabrl_policy *pi)
+                     double regret, const tabrl_policy *pi, double kl)
 {
   const tabrl_experiment *e = r->e;
   double w1, cramer, value_err;
@@ -249,6 +252,8 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   if (!isnan(value_err)) fprintf(r->rows, "%.17g", value_err);
   fputc(',', r->rows);
   if (r->algo->type->protocol == TABRL_ONLINE_PREFERENCE) fprintf(r->rows, "%ld", r->queries);
+  fputc(',', r->rows);
+  if (!isnan(kl)) fprintf(r->rows, "%.17g", kl);
   fputc('\n', r->rows);
   return 0;
 }
@@ -279,7 +284,7 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
       if (!ep.has_committed && r->algo->type->distribution &&
           (status = tabrl_algo_policy(r->algo, r->pi)))
         return status;
-      if ((status = write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret, r->pi)))
+      if ((status = write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret, r->pi, NAN)))
         return status;
     }
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
@@ -316,7 +321,7 @@ static int run_preference(struct run *r, volatile sig_atomic_t *stop, atomic_lon
     }
     double regret = r->J_star - value;
     r->cum_regret += regret;
-    if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &value, regret, r->pi)))
+    if (at_checkpoint(r, k) && (status = write_row(r, k, &ret, &value, regret, r->pi, NAN)))
       return status;
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
   }
@@ -342,10 +347,51 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
       regret = r->J_star - value;
     if (status) return status;
     r->cum_regret += regret;
-    if (at_checkpoint(r, k) && (status = write_row(r, k, NULL, &value, regret, r->pi)))
+    if (at_checkpoint(r, k) && (status = write_row(r, k, NULL, &value, regret, r->pi, NAN)))
       return status;
     atomic_fetch_add(episodes_done, 1);
   }
+  return 0;
+}
+
+/* mu0-averaged KL(pi || reference) of a one-stage policy (the
+ * offline-preference protocol's kl column). */
+static double policy_kl(const struct run *r, const tabrl_policy *pi)
+{
+  const tabrl_mdp *m = r->m;
+  double kl = 0;
+  for (int s = 0; s < m->S; s++) {
+    const double *p = tabrl_policy_row(pi, 0, s), *ref = r->pref.reference + (size_t)s * m->A;
+    double sum = 0;
+    for (int a = 0; a < m->A; a++)
+      if (p[a] > 0) sum += p[a] * log(p[a] / ref[a]);
+    kl += m->mu0[s] * sum;
+  }
+  return kl;
+}
+
+/* Offline preference optimisation: one full-batch optimizer step
+ * (iterate) per episode on the dataset built in run_setup; the value is
+ * the policy's expected true reward from mu0, and the kl column its
+ * divergence from the reference. */
+static int run_offline_preference(struct run *r, volatile sig_atomic_t *stop,
+                                  atomic_long *episodes_done)
+{
+  int status;
+  for (long k = 1; k <= r->e->episodes; k++) {
+    double value;
+    if (stop && *stop) return TABRL_EINTERRUPTED;
+    if ((status = tabrl_algo_iterate(r->algo, k))) return status;
+    if ((status = tabrl_algo_policy(r->algo, r->pi)) || (status = policy_value(r, r->pi, &value)))
+      return status;
+    double regret = r->J_star - value;
+    r->cum_regret += regret;
+    if (at_checkpoint(r, k) &&
+        (status = write_row(r, k, NULL, &value, regret, r->pi, policy_kl(r, r->pi))))
+      return status;
+    if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
+  }
+  atomic_fetch_add(episodes_done, r->e->episodes & 255);
   return 0;
 }
 
@@ -398,7 +444,7 @@ static int run_offline(struct run *r, volatile sig_atomic_t *stop, atomic_long *
       goto done;
     double regret = r->J_star - value;
     r->cum_regret = regret;
-    if ((status = write_row(r, n, NULL, &value, regret, r->pi))) goto done;
+    if ((status = write_row(r, n, NULL, &value, regret, r->pi, NAN))) goto done;
     atomic_fetch_add(episodes_done, n - (c ? r->checkpoints[c - 1] : 0));
   }
 done:
@@ -451,10 +497,25 @@ static int run_setup(struct run *r)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
 
   r->feedback = e->feedback;
-  if (type->protocol == TABRL_ONLINE_PREFERENCE &&
+  if ((type->protocol == TABRL_ONLINE_PREFERENCE ||
+       (type->protocol == TABRL_OFFLINE_PREFERENCE && !m->preference)) &&
       (status = tabrl_feedback_bind(&r->feedback, m))) {
     tabrl_error_prefix("score %s", tabrl_score_name(e->feedback.score));
     return status;
+  }
+  /* The offline-preference dataset, before the algorithm sees it: from the
+   * file, or pairs drawn from the dataset stream (contexts, responses) and
+   * labelled from the feedback stream. */
+  if (type->protocol == TABRL_OFFLINE_PREFERENCE) {
+    if (e->dataset) {
+      status = pref_dataset_read(e->dataset + 5, m, &r->pref);
+    } else {
+      gsl_rng *data = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_DATASET, 0);
+      status = data ? pref_dataset_draw(m, &r->feedback, e->pairs, data, r->feedback_rng, &r->pref)
+                    : tabrl_error(TABRL_ENOMEM, "out of memory");
+      gsl_rng_free(data);
+    }
+    if (status) return status;
   }
   /* The target of policy-evaluation learners (tabrl_problem.target): the
    * mean-optimal policy, whatever the objective, as cdp's policy = optimal. */
@@ -478,6 +539,7 @@ static int run_setup(struct run *r)
                               type->protocol == TABRL_PLANNING || type->sees_model, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   problem.target = r->target;
+  if (type->protocol == TABRL_OFFLINE_PREFERENCE) problem.pref = &r->pref.data;
   if (status) {
     tabrl_values_free(values);
     return status;
@@ -519,6 +581,9 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
     case TABRL_PLANNING:
       status = run_planning(&r, stop, episodes_done);
       break;
+    case TABRL_OFFLINE_PREFERENCE:
+      status = run_offline_preference(&r, stop, episodes_done);
+      break;
     }
   }
   /* policies.csv holds the policy valued in the last row of runs.csv, so
@@ -533,6 +598,7 @@ int tabrl_run_one(const tabrl_experiment *e, size_t run, FILE *rows, FILE *polic
    * augmented index s K + u - lo. */
   const tabrl_algo_type *type = r.algo ? r.algo->type : NULL;
   int valued = type && (type->protocol == TABRL_PLANNING || type->protocol == TABRL_OFFLINE ||
+                        type->protocol == TABRL_OFFLINE_PREFERENCE ||
                         (type->protocol == TABRL_ONLINE && type->commits_per_episode));
   double *visits = NULL;
   if (!status && !valued) status = tabrl_algo_policy(r.algo, r.pi);

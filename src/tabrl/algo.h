@@ -10,6 +10,8 @@
  *   online-preference  propose, feedback
  *   offline            fit
  *   planning           iterate
+ *   offline-preference iterate (one full-batch optimizer step on
+ *                      tabrl_problem.pref, the dataset the runner built)
  *
  * and every type fills init, policy and (if it allocates) release.  An
  * algorithm only sees what its protocol gives it through tabrl_problem: the
@@ -39,7 +41,8 @@ typedef enum {
   TABRL_ONLINE = 0,
   TABRL_ONLINE_PREFERENCE,
   TABRL_OFFLINE,
-  TABRL_PLANNING
+  TABRL_PLANNING,
+  TABRL_OFFLINE_PREFERENCE
 } tabrl_protocol;
 
 const char *tabrl_protocol_name(tabrl_protocol p);
@@ -82,7 +85,24 @@ typedef struct {
    * control algorithm must not: it would be told the answer it is scored
    * on. */
   const tabrl_policy *target;
+  /* Offline-preference protocol only (NULL otherwise): the run's dataset of
+   * comparisons and the reference policy (see tabrl_pref_data). */
+  const struct tabrl_pref_data *pref;
 } tabrl_problem;
+
+/* An offline preference dataset on a contextual bandit (the
+ * offline-preference protocol): n comparisons, the i-th in context
+ * context[i] with response chosen[i] preferred to rejected[i] (the two may
+ * be equal when drawn from the reference), and the reference policy
+ * reference[s A + a] = pi_ref(a | s), every entry > 0 and rows summing to
+ * 1 (uniform unless the env has one).  The runner builds it once per run,
+ * before init, from `pairs = N` or `dataset = file:D.csv`; it outlives the
+ * algorithm. */
+typedef struct tabrl_pref_data {
+  size_t n;
+  const int *context, *chosen, *rejected;
+  const double *reference;
+} tabrl_pref_data;
 
 static inline int tabrl_problem_valid(const tabrl_problem *p, int h, int s, int a)
 {

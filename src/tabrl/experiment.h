@@ -62,6 +62,8 @@ typedef struct tabrl_experiment {
   char *behavior;            /* offline data: uniform | optimal | mixed:EPS */
   char *link;                /* the preference link as written */
   tabrl_feedback feedback;   /* resolved: link, temperature, score */
+  long pairs;                /* offline-preference: comparisons to draw, or 0 */
+  char *dataset;             /* offline-preference: file:D.csv (absolute), or NULL */
   tabrl_exp_entry *entries;  /* every line, file then --set, in order */
   size_t nentries;
   tabrl_exp_algo *algos;
@@ -118,9 +120,10 @@ extern const tabrl_param tabrl_slurm_params[];
 /* FNV-1a hash of the resolved configuration: equal hashes = same runs. */
 uint64_t tabrl_experiment_hash(const tabrl_experiment *e);
 
-/* An input file the env of a config reads: a STRING env parameter named
- * `path` (env = file:PATH) or ending in `_file` (map_file, and the dataset
- * and preference files to come), with the FNV-1a 64 hash of its content.
+/* An input file the runs of a config read: a STRING env parameter named
+ * `path` (env = file:PATH) or ending in `_file` (map_file), or the
+ * offline-preference `dataset` (key "dataset", when an algorithm of that
+ * protocol reads it), with the FNV-1a 64 hash of its content.
  * The experiment hash covers the path, not the content: these hashes are
  * recorded in the manifest's [inputs] and in each run's identity, so an
  * edited file is never mixed with results computed from the old one. */

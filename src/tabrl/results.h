@@ -4,7 +4,7 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer,w1_bound,cramer_bound,value_err,queries
+ *                 w1,cramer,w1_bound,cramer_bound,value_err,queries,kl
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
@@ -15,7 +15,8 @@
  *                 `value_err` (|its mean - the policy's exact value|) empty
  *                 without a learned one;
  *                 `queries` (cumulative preference queries) empty without
- *                 preferences.
+ *                 preferences; `kl` (the policy's mu0-averaged KL to the
+ *                 reference) empty outside the offline-preference protocol.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
@@ -24,7 +25,8 @@
  *                 w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,
  *                 w1_bound,cramer_bound (the mean of the seeds' bounds),
  *                 value_err_mean,value_err_std,value_err_lo,value_err_hi,
- *                 queries_mean,queries_std,queries_lo,queries_hi
+ *                 queries_mean,queries_std,queries_lo,queries_hi,
+ *                 kl_mean,kl_std,kl_lo,kl_hi
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,
@@ -99,8 +101,8 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
 /* ---- figures ---- */
 
 typedef struct {
-  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer" or
-                           "queries" */
+  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer",
+                           "value_err", "queries" or "kl" */
   const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
                            DIR/<metric>-vs-<x_key>.png.  The extension picks
                            the terminal: .png pngcairo, .svg svg, .pdf

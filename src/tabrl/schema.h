@@ -30,7 +30,8 @@
   X(W1_BOUND, "w1_bound")                                                                          \
   X(CRAMER_BOUND, "cramer_bound")                                                                  \
   X(VALUE_ERR, "value_err")                                                                        \
-  X(QUERIES, "queries")
+  X(QUERIES, "queries")                                                                            \
+  X(KL, "kl")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -63,7 +64,11 @@
   X(QUERIES_MEAN, "queries_mean")                                                                  \
   X(QUERIES_STD, "queries_std")                                                                    \
   X(QUERIES_LO, "queries_lo")                                                                      \
-  X(QUERIES_HI, "queries_hi")
+  X(QUERIES_HI, "queries_hi")                                                                      \
+  X(KL_MEAN, "kl_mean")                                                                            \
+  X(KL_STD, "kl_std")                                                                              \
+  X(KL_LO, "kl_lo")                                                                                \
+  X(KL_HI, "kl_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
