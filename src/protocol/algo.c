@@ -34,6 +34,7 @@ extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
+extern const tabrl_algo_type tabrl_algo_po_pair;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_qdp;
@@ -80,6 +81,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
+    &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
     &tabrl_algo_qdp,

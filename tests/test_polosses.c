@@ -1,0 +1,287 @@
+/* The offline preference losses beyond gpo's f family
+ * (algos/preference/po_pair.c and the types built on po_pair.h): every
+ * loss's gradient against central finite differences, values at
+ * hand-computed points, the f-form ones against dpo / slic / ipo, and the
+ * closed-form optima reached by fixed runs. */
+#include <check.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "preference/po_pair.h"
+#include "tabrl/error.h"
+
+enum { S = 2, A = 4, N = 24 };
+
+typedef struct {
+  int context[N], chosen[N], rejected[N];
+  double reference[S * A];
+  tabrl_pref_data data;
+} dataset;
+
+static void make_dataset(dataset *d, unsigned long seed)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, seed);
+  for (int s = 0; s < S; s++) {
+    double total = 0;
+    for (int a = 0; a < A; a++) total += d->reference[s * A + a] = 0.2 + gsl_rng_uniform(r);
+    for (int a = 0; a < A; a++) d->reference[s * A + a] /= total;
+  }
+  for (int i = 0; i < N; i++) {
+    d->context[i] = (int)gsl_rng_uniform_int(r, S);
+    d->chosen[i] = (int)gsl_rng_uniform_int(r, A);
+    d->rejected[i] = (int)gsl_rng_uniform_int(r, A - 1);
+    if (d->rejected[i] >= d->chosen[i]) d->rejected[i]++;
+  }
+  d->data = (tabrl_pref_data){N, d->context, d->chosen, d->rejected, d->reference};
+  gsl_rng_free(r);
+}
+
+static tabrl_algo *make(const char *type, const tabrl_pref_data *data, int s, int a,
+                        const tabrl_setting *settings, size_t n)
+{
+  const tabrl_algo_type *t = tabrl_algo_find(type);
+  tabrl_values *v = NULL;
+  tabrl_problem p;
+  ck_assert_ptr_nonnull(t);
+  ck_assert_msg(tabrl_values_resolve(t->params, type, settings, n, 0, &v) == 0, "%s",
+                tabrl_error_message());
+  memset(&p, 0, sizeof p);
+  p.S = s;
+  p.A = a;
+  p.horizon = 1;
+  p.gamma = 1;
+  p.episodes = 1;
+  p.valid_stages = 1;
+  p.pref = data;
+  ck_assert_msg(tabrl_algo_check(t, &p, v) == 0, "%s", tabrl_error_message());
+  tabrl_algo *algo = tabrl_algo_alloc(t, &p, v);
+  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
+  tabrl_values_free(v);
+  return algo;
+}
+
+static void run(tabrl_algo *algo, int s, int a, long k, double *out)
+{
+  tabrl_policy *pi = tabrl_policy_alloc(s, a, 1);
+  for (long t = 1; t <= k; t++) ck_assert_int_eq(tabrl_algo_iterate(algo, t), 0);
+  ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+  memcpy(out, pi->prob, (size_t)s * (size_t)a * sizeof *out);
+  tabrl_policy_free(pi);
+}
+
+/* Central differences of the mean loss match the exact gradient for every
+ * loss at several beta, with label smoothing, discopop's tau and a bco
+ * baseline set (the kinks of hinge and the rank changes of aot are met
+ * with probability 0 at random logits). */
+START_TEST(test_gradients)
+{
+  dataset d;
+  double theta[S * A], log_ref[S * A], grad[S * A];
+  const double betas[] = {0.1, 1, 3};
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  po_work *w = po_work_alloc(S, A, N);
+  make_dataset(&d, 7);
+  for (int i = 0; i < S * A; i++) log_ref[i] = log(d.reference[i]);
+  for (int loss = 0; po_pair_names[loss]; loss++)
+    for (size_t b = 0; b < 3; b++) {
+      po_pair_spec sp = {loss, betas[b], 0.15, 0.5, 0.3};
+      for (int i = 0; i < S * A; i++) theta[i] = 2 * gsl_rng_uniform(r) - 1;
+      po_pair_objective(&d.data, S, A, theta, log_ref, &sp, grad, NULL, w);
+      for (int i = 0; i < S * A; i++) {
+        double h = 1e-6, keep = theta[i];
+        theta[i] = keep + h;
+        double up = po_pair_objective(&d.data, S, A, theta, log_ref, &sp, NULL, NULL, w);
+        theta[i] = keep - h;
+        double down = po_pair_objective(&d.data, S, A, theta, log_ref, &sp, NULL, NULL, w);
+        theta[i] = keep;
+        double fd = (up - down) / (2 * h);
+        ck_assert_msg(fabs(fd - grad[i]) < 1e-6 * (1 + fabs(fd)),
+                      "%s beta %g coordinate %d: %g vs %g", po_pair_names[loss], betas[b], i,
+                      grad[i], fd);
+      }
+      for (int s = 0; s < S; s++) {
+        double sum = 0;
+        for (int a = 0; a < A; a++) sum += grad[s * A + a];
+        ck_assert(fabs(sum) < 1e-12);
+      }
+    }
+  po_work_free(w);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* The loss of one comparison 0 > 1 on two responses with reference
+ * (0.5, 0.5) at pi = (p, 1 - p): h_w = log 2p, h_l = log 2(1 - p). */
+static double one_pair(int loss, double beta, double eps, double tau, double delta, double p)
+{
+  int c = 0, w = 0, l = 1;
+  double ref[2] = {0.5, 0.5}, log_ref[2] = {log(0.5), log(0.5)};
+  double theta[2] = {log(p), log(1 - p)};
+  tabrl_pref_data d = {1, &c, &w, &l, ref};
+  po_pair_spec sp = {loss, beta, eps, tau, delta};
+  po_work *wk = po_work_alloc(1, 2, 1);
+  double v = po_pair_objective(&d, 1, 2, theta, log_ref, &sp, NULL, NULL, wk);
+  po_work_free(wk);
+  return v;
+}
+
+/* Values written out by hand from each formula, at p = 0.8 (h_w = log 1.6,
+ * h_l = log 0.4, d = log 4), so a wrong formula with a consistent
+ * derivative still fails. */
+START_TEST(test_loss_values)
+{
+  const double p = 0.8, hw = log(1.6), hl = log(0.4), d = log(4), tol = 1e-13;
+  const double b = 0.5, e = 0.1, rho = b * d; /* 4^0.5 = 2: s(rho) = 2/3 */
+  ck_assert(fabs(one_pair(PP_SIGMOID, b, 0, 1, 0, p) - log(1.5)) < tol);
+  ck_assert(fabs(one_pair(PP_HINGE, b, 0, 1, 0, p) - (1 - rho)) < tol);
+  ck_assert(fabs(one_pair(PP_HINGE, 2, 0, 1, 0, p)) == 0);
+  ck_assert(fabs(one_pair(PP_IPO, b, 0, 1, 0, p) - (d - 1) * (d - 1)) < tol);
+  ck_assert(fabs(one_pair(PP_ROBUST, b, e, 1, 0, p) - (0.9 * log(1.5) - 0.1 * log(3)) / 0.8) < tol);
+  ck_assert(fabs(one_pair(PP_EXO_PAIR, b, e, 1, 0, p) -
+                 (2.0 / 3 * log(2.0 / 3 / 0.9) + 1.0 / 3 * log(1.0 / 3 / 0.1))) < tol);
+  /* discopop at tau = rho / log 3: m = s(log 3) = 3/4, e^-rho = 1/2. */
+  ck_assert(fabs(one_pair(PP_DISCOPOP, b, 0, rho / log(3), 0, p) - (log(1.5) / 4 + 0.5 * 0.75)) <
+            tol);
+  /* bco at delta = beta h_l: the rejected term is log 2. */
+  ck_assert(fabs(one_pair(PP_BCO_PAIR, b, 0, 1, b * hl, p) -
+                 (log(1 + exp(-(b * hw - b * hl))) + log(2))) < tol);
+  ck_assert(fabs(one_pair(PP_SPPO_HARD, b, 0, 1, 0, p) -
+                 ((hw - 1) * (hw - 1) + (hl + 1) * (hl + 1))) < tol);
+  /* nca at beta = 1: s(h_w) = 1.6 / 2.6, s(h_l) = 0.4 / 1.4. */
+  ck_assert(fabs(one_pair(PP_NCA_PAIR, 1, 0, 1, 0, p) -
+                 (-log(1.6 / 2.6) - 0.5 * log(1 / 2.6) - 0.5 * log(1 / 1.4))) < tol);
+  ck_assert(fabs(one_pair(PP_APO_ZERO, 1, 0, 1, 0, p) - (1 - 1.6 / 2.6 + 0.4 / 1.4)) < tol);
+  ck_assert(fabs(one_pair(PP_APO_DOWN, 1, 0, 1, 0, p) - (1.6 / 2.6 + 1 - 0.8)) < tol);
+  /* One pair: aot and aot-pair are the label-smoothed sigmoid. */
+  ck_assert(fabs(one_pair(PP_AOT, b, e, 1, 0, p) - (0.9 * log(1.5) + 0.1 * log(3))) < tol);
+  ck_assert(fabs(one_pair(PP_AOT_PAIR, b, e, 1, 0, p) - (0.9 * log(1.5) + 0.1 * log(3))) < tol);
+}
+END_TEST
+
+/* aot sorts: two contexts of two responses, policy log-ratios 2 and -1,
+ * reference log-ratios 0 and log 3 (sorted 0, log 3): D = (-1 - 0, 2 -
+ * log 3); aot-pair pairs the sorted h_w with the sorted h_l. */
+START_TEST(test_aot_sorting)
+{
+  int ctx[2] = {0, 1}, w[2] = {0, 0}, l[2] = {1, 1};
+  double ref[4] = {0.5, 0.5, 0.75, 0.25}, log_ref[4], theta[4] = {2, 0, -1, 0};
+  tabrl_pref_data d = {2, ctx, w, l, ref};
+  po_work *wk = po_work_alloc(2, 2, 2);
+  for (int i = 0; i < 4; i++) log_ref[i] = log(ref[i]);
+  po_pair_spec sp = {PP_AOT, 1, 0, 1, 0};
+  double v = po_pair_objective(&d, 2, 2, theta, log_ref, &sp, NULL, NULL, wk);
+  double want = (log1p(exp(1)) + log1p(exp(-(2 - log(3))))) / 2;
+  ck_assert_msg(fabs(v - want) < 1e-14, "%.17g vs %.17g", v, want);
+  /* aot-pair: h = log pi - log ref. */
+  double lp[4];
+  po_log_policy(2, 2, theta, lp);
+  double hw[2] = {lp[0] - log_ref[0], lp[2] - log_ref[2]},
+         hl[2] = {lp[1] - log_ref[1], lp[3] - log_ref[3]};
+  double aw[2] = {fmin(hw[0], hw[1]), fmax(hw[0], hw[1])},
+         al[2] = {fmin(hl[0], hl[1]), fmax(hl[0], hl[1])};
+  sp.loss = PP_AOT_PAIR;
+  v = po_pair_objective(&d, 2, 2, theta, log_ref, &sp, NULL, NULL, wk);
+  want = (log1p(exp(-(aw[0] - al[0]))) + log1p(exp(-(aw[1] - al[1])))) / 2;
+  ck_assert_msg(fabs(v - want) < 1e-14, "%.17g vs %.17g", v, want);
+  po_work_free(wk);
+}
+END_TEST
+
+/* po-pair's f-form losses are the named types: sigmoid = dpo, hinge =
+ * slic at the same beta, ipo = ipo with tau = beta (TRL's beta is IPO's
+ * tau), iterate for iterate within rounding. */
+START_TEST(test_named_forms)
+{
+  dataset d;
+  double p1[S * A], p2[S * A];
+  make_dataset(&d, 11);
+  struct {
+    const char *loss, *type, *key;
+  } same[] = {{"sigmoid", "dpo", "beta"}, {"hinge", "slic", "beta"}, {"ipo", "ipo", "tau"}};
+  for (int k = 0; k < 3; k++) {
+    const tabrl_setting a[] = {{"loss", same[k].loss, "t", 0}, {"beta", "0.7", "t", 0}};
+    const tabrl_setting b[] = {{same[k].key, "0.7", "t", 0}};
+    tabrl_algo *x = make("po-pair", &d.data, S, A, a, 2),
+               *y = make(same[k].type, &d.data, S, A, b, 1);
+    run(x, S, A, 300, p1);
+    run(y, S, A, 300, p2);
+    for (int i = 0; i < S * A; i++)
+      ck_assert_msg(fabs(p1[i] - p2[i]) < 1e-9, "%s vs %s: %g vs %g", same[k].loss, same[k].type,
+                    p1[i], p2[i]);
+    tabrl_algo_free(x);
+    tabrl_algo_free(y);
+  }
+}
+END_TEST
+
+/* Closed-form optima on three-responses data (one context, reference
+ * (0.3, 0.3, 0.4), the single comparison 0 > 1; response 2 absorbs the
+ * rest of the mass):
+ *   sppo-hard, beta 1:  h_0 = 1/2, h_1 = -1/2: pi = 0.3 (e^0.5, e^-0.5, .)
+ *   nca-pair, beta 2:   beta h_0 = log 2: pi_0 = 0.3 * 2^(1/2), pi_1 -> 0
+ * and on two responses (reference (0.4, 0.6), 0 > 1):
+ *   exo-pair, beta 0.5, e = 0.1: beta d = log 9, pi_0 / pi_1 = (0.4 / 0.6)
+ *   81. */
+START_TEST(test_optima)
+{
+  int c = 0, w = 0, l = 1;
+  double ref3[3] = {0.3, 0.3, 0.4}, ref2[2] = {0.4, 0.6}, p[3];
+  tabrl_pref_data d3 = {1, &c, &w, &l, ref3}, d2 = {1, &c, &w, &l, ref2};
+  const tabrl_setting sppo[] = {{"loss", "sppo-hard", "t", 0}, {"beta", "1", "t", 0}};
+  tabrl_algo *x = make("po-pair", &d3, 1, 3, sppo, 2);
+  run(x, 1, 3, 5000, p);
+  ck_assert_msg(fabs(p[0] - 0.3 * exp(0.5)) < 1e-6 && fabs(p[1] - 0.3 * exp(-0.5)) < 1e-6, "%g %g",
+                p[0], p[1]);
+  tabrl_algo_free(x);
+  const tabrl_setting nca[] = {{"loss", "nca-pair", "t", 0}, {"beta", "2", "t", 0}};
+  x = make("po-pair", &d3, 1, 3, nca, 2);
+  run(x, 1, 3, 5000, p);
+  ck_assert_msg(fabs(p[0] - 0.3 * sqrt(2)) < 1e-3 && p[1] < 1e-2, "%g %g", p[0], p[1]);
+  tabrl_algo_free(x);
+  const tabrl_setting exo[] = {
+      {"loss", "exo-pair", "t", 0}, {"beta", "0.5", "t", 0}, {"label_smoothing", "0.1", "t", 0}};
+  x = make("po-pair", &d2, 1, 2, exo, 3);
+  run(x, 1, 2, 5000, p);
+  ck_assert_msg(fabs(p[0] / p[1] - 81 * 0.4 / 0.6) < 1e-4, "%g", p[0] / p[1]);
+  tabrl_algo_free(x);
+}
+END_TEST
+
+START_TEST(test_refusals)
+{
+  const tabrl_algo_type *t = tabrl_algo_find("po-pair");
+  const tabrl_setting exo[] = {{"loss", "exo-pair", "t", 0}};
+  tabrl_values *v = NULL;
+  tabrl_problem p;
+  memset(&p, 0, sizeof p);
+  p.S = 1;
+  p.A = 2;
+  p.horizon = 1;
+  p.gamma = 1;
+  ck_assert_int_eq(tabrl_values_resolve(t->params, "po-pair", exo, 1, 0, &v), 0);
+  ck_assert_int_eq(tabrl_algo_check(t, &p, v), TABRL_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "label_smoothing > 0"));
+  tabrl_values_free(v);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("polosses");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, test_gradients);
+  tcase_add_test(tc, test_loss_values);
+  tcase_add_test(tc, test_aot_sorting);
+  tcase_add_test(tc, test_named_forms);
+  tcase_add_test(tc, test_optima);
+  tcase_add_test(tc, test_refusals);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
