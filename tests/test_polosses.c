@@ -268,6 +268,202 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* kto (z0 fixed), rpo, hypo and pmpo: central differences of the mean
+ * loss match the exact gradient. */
+static double more(int which, const tabrl_pref_data *d, const double *theta, const double *log_ref,
+                   double *grad, po_work *w)
+{
+  switch (which) {
+  case 0:
+    return po_kto_objective(d, S, A, theta, log_ref, 0.7, 1.3, 0.6, 0.37, grad, w);
+  case 1:
+    return po_rpo_objective(d, S, A, theta, log_ref, 0.5, 0.7, grad, w);
+  case 2:
+    return po_hypo_objective(d, S, A, theta, log_ref, 0.5, 0.3, grad, w);
+  default:
+    return po_pmpo_objective(d, S, A, theta, log_ref, 0.3, 0.8, grad, w);
+  }
+}
+
+START_TEST(test_more_gradients)
+{
+  dataset d;
+  double theta[S * A], log_ref[S * A], grad[S * A];
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  po_work *w = po_work_alloc(S, A, N);
+  make_dataset(&d, 5);
+  for (int i = 0; i < S * A; i++) log_ref[i] = log(d.reference[i]);
+  for (int which = 0; which < 4; which++)
+    for (int rep = 0; rep < 3; rep++) {
+      for (int i = 0; i < S * A; i++) theta[i] = 3 * gsl_rng_uniform(r) - 1.5;
+      more(which, &d.data, theta, log_ref, grad, w);
+      for (int i = 0; i < S * A; i++) {
+        double h = 1e-6, keep = theta[i];
+        theta[i] = keep + h;
+        double up = more(which, &d.data, theta, log_ref, NULL, w);
+        theta[i] = keep - h;
+        double down = more(which, &d.data, theta, log_ref, NULL, w);
+        theta[i] = keep;
+        double fd = (up - down) / (2 * h);
+        ck_assert_msg(fabs(fd - grad[i]) < 1e-6 * (1 + fabs(fd)),
+                      "objective %d coordinate %d: %g vs %g", which, i, grad[i], fd);
+      }
+    }
+  po_work_free(w);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* po_data_kl against KL computed context by context, each context
+ * weighted by its share of the pairs. */
+START_TEST(test_data_kl)
+{
+  dataset d;
+  double theta[S * A], log_ref[S * A], logpi[S * A], count[S] = {0}, want = 0;
+  make_dataset(&d, 3);
+  for (int i = 0; i < S * A; i++) {
+    log_ref[i] = log(d.reference[i]);
+    theta[i] = sin(1.0 + i);
+  }
+  po_log_policy(S, A, theta, logpi);
+  for (int i = 0; i < N; i++) count[d.context[i]] += 1.0 / N;
+  for (int s = 0; s < S; s++) {
+    double z = 0, kl = 0;
+    for (int a = 0; a < A; a++) z += exp(theta[s * A + a]);
+    for (int a = 0; a < A; a++) {
+      double p = exp(theta[s * A + a]) / z;
+      kl += p * log(p / d.reference[s * A + a]);
+    }
+    want += count[s] * kl;
+  }
+  ck_assert(fabs(po_data_kl(&d.data, S, A, logpi, log_ref, 0, NULL) - want) < 1e-14);
+}
+END_TEST
+
+/* The root of a decreasing-then-increasing objective's derivative g on
+ * [lo, hi] (g(lo) < 0 < g(hi)), by bisection. */
+static double bisect(double (*g)(double t, const double *c), const double *c, double lo, double hi)
+{
+  for (int k = 0; k < 200; k++) {
+    double mid = (lo + hi) / 2;
+    if (g(mid, c) < 0)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+static double sigm(double x)
+{
+  return 1 / (1 + exp(-x));
+}
+
+/* rpo on two responses, uniform reference, comparisons 0 > 1 twice and
+ * 1 > 0 once, logit t = log(p / (1 - p)) = h_0 - h_1: the DPO part
+ * (2 log(1 + e^(-beta t)) + log(1 + e^(beta t))) / 3 and the SFT part
+ * (-2 log p - log(1 - p)) / 3 have derivative g below. */
+static double rpo_g(double t, const double *c)
+{
+  double b = c[0], eta = c[1], p = sigm(t);
+  return (-2 * b * sigm(-b * t) + b * sigm(b * t)) / 3 + eta * (-2 * (1 - p) + p) / 3;
+}
+
+/* hypo on two responses, uniform reference, the single comparison 0 > 1:
+ * log(1 + e^(-beta t)) + lambda KL, d KL / dt = p (1 - p) t. */
+static double hypo_g(double t, const double *c)
+{
+  double b = c[0], lambda = c[1], p = sigm(t);
+  return -b * sigm(-b * t) + lambda * p * (1 - p) * t;
+}
+
+START_TEST(test_regularised_optima)
+{
+  int ctx[3] = {0, 0, 0}, w[3] = {0, 0, 1}, l[3] = {1, 1, 0};
+  double ref[2] = {0.5, 0.5}, p[3];
+  tabrl_pref_data d3 = {3, ctx, w, l, ref}, d1 = {1, ctx, w, l, ref};
+  const double crpo[2] = {0.5, 1}, chypo[2] = {1, 0.5};
+  const tabrl_setting rs[] = {{"beta", "0.5", "t", 0}, {"eta", "1", "t", 0}};
+  tabrl_algo *x = make("rpo", &d3, 1, 2, rs, 2);
+  run(x, 1, 2, 5000, p);
+  double want = sigm(bisect(rpo_g, crpo, -20, 20));
+  /* Neither part alone: DPO's optimum is p = 0.8, SFT's 2/3. */
+  ck_assert(want > 2.0 / 3 + 0.01 && want < 0.8 - 0.01);
+  ck_assert_msg(fabs(p[0] - want) < 1e-6, "rpo %.9g vs %.9g", p[0], want);
+  tabrl_algo_free(x);
+  const tabrl_setting hs[] = {{"beta", "1", "t", 0}, {"lambda", "0.5", "t", 0}};
+  x = make("hypo", &d1, 1, 2, hs, 2);
+  run(x, 1, 2, 5000, p);
+  want = sigm(bisect(hypo_g, chypo, -20, 20));
+  ck_assert(want > 0.6 && want < 0.99);
+  ck_assert_msg(fabs(p[0] - want) < 1e-6, "hypo %.9g vs %.9g", p[0], want);
+  tabrl_algo_free(x);
+}
+END_TEST
+
+/* pmpo on ipo-three-responses' data (0 > 1, 1 > 2, 0 > 2, uniform
+ * reference), alpha 0.5, beta 2: c = 0.5 (2, 1, 0) - 0.5 (0, 1, 2) + 2 =
+ * (3, 2, 1), so pi = (1/2, 1/3, 1/6); and with a non-uniform reference
+ * (0.5, 0.3, 0.2) and beta 3, c = (1 + 4.5, 2.7, -1 + 1.8). */
+START_TEST(test_pmpo_optimum)
+{
+  int ctx[3] = {0, 0, 0}, w[3] = {0, 1, 0}, l[3] = {1, 2, 2};
+  double uni[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, ref[3] = {0.5, 0.3, 0.2}, p[3];
+  tabrl_pref_data d = {3, ctx, w, l, uni}, e = {3, ctx, w, l, ref};
+  const tabrl_setting a[] = {{"beta", "2", "t", 0}};
+  tabrl_algo *x = make("pmpo", &d, 1, 3, a, 1);
+  run(x, 1, 3, 5000, p);
+  ck_assert_msg(fabs(p[0] - 0.5) < 1e-6 && fabs(p[1] - 1.0 / 3) < 1e-6 &&
+                    fabs(p[2] - 1.0 / 6) < 1e-6,
+                "%g %g %g", p[0], p[1], p[2]);
+  tabrl_algo_free(x);
+  /* Adam at a constant step circles the optimum at 1e-4 here; gd converges. */
+  const tabrl_setting b[] = {
+      {"beta", "3", "t", 0}, {"optimizer", "gd", "t", 0}, {"lr", "1", "t", 0}};
+  x = make("pmpo", &e, 1, 3, b, 3);
+  run(x, 1, 3, 5000, p);
+  double c[3] = {5.5, 2.7, 0.8}, sum = 9;
+  for (int k = 0; k < 3; k++) ck_assert_msg(fabs(p[k] - c[k] / sum) < 1e-6, "%d: %g", k, p[k]);
+  tabrl_algo_free(x);
+}
+END_TEST
+
+/* kto's reference point: two gd steps of the type from the reference
+ * equal two steps recomputed here, z0 = 0 at the reference and then the
+ * exact KL of the first iterate, held fixed in each step's gradient. */
+START_TEST(test_kto_steps)
+{
+  int ctx[3] = {0, 0, 0}, w[3] = {0, 1, 0}, l[3] = {1, 2, 2};
+  double ref[3] = {0.5, 0.3, 0.2}, theta[3], log_ref[3], grad[3], p[3];
+  tabrl_pref_data d = {3, ctx, w, l, ref};
+  const tabrl_setting a[] = {
+      {"beta", "2", "t", 0}, {"optimizer", "gd", "t", 0}, {"lr", "3", "t", 0}};
+  po_work *wk = po_work_alloc(1, 3, 3);
+  for (int k = 0; k < 3; k++) theta[k] = log_ref[k] = log(ref[k]);
+  double z0 = 0;
+  for (int step = 0; step < 2; step++) {
+    po_kto_objective(&d, 1, 3, theta, log_ref, 2, 1, 1, z0, grad, wk);
+    for (int k = 0; k < 3; k++) theta[k] -= 3 * grad[k];
+    double z = 0, kl = 0;
+    for (int k = 0; k < 3; k++) z += exp(theta[k]);
+    for (int k = 0; k < 3; k++) kl += exp(theta[k]) / z * log(exp(theta[k]) / z / ref[k]);
+    z0 = kl;
+  }
+  ck_assert(z0 > 0.01); /* the second step's z0 mattered */
+  tabrl_algo *x = make("kto", &d, 1, 3, a, 3);
+  run(x, 1, 3, 2, p);
+  double z = exp(theta[0]) + exp(theta[1]) + exp(theta[2]);
+  for (int k = 0; k < 3; k++)
+    ck_assert_msg(fabs(p[k] - exp(theta[k]) / z) < 1e-14, "%d: %.17g vs %.17g", k, p[k],
+                  exp(theta[k]) / z);
+  /* At the reference every example costs lambda (1 - 1/2). */
+  for (int k = 0; k < 3; k++) theta[k] = log_ref[k];
+  ck_assert(fabs(po_kto_objective(&d, 1, 3, theta, log_ref, 2, 1, 3, 0, NULL, wk) - 1) < 1e-15);
+  po_work_free(wk);
+  tabrl_algo_free(x);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("polosses");
@@ -278,6 +474,11 @@ int main(void)
   tcase_add_test(tc, test_named_forms);
   tcase_add_test(tc, test_optima);
   tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_more_gradients);
+  tcase_add_test(tc, test_data_kl);
+  tcase_add_test(tc, test_regularised_optima);
+  tcase_add_test(tc, test_pmpo_optimum);
+  tcase_add_test(tc, test_kto_steps);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -49,16 +49,6 @@ const char *const po_pair_names[] = {"sigmoid",  "hinge",    "ipo",       "robus
                                      "discopop", "bco-pair", "sppo-hard", "nca-pair", "aot",
                                      "aot-pair", "apo-zero", "apo-down",  NULL};
 
-typedef struct {
-  double v;
-  size_t i;
-} ranked;
-
-struct po_work {
-  double *logpi, *G;
-  ranked *a, *b;
-};
-
 po_work *po_work_alloc(int S, int A, size_t n)
 {
   po_work *w = calloc(1, sizeof *w);
@@ -221,7 +211,7 @@ static double pair_loss(const po_pair_spec *sp, double hw, double hl, double *gw
 
 static int by_value(const void *x, const void *y)
 {
-  const ranked *a = x, *b = y;
+  const po_ranked *a = x, *b = y;
   if (a->v != b->v) return a->v < b->v ? -1 : 1;
   return a->i < b->i ? -1 : a->i > b->i;
 }
@@ -240,11 +230,11 @@ double po_pair_objective(const tabrl_pref_data *d, int S, int A, const double *t
     double hw = w->logpi[yw] - log_ref[yw], hl = w->logpi[yl] - log_ref[yl];
     reward += inv * sp->beta * (hw + hl) / 2;
     if (sp->loss == PP_AOT) {
-      w->a[i] = (ranked){w->logpi[yw] - w->logpi[yl], i};
-      w->b[i] = (ranked){log_ref[yw] - log_ref[yl], i};
+      w->a[i] = (po_ranked){w->logpi[yw] - w->logpi[yl], i};
+      w->b[i] = (po_ranked){log_ref[yw] - log_ref[yl], i};
     } else if (sp->loss == PP_AOT_PAIR) {
-      w->a[i] = (ranked){hw, i};
-      w->b[i] = (ranked){hl, i};
+      w->a[i] = (po_ranked){hw, i};
+      w->b[i] = (po_ranked){hl, i};
     } else {
       double gw, gl;
       total += pair_loss(sp, hw, hl, &gw, &gl);
@@ -314,17 +304,50 @@ void po_opt_release(po_opt *o)
   free(o->v);
 }
 
+int po_base_init(po_base *b, const tabrl_problem *problem, const tabrl_values *v, const char *name)
+{
+  if (!problem->pref)
+    return tabrl_error(TABRL_EINVAL,
+                       "%s needs a preference dataset (the offline-preference protocol)", name);
+  size_t n = (size_t)problem->S * (size_t)problem->A;
+  b->S = problem->S;
+  b->A = problem->A;
+  b->data = problem->pref;
+  b->theta = malloc(n * sizeof *b->theta);
+  b->log_ref = malloc(n * sizeof *b->log_ref);
+  b->grad = malloc(n * sizeof *b->grad);
+  b->work = po_work_alloc(b->S, b->A, b->data->n);
+  if (!b->theta || !b->log_ref || !b->grad || !b->work)
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t i = 0; i < n; i++) b->theta[i] = b->log_ref[i] = log(problem->pref->reference[i]);
+  return po_opt_init(&b->opt, n, tabrl_values_choice(v, "optimizer"), tabrl_values_double(v, "lr"));
+}
+
+void po_base_release(void *state)
+{
+  po_base *b = state;
+  free(b->theta);
+  free(b->log_ref);
+  free(b->grad);
+  po_work_free(b->work);
+  po_opt_release(&b->opt);
+}
+
+int po_base_policy(void *state, tabrl_policy *pi)
+{
+  po_base *b = state;
+  for (int s = 0; s < b->S; s++)
+    tabrl_softmax(b->theta + (size_t)s * (size_t)b->A, b->A, tabrl_policy_row(pi, 0, s));
+  return 0;
+}
+
 /* The po-pair type. */
 
 typedef struct {
-  int S, A;
-  const tabrl_pref_data *data;
+  po_base b;
   po_pair_spec spec;
   int running;  /* bco-pair's baseline: running mean of the batch rewards */
   double sum_r; /* their sum over the steps so far */
-  po_opt opt;
-  po_work *work;
-  double *theta, *log_ref, *grad;
 } pp_state;
 
 static const tabrl_param po_pair_params[] = {
@@ -356,63 +379,29 @@ static int po_pair_check(const tabrl_problem *problem, const tabrl_values *v)
 static int po_pair_init(void *state, const tabrl_problem *problem, const tabrl_values *v)
 {
   pp_state *st = state;
-  if (!problem->pref)
-    return tabrl_error(TABRL_EINVAL,
-                       "po-pair needs a preference dataset (the offline-preference protocol)");
-  size_t n = (size_t)problem->S * (size_t)problem->A;
-  st->S = problem->S;
-  st->A = problem->A;
-  st->data = problem->pref;
   st->spec.loss = tabrl_values_choice(v, "loss");
   st->spec.beta = tabrl_values_double(v, "beta");
   st->spec.eps = tabrl_values_double(v, "label_smoothing");
   st->spec.tau = tabrl_values_double(v, "discopop_tau");
   st->running = tabrl_values_choice(v, "baseline") == 0;
-  st->theta = malloc(n * sizeof *st->theta);
-  st->log_ref = malloc(n * sizeof *st->log_ref);
-  st->grad = malloc(n * sizeof *st->grad);
-  st->work = po_work_alloc(st->S, st->A, st->data->n);
-  if (!st->theta || !st->log_ref || !st->grad || !st->work)
-    return tabrl_error(TABRL_ENOMEM, "out of memory");
-  for (size_t i = 0; i < n; i++) st->theta[i] = st->log_ref[i] = log(problem->pref->reference[i]);
-  return po_opt_init(&st->opt, n, tabrl_values_choice(v, "optimizer"),
-                     tabrl_values_double(v, "lr"));
-}
-
-static void po_pair_release(void *state)
-{
-  pp_state *st = state;
-  free(st->theta);
-  free(st->log_ref);
-  free(st->grad);
-  po_work_free(st->work);
-  po_opt_release(&st->opt);
+  return po_base_init(&st->b, problem, v, "po-pair");
 }
 
 static int po_pair_iterate(void *state, long iteration)
 {
   pp_state *st = state;
+  po_base *b = &st->b;
   (void)iteration;
   if (st->spec.loss == PP_BCO_PAIR && st->running) {
     /* TRL updates the running mean with this batch before the loss; the
      * batch reward is that of the current policy. */
     double r;
-    po_pair_objective(st->data, st->S, st->A, st->theta, st->log_ref, &st->spec, NULL, &r,
-                      st->work);
+    po_pair_objective(b->data, b->S, b->A, b->theta, b->log_ref, &st->spec, NULL, &r, b->work);
     st->sum_r += r;
-    st->spec.delta = st->sum_r / (double)(st->opt.t + 1);
+    st->spec.delta = st->sum_r / (double)(b->opt.t + 1);
   }
-  po_pair_objective(st->data, st->S, st->A, st->theta, st->log_ref, &st->spec, st->grad, NULL,
-                    st->work);
-  po_opt_step(&st->opt, (size_t)st->S * (size_t)st->A, st->theta, st->grad);
-  return 0;
-}
-
-static int po_pair_policy(void *state, tabrl_policy *pi)
-{
-  pp_state *st = state;
-  for (int s = 0; s < st->S; s++)
-    tabrl_softmax(st->theta + (size_t)s * (size_t)st->A, st->A, tabrl_policy_row(pi, 0, s));
+  po_pair_objective(b->data, b->S, b->A, b->theta, b->log_ref, &st->spec, b->grad, NULL, b->work);
+  po_opt_step(&b->opt, (size_t)b->S * (size_t)b->A, b->theta, b->grad);
   return 0;
 }
 
@@ -441,7 +430,7 @@ const tabrl_algo_type tabrl_algo_po_pair = {
     .state_size = sizeof(pp_state),
     .check = po_pair_check,
     .init = po_pair_init,
-    .release = po_pair_release,
-    .policy = po_pair_policy,
+    .release = po_base_release,
+    .policy = po_base_policy,
     .iterate = po_pair_iterate,
 };

@@ -39,8 +39,16 @@ typedef struct {
   double delta; /* bco-pair's reward baseline (a constant in the gradient) */
 } po_pair_spec;
 
-/* Scratch for po_pair_objective on S contexts, A responses, n pairs. */
-typedef struct po_work po_work;
+/* Scratch for the objectives on S contexts, A responses, n pairs: after
+ * an objective, logpi holds log pi at its theta. */
+typedef struct {
+  double v;
+  size_t i;
+} po_ranked;
+typedef struct po_work {
+  double *logpi, *G; /* S*A each */
+  po_ranked *a, *b;  /* n each (aot's ranks) */
+} po_work;
 po_work *po_work_alloc(int S, int A, size_t n);
 void po_work_free(po_work *w);
 
@@ -81,5 +89,36 @@ void po_opt_release(po_opt *o);
  * when grad is not NULL weight times its gradient added to grad. */
 double po_data_kl(const tabrl_pref_data *d, int S, int A, const double *logpi,
                   const double *log_ref, double weight, double *grad);
+
+/* What every type of this header keeps: the logits, the reference, the
+ * optimizer; a type's state starts with it, so po_base_release and
+ * po_base_policy serve as its release and policy. */
+typedef struct {
+  int S, A;
+  const tabrl_pref_data *data;
+  po_opt opt;
+  po_work *work;
+  double *theta, *log_ref, *grad; /* S*A each; theta starts at log pi_ref */
+} po_base;
+int po_base_init(po_base *b, const tabrl_problem *problem, const tabrl_values *v, const char *name);
+void po_base_release(void *state);
+int po_base_policy(void *state, tabrl_policy *pi);
+
+/* The objectives of kto, rpo, hypo and pmpo (their files give the
+ * formulas): the mean loss at theta, and when grad is not NULL its
+ * gradient (S*A, overwritten).  kto's reference point z0 is an argument:
+ * the type passes KL(pi || pi_ref) at the current theta and holds it
+ * constant in the gradient, as the paper does. */
+double po_kto_objective(const tabrl_pref_data *d, int S, int A, const double *theta,
+                        const double *log_ref, double beta, double lambda_d, double lambda_u,
+                        double z0, double *grad, po_work *w);
+double po_rpo_objective(const tabrl_pref_data *d, int S, int A, const double *theta,
+                        const double *log_ref, double beta, double eta, double *grad, po_work *w);
+double po_hypo_objective(const tabrl_pref_data *d, int S, int A, const double *theta,
+                         const double *log_ref, double beta, double lambda, double *grad,
+                         po_work *w);
+double po_pmpo_objective(const tabrl_pref_data *d, int S, int A, const double *theta,
+                         const double *log_ref, double alpha, double beta, double *grad,
+                         po_work *w);
 
 #endif

@@ -20,9 +20,11 @@ extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_egpo;
 extern const tabrl_algo_type tabrl_algo_gpo;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_hypo;
 extern const tabrl_algo_type tabrl_algo_mdtd;
 extern const tabrl_algo_type tabrl_algo_ipo;
 extern const tabrl_algo_type tabrl_algo_is_q;
+extern const tabrl_algo_type tabrl_algo_kto;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
 extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
@@ -34,6 +36,7 @@ extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
+extern const tabrl_algo_type tabrl_algo_pmpo;
 extern const tabrl_algo_type tabrl_algo_po_pair;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
@@ -45,6 +48,7 @@ extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
 extern const tabrl_algo_type tabrl_algo_robust_pg;
 extern const tabrl_algo_type tabrl_algo_robust_td;
+extern const tabrl_algo_type tabrl_algo_rpo;
 extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_slic;
@@ -67,8 +71,10 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_egpo,
     &tabrl_algo_gpo,
     &tabrl_algo_greedy_q,
+    &tabrl_algo_hypo,
     &tabrl_algo_ipo,
     &tabrl_algo_is_q,
+    &tabrl_algo_kto,
     &tabrl_algo_lsvi_ucb,
     &tabrl_algo_md,
     &tabrl_algo_mdtd,
@@ -81,6 +87,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
+    &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
@@ -92,6 +99,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
     &tabrl_algo_robust_td,
+    &tabrl_algo_rpo,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
     &tabrl_algo_slic,
