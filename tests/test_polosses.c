@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "preference/po.h"
 #include "preference/po_pair.h"
 #include "tabrl/error.h"
 
@@ -464,6 +465,30 @@ START_TEST(test_kto_steps)
 }
 END_TEST
 
+/* gpo f = discopop is po-pair's discopop at tau 0.05: the same loss and
+ * gradient. */
+START_TEST(test_gpo_discopop)
+{
+  dataset d;
+  double theta[S * A], log_ref[S * A], g1[S * A], g2[S * A];
+  const po_loss *f = po_losses;
+  po_work *w = po_work_alloc(S, A, N);
+  make_dataset(&d, 13);
+  while (f->name && strcmp(f->name, "discopop")) f++;
+  ck_assert_ptr_nonnull(f->name);
+  for (int i = 0; i < S * A; i++) {
+    log_ref[i] = log(d.reference[i]);
+    theta[i] = cos(2.0 * i);
+  }
+  po_pair_spec sp = {PP_DISCOPOP, 0.8, 0, 0.05, 0};
+  double a = po_objective(&d.data, S, A, theta, log_ref, f, 0.8, 1, g1);
+  double b = po_pair_objective(&d.data, S, A, theta, log_ref, &sp, g2, NULL, w);
+  ck_assert_msg(fabs(a - b) < 1e-14, "%.17g vs %.17g", a, b);
+  for (int i = 0; i < S * A; i++) ck_assert(fabs(g1[i] - g2[i]) < 1e-13);
+  po_work_free(w);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("polosses");
@@ -479,6 +504,7 @@ int main(void)
   tcase_add_test(tc, test_regularised_optima);
   tcase_add_test(tc, test_pmpo_optimum);
   tcase_add_test(tc, test_kto_steps);
+  tcase_add_test(tc, test_gpo_discopop);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -33,8 +33,10 @@
  *   apo-down   s(beta h_w) + 1 - s(rho)
  *
  * The f-form ones (sigmoid, hinge, ipo, robust, exo-pair, discopop) are
- * gpo's f(beta d) where f takes no constant; robust, exo-pair (e) and
- * discopop (tau) carry one, so they live here.  The sort of aot and
+ * f(beta d): sigmoid, hinge and ipo are gpo's logistic, hinge and (scaled)
+ * squared, and discopop at tau 0.05 is gpo f = discopop; robust and
+ * exo-pair carry the label smoothing e, which gpo's table of constant-free
+ * f has no place for, so they are here only.  The sort of aot and
  * aot-pair is a permutation: the gradient flows to the pair holding each
  * rank (ties have probability 0 at generic logits).  The batch is the
  * whole dataset.  The policy starts at the reference; optimizer Adam or
