@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "preference/maxmin.h"
 #include "preference/po.h"
 #include "preference/po_pair.h"
 #include "tabrl/error.h"
@@ -489,6 +490,144 @@ START_TEST(test_gpo_discopop)
 }
 END_TEST
 
+/* The Gibbs policy of weights w (the test's own), J_g, the dual value D
+ * and the primal value min_g J_g - beta KL. */
+static void mm_check(int s_n, int a_n, int k, const double *R, const double *mu, const double *ref,
+                     double beta, const double *w, double *pi, double *J, double *D, double *P)
+{
+  size_t sa = (size_t)s_n * (size_t)a_n;
+  double kl = 0, lo = HUGE_VAL;
+  *D = 0;
+  for (int g = 0; g < k; g++) J[g] = 0;
+  for (int s = 0; s < s_n; s++) {
+    double z = 0;
+    for (int a = 0; a < a_n; a++) {
+      double e = 0;
+      for (int g = 0; g < k; g++) e += w[g] * R[g * sa + s * a_n + a];
+      z += pi[s * a_n + a] = ref[s * a_n + a] * exp(e / beta);
+    }
+    *D += mu[s] * beta * log(z);
+    for (int a = 0; a < a_n; a++) {
+      double p = pi[s * a_n + a] /= z;
+      kl += mu[s] * p * log(p / ref[s * a_n + a]);
+      for (int g = 0; g < k; g++) J[g] += mu[s] * p * R[g * sa + s * a_n + a];
+    }
+  }
+  for (int g = 0; g < k; g++) lo = fmin(lo, J[g]);
+  *P = lo - beta * kl;
+}
+
+/* maxmin_solve: with two groups against a bisection of the dual's
+ * derivative J_1 - J_2 in w_1 (interior optimum: conflicting groups; a
+ * vertex: group 2 better everywhere), and with three groups the duality
+ * gap D(w) - P(pi_w), recomputed here, below 1e-9: a certificate that
+ * pi_w is max-min optimal to 1e-9. */
+START_TEST(test_maxmin_solve)
+{
+  enum { MS = 2, MA = 3 };
+  double R[3 * MS * MA], mu[MS] = {0.3, 0.7}, ref[MS * MA] = {0.2, 0.3, 0.5, 0.6, 0.3, 0.1};
+  double w[3], pi[MS * MA], mine[MS * MA], J[3], D, P;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  for (int i = 0; i < MS * MA; i++) {
+    R[i] = gsl_rng_uniform(r);
+    R[MS * MA + i] = 1 - R[i] + 0.05 * gsl_rng_uniform(r);
+    R[2 * MS * MA + i] = gsl_rng_uniform(r);
+  }
+  for (int vertex = 0; vertex < 2; vertex++) {
+    if (vertex)
+      for (int i = 0; i < MS * MA; i++) R[MS * MA + i] = R[i] + 1;
+    w[0] = w[1] = 0.5;
+    double gap = maxmin_solve(MS, MA, 2, R, mu, ref, 0.1, 1e-9, 1000000, w, pi);
+    ck_assert_msg(gap <= 1e-9, "gap %g", gap);
+    double lo = 0, hi = 1;
+    for (int t = 0; t < 200; t++) {
+      double m = (lo + hi) / 2, wm[2] = {m, 1 - m};
+      mm_check(MS, MA, 2, R, mu, ref, 0.1, wm, mine, J, &D, &P);
+      if (J[0] - J[1] < 0)
+        lo = m;
+      else
+        hi = m;
+    }
+    double wb[2] = {(lo + hi) / 2, 1 - (lo + hi) / 2};
+    if (vertex)
+      ck_assert_msg(wb[0] > 1 - 1e-12, "vertex w %g", wb[0]);
+    else
+      ck_assert_msg(wb[0] > 0.05 && wb[0] < 0.95, "interior w %g", wb[0]);
+    mm_check(MS, MA, 2, R, mu, ref, 0.1, wb, mine, J, &D, &P);
+    for (int i = 0; i < MS * MA; i++)
+      ck_assert_msg(fabs(pi[i] - mine[i]) < 1e-6, "vertex %d, %d: %.12g vs %.12g", vertex, i, pi[i],
+                    mine[i]);
+  }
+  w[0] = w[1] = w[2] = 1.0 / 3;
+  for (int i = 0; i < MS * MA; i++) R[MS * MA + i] = 1 - R[i];
+  double gap = maxmin_solve(MS, MA, 3, R, mu, ref, 0.2, 1e-9, 1000000, w, pi);
+  mm_check(MS, MA, 3, R, mu, ref, 0.2, w, mine, J, &D, &P);
+  ck_assert_msg(gap <= 1e-9 && D - P <= 1e-9 + 1e-12 && D - P >= -1e-12, "gap %g, D - P %g", gap,
+                D - P);
+  for (int i = 0; i < MS * MA; i++) ck_assert(fabs(pi[i] - mine[i]) < 1e-12);
+  gsl_rng_free(r);
+}
+END_TEST
+
+/* maxmin_em_step: the penalised log-likelihood never falls (generalised
+ * EM), the shares sum to 1, and with one group the rewards converge to
+ * the ridge Bradley-Terry MLE (its gradient, recomputed here, vanishes). */
+START_TEST(test_maxmin_em)
+{
+  dataset d;
+  double R[2 * S * A] = {0}, share[2] = {0.4, 0.6}, resp[2 * N], prev = -HUGE_VAL;
+  make_dataset(&d, 17);
+  for (int i = 0; i < 2 * S * A; i++) R[i] = sin(3.0 * i);
+  for (int t = 0; t < 200; t++) {
+    double ll = maxmin_em_step(&d.data, S, A, 2, 0.01, 3, R, share, resp);
+    ck_assert_msg(ll >= prev - 1e-12, "step %d: %.15g < %.15g", t, ll, prev);
+    ck_assert(fabs(share[0] + share[1] - 1) < 1e-12);
+    prev = ll;
+  }
+  double one[S * A] = {0}, s1 = 1, g[S * A];
+  for (int t = 0; t < 3000; t++) maxmin_em_step(&d.data, S, A, 1, 0.01, 1, one, &s1, resp);
+  for (int i = 0; i < S * A; i++) g[i] = -0.01 * one[i];
+  for (int i = 0; i < N; i++) {
+    int w = d.context[i] * A + d.chosen[i], l = d.context[i] * A + d.rejected[i];
+    double c = 1 / (1 + exp(one[w] - one[l])) / N;
+    g[w] += c;
+    g[l] -= c;
+  }
+  for (int i = 0; i < S * A; i++) ck_assert_msg(fabs(g[i]) < 1e-9, "%d: %g", i, g[i]);
+}
+END_TEST
+
+/* maxmin-rlhf with one group is the KL-regularised optimum of the ridge
+ * Bradley-Terry reward: pi proportional to pi_ref e^(R / beta), R found
+ * here by plain gradient ascent on ipo-three-responses' data (0 > 1, 1 >
+ * 2, 0 > 2) with reference (0.5, 0.3, 0.2). */
+START_TEST(test_maxmin_one_group)
+{
+  int ctx[3] = {0, 0, 0}, w[3] = {0, 1, 0}, l[3] = {1, 2, 2};
+  double ref[3] = {0.5, 0.3, 0.2}, p[3], R[3] = {0}, z = 0;
+  tabrl_pref_data d = {3, ctx, w, l, ref};
+  const tabrl_setting a[] = {
+      {"groups", "1", "t", 0}, {"beta", "2", "t", 0}, {"ridge", "0.1", "t", 0}};
+  tabrl_algo *x = make("maxmin-rlhf", &d, 1, 3, a, 3);
+  run(x, 1, 3, 2000, p);
+  for (int t = 0; t < 20000; t++) {
+    double g[3] = {-0.1 * R[0], -0.1 * R[1], -0.1 * R[2]};
+    for (int i = 0; i < 3; i++) {
+      double c = 1 / (1 + exp(R[w[i]] - R[l[i]])) / 3;
+      g[w[i]] += c;
+      g[l[i]] -= c;
+    }
+    for (int k = 0; k < 3; k++) R[k] += g[k];
+  }
+  for (int k = 0; k < 3; k++) z += ref[k] * exp(R[k] / 2);
+  for (int k = 0; k < 3; k++)
+    ck_assert_msg(fabs(p[k] - ref[k] * exp(R[k] / 2) / z) < 1e-9, "%d: %.12g vs %.12g", k, p[k],
+                  ref[k] * exp(R[k] / 2) / z);
+  ck_assert(p[0] > ref[0] + 0.05 && p[2] < ref[2] - 0.05);
+  tabrl_algo_free(x);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("polosses");
@@ -505,6 +644,9 @@ int main(void)
   tcase_add_test(tc, test_pmpo_optimum);
   tcase_add_test(tc, test_kto_steps);
   tcase_add_test(tc, test_gpo_discopop);
+  tcase_add_test(tc, test_maxmin_solve);
+  tcase_add_test(tc, test_maxmin_em);
+  tcase_add_test(tc, test_maxmin_one_group);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

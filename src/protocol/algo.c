@@ -26,6 +26,7 @@ extern const tabrl_algo_type tabrl_algo_ipo;
 extern const tabrl_algo_type tabrl_algo_is_q;
 extern const tabrl_algo_type tabrl_algo_kto;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
+extern const tabrl_algo_type tabrl_algo_maxmin_rlhf;
 extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_nash_md;
@@ -76,6 +77,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_is_q,
     &tabrl_algo_kto,
     &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_maxmin_rlhf,
     &tabrl_algo_md,
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
