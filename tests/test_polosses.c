@@ -12,6 +12,8 @@
 #include "preference/maxmin.h"
 #include "preference/po.h"
 #include "preference/po_pair.h"
+#include <unistd.h>
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 
 enum { S = 2, A = 4, N = 24 };
@@ -628,6 +630,73 @@ START_TEST(test_maxmin_one_group)
 }
 END_TEST
 
+/* A temporary file holding text; its path into path (32 bytes). */
+static void temp_file(char *path, const char *text)
+{
+  snprintf(path, 32, "/tmp/tabrl-groups-XXXXXX");
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* preference-bandit's user groups: rewards r1 = (1, 0, -1), r2 = (-1, 0,
+ * 1) with shares 0.7 / 0.3 give P(i, j) = 0.7 s(r1_i - r1_j) + 0.3 s(r2_i
+ * - r2_j) and the true rewards 0.7 r1 + 0.3 r2 = (0.4, 0, -0.4) in every
+ * context; bad inputs give one error naming file and line or key. */
+START_TEST(test_groups_env)
+{
+  char path[32], bad[32], value[64], badv[64];
+  temp_file(path, "response,r1,r2\n0,1,-1\n1,0,0\n2,-1,1\n");
+  snprintf(value, sizeof value, "file:%s", path);
+  const tabrl_setting ok[] = {{"contexts", "2", "t", 0},
+                              {"group_rewards", value, "t", 0},
+                              {"group_shares", "0.7, 0.3", "t", 0}};
+  tabrl_mdp *m = NULL;
+  ck_assert_msg(tabrl_env_build("preference-bandit", ok, 3, &m) == 0, "%s", tabrl_error_message());
+  const double r1[3] = {1, 0, -1}, r2[3] = {-1, 0, 1};
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      double want = i == j ? 0.5 : 0.7 * sigm(r1[i] - r1[j]) + 0.3 * sigm(r2[i] - r2[j]);
+      ck_assert_msg(fabs(m->preference[i * 3 + j] - want) < 1e-15, "P(%d, %d)", i, j);
+    }
+  for (int c = 0; c < 2; c++)
+    for (int a = 0; a < 3; a++)
+      ck_assert(fabs(m->mean_reward[tabrl_mdp_block(m, 0, c, a)] - (0.7 * r1[a] + 0.3 * r2[a])) <
+                1e-15);
+  tabrl_mdp_free(m);
+  /* Default shares: 1/2 each. */
+  ck_assert_int_eq(tabrl_env_build("preference-bandit", ok + 1, 1, &m), 0);
+  ck_assert(fabs(m->preference[1] - (sigm(1) + sigm(-1)) / 2) < 1e-15);
+  tabrl_mdp_free(m);
+  struct {
+    const char *file, *shares, *prefs, *want;
+  } cases[] = {
+      {"response,r1,r2\n0,1,-1\n1,0,0\n2,-1,1\n", "0.7, 0.2", NULL, "sum to"},
+      {"response,r1,r2\n0,1,-1\n1,0,0\n2,-1,1\n", "0.7", NULL, "expected 2 numbers"},
+      {"response,r1,r2\n0,1,-1\n1,0,0\n2,-1,1\n", NULL, "random", "give one"},
+      {"response,reward\n0,1\n", NULL, NULL, ":1: the header must be"},
+      {"response,r1\n0,1\n5,0\n", NULL, NULL, ":3: response 5 out of range"},
+      {"response,r1\n0,1\n1,0\n", NULL, NULL, "no row for response 2"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    tabrl_setting set[3] = {{"group_rewards", badv, "t", 0}};
+    size_t n = 1;
+    temp_file(bad, cases[k].file);
+    snprintf(badv, sizeof badv, "file:%s", bad);
+    if (cases[k].shares) set[n++] = (tabrl_setting){"group_shares", cases[k].shares, "t", 0};
+    if (cases[k].prefs) set[n++] = (tabrl_setting){"preferences", cases[k].prefs, "t", 0};
+    ck_assert_int_eq(tabrl_env_build("preference-bandit", set, n, &m), TABRL_EINVAL);
+    ck_assert_msg(strstr(tabrl_error_message(), cases[k].want), "%zu: %s", k,
+                  tabrl_error_message());
+    unlink(bad);
+  }
+  unlink(path);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("polosses");
@@ -647,6 +716,7 @@ int main(void)
   tcase_add_test(tc, test_maxmin_solve);
   tcase_add_test(tc, test_maxmin_em);
   tcase_add_test(tc, test_maxmin_one_group);
+  tcase_add_test(tc, test_groups_env);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

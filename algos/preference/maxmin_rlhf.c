@@ -48,14 +48,15 @@ double maxmin_em_step(const tabrl_pref_data *d, int S, int A, int k, double ridg
   for (size_t i = 0; i < n; i++) {
     size_t row = (size_t)d->context[i] * (size_t)A;
     size_t yw = row + (size_t)d->chosen[i], yl = row + (size_t)d->rejected[i];
-    double mx = -HUGE_VAL, sum = 0;
+    double mx = -HUGE_VAL;
     for (int g = 0; g < k; g++) {
       const double *r = R + (size_t)g * sa;
       double lp = log(share[g]) + logsig(r[yw] - r[yl]);
       resp[i * (size_t)k + (size_t)g] = lp;
       if (lp > mx) mx = lp;
     }
-    for (int g = 0; g < k; g++) sum += exp(resp[i * (size_t)k + (size_t)g] - mx);
+    double sum = exp(resp[i * (size_t)k] - mx); /* k >= 1 groups */
+    for (int g = 1; g < k; g++) sum += exp(resp[i * (size_t)k + (size_t)g] - mx);
     for (int g = 0; g < k; g++)
       resp[i * (size_t)k + (size_t)g] = exp(resp[i * (size_t)k + (size_t)g] - mx) / sum;
     ll += inv * (mx + log(sum));
@@ -93,14 +94,15 @@ static double gibbs(int S, int A, int k, const double *R, const double *mu, cons
   memset(J, 0, (size_t)k * sizeof *J);
   for (int s = 0; s < S; s++) {
     size_t row = (size_t)s * (size_t)A;
-    double mx = -HUGE_VAL, sum = 0;
+    double mx = -HUGE_VAL;
     for (int a = 0; a < A; a++) {
       double z = 0;
       for (int g = 0; g < k; g++) z += w[g] * R[(size_t)g * sa + row + (size_t)a];
       pi[row + (size_t)a] = log(ref[row + (size_t)a]) + z / beta;
       if (pi[row + (size_t)a] > mx) mx = pi[row + (size_t)a];
     }
-    for (int a = 0; a < A; a++) sum += pi[row + (size_t)a] = exp(pi[row + (size_t)a] - mx);
+    double sum = pi[row] = exp(pi[row] - mx); /* A >= 1 responses */
+    for (int a = 1; a < A; a++) sum += pi[row + (size_t)a] = exp(pi[row + (size_t)a] - mx);
     for (int a = 0; a < A; a++) pi[row + (size_t)a] /= sum;
     if (!(mu[s] > 0)) continue;
     D += mu[s] * beta * (mx + log(sum));

@@ -81,10 +81,11 @@ void po_log_policy(int S, int A, const double *theta, double *logpi)
 {
   for (int s = 0; s < S; s++) {
     const double *t = theta + (size_t)s * (size_t)A;
-    double mx = t[0], sum = 0;
+    double mx = t[0];
     for (int a = 1; a < A; a++)
       if (t[a] > mx) mx = t[a];
-    for (int a = 0; a < A; a++) sum += exp(t[a] - mx);
+    double sum = exp(t[0] - mx); /* >= the term of the max, 1 */
+    for (int a = 1; a < A; a++) sum += exp(t[a] - mx);
     double lz = mx + log(sum);
     for (int a = 0; a < A; a++) logpi[(size_t)s * (size_t)A + (size_t)a] = t[a] - lz;
   }
