@@ -420,7 +420,7 @@ expect po-pairs-rerun 0 '' "$tabrl" run po/pairs.ini --out po/p2 --quiet -j 2
 check po-pairs-deterministic same_runs po/p1 po/p2
 # Bad datasets: FILE:LINE, exit 2, nothing written.
 po_bad() {
-  printf "context,chosen,rejected\n0,0,1\n$2" >po/bad.csv
+  printf 'context,chosen,rejected\n0,0,1\n%b' "$2" >po/bad.csv
   sed 's/pairs\.csv/bad.csv/' po/exp.ini >po/bad.ini
   expect "po-bad-$1" 2 "$3" "$tabrl" run po/bad.ini --out "po/bad-$1" --quiet
   check "po-bad-$1-nothing" test ! -e "po/bad-$1"
