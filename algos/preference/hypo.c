@@ -1,8 +1,9 @@
-/* hypo: hybrid preference optimisation (Song, Swamy, Sun, Ramadge and
- * others 2024, "The Importance of Online Data: Understanding Preference
- * Fine-tuning via Coverage", HyPO, Algorithm 1; only the abstract could be
- * read here): the offline DPO loss on the dataset plus lambda times the
- * reverse KL of the policy to the reference on its own (online) samples,
+/* hypo: hybrid preference optimisation (Song, Swamy, Singh, Bagnell and
+ * Sun 2024, "The Importance of Online Data: Understanding Preference
+ * Fine-tuning via Coverage", HyPO; only the abstract could be read here,
+ * so no algorithm or equation number is cited): the offline DPO loss on
+ * the dataset plus lambda times the reverse KL of the policy to the
+ * reference on its own (online) samples,
  *
  *   -log s(beta (h_w - h_l)) averaged over the comparisons
  *   + lambda E_x KL(pi(. | x) || pi_ref(. | x)),
@@ -65,7 +66,7 @@ const tabrl_algo_type tabrl_algo_hypo = {
            "KL(pi || pi_ref) on-policy over the dataset's contexts, exact with its exact "
            "gradient; one full-batch step per iteration (optimizer adam or gd, lr 0.01)",
     .source = "Song et al. 2024, The Importance of Online Data: Understanding Preference "
-              "Fine-tuning via Coverage, HyPO (Algorithm 1; abstract read)",
+              "Fine-tuning via Coverage, HyPO (abstract read)",
     .protocol = TABRL_OFFLINE_PREFERENCE,
     .commits_per_episode = 1,
     .params = hypo_params,

@@ -1,7 +1,7 @@
 /* kto: Kahneman-Tversky optimisation of a tabular policy (Ethayarajh,
  * Xu, Muennighoff, Jurafsky and Kiela 2024, "KTO: Model Alignment as
- * Prospect Theoretic Optimization", Section 4; only the abstract and
- * secondary summaries could be read here, so no equation number is
+ * Prospect Theoretic Optimization"; only the abstract and secondary
+ * summaries could be read here, so no section or equation number is
  * cited).  Each comparison (x, y_w, y_l) of the dataset gives one
  * desirable example (x, y_w) and one undesirable example (x, y_l), as the
  * paper does with paired data.  With r = log pi(y | x) - log pi_ref(y | x)
@@ -92,8 +92,8 @@ const tabrl_algo_type tabrl_algo_kto = {
            "mean of lambda_D (1 - s(beta (r - z0))) and lambda_U (1 - s(beta (z0 - r))), r = log "
            "pi/pi_ref, z0 = KL(pi || pi_ref) exact, held constant in the gradient; one full-batch "
            "step per iteration (optimizer adam or gd, lr 0.01)",
-    .source = "Ethayarajh et al. 2024, KTO: Model Alignment as Prospect Theoretic Optimization, "
-              "Section 4 (abstract read; the loss as summarised)",
+    .source = "Ethayarajh et al. 2024, KTO: Model Alignment as Prospect Theoretic Optimization "
+              "(abstract read; the loss as summarised)",
     .protocol = TABRL_OFFLINE_PREFERENCE,
     .commits_per_episode = 1,
     .params = kto_params,
