@@ -25,6 +25,16 @@
  *                 uniform.
  *   beta        = the KL regularisation of the game in which the runner
  *                 measures duality gaps (tabrl/game.h).
+ *   group_rewards = file:G.csv, header response,r1,...,rk (k = 1..7 user
+ *                 groups, the same in every context), with group_shares =
+ *                 s1, ..., sk (default 1/k each): a population of groups,
+ *                 each labelling by Bradley-Terry on its own reward
+ *                 (MaxMin-RLHF's setting, Chakraborty et al. 2024).  A
+ *                 comparison drawn from a group drawn from the shares has
+ *                 the law of the mixture preference P(i, j) = sum_g s_g
+ *                 s(r_g(i) - r_g(j)), which becomes `preferences` (so
+ *                 `pairs = N` labels each pair so); the true rewards
+ *                 default to the population mean sum_g s_g r_g.
  *
  * Files are read with one error per bad line, FILE:LINE: what. */
 #include <errno.h>
@@ -50,6 +60,10 @@ static const tabrl_param preference_bandit_params[] = {
      "absent: uniform"},
     {"beta", TABRL_DOUBLE, "0", "[0,inf)",
      "KL regularisation of the game in which duality gaps are measured"},
+    {"group_rewards", TABRL_STRING, "", NULL,
+     "user groups: file:G.csv (header response,r1,...,rk, every context); pairs are labelled by "
+     "Bradley-Terry on the reward of a group drawn from group_shares (instead of preferences)"},
+    {"group_shares", TABRL_STRING, "", NULL, "s1, ..., sk: the groups' shares (default 1/k each)"},
     {"seed", TABRL_INT, "0", "[0,inf)", "seed of random rewards, preferences and reference"},
     TABRL_ENV_TIME_PARAMS("1", ""),
     {0},
@@ -280,6 +294,72 @@ static int read_reference(const char *path, int S, int A, double *logits)
   return status;
 }
 
+/* group_rewards and group_shares: the mixture preference P and the
+ * population's mean reward r (every context). */
+static int read_groups(const char *text, const char *shares, int S, int A, double *P, double *r)
+{
+  static const char *const headers[] = {"response,r1",
+                                        "response,r1,r2",
+                                        "response,r1,r2,r3",
+                                        "response,r1,r2,r3,r4",
+                                        "response,r1,r2,r3,r4,r5",
+                                        "response,r1,r2,r3,r4,r5,r6",
+                                        "response,r1,r2,r3,r4,r5,r6,r7",
+                                        NULL};
+  struct table t;
+  double x[8], share[7], total = 0;
+  int which = 0, status, a = 0, k;
+  if (strncmp(text, "file:", 5))
+    return tabrl_error(TABRL_EINVAL, "group_rewards = '%s': give file:G.csv", text);
+  const char *path = text + 5;
+  double *g = malloc(7 * (size_t)A * sizeof *g);
+  if (!g) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (int i = 0; i < 7 * A; i++) g[i] = NAN;
+  status = table_open(&t, path, headers, &which);
+  k = which + 1;
+  while (!status && (status = table_row(&t, x)) == 1) {
+    if ((status = table_index(&t, x[0], A, "response", &a))) break;
+    if (!isnan(g[a]))
+      status = tabrl_error(TABRL_EINVAL, "%s:%ld: response %d given twice", path, t.line_no, a);
+    for (int c = 0; c < k; c++) g[c * A + a] = x[c + 1];
+  }
+  for (a = 0; !status && a < A; a++)
+    if (isnan(g[a])) status = tabrl_error(TABRL_EINVAL, "%s: no row for response %d", path, a);
+  table_close(&t);
+  for (int c = 0; c < k; c++) share[c] = 1.0 / k;
+  const char *p = shares;
+  for (int c = 0; !status && shares && c < k; c++) {
+    char *end;
+    errno = 0;
+    share[c] = strtod(p, &end);
+    while (*end == ' ' || *end == '\t') end++;
+    if (end == p || errno || !(share[c] >= 0) || !isfinite(share[c]) ||
+        (c < k - 1 && *end != ',') || (c == k - 1 && *end))
+      status = tabrl_error(TABRL_EINVAL,
+                           "group_shares = '%s': expected %d numbers >= 0 separated by commas (the "
+                           "groups of %s)",
+                           shares, k, path);
+    p = end + (c < k - 1);
+  }
+  for (int c = 0; !status && c < k; c++) total += share[c];
+  if (!status && fabs(total - 1) > 1e-12)
+    status = tabrl_error(TABRL_EINVAL, "group_shares = '%s' sum to %.17g, not 1 (tolerance 1e-12)",
+                         shares, total);
+  for (int i = 0; !status && i < A; i++) {
+    for (int j = 0; j < A; j++) {
+      double pij = 0;
+      for (int c = 0; c < k; c++) pij += share[c] / (1 + exp(g[c * A + j] - g[c * A + i]));
+      P[i * A + j] = i == j ? 0.5 : pij;
+    }
+    for (int j = 0; j < i; j++) P[i * A + j] = 1 - P[j * A + i]; /* exactly P + P^T = 1 */
+    double mean = 0;
+    for (int c = 0; c < k; c++) mean += share[c] * g[c * A + i];
+    for (int s = 0; s < S && r; s++) r[(size_t)s * (size_t)A + (size_t)i] = mean;
+  }
+  free(g);
+  return status;
+}
+
 static int preference_bandit_build(const tabrl_values *v, tabrl_mdp **out)
 {
   int S = (int)tabrl_values_int(v, "contexts"), A = (int)tabrl_values_int(v, "responses");
@@ -287,9 +367,11 @@ static int preference_bandit_build(const tabrl_values *v, tabrl_mdp **out)
   const char *rewards = tabrl_values_string(v, "rewards");
   const char *prefs = tabrl_values_string(v, "preferences");
   const char *ref = tabrl_values_string(v, "reference");
+  const char *groups = tabrl_values_string(v, "group_rewards");
+  const char *shares = tabrl_values_string(v, "group_shares");
   size_t n = (size_t)S * (size_t)A;
   double *r = calloc(n, sizeof *r), *mu0 = malloc((size_t)S * sizeof *mu0);
-  double *P = prefs ? malloc((size_t)A * (size_t)A * sizeof *P) : NULL;
+  double *P = prefs || groups ? malloc((size_t)A * (size_t)A * sizeof *P) : NULL;
   double *pi_ref = ref ? malloc(n * sizeof *pi_ref) : NULL;
   tabrl_mdp_builder *b = NULL;
   gsl_rng *rng = NULL;
@@ -297,11 +379,18 @@ static int preference_bandit_build(const tabrl_values *v, tabrl_mdp **out)
   double gamma;
 
   if ((status = tabrl_env_time(v, &horizon, &gamma))) goto done;
-  if (!r || !mu0 || (prefs && !P) || (ref && !pi_ref)) {
+  if (!r || !mu0 || ((prefs || groups) && !P) || (ref && !pi_ref)) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
     goto done;
   }
-  if (prefs && !strcmp(prefs, "random")) {
+  if (groups && prefs) {
+    status = tabrl_error(TABRL_EINVAL, "group_rewards and preferences: give one (groups define "
+                                       "the preferences)");
+  } else if (shares && !groups) {
+    status = tabrl_error(TABRL_EINVAL, "group_shares needs group_rewards = file:G.csv");
+  } else if (groups) {
+    status = read_groups(groups, shares, S, A, P, rewards ? NULL : r);
+  } else if (prefs && !strcmp(prefs, "random")) {
     if (!(rng = tabrl_gsl_rng_stream(seed, TABRL_STREAM_ENV, 1))) goto oom;
     for (int i = 0; i < A; i++) {
       P[i * A + i] = 0.5;
@@ -329,7 +418,7 @@ static int preference_bandit_build(const tabrl_values *v, tabrl_mdp **out)
   }
   if (!status && rewards) {
     status = read_rewards(rewards, S, A, r);
-  } else if (!status && !prefs) {
+  } else if (!status && !prefs && !groups) {
     gsl_rng_free(rng);
     if (!(rng = tabrl_gsl_rng_stream(seed, TABRL_STREAM_ENV, 0))) goto oom;
     for (size_t i = 0; i < n; i++) r[i] = gsl_ran_gaussian(rng, 1.0);

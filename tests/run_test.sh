@@ -426,7 +426,7 @@ expect po-dataset-resume 2 "pairs.csv: the file changed since the runs in po/out
 mv po/pairs.keep po/pairs.csv
 # Bad datasets: FILE:LINE, exit 2, nothing written.
 po_bad() {
-  printf 'context,chosen,rejected\n0,0,1\n%s\n' "$2" >po/bad.csv
+  printf 'context,chosen,rejected\n0,0,1\n%b' "$2" >po/bad.csv
   sed 's/pairs\.csv/bad.csv/' po/exp.ini >po/bad.ini
   expect "po-bad-$1" 2 "$3" "$tabrl" run po/bad.ini --out "po/bad-$1" --quiet
   check "po-bad-$1-nothing" test ! -e "po/bad-$1"

@@ -116,6 +116,27 @@ static double d_savage(double rho)
   return -2 * s * s * (1 - s);
 }
 
+/* DiscoPOP's log-ratio modulated loss at its recommended temperature 0.05
+ * (Lu et al. 2024, "Discovering Preference Optimization Algorithms with
+ * and for Large Language Models", Eq. 5, as in huggingface/trl
+ * dpo_trainer.py, loss_type discopop; po-pair takes other temperatures). */
+static double f_discopop(double rho, double *df)
+{
+  const double tau = 0.05;
+  double d1, dz, l1 = f_logistic(rho, &d1), m = sigmoid(rho / tau);
+  /* e^-rho m without overflow: m is tiny wherever e^-rho is huge. */
+  double l2m = exp(-rho - f_logistic(rho / tau, &dz));
+  *df = d1 * (1 - m) - l2m + (l2m - l1 * m) * (1 - m) / tau;
+  return l1 * (1 - m) + l2m;
+}
+
+static double d_discopop(double rho)
+{
+  double df;
+  f_discopop(rho, &df);
+  return df;
+}
+
 const po_loss po_losses[] = {
     {"logistic", "log(1 + exp(-rho))", f_logistic, d_logistic},
     {"hinge", "max(0, 1 - rho)", f_hinge, d_hinge},
@@ -123,6 +144,8 @@ const po_loss po_losses[] = {
     {"exponential", "exp(-rho)", f_exponential, d_exponential},
     {"truncated-squared", "max(0, 1 - rho)^2", f_truncated_squared, d_truncated_squared},
     {"savage", "1 / (1 + exp(rho))^2", f_savage, d_savage},
+    {"discopop", "log(1 + exp(-rho)) (1 - m) + exp(-rho) m, m = 1 / (1 + exp(-rho / 0.05))",
+     f_discopop, d_discopop},
     {0},
 };
 
@@ -197,7 +220,8 @@ static const tabrl_param slic_params[] = {
 };
 
 static const tabrl_param gpo_params[] = {
-    {"f", TABRL_CHOICE, "logistic", "logistic|hinge|squared|exponential|truncated-squared|savage",
+    {"f", TABRL_CHOICE, "logistic",
+     "logistic|hinge|squared|exponential|truncated-squared|savage|discopop",
      "the convex function: loss f(beta d), d = h_w - h_l"},
     {"beta", TABRL_DOUBLE, "0.1", "(0,inf)", "scale of the log-ratio difference"},
     PO_OPT_PARAMS,
@@ -335,6 +359,7 @@ const tabrl_algo_type tabrl_algo_gpo = {
     PO_TYPE(gpo,
             "Generalized preference optimisation: loss f(beta (h_w - h_l)) for a convex f "
             "(logistic = dpo, hinge = slic, squared ~ ipo, exponential, truncated-squared, "
-            "savage); one full-batch step per iteration (optimizer adam or gd, lr 0.01)",
+            "savage, discopop at tau 0.05); one full-batch step per iteration (optimizer adam or "
+            "gd, lr 0.01)",
             "Tang et al. 2024, Generalized Preference Optimization, Section 2"),
 };

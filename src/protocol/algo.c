@@ -21,10 +21,13 @@ extern const tabrl_algo_type tabrl_algo_ecrm_pg;
 extern const tabrl_algo_type tabrl_algo_egpo;
 extern const tabrl_algo_type tabrl_algo_gpo;
 extern const tabrl_algo_type tabrl_algo_greedy_q;
+extern const tabrl_algo_type tabrl_algo_hypo;
 extern const tabrl_algo_type tabrl_algo_mdtd;
 extern const tabrl_algo_type tabrl_algo_ipo;
 extern const tabrl_algo_type tabrl_algo_is_q;
+extern const tabrl_algo_type tabrl_algo_kto;
 extern const tabrl_algo_type tabrl_algo_lsvi_ucb;
+extern const tabrl_algo_type tabrl_algo_maxmin_rlhf;
 extern const tabrl_algo_type tabrl_algo_maxminlcb;
 extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
@@ -36,6 +39,8 @@ extern const tabrl_algo_type tabrl_algo_pbrl_mle;
 extern const tabrl_algo_type tabrl_algo_pe_ctd;
 extern const tabrl_algo_type tabrl_algo_pevi;
 extern const tabrl_algo_type tabrl_algo_plug_in;
+extern const tabrl_algo_type tabrl_algo_pmpo;
+extern const tabrl_algo_type tabrl_algo_po_pair;
 extern const tabrl_algo_type tabrl_algo_policy_iteration;
 extern const tabrl_algo_type tabrl_algo_psrl;
 extern const tabrl_algo_type tabrl_algo_qdp;
@@ -46,6 +51,7 @@ extern const tabrl_algo_type tabrl_algo_rfzi;
 extern const tabrl_algo_type tabrl_algo_rlsvi;
 extern const tabrl_algo_type tabrl_algo_robust_pg;
 extern const tabrl_algo_type tabrl_algo_robust_td;
+extern const tabrl_algo_type tabrl_algo_rpo;
 extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_rucb;
@@ -70,9 +76,12 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_egpo,
     &tabrl_algo_gpo,
     &tabrl_algo_greedy_q,
+    &tabrl_algo_hypo,
     &tabrl_algo_ipo,
     &tabrl_algo_is_q,
+    &tabrl_algo_kto,
     &tabrl_algo_lsvi_ucb,
+    &tabrl_algo_maxmin_rlhf,
     &tabrl_algo_maxminlcb,
     &tabrl_algo_md,
     &tabrl_algo_mdtd,
@@ -85,6 +94,8 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
     &tabrl_algo_plug_in,
+    &tabrl_algo_pmpo,
+    &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,
     &tabrl_algo_psrl,
     &tabrl_algo_qdp,
@@ -95,6 +106,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
     &tabrl_algo_robust_td,
+    &tabrl_algo_rpo,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
     &tabrl_algo_rucb,
