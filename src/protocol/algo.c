@@ -60,6 +60,8 @@ extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
 extern const tabrl_algo_type tabrl_algo_value_iteration;
+extern const tabrl_algo_type tabrl_algo_npg;
+extern const tabrl_algo_type tabrl_algo_pg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
@@ -87,12 +89,14 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_nash_md,
+    &tabrl_algo_npg,
     &tabrl_algo_online_ipo,
     &tabrl_algo_optql,
     &tabrl_algo_p2r,
     &tabrl_algo_pbrl_mle,
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
+    &tabrl_algo_pg,
     &tabrl_algo_plug_in,
     &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
