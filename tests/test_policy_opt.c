@@ -211,6 +211,154 @@ START_TEST(test_npg_converges)
 }
 END_TEST
 
+/* pmd with KL and step eta_k equals npg with eta = (1 - gamma) eta_k,
+ * iterate for iterate; geometric steps reach the optimum on a garnet within
+ * gamma^k (V* - V^0 + log A / ((1 - gamma) eta_0)) (Xiao 2022) for both
+ * divergences. */
+START_TEST(test_pmd)
+{
+  fixture f;
+  setup(&f, garnet("gamma", "0.9"));
+  tabrl_setting kl[] = {{"eta", "2.5", "test", 0}, {"divergence", "kl", "test", 0}};
+  tabrl_setting np[] = {{"eta", "0.25", "test", 0}};
+  for (int k = 1; k <= 5; k++) {
+    tabrl_policy *a = after(&f, "pmd", kl, 2, k), *b = after(&f, "npg", np, 1, k);
+    for (int i = 0; i < f.m->S * f.m->A; i++)
+      ck_assert_msg(fabs(a->prob[i] - b->prob[i]) < 1e-12, "k %d entry %d: pmd %.15g npg %.15g", k,
+                    i, a->prob[i], b->prob[i]);
+    tabrl_policy_free(a);
+    tabrl_policy_free(b);
+  }
+  tabrl_policy *opt = tabrl_policy_alloc_for(f.m), *u = tabrl_policy_alloc_for(f.m);
+  double *V = malloc(tabrl_oracle_value_size(f.m) * sizeof *V);
+  ck_assert_int_eq(tabrl_oracle_pi(f.m, 100, opt, V, NULL, NULL), 0);
+  double J_star = tabrl_oracle_start_value(f.m, V);
+  tabrl_policy_set_uniform(u, f.m);
+  double gap0 = J_star - value_of(f.m, u), g = 0.9, eta0 = 0.1;
+  const char *div[] = {"kl", "euclidean"};
+  /* D_0: KL(pi* || uniform) <= log A; ||pi* - uniform||^2 / 2 <= 1. */
+  const double D0[] = {log(3.0), 1.0};
+  for (int d = 0; d < 2; d++) {
+    tabrl_setting set[] = {{"eta", "0.1", "test", 0},
+                           {"divergence", div[d], "test", 0},
+                           {"steps", "geometric", "test", 0}};
+    for (int k = 5; k <= 200; k = k == 5 ? 40 : k + 160) {
+      tabrl_policy *pi = after(&f, "pmd", set, 3, k);
+      double gap = J_star - value_of(f.m, pi),
+             bound = pow(g, k) * (gap0 + D0[d] / ((1 - g) * eta0));
+      ck_assert_msg(gap >= -1e-9 && gap <= bound, "%s k %d: gap %g, bound %g", div[d], k, gap,
+                    bound);
+      if (k == 200) ck_assert_msg(gap < 1e-6, "%s: gap %g after 200", div[d], gap);
+      tabrl_policy_free(pi);
+    }
+  }
+  tabrl_setting geo[] = {{"steps", "geometric", "test", 0}};
+  const tabrl_algo_type *type = tabrl_algo_find("pmd");
+  tabrl_values *values = NULL;
+  ck_assert_int_eq(tabrl_values_resolve(type->params, "pmd", geo, 1, 0, &values), 0);
+  tabrl_problem episodic = f.p;
+  episodic.horizon = 5;
+  ck_assert_int_eq(tabrl_algo_check(type, &episodic, values), TABRL_EUNSUPPORTED);
+  tabrl_values_free(values);
+  free(V);
+  tabrl_policy_free(opt);
+  tabrl_policy_free(u);
+  teardown(&f);
+}
+END_TEST
+
+/* Cen et al.'s bandit: rewards 1.0, 0.9, 0.1, gamma = 0, eta = 0.1.  The
+ * optimum is softmax(r / tau); the update is theta <- (1 - eta tau) theta +
+ * eta r, so the error of log pi_t - log pi*, centred over the actions (the
+ * normalisation shifts all actions alike), contracts by exactly 1 - eta tau
+ * per step; the regularised suboptimality, tau KL(pi || pi*), at about its
+ * square. */
+START_TEST(test_entropy_bandit)
+{
+  const double r[] = {1.0, 0.9, 0.1}, taus[] = {0.1, 1.0};
+  for (int j = 0; j < 2; j++) {
+    fixture f;
+    setup(&f, bandit(r, 3));
+    double tau = taus[j], eta = 0.1, star[3], z = 0;
+    for (int a = 0; a < 3; a++) z += star[a] = exp(r[a] / tau);
+    for (int a = 0; a < 3; a++) star[a] /= z;
+    char text[32];
+    snprintf(text, sizeof text, "%g", tau);
+    tabrl_setting set[] = {{"tau", text, "test", 0}, {"eta", "0.1", "test", 0}};
+    tabrl_algo *algo = test_make("entropy-npg", &f.p, set, 2);
+    ck_assert_msg(fabs(tabrl_entropy_npg_optimum(algo)[0] - tau * log(z)) < 1e-12, "V*_tau %.15g",
+                  tabrl_entropy_npg_optimum(algo)[0]);
+    tabrl_policy *pi = tabrl_policy_alloc_for(f.m);
+    double err_prev = NAN, ratio = NAN, sub_prev = NAN, sub_ratio = NAN;
+    int steps = j == 0 ? 2000 : 200;
+    for (int t = 1; t <= steps; t++) {
+      ck_assert_int_eq(tabrl_algo_iterate(algo, t), 0);
+      ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+      double err = 0, kl = 0, sub = tabrl_entropy_npg_suboptimality(algo), l[3], mean = 0;
+      for (int a = 0; a < 3; a++) {
+        mean += (l[a] = log(pi->prob[a]) - log(star[a])) / 3;
+        kl += pi->prob[a] * log(pi->prob[a] / star[a]);
+      }
+      for (int a = 0; a < 3; a++) err = fmax(err, fabs(l[a] - mean));
+      ck_assert_msg(fabs(sub - tau * kl) < 1e-12 + 1e-6 * sub, "t %d: suboptimality %g, tau KL %g",
+                    t, sub, tau * kl);
+      if (t == (j == 0 ? 500 : 50)) {
+        ratio = err / err_prev;
+        sub_ratio = sub / sub_prev;
+      }
+      ck_assert_msg(t == 1 || err <= (1 - eta * tau) * err_prev + 1e-12, "t %d: error %g after %g",
+                    t, err, err_prev);
+      err_prev = err;
+      sub_prev = sub;
+    }
+    /* Measured at t = 500 (tau 0.1) or 50 (tau 1): the log error's rate is 1 - eta tau to rounding,
+     * the suboptimality's about its square. */
+    ck_assert_msg(fabs(ratio - (1 - eta * tau)) < 1e-9, "tau %g: rate %.12g", tau, ratio);
+    ck_assert_msg(fabs(sub_ratio - pow(1 - eta * tau, 2)) < 0.01, "tau %g: subopt rate %.6g", tau,
+                  sub_ratio);
+    for (int a = 0; a < 3; a++)
+      ck_assert_msg(fabs(pi->prob[a] - star[a]) < 1e-6, "tau %g a %d: %.12g vs %.12g", tau, a,
+                    pi->prob[a], star[a]);
+    tabrl_policy_free(pi);
+    tabrl_algo_free(algo);
+    teardown(&f);
+  }
+}
+END_TEST
+
+/* On a discounted garnet: soft value iteration's V*_tau is a fixed point
+ * of the soft Bellman operator recomputed here, the suboptimality is
+ * nonnegative and falls to 1e-10, and with eta = (1 - gamma) / tau (soft
+ * policy iteration) within C gamma^t. */
+START_TEST(test_entropy_garnet)
+{
+  fixture f;
+  setup(&f, garnet("gamma", "0.9"));
+  tabrl_setting set[] = {{"tau", "0.5", "test", 0}, {"eta", "0.2", "test", 0}};
+  tabrl_algo *algo = test_make("entropy-npg", &f.p, set, 2);
+  const double *Vs = tabrl_entropy_npg_optimum(algo);
+  double Q[3];
+  for (int s = 0; s < f.m->S; s++) {
+    double sum = 0;
+    tabrl_oracle_backup(f.m, 0, s, Vs, 0.9, Q);
+    for (int a = 0; a < 3; a++) sum += exp(Q[a] / 0.5);
+    ck_assert_msg(fabs(0.5 * log(sum) - Vs[s]) < 1e-11, "s %d: %.15g vs %.15g", s, 0.5 * log(sum),
+                  Vs[s]);
+  }
+  double first = tabrl_entropy_npg_suboptimality(algo);
+  ck_assert(first > 1e-3);
+  for (int t = 1; t <= 300; t++) {
+    ck_assert_int_eq(tabrl_algo_iterate(algo, t), 0);
+    double sub = tabrl_entropy_npg_suboptimality(algo);
+    ck_assert_msg(sub > -1e-10, "t %d: %g", t, sub);
+    if (t <= 100) ck_assert_msg(sub <= 2 * first * pow(0.9, t) + 1e-10, "t %d: %g", t, sub);
+  }
+  ck_assert(tabrl_entropy_npg_suboptimality(algo) < 1e-10);
+  tabrl_algo_free(algo);
+  teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("policy_opt");
@@ -219,6 +367,9 @@ int main(void)
   tcase_add_test(tc, test_gradient_episodic);
   tcase_add_test(tc, test_npg_step);
   tcase_add_test(tc, test_npg_converges);
+  tcase_add_test(tc, test_pmd);
+  tcase_add_test(tc, test_entropy_bandit);
+  tcase_add_test(tc, test_entropy_garnet);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

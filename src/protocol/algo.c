@@ -60,7 +60,9 @@ extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
 extern const tabrl_algo_type tabrl_algo_value_iteration;
+extern const tabrl_algo_type tabrl_algo_entropy_npg;
 extern const tabrl_algo_type tabrl_algo_npg;
+extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
@@ -76,6 +78,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_egpo,
+    &tabrl_algo_entropy_npg,
     &tabrl_algo_gpo,
     &tabrl_algo_greedy_q,
     &tabrl_algo_hypo,
@@ -98,6 +101,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pevi,
     &tabrl_algo_pg,
     &tabrl_algo_plug_in,
+    &tabrl_algo_pmd,
     &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,

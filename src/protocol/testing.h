@@ -98,4 +98,9 @@ const double *tabrl_maxminlcb_theta(const tabrl_algo *algo);
  * invalid actions ignored), which also become the instance's policy. */
 int tabrl_pg_gradient(tabrl_algo *algo, const double *theta, double *grad);
 
+/* entropy-npg: V*_tau(mu0) - V_tau^pi(mu0) of the current policy, and
+ * V*_tau (S values) from soft value iteration. */
+double tabrl_entropy_npg_suboptimality(const tabrl_algo *algo);
+const double *tabrl_entropy_npg_optimum(const tabrl_algo *algo);
+
 #endif
