@@ -90,7 +90,8 @@ static double soft_sweep(const tabrl_mdp *m, double tau, const double *V, double
     if (tau > 0) {
       for (int a = 0; a < m->A; a++)
         if (Q_row[a] > -INFINITY) sum += exp((Q_row[a] - top) / tau);
-      top += tau * log(sum);
+      /* sum >= 1 (the largest Q contributes exp(0)); fmax tells cppcheck. */
+      top += tau * log(fmax(sum, 1.0));
     }
     V_new[s] = top;
     change = fmax(change, fabs(top - V[s]));
