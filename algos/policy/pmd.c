@@ -88,10 +88,11 @@ static int descending(const void *x, const void *y)
 static void project(const double *y, const double *theta, int A, double *sorted, double *row)
 {
   int n = 0;
-  double sum = 0, lambda = 0;
+  double sum = 0, lambda;
   for (int a = 0; a < A; a++)
     if (theta[a] > -INFINITY) sorted[n++] = y[a];
   qsort(sorted, (size_t)n, sizeof *sorted, descending);
+  lambda = sorted[0] - 1; /* k = 0 always qualifies */
   for (int k = 0; k < n; k++) {
     sum += sorted[k];
     double l = (sum - 1) / (k + 1);
@@ -118,9 +119,14 @@ static int pmd_iterate(void *state, long iteration)
   for (int h = 0; h < po->stages; h++)
     for (int s = 0; s < po->S; s++) {
       size_t i = ((size_t)h * po->S + s) * po->A;
-      double *row = tabrl_policy_row(po->pi, h, s), *y = po->Q + i;
+      double *row = tabrl_policy_row(po->pi, h, s), *y = po->Q + i, top = -INFINITY;
+      /* The projection is unchanged by a shift of Q(s,.): shifting the best
+       * action's to 0 keeps y's largest entry in [0, 1], so huge steps
+       * cannot swamp the simplex's 1 in rounding. */
       for (int a = 0; a < po->A; a++)
-        if (po->theta[i + a] > -INFINITY) y[a] = row[a] + eta * y[a];
+        if (po->theta[i + a] > -INFINITY && y[a] > top) top = y[a];
+      for (int a = 0; a < po->A; a++)
+        if (po->theta[i + a] > -INFINITY) y[a] = row[a] + eta * (y[a] - top);
       project(y, po->theta + i, po->A, st->sorted, row);
     }
   return 0;
