@@ -611,4 +611,75 @@ done
 worst=$(awk '$2 >= 0.1 {print $4, $3}' gpo.txt | sort -g | awk 'NR == 1 || $2 > m {m = $2} {d = m - $2; if (d > w) w = d} END {print w + 0}')
 check gpo-one-curve-gap is "$worst" '<' 0.1
 
+# ---- pg-chain.ini (reproduction 1 of the policy-optimization issue): exact
+# PG, NPG and PMD on chain(10), gamma 0.9, distractor 0.1 at the left end,
+# from the uniform policy; the regret column is J* - J(pi_k).  Full length
+# (20,000 iterations, deterministic, under 1 s).  Measured: PG ends on the
+# distractor's plateau (regret 2.87423 = J* - 1.0000 at 20,000; J* =
+# 0.9^9 / 0.1 = 3.8742); NPG below 1e-6 from iteration 6, pmd-kl 18,
+# pmd-euclidean 5, all three exactly optimal (regret <= 1e-12) at the end.
+run pg-chain
+# pg_last DIR ALGO: regret of the last row; pg_first DIR ALGO X: the first
+# logged iteration whose regret is below X.
+pg_last() { awk -F, -v a="$2" '$2 == a {v = $8} END {print v}' "$1/runs.csv"; }
+pg_first() { awk -F, -v a="$2" -v x="$3" '$2 == a && $8 < x + 0 && !f {f = $5} END {print f}' "$1/runs.csv"; }
+check pg-chain-pg-stuck is "$(pg_last pg-chain pg)" '>' 2.87
+check pg-chain-pg-never-close test -z "$(pg_first pg-chain pg 2.8)"
+check pg-chain-npg-fast is "$(pg_first pg-chain npg 1e-6)" '<=' 6
+check pg-chain-pmd-kl-fast is "$(pg_first pg-chain pmd-kl 1e-6)" '<=' 18
+check pg-chain-pmd-euclidean-fast is "$(pg_first pg-chain pmd-euclidean 1e-6)" '<=' 5
+for a in npg pmd-kl pmd-euclidean; do
+  check "pg-chain-$a-optimal" is "$(pg_last pg-chain "$a")" '<=' 1e-12
+done
+# Without the distractor PG converges, but the iterations it needs to halve
+# J* (regret < J* / 2) double every two states: 5, 18, 72 at n = 8, 12, 16
+# (measured; 3, 9, 35 at 6, 10, 14), while NPG needs 1 or 2.
+for nh in 8:5 12:18 16:72; do
+  n=${nh%:*} h=${nh#*:}
+  expect "run-pg-chain-$n" 0 '' "$tabrl" run "$experiments/pg-chain.ini" --out "pg-chain-$n" --quiet \
+    --set env.left_reward=0 --set "env.states=$n" --set experiment.log=every:1 --set experiment.episodes=100
+  js=$(awk -v n="$n" 'BEGIN {printf "%.17g", 0.9 ^ (n - 1) / 0.2}')
+  check "pg-chain-pure-$n-pg-half" is "$(pg_first "pg-chain-$n" pg "$js")" '==' "$h"
+  check "pg-chain-pure-$n-npg-half" is "$(pg_first "pg-chain-$n" npg "$js")" '<=' 2
+done
+
+# ---- entropy-npg-bandit.ini (reproduction 2a): Cen et al.'s three-armed
+# bandit (1.0, 0.9, 0.1; gamma 0), eta 0.1, tau 0.1 and 1; 3,000
+# iterations, deterministic.  Measured: final policies softmax(r / tau) to
+# 1e-9; the regularised suboptimality (regret column) falls at 0.979834 and
+# 0.809540 per iteration over the iterations where it lies in [1e-10,
+# 1e-3] (127-917 and 20-95), square roots 0.989865 and 0.899745 against the
+# paper's 1 - eta tau = 0.99 and 0.9.
+run entropy-npg-bandit
+# en_rate DIR ALGO: the square root of the per-iteration ratio of the
+# regret over the iterations where it lies in [1e-10, 1e-3].
+en_rate() {
+  awk -F, -v a="$2" '$2 == a && $8 > 1e-10 && $8 < 1e-3 {if (!lo) {lo = $5; r0 = $8} hi = $5; r1 = $8}
+    END {if (hi > lo) printf "%.6f", exp(log(r1 / r0) / (hi - lo) / 2)}' "$1/runs.csv"
+}
+check en-bandit-rate-tau0.1 is "$(absdiff "$(en_rate entropy-npg-bandit tau0.1)" 0.99)" '<' 2e-3
+check en-bandit-rate-tau1 is "$(absdiff "$(en_rate entropy-npg-bandit tau1)" 0.9)" '<' 2e-3
+for t in 0.1 1; do
+  # shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+  check "en-bandit-optimum-tau$t" awk -F, -v a="tau$t" -v t="$t" 'BEGIN {z = exp(1 / t) + exp(0.9 / t) + exp(0.1 / t)
+    r[0] = 1; r[1] = 0.9; r[2] = 0.1} $2 == a {n++; if ((d = $8 - exp(r[$7] / t) / z) > 1e-9 || d < -1e-9) bad = 1}
+    END {exit bad || n != 3}' entropy-npg-bandit/policies.csv
+done
+
+# ---- entropy-npg-garnet.ini (reproduction 2b): Garnet(20, 4, 3), gamma
+# 0.9.  Measured square-root rates 0.899411 (tau 0.1, eta 0.1), 0.899800
+# (tau 1, eta 0.01), 0.499897 (tau 1, eta 0.05): each at 1 - eta tau /
+# (1 - gamma) and below the paper's bound 1 - eta tau (0.99, 0.99, 0.95);
+# soft policy iteration (tau 0.1, eta 1) 0.034, 2.8e-4, 7.1e-9 at iterations
+# 1-3 (quadratic), below 1e-10 from iteration 4; every
+# final regret within 1e-11 of 0.
+run entropy-npg-garnet
+check en-garnet-rate-1 is "$(absdiff "$(en_rate entropy-npg-garnet tau0.1-eta0.1)" 0.9)" '<' 2e-3
+check en-garnet-rate-2 is "$(absdiff "$(en_rate entropy-npg-garnet tau1-eta0.01)" 0.9)" '<' 2e-3
+check en-garnet-rate-3 is "$(absdiff "$(en_rate entropy-npg-garnet tau1-eta0.05)" 0.5)" '<' 2e-3
+check en-garnet-soft-pi is "$(pg_first entropy-npg-garnet tau0.1-eta1 1e-10)" '<=' 4
+for a in tau0.1-eta0.1 tau0.1-eta1 tau1-eta0.01 tau1-eta0.05; do
+  check "en-garnet-final-$a" is "$(absdiff "$(pg_last entropy-npg-garnet "$a")" 0)" '<' 1e-11
+done
+
 finish

@@ -296,6 +296,52 @@ done:
   return status;
 }
 
+typedef struct {
+  tabrl_algo *algo;
+  long k;
+} npg_job;
+
+static int run_npg(void *ctx)
+{
+  npg_job *job = ctx;
+  return tabrl_algo_iterate(job->algo, ++job->k);
+}
+
+/* One exact NPG iteration (Q^pi by the oracle's sparse path, warm-started
+ * from the previous iterate's values, then the multiplicative update) on
+ * m, the fastest of 20 after 5 warm-up iterations (the first solves start
+ * from 0, the later ones from the previous policy's values). */
+static int bench_npg(const tabrl_mdp *m, int quick)
+{
+  gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  unsigned char *valid = NULL;
+  tabrl_problem problem;
+  tabrl_algo *algo = NULL;
+  const tabrl_algo_type *npg = tabrl_algo_find("npg");
+  double first, step;
+  int status = TABRL_ENOMEM;
+  if (!rng || !npg) goto done;
+  if ((status = tabrl_problem_init(&problem, m, 100, rng, 1, &valid))) goto done;
+  problem.valid = valid;
+  if (!(algo = tabrl_algo_alloc(npg, &problem, NULL))) {
+    status = TABRL_EINVAL;
+    goto done;
+  }
+  npg_job job = {algo, 0};
+  if ((status = best_time(run_npg, &job, 1, &first))) goto done;
+  for (int i = 0; i < 4; i++)
+    if ((status = run_npg(&job))) goto done;
+  if ((status = best_time(run_npg, &job, quick ? 5 : 20, &step))) goto done;
+  printf("  %-52s %8.2f ms  (the first, from V = 0: %.2f ms)\n",
+         "one exact NPG iteration (Q^pi + update)", step * 1e3, first * 1e3);
+done:
+  if (status) printf("  npg bench failed: %s\n", tabrl_error_message());
+  tabrl_algo_free(algo);
+  free(valid);
+  gsl_rng_free(rng);
+  return status;
+}
+
 /* One sweep of cdp (categorical distributional DP, 51 atoms) on m, the
  * fastest of 3 rounds, beside the mean sweep (sweep_us).  policy =
  * greedy (the distributional analogue of the optimality sweep) ranks the
@@ -526,7 +572,7 @@ int cli_bench(int argc, char **argv)
   }
   free(V);
   free(W);
-  if (bench_evaluation(g2, quick)) goto done;
+  if (bench_evaluation(g2, quick) || bench_npg(g2, quick)) goto done;
 
   /* The stock-augmented model of cvar and mean-variance on RiverSwim(6),
    * H = 20: its size (the box S K per stage, and the states reachable) and

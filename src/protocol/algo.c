@@ -60,6 +60,10 @@ extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
 extern const tabrl_algo_type tabrl_algo_value_iteration;
+extern const tabrl_algo_type tabrl_algo_entropy_npg;
+extern const tabrl_algo_type tabrl_algo_npg;
+extern const tabrl_algo_type tabrl_algo_pmd;
+extern const tabrl_algo_type tabrl_algo_pg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
@@ -74,6 +78,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_dvi_stock,
     &tabrl_algo_ecrm_pg,
     &tabrl_algo_egpo,
+    &tabrl_algo_entropy_npg,
     &tabrl_algo_gpo,
     &tabrl_algo_greedy_q,
     &tabrl_algo_hypo,
@@ -87,13 +92,16 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mdtd,
     &tabrl_algo_mvp,
     &tabrl_algo_nash_md,
+    &tabrl_algo_npg,
     &tabrl_algo_online_ipo,
     &tabrl_algo_optql,
     &tabrl_algo_p2r,
     &tabrl_algo_pbrl_mle,
     &tabrl_algo_pe_ctd,
     &tabrl_algo_pevi,
+    &tabrl_algo_pg,
     &tabrl_algo_plug_in,
+    &tabrl_algo_pmd,
     &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,

@@ -94,4 +94,13 @@ double tabrl_rucb_bound(const tabrl_algo *algo, int i, int j, long t);
 const double *tabrl_colstim_theta(const tabrl_algo *algo);
 const double *tabrl_maxminlcb_theta(const tabrl_algo *algo);
 
+/* pg: the exact gradient at the logits theta (stages*S*A, -inf entries at
+ * invalid actions ignored), which also become the instance's policy. */
+int tabrl_pg_gradient(tabrl_algo *algo, const double *theta, double *grad);
+
+/* entropy-npg: V*_tau(mu0) - V_tau^pi(mu0) of the current policy, and
+ * V*_tau (S values) from soft value iteration. */
+double tabrl_entropy_npg_suboptimality(const tabrl_algo *algo);
+const double *tabrl_entropy_npg_optimum(const tabrl_algo *algo);
+
 #endif

@@ -345,6 +345,10 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
       status = tabrl_game_metrics(r->m, r->pi, &value, &regret);
     else if (!(status = policy_value(r, r->pi, &value)))
       regret = r->J_star - value;
+    if (!status && r->algo->type->suboptimality) {
+      double own = r->algo->type->suboptimality(r->algo->state);
+      if (!isnan(own)) regret = own;
+    }
     if (status) return status;
     r->cum_regret += regret;
     if (at_checkpoint(r, k) && (status = write_row(r, k, NULL, &value, regret, r->pi, NAN)))

@@ -244,6 +244,12 @@ typedef struct tabrl_algo_type {
    * value (runs.csv w1_bound, cramer_bound) and tabrl plot draws it.  Read
    * with tabrl_algo_bound; NULL: no bound. */
   double (*bound)(const void *state, const char *metric, long k);
+
+  /* Optional (planning types with their own optimum, e.g. a regularised
+   * one): the suboptimality of the current policy for the type's
+   * objective, which the planning runner writes as runs.csv regret instead
+   * of J* - value when it is not NaN.  NULL: regret is J* - value. */
+  double (*suboptimality)(const void *state);
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
