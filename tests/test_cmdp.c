@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
 #include "tabrl/oracle.h"
@@ -238,6 +239,35 @@ START_TEST(test_cost_clone_and_csv)
 }
 END_TEST
 
+/* chain(3), H = 4, each right move costs 1: the reward (1 per right at
+ * state 2) needs 2 moves first, so the deterministic policies reach
+ * (cost, value) = (0, 0), (3, 1) or (4, 2) (and worse); the concave hull is
+ * V(B) = B / 2 on [0, 4], e.g. B = 3: mix all-right (prob 3/4) with
+ * all-left, V = 1.5 > 1, lambda = 1/2.  cost = 0 leaves no cost array. */
+START_TEST(test_chain_cost)
+{
+  tabrl_setting set[] = {
+      {"states", "3", "test", 0}, {"horizon", "4", "test", 0}, {"cost", "1", "test", 0}};
+  tabrl_mdp *m = NULL;
+  tabrl_cmdp_solution sol;
+  tabrl_policy *pi;
+  ck_assert_int_eq(tabrl_env_build("chain", set, 2, &m), 0);
+  ck_assert_ptr_null(m->cost);
+  tabrl_mdp_free(m);
+  ck_assert_int_eq(tabrl_env_build("chain", set, 3, &m), 0);
+  ck_assert_ptr_nonnull(m->cost);
+  pi = tabrl_policy_alloc_for(m);
+  ck_assert_int_eq(tabrl_oracle_cmdp_lp(m, 3.0, pi, &sol), 0);
+  ck_assert_double_eq_tol(sol.value, 1.5, 1e-12);
+  ck_assert_double_eq_tol(sol.lambda, 0.5, 1e-12);
+  ck_assert_double_eq_tol(tabrl_policy_row(pi, 0, 0)[1], 0.75, 1e-12);
+  ck_assert_int_eq(tabrl_oracle_cmdp_lp(m, 0.0, NULL, &sol), 0);
+  ck_assert_double_eq_tol(sol.value, 0, 1e-12);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("cmdp");
@@ -247,6 +277,7 @@ int main(void)
   tcase_add_test(tc, test_hand_solved_randomises);
   tcase_add_test(tc, test_no_cost_refused);
   tcase_add_test(tc, test_cost_clone_and_csv);
+  tcase_add_test(tc, test_chain_cost);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
