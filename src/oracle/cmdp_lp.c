@@ -122,8 +122,7 @@ static int lp_solve(struct lp *lp)
   return glp_simplex(lp->P, &parm);
 }
 
-int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
-                         tabrl_cmdp_solution *sol)
+static int solve(const tabrl_mdp *m, double budget, tabrl_policy *pi, tabrl_cmdp_solution *sol)
 {
   int S = m->S, A = m->A, H = tabrl_mdp_value_stages(m), status, ret;
   struct lp lp;
@@ -214,4 +213,16 @@ int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
   }
   lp_free(&lp);
   return 0;
+}
+
+/* GLPK prints scaling reports through its terminal hook: the library must
+ * not print, so its output is off during the call (and then restored: the
+ * setting is GLPK's, per thread, and may be the caller's). */
+int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
+                         tabrl_cmdp_solution *sol)
+{
+  int old = glp_term_out(GLP_OFF);
+  int status = solve(m, budget, pi, sol);
+  glp_term_out(old);
+  return status;
 }
