@@ -17,7 +17,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-PACKAGES="meson ninja-build pkg-config gcc libgsl-dev check libinih-dev gnuplot-nox parallel cppcheck clang-format shellcheck clang libclang-rt-14-dev"
+PACKAGES="meson ninja-build pkg-config gcc libgsl-dev libglpk-dev check libinih-dev gnuplot-nox parallel cppcheck clang-format shellcheck clang libclang-rt-14-dev"
 
 install_packages() {
   local missing=()

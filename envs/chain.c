@@ -18,7 +18,13 @@
  * reward (r, -c): the scalar reward above and an effort cost c = 1 for each
  * right move, so that reaching the far end trades off against effort (a
  * test bed for joint return distributions, "mdtd").  The scalar reward,
- * and so every objective and regret, is the same for both settings. */
+ * and so every objective and regret, is the same for both settings.
+ *
+ * cost > 0 makes it a constrained MDP: each right move costs `cost` (an
+ * entry cost, tabrl_mdp.cost), so that a budget below the cost of walking
+ * to the far end forces a trade-off, and the optimum under the budget
+ * randomises (tabrl_oracle_cmdp_lp).  With the default 0 the model has no
+ * cost array at all (and is the unconstrained chain, byte for byte). */
 #include "tabrl/env.h"
 #include "tabrl/error.h"
 
@@ -34,6 +40,8 @@ static const tabrl_param chain_params[] = {
      "degrees of freedom (student-t) or tail index (pareto) of the reward noise"},
     {"objectives", TABRL_INT, "1", "[1,2]",
      "1: scalar reward; 2: also the vector reward (r, -1 per right move)"},
+    {"cost", TABRL_DOUBLE, "0", "[0,inf)",
+     "cost of each right move (> 0: a constrained MDP with a cost per entry)"},
     TABRL_ENV_TIME_PARAMS("20", ""),
     {0},
 };
@@ -44,9 +52,13 @@ static int chain_build(const tabrl_values *v, tabrl_mdp **out)
   int vector = tabrl_values_int(v, "objectives") == 2;
   double reward = tabrl_values_double(v, "reward");
   double left_reward = tabrl_values_double(v, "left_reward"), gamma;
+  double cost = tabrl_values_double(v, "cost");
   tabrl_mdp_builder *b;
 
   if ((status = tabrl_env_time(v, &horizon, &gamma))) return status;
+  /* the builder stores a cost only beside a scalar reward */
+  if (vector && cost > 0)
+    return tabrl_error(TABRL_EINVAL, "key 'cost': a cost needs objectives = 1 (a scalar reward)");
   if (!(b = tabrl_mdp_builder_alloc(n, 2, 1))) return TABRL_ENOMEM;
   tabrl_mdp_builder_set_time(b, horizon, gamma);
   /* The choices are listed in tabrl_noise_kind's order. */
@@ -64,6 +76,9 @@ static int chain_build(const tabrl_values *v, tabrl_mdp **out)
       const double vl[2] = {left, 0.0}, vr[2] = {right, -1.0};
       tabrl_mdp_builder_add_vec(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left, vl);
       tabrl_mdp_builder_add_vec(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right, vr);
+    } else if (cost > 0) {
+      tabrl_mdp_builder_add_cost(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left, 0.0);
+      tabrl_mdp_builder_add_cost(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right, cost);
     } else {
       tabrl_mdp_builder_add(b, 0, s, 0, s > 0 ? s - 1 : 0, 1.0, left);
       tabrl_mdp_builder_add(b, 0, s, 1, s < n - 1 ? s + 1 : s, 1.0, right);

@@ -114,6 +114,15 @@ expect bad-csv-field 2 "bad2.csv:3: .*s_next" "$tabrl" solve "file:$work/bad2.cs
 printf 's,a,s_next,p,r\n0,0,1,1,0\n1,0,1,1,1\n' >"$work/plain.csv"
 expect no-time 2 'give --horizon H or --gamma G' "$tabrl" solve "file:$work/plain.csv"
 expect plain-horizon 0 'J\* = .* = 2$' "$tabrl" solve "file:$work/plain.csv" --horizon 3
+# The cost column c: exported with chain's cost, read back exactly, and a
+# bad value named by file, line and column.
+"$tabrl" export chain --set states=3 --set cost=0.5 -o "$work/cost.csv"
+check cost-header grep -qx 's,a,s_next,p,r,c' "$work/cost.csv"
+check cost-right-move grep -qx '0,1,1,1,0,0.5' "$work/cost.csv"
+expect cost-reload 0 'J\* = .* = 18$' "$tabrl" solve "file:$work/cost.csv"
+printf 's,a,s_next,p,r,c\n0,0,0,1,0,1\n1,0,1,1,0,inf\n' >"$work/badc.csv"
+expect bad-csv-cost 2 "badc.csv:3: column 'c': 'inf' is not finite" \
+  "$tabrl" solve "file:$work/badc.csv" --horizon 3
 expect export-unwritable 1 'nonexistent' "$tabrl" export riverswim -o /nonexistent/dir/x.csv
 check export-nothing-left test ! -e /nonexistent/dir/x.csv
 expect export-needs-o 2 'needs -o' "$tabrl" export riverswim

@@ -10,6 +10,7 @@ struct entry {
   size_t block;
   int next;
   double p, r;
+  double c; /* cost, 0 unless added with tabrl_mdp_builder_add_cost */
   /* the vector reward: vec_at indexes the builder's vecs while adding;
    * finish points vec at it (the storage no longer moves) for sorting */
   int vdim;
@@ -38,6 +39,7 @@ struct tabrl_mdp_builder {
   double *vecs; /* reward_dim values per added outcome */
   size_t vec_cap;
   long scalar_adds; /* outcomes added without a vector to a vector model */
+  int has_cost;     /* some outcome was added with a cost */
   int bad_index;    /* first out-of-range add, reported by finish */
   int bad_h, bad_s, bad_a, bad_next;
 };
@@ -86,6 +88,7 @@ void tabrl_mdp_free(tabrl_mdp *m)
   free(m->theta);
   free(m->mixture_basis);
   free(m->reward_vec);
+  free(m->cost);
   free(m->preference);
   free(m->reference);
   grid_free(m->grid);
@@ -153,6 +156,7 @@ tabrl_mdp *tabrl_mdp_clone(const tabrl_mdp *m)
                                &failed);
   c->reward_vec =
       dup_array(m->reward_vec, m->nnz * (size_t)m->reward_dim * sizeof(double), &failed);
+  c->cost = dup_array(m->cost, m->nnz * sizeof(double), &failed);
   c->preference = dup_array(m->preference, (size_t)m->A * (size_t)m->A * sizeof(double), &failed);
   c->reference = dup_array(m->reference, (size_t)m->S * (size_t)m->A * sizeof(double), &failed);
   c->name = m->name ? dup_array(m->name, strlen(m->name) + 1, &failed) : NULL;
@@ -240,11 +244,22 @@ int tabrl_mdp_builder_add(tabrl_mdp_builder *b, int h, int s, int a, int next, d
   b->entries[b->n].next = next;
   b->entries[b->n].p = p;
   b->entries[b->n].r = r;
+  b->entries[b->n].c = 0;
   b->entries[b->n].vdim = 0;
   b->entries[b->n].vec_at = 0;
   b->entries[b->n].vec = NULL;
   b->n++;
   if (b->reward_dim) b->scalar_adds++;
+  return 0;
+}
+
+int tabrl_mdp_builder_add_cost(tabrl_mdp_builder *b, int h, int s, int a, int next, double p,
+                               double r, double c)
+{
+  int status = tabrl_mdp_builder_add(b, h, s, a, next, p, r);
+  if (status) return status;
+  b->entries[b->n - 1].c = c;
+  b->has_cost = 1;
   return 0;
 }
 
@@ -437,6 +452,7 @@ static int entry_cmp(const void *x, const void *y)
   if (a->block != b->block) return a->block < b->block ? -1 : 1;
   if (a->next != b->next) return a->next < b->next ? -1 : 1;
   if (a->r != b->r) return a->r < b->r ? -1 : 1;
+  if (a->c != b->c) return a->c < b->c ? -1 : 1;
   for (int i = 0; i < a->vdim; i++)
     if (a->vec[i] != b->vec[i]) return a->vec[i] < b->vec[i] ? -1 : 1;
   return 0;
@@ -569,6 +585,10 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
   }
   for (i = 0; i < b->n; i++) {
     const struct entry *e = &b->entries[i];
+    if (!isfinite(e->c)) {
+      describe_block(b, e->block, where, sizeof where);
+      return tabrl_error(TABRL_EINVAL, "%s, next state %d: cost is %g", where, e->next, e->c);
+    }
     if (!(e->p >= 0) || !isfinite(e->p) || !isfinite(e->r)) {
       describe_block(b, e->block, where, sizeof where);
       return tabrl_error(TABRL_EINVAL, "%s, next state %d: %s %g", where, e->next,
@@ -614,6 +634,10 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
     status = tabrl_error(TABRL_ENOMEM, "out of memory building the model");
     goto fail;
   }
+  if (b->has_cost && !(m->cost = malloc((b->n + 1) * sizeof *m->cost))) {
+    status = tabrl_error(TABRL_ENOMEM, "out of memory building the model");
+    goto fail;
+  }
   if (!m->row || !m->next || !m->prob || !m->reward || !m->sampler || !m->mean_reward || !m->mu0) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory building the model");
     goto fail;
@@ -623,6 +647,7 @@ int tabrl_mdp_builder_finish(tabrl_mdp_builder *b, tabrl_mdp **out)
     m->next[i] = b->entries[i].next;
     m->prob[i] = b->entries[i].p;
     m->reward[i] = b->entries[i].r;
+    if (m->cost) m->cost[i] = b->entries[i].c;
     if (b->reward_dim)
       memcpy(m->reward_vec + i * (size_t)b->reward_dim, b->entries[i].vec,
              (size_t)b->reward_dim * sizeof *m->reward_vec);

@@ -17,8 +17,9 @@
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
 
-enum { COL_H, COL_S, COL_A, COL_NEXT, COL_P, COL_R, NCOLS };
-static const char *const column_names[NCOLS] = {"h", "s", "a", "s_next", "p", "r"};
+/* h and c (the cost of constrained MDPs) are optional. */
+enum { COL_H, COL_S, COL_A, COL_NEXT, COL_P, COL_R, COL_C, NCOLS };
+static const char *const column_names[NCOLS] = {"h", "s", "a", "s_next", "p", "r", "c"};
 
 enum { KEY_STATES, KEY_ACTIONS, KEY_HORIZON, KEY_GAMMA, KEY_MU0, KEY_NAME, NKEYS };
 static const char *const key_names[NKEYS] = {"states", "actions", "horizon",
@@ -26,7 +27,7 @@ static const char *const key_names[NKEYS] = {"states", "actions", "horizon",
 
 struct row {
   int h, s, a, next;
-  double p, r;
+  double p, r, c;
   long line;
   /* the vector reward r1..rd: vec_at indexes the reader's vecs while
    * reading, vec points at it once the file is read (for sorting) */
@@ -52,7 +53,7 @@ struct reader {
   int reward_dim; /* number of r1, r2, ... columns */
   double *vecs;   /* reward_dim values per row */
   int nfields;
-  int has_h;
+  int has_h, has_c;
   long header_line;
   /* stage bound known while reading (0: none yet); from line h_bound_line,
    * or from the horizon argument when that is 0 */
@@ -262,7 +263,7 @@ static int parse_header(struct reader *rd, char *text)
                           name);
       return line_error(rd, rd->line,
                         "unknown column '%.60s' (the columns are s, a, s_next, p, r and "
-                        "optionally h and a vector reward r1, r2, ...)",
+                        "optionally h, a cost c and a vector reward r1, r2, ...)",
                         name);
     }
     if (c < NCOLS && seen[c])
@@ -272,7 +273,7 @@ static int parse_header(struct reader *rd, char *text)
     if (!comma) break;
     field = comma + 1;
   }
-  for (int c = COL_S; c < NCOLS; c++)
+  for (int c = COL_S; c < COL_C; c++)
     if (!seen[c])
       return line_error(rd, rd->line,
                         "missing column '%s' (the header needs s, a, s_next, p, r and optionally "
@@ -285,6 +286,10 @@ static int parse_header(struct reader *rd, char *text)
                         "r%d)",
                         i + 1, rd->reward_dim, rd->reward_dim);
   rd->has_h = seen[COL_H];
+  rd->has_c = seen[COL_C];
+  /* the builder keeps a cost only beside a scalar reward */
+  if (rd->has_c && rd->reward_dim)
+    return line_error(rd, rd->line, "a cost column 'c' cannot be combined with a vector reward");
   rd->header_line = rd->line;
   return 0;
 }
@@ -322,7 +327,7 @@ static int parse_row(struct reader *rd, char *text)
       if (status)
         return line_error(rd, rd->line, "column '%s': '%.60s' is not %s", name, value,
                           status == -1 ? "a number" : "finite");
-    } else if (c == COL_P || c == COL_R) {
+    } else if (c == COL_P || c == COL_R || c == COL_C) {
       status = parse_number(value, &number[c]);
       if (status == -1)
         return line_error(rd, rd->line, "column '%s': '%.60s' is not a number", name, value);
@@ -383,6 +388,7 @@ static int parse_row(struct reader *rd, char *text)
   row->next = (int)index[COL_NEXT];
   row->p = number[COL_P];
   row->r = number[COL_R];
+  row->c = number[COL_C];
   row->line = rd->line;
   row->vec_at = rd->n - 1;
   row->vec = NULL;
@@ -404,6 +410,7 @@ static int row_cmp(const void *x, const void *y)
   if (a->a != b->a) return a->a < b->a ? -1 : 1;
   if (a->next != b->next) return a->next < b->next ? -1 : 1;
   if (a->r != b->r) return a->r < b->r ? -1 : 1;
+  if (a->c != b->c) return a->c < b->c ? -1 : 1;
   for (int i = 0; i < a->vdim; i++)
     if (a->vec[i] != b->vec[i]) return a->vec[i] < b->vec[i] ? -1 : 1;
   if (a->line != b->line) return a->line < b->line ? -1 : 1;
@@ -412,7 +419,8 @@ static int row_cmp(const void *x, const void *y)
 
 static int same_outcome(const struct row *a, const struct row *b)
 {
-  if (!(a->h == b->h && a->s == b->s && a->a == b->a && a->next == b->next && a->r == b->r))
+  if (!(a->h == b->h && a->s == b->s && a->a == b->a && a->next == b->next && a->r == b->r &&
+        a->c == b->c))
     return 0;
   for (int i = 0; i < a->vdim; i++)
     if (a->vec[i] != b->vec[i]) return 0;
@@ -511,8 +519,9 @@ static int build(struct reader *rd, int horizon, double gamma, tabrl_mdp **out)
         original = rd->rows[i - 1].line;
       }
     if (line)
-      return line_error(rd, line, "duplicate of line %ld (same %ss, a, s_next, r%s)", original,
-                        rd->has_h ? "h, " : "", rd->reward_dim ? ", r1, ..." : "");
+      return line_error(rd, line, "duplicate of line %ld (same %ss, a, s_next, r%s%s)", original,
+                        rd->has_h ? "h, " : "", rd->reward_dim ? ", r1, ..." : "",
+                        rd->has_c ? ", c" : "");
   }
 
   if (!(b = tabrl_mdp_builder_alloc(S, A, stages))) {
@@ -536,8 +545,12 @@ static int build(struct reader *rd, int horizon, double gamma, tabrl_mdp **out)
     const struct row *r = &rd->rows[i];
     int h = stages > 1 ? r->h : 0;
     has_rows[(size_t)h * (size_t)S + (size_t)r->s] = 1;
-    status = r->vec ? tabrl_mdp_builder_add_vec(b, h, r->s, r->a, r->next, r->p, r->r, r->vec)
-                    : tabrl_mdp_builder_add(b, h, r->s, r->a, r->next, r->p, r->r);
+    if (r->vec)
+      status = tabrl_mdp_builder_add_vec(b, h, r->s, r->a, r->next, r->p, r->r, r->vec);
+    else if (rd->has_c)
+      status = tabrl_mdp_builder_add_cost(b, h, r->s, r->a, r->next, r->p, r->r, r->c);
+    else
+      status = tabrl_mdp_builder_add(b, h, r->s, r->a, r->next, r->p, r->r);
     if (status) goto done;
   }
   for (int h = 0; h < stages; h++)
@@ -659,6 +672,7 @@ static int write_model(const tabrl_mdp *m, FILE *f)
   }
   fputs(m->stages > 1 ? "h,s,a,s_next,p,r" : "s,a,s_next,p,r", f);
   for (int i = 0; i < m->reward_dim; i++) fprintf(f, ",r%d", i + 1);
+  if (m->cost) fputs(",c", f);
   fputc('\n', f);
   for (int h = 0; h < m->stages; h++)
     for (int s = 0; s < m->S; s++)
@@ -669,6 +683,7 @@ static int write_model(const tabrl_mdp *m, FILE *f)
           fprintf(f, "%d,%d,%d,%.17g,%.17g", s, a, m->next[k], m->prob[k], m->reward[k]);
           for (int i = 0; i < m->reward_dim; i++)
             fprintf(f, ",%.17g", m->reward_vec[k * (size_t)m->reward_dim + (size_t)i]);
+          if (m->cost) fprintf(f, ",%.17g", m->cost[k]);
           fputc('\n', f);
         }
         if (ferror(f)) return errno ? errno : EIO;

@@ -102,6 +102,9 @@ typedef struct tabrl_mdp {
   double *preference;
   double *reference;
   double game_beta;
+  /* Optional cost of each entry (constrained MDPs: maximise the return
+   * subject to E[sum of costs] <= a budget), nnz values, or NULL. */
+  double *cost;
 } tabrl_mdp;
 
 static inline size_t tabrl_mdp_block(const tabrl_mdp *m, int h, int s, int a)
@@ -145,6 +148,12 @@ void tabrl_mdp_builder_free(tabrl_mdp_builder *b);
  * their probabilities and zero-probability entries are dropped.  Range and
  * value checks happen in finish, so env code can add without checking. */
 int tabrl_mdp_builder_add(tabrl_mdp_builder *b, int h, int s, int a, int next, double p, double r);
+
+/* tabrl_mdp_builder_add with a cost c (finite) for the outcome; the model
+ * then has a cost array, with 0 for outcomes added without one.  Exact
+ * repeats are repeats of (h, s, a, s', r, c). */
+int tabrl_mdp_builder_add_cost(tabrl_mdp_builder *b, int h, int s, int a, int next, double p,
+                               double r, double c);
 
 /* Largest dimension of a vector reward. */
 #define TABRL_MDP_MAX_REWARD_DIM 16

@@ -196,6 +196,26 @@ int tabrl_oracle_occupancy(const tabrl_mdp *m, const tabrl_policy *pi, const dou
 int tabrl_oracle_occupancy_sa(const tabrl_mdp *m, const tabrl_policy *pi, const double *d,
                               double *d_sa);
 
+/* ---- Constrained MDPs (src/oracle/cmdp_lp.c) ----
+ *
+ * max_pi V_r(pi) subject to C(pi) <= budget, with C(pi) the expected
+ * (discounted) sum of the model's costs from mu0, on the scale of
+ * tabrl_oracle_start_value (undiscounted-normalised: no 1 - gamma factor). */
+typedef struct {
+  double value;  /* the optimal V_r(mu0) */
+  double cost;   /* C of the optimal policy (<= budget) */
+  double lambda; /* the LP dual of the cost constraint, lambda* >= 0: the
+                  * optimum is max_pi V_r - lambda* (C - budget) */
+} tabrl_cmdp_solution;
+
+/* Exact optimum by linear programming over occupancy measures (GLPK's
+ * simplex); the optimal (possibly stochastic) policy into pi (stages H or 1;
+ * may be NULL), with the first valid action at unreached (h, s).
+ * TABRL_EINVAL when m has no costs or no policy meets the budget (the
+ * message gives the least achievable cost), TABRL_ENUMERIC if GLPK fails. */
+int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
+                         tabrl_cmdp_solution *sol);
+
 #pragma GCC visibility pop
 
 #endif
