@@ -101,7 +101,7 @@ static double learn(uint64_t seed, long episodes, double *before, int optimal)
   ck_assert_int_eq(d, 2);
   *before = mdtd_mmd2(X, NULL, (size_t)np, values, probs, n, d);
   tabrl_step steps[3];
-  tabrl_episode ep = {pi, steps, 0, 0};
+  tabrl_episode ep = {.committed = pi, .steps = steps};
   for (long k = 1; k <= episodes; k++) {
     ck_assert_int_eq(tabrl_episode_online(algo, m, k, transitions, &ep), 0);
     /* The vector path samples the same outcomes: rights cost, and the

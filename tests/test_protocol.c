@@ -163,6 +163,54 @@ START_TEST(test_episode_counts_and_return)
 }
 END_TEST
 
+/* A full-information fake: sums the revealed reward table. */
+static double revealed_sum;
+static long revealed_k;
+static int fake_observe_rewards(void *state, long k, const double *reward)
+{
+  (void)state;
+  revealed_k = k;
+  revealed_sum = 0;
+  for (int i = 0; i < 5 * 4 * 2; i++) revealed_sum += reward[i];
+  return 0;
+}
+
+START_TEST(test_episode_reveals_rewards)
+{
+  /* RiverSwim(4), H = 5: the table holds every (h, s, a) mean reward,
+   * stage by stage (the model is stationary: 5 copies of its S A means). */
+  tabrl_mdp *m = river();
+  unsigned char valid[64];
+  tabrl_algo_type full = fake_type;
+  full.observe_rewards = fake_observe_rewards;
+  fake_config = (fake_state){.action = 1, .bad_action = -1, .mass = 0};
+  tabrl_problem p = test_problem(m, valid, NULL, 10, 0);
+  tabrl_algo *algo = tabrl_algo_alloc(&full, &p, NULL);
+  ck_assert_msg(algo != NULL, "%s", tabrl_error_message());
+  double table[5 * 4 * 2], stage_sum = 0;
+  tabrl_mdp_reward_table(m, table);
+  for (int s = 0; s < 4; s++)
+    for (int a = 0; a < 2; a++) {
+      double mean = m->mean_reward[tabrl_mdp_block(m, 0, s, a)];
+      stage_sum += mean;
+      for (int h = 0; h < 5; h++) ck_assert_double_eq(table[(h * 4 + s) * 2 + a], mean);
+    }
+  ck_assert(stage_sum > 0);
+  gsl_rng *rng = tabrl_gsl_rng_stream(3, TABRL_STREAM_TRANSITIONS, 0);
+  tabrl_episode ep = {.rewards = table};
+  ck_assert_int_eq(tabrl_episode_online(algo, m, 7, rng, &ep), 0);
+  ck_assert_int_eq(revealed_k, 7);
+  ck_assert_double_eq_tol(revealed_sum, 5 * stage_sum, 1e-12);
+  /* without the table the learner cannot be served */
+  ep.rewards = NULL;
+  ck_assert_int_eq(tabrl_episode_online(algo, m, 8, rng, &ep), TABRL_EINVAL);
+  ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "needs the episode's reward function"));
+  gsl_rng_free(rng);
+  tabrl_algo_free(algo);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 START_TEST(test_episode_rejects_bad_actions)
 {
   tabrl_mdp *m = river();
@@ -282,6 +330,7 @@ int main(void)
   tcase_add_test(tc, test_calls_outside_the_protocol);
   tcase_add_test(tc, test_episode_counts_and_return);
   tcase_add_test(tc, test_episode_rejects_bad_actions);
+  tcase_add_test(tc, test_episode_reveals_rewards);
   tcase_add_test(tc, test_policy_rows_checked);
   tcase_add_test(tc, test_noise_reaches_the_algorithm);
   tcase_add_test(tc, test_discounted_model_refused);

@@ -138,6 +138,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   tabrl_feedback f = {.link = &tabrl_feedback_logistic, .temperature = 1};
   tabrl_algo *algo = NULL;
   tabrl_episode episode = {0};
+  double *rewards = NULL;
   tabrl_duel d = {0};
   double rate = 0, t0, elapsed = 0;
   long k = 0;
@@ -159,6 +160,12 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     snprintf(why, why_size, "%s", tabrl_error_message());
     goto done;
   }
+  if (type->observe_rewards) {
+    size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
+    if (!(rewards = malloc(n_rewards * sizeof *rewards))) goto done;
+    tabrl_mdp_reward_table(m, rewards);
+    episode.rewards = rewards;
+  }
   t0 = tabrl_now();
   while (elapsed < budget) {
     for (int batch = 0; batch < 16; batch++, k++)
@@ -172,6 +179,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   rate = (double)k / elapsed;
 done:
   tabrl_algo_free(algo);
+  free(rewards);
   tabrl_values_free(values);
   free(valid);
   tabrl_policy_free(d.first);

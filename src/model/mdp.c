@@ -117,6 +117,14 @@ int tabrl_mdp_set_time(tabrl_mdp *m, int horizon, double gamma)
   return 0;
 }
 
+void tabrl_mdp_reward_table(const tabrl_mdp *m, double *out)
+{
+  for (int h = 0; h < m->horizon; h++)
+    for (int s = 0; s < m->S; s++)
+      for (int a = 0; a < m->A; a++)
+        *out++ = tabrl_mdp_valid(m, h, s, a) ? m->mean_reward[tabrl_mdp_block(m, h, s, a)] : 0;
+}
+
 static void *dup_array(const void *src, size_t bytes, int *failed)
 {
   void *dst;

@@ -354,6 +354,18 @@ int tabrl_algo_end_episode(tabrl_algo *algo, long k)
   return failed(algo, "end_episode", algo->type->end_episode(algo->state, k));
 }
 
+int tabrl_algo_observe_rewards(tabrl_algo *algo, long k, const double *reward)
+{
+  if (algo->type->protocol != TABRL_ONLINE) return unsupported(algo, "observe_rewards");
+  if (!algo->type->observe_rewards) return 0;
+  if (!reward)
+    return tabrl_error(TABRL_EINVAL,
+                       "%s: a full-information learner needs the episode's reward function "
+                       "(tabrl_episode.rewards)",
+                       algo->type->name);
+  return failed(algo, "observe_rewards", algo->type->observe_rewards(algo->state, k, reward));
+}
+
 int tabrl_algo_bad_action(const tabrl_algo *algo, int h, int s, int a)
 {
   if (!algo->type->act) return unsupported(algo, "act");

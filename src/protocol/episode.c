@@ -57,7 +57,8 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     if (grid) stock += tabrl_stock_units(grid, reward);
     s = next;
   }
-  return tabrl_algo_end_episode(algo, k);
+  if ((status = tabrl_algo_end_episode(algo, k))) return status;
+  return tabrl_algo_observe_rewards(algo, k, ep->rewards);
 }
 
 int tabrl_episode_preference(tabrl_algo *algo, const tabrl_mdp *m, long k, const tabrl_feedback *f,

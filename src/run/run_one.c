@@ -48,6 +48,7 @@ struct run {
   tabrl_stock_work work; /* the grid path's reachability, kept across checkpoints */
   int have_work;         /* 1: work holds m's; -1: m has no grid (the general path) */
   long queries;          /* preference queries asked so far (runs.csv queries) */
+  double *rewards;       /* the episode's reward function for full-information learners */
   pref_dataset pref;     /* the offline-preference protocol's dataset */
 };
 
@@ -67,6 +68,7 @@ static void run_free(struct run *r)
   free(r->V);
   free(r->traj);
   free(r->traj_second);
+  free(r->rewards);
   free(r->checkpoints);
   tabrl_policy_free(r->pi_exact);
   free(r->exact);
@@ -269,7 +271,7 @@ static int at_checkpoint(struct run *r, long k)
 
 static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  tabrl_episode ep = {.committed = r->pi};
+  tabrl_episode ep = {.committed = r->pi, .rewards = r->rewards};
   int status = 0;
   for (long k = 1; k <= r->e->episodes; k++) {
     double value = 0;
@@ -526,6 +528,15 @@ static int run_setup(struct run *r)
   if (m->horizon > 0) {
     if (!(r->target = tabrl_policy_alloc_for(m))) return tabrl_error(TABRL_ENOMEM, "out of memory");
     if ((status = tabrl_oracle_backward(m, r->V, NULL, r->target))) return status;
+  }
+
+  /* The reward function a full-information learner is told after each
+   * episode: the model's mean reward. */
+  if (type->observe_rewards && m->horizon > 0) {
+    size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
+    if (!(r->rewards = malloc(n_rewards * sizeof *r->rewards)))
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    tabrl_mdp_reward_table(m, r->rewards);
   }
 
   /* J*, the experiment's objective of an optimal policy. */

@@ -226,6 +226,15 @@ typedef struct tabrl_algo_type {
    * values) when the model has one. */
   int (*observe_vec)(void *state, int h, int s, int a, const double *reward_vec, int next);
 
+  /* Optional (full-information learners, e.g. optimistic PPO): called
+   * after end_episode with the reward function of episode k, the mean
+   * reward r_k[(h*S + s)*A + a] of every (h, s, a) of the H stages (0 at
+   * invalid actions), revealed once the episode is over: the model's mean
+   * reward, or the episode's own on a run whose rewards change from
+   * episode to episode.  Bandit-feedback learners leave it NULL and see
+   * only the rewards of their trajectory. */
+  int (*observe_rewards)(void *state, long k, const double *reward);
+
   /* Optional (distributional algorithms): the learned distribution of the
    * return from state s at the start (stage 0), as atoms into out; with
    * out NULL, only *n = the number of atoms it would write.  The runner
@@ -289,6 +298,11 @@ int tabrl_algo_check(const tabrl_algo_type *type, const tabrl_problem *problem,
 /* Online: optional hooks around an episode (0 when the type has none). */
 int tabrl_algo_begin_episode(tabrl_algo *algo, long k);
 int tabrl_algo_end_episode(tabrl_algo *algo, long k);
+
+/* Online: the reward function of episode k, revealed after it (see
+ * tabrl_algo_type.observe_rewards): 0 when the type has no such hook,
+ * TABRL_EINVAL when it has one and reward is NULL. */
+int tabrl_algo_observe_rewards(tabrl_algo *algo, long k, const double *reward);
 
 /* The out-of-line error of tabrl_algo_act (keeps the inline path short). */
 int tabrl_algo_bad_action(const tabrl_algo *algo, int h, int s, int a);

@@ -28,6 +28,11 @@ typedef struct {
   tabrl_step *steps; /* in: NULL, or room for H steps */
   double ret;        /* out: the sum of the rewards, noise included */
   int has_committed; /* out: 1 when committed holds pi_k */
+  /* In: the episode's reward function (tabrl_algo_type.observe_rewards,
+   * H*S*A values, e.g. from tabrl_mdp_reward_table), which a
+   * full-information learner receives after the episode; may be NULL for
+   * the other types. */
+  const double *rewards;
 } tabrl_episode;
 
 /* Episode k (1-based) of algo, an online algorithm, on m, an episodic

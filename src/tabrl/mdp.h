@@ -127,6 +127,11 @@ static inline int tabrl_mdp_value_stages(const tabrl_mdp *m)
 
 void tabrl_mdp_free(tabrl_mdp *m);
 
+/* The mean reward of every (h, s, a) of an episodic model's H stages into
+ * out[(h*S + s)*A + a] (H*S*A values; 0 at invalid actions): the reward
+ * function a full-information learner is told (tabrl_episode.rewards). */
+void tabrl_mdp_reward_table(const tabrl_mdp *m, double *out);
+
 /* Changes the time structure of a built model: horizon H >= 1 (episodic), or
  * horizon 0 and gamma in [0,1).  A stage-dependent model keeps its H. */
 int tabrl_mdp_set_time(tabrl_mdp *m, int horizon, double gamma);
