@@ -94,3 +94,51 @@ void tabrl_po_estimate(double *Qhat, const int *states, const int *actions, cons
     if (p > 0) Qhat[i] += togo / p;
   }
 }
+
+double tabrl_po_width(double p_hat, long n, double iota)
+{
+  double m = n > 2 ? (double)(n - 1) : 1.0;
+  return 2.0 * sqrt(p_hat * iota / m) + 14.0 * iota / (3.0 * m);
+}
+
+void tabrl_po_order(const double *f, int S, int *order)
+{
+  /* Insertion sort: S is small next to the S^2 work per target that
+   * follows, and it is stable. */
+  for (int i = 0; i < S; i++) {
+    int j = i;
+    while (j > 0 && f[order[j - 1]] < f[i]) {
+      order[j] = order[j - 1];
+      j--;
+    }
+    order[j] = i;
+  }
+}
+
+double tabrl_po_inner_max(const double *p_hat, const double *eps, const double *f, const int *order,
+                          int S)
+{
+  /* p starts at p_hat; lo..hi walk the order from both ends. */
+  double value = 0;
+  for (int x = 0; x < S; x++) value += p_hat[x] * f[x];
+  int lo = 0, hi = S - 1;
+  double added = 0, removed = 0; /* already moved into order[lo], out of order[hi] */
+  while (lo < hi) {
+    int up = order[lo], down = order[hi];
+    double top = p_hat[up] + eps[up] < 1 ? p_hat[up] + eps[up] : 1;
+    double bottom = p_hat[down] - eps[down] > 0 ? p_hat[down] - eps[down] : 0;
+    double room = top - (p_hat[up] + added), spare = (p_hat[down] - removed) - bottom;
+    double move = room < spare ? room : spare;
+    if (move > 0) value += move * (f[up] - f[down]);
+    added += move;
+    removed += move;
+    if (room <= spare) {
+      lo++;
+      added = 0;
+    } else {
+      hi--;
+      removed = 0;
+    }
+  }
+  return value;
+}

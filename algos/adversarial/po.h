@@ -50,4 +50,23 @@ void tabrl_po_occupancy(const tabrl_mdp *m, const double *pi, int H, double *q);
 void tabrl_po_estimate(double *Qhat, const int *states, const int *actions, const double *loss,
                        int H, int S, int A, const double *q, const double *pi);
 
+/* Unknown transitions.  The Bernstein confidence width of one next state
+ * (Jin, Jin, Luo, Sra, Yu 2020, "Learning Adversarial MDPs with Bandit
+ * Feedback and Unknown Transition", ICML, their confidence set, as
+ * recalled): with n visits of (s, a) and the empirical P-hat(s'),
+ *
+ *   eps(s') = 2 sqrt(P-hat(s') iota / max(1, n - 1)) + 14 iota / (3 max(1, n - 1)). */
+double tabrl_po_width(double p_hat, long n, double iota);
+
+/* max <p, f> over the distributions p with |p(x) - p_hat(x)| <= eps(x)
+ * (S entries; p_hat a distribution), the greedy of Jin et al. 2020: from
+ * p_hat, move mass from the lowest f (down to p_hat - eps, or 0) to the
+ * highest (up to p_hat + eps, or 1).  order: the S indices by f
+ * decreasing (tabrl_po_order). */
+double tabrl_po_inner_max(const double *p_hat, const double *eps, const double *f, const int *order,
+                          int S);
+
+/* order[0..S-1] = the indices of f by decreasing value (ties by index). */
+void tabrl_po_order(const double *f, int S, int *order);
+
 #endif

@@ -107,4 +107,8 @@ const double *tabrl_entropy_npg_optimum(const tabrl_algo *algo);
 double tabrl_oppo_value(const tabrl_algo *algo, int h, int s, int a);
 double tabrl_oppo_alpha(const tabrl_algo *algo);
 
+/* bobw-po: the occupancy q_h(s) (known transitions) or its upper bound
+ * u_h(s) (unknown) of the last episode's estimate. */
+double tabrl_bobw_po_occupancy(const tabrl_algo *algo, int h, int s);
+
 #endif
