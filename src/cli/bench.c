@@ -151,7 +151,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     if (!d.first || !d.second || !d.traj || !d.traj_second) goto done;
   }
   if (!algo_rng || !transitions || !feedback_rng ||
-      tabrl_problem_init(&problem, m, 1000000, algo_rng, 0, &valid))
+      tabrl_problem_init(&problem, m, 1000000, algo_rng, type->sees_model, &valid))
     goto done;
   if (tabrl_objective_parse(bench_objective(type), &objective) ||
       tabrl_problem_set_objective(&problem, &objective, m, &grid) ||

@@ -8,6 +8,7 @@
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 
+extern const tabrl_algo_type tabrl_algo_bobw_po;
 extern const tabrl_algo_type tabrl_algo_cdp;
 extern const tabrl_algo_type tabrl_algo_colstim;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
@@ -33,6 +34,7 @@ extern const tabrl_algo_type tabrl_algo_md;
 extern const tabrl_algo_type tabrl_algo_mvp;
 extern const tabrl_algo_type tabrl_algo_nash_md;
 extern const tabrl_algo_type tabrl_algo_online_ipo;
+extern const tabrl_algo_type tabrl_algo_oppo;
 extern const tabrl_algo_type tabrl_algo_optql;
 extern const tabrl_algo_type tabrl_algo_p2r;
 extern const tabrl_algo_type tabrl_algo_pbrl_mle;
@@ -67,6 +69,7 @@ extern const tabrl_algo_type tabrl_algo_pg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_bobw_po,
     &tabrl_algo_cdp,
     &tabrl_algo_colstim,
     &tabrl_algo_convex_ac,
@@ -94,6 +97,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_nash_md,
     &tabrl_algo_npg,
     &tabrl_algo_online_ipo,
+    &tabrl_algo_oppo,
     &tabrl_algo_optql,
     &tabrl_algo_p2r,
     &tabrl_algo_pbrl_mle,

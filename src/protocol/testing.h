@@ -103,4 +103,12 @@ int tabrl_pg_gradient(tabrl_algo *algo, const double *theta, double *grad);
 double tabrl_entropy_npg_suboptimality(const tabrl_algo *algo);
 const double *tabrl_entropy_npg_optimum(const tabrl_algo *algo);
 
+/* oppo: Q_k,h(s,a) of the last policy evaluation, and the step alpha. */
+double tabrl_oppo_value(const tabrl_algo *algo, int h, int s, int a);
+double tabrl_oppo_alpha(const tabrl_algo *algo);
+
+/* bobw-po: the occupancy q_h(s) (known transitions) or its upper bound
+ * u_h(s) (unknown) of the last episode's estimate. */
+double tabrl_bobw_po_occupancy(const tabrl_algo *algo, int h, int s);
+
 #endif
