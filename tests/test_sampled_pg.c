@@ -163,6 +163,128 @@ START_TEST(test_init_bad_file)
 }
 END_TEST
 
+/* One-state bandit, H = 1: arm a pays 1 with probability q[a], else 0. */
+static tabrl_mdp *bernoulli_bandit(const double *q, int A)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, A, 1);
+  tabrl_mdp *m = NULL;
+  for (int a = 0; a < A; a++) {
+    tabrl_mdp_builder_add(b, 0, 0, a, 0, q[a], 1);
+    tabrl_mdp_builder_add(b, 0, 0, a, 0, 1 - q[a], 0);
+  }
+  tabrl_mdp_builder_set_time(b, 1, 1);
+  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
+/* log pi(a) - mean_a log pi(a) of stage 0, state 0: the logits up to the
+ * per-row shift. */
+static void centred_logits(tabrl_algo *algo, const tabrl_mdp *m, double *out)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double mean = 0;
+  ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+  for (int a = 0; a < m->A; a++) mean += (out[a] = log(tabrl_policy_row(pi, 0, 0)[a])) / m->A;
+  for (int a = 0; a < m->A; a++) out[a] -= mean;
+  tabrl_policy_free(pi);
+}
+
+/* The sampled type's first update from the uniform policy over many seeds:
+ * its mean is eta times the exact softmax gradient
+ * pi(a) (q(a) - J) = (q(a) - mean q) / A (the gradient sums to 0 over a,
+ * and so does each sample's, so the centred logits are the update
+ * itself), within 4 standard errors of the seeds' spread. */
+static void check_expected_update(const char *type, const tabrl_setting *set, size_t nset,
+                                  long episodes_per_update, double eta)
+{
+  const double q[3] = {0.8, 0.5, 0.2};
+  const int A = 3;
+  const long N = 20000;
+  double sum[3] = {0}, sq[3] = {0}, J = (q[0] + q[1] + q[2]) / 3;
+  for (long i = 0; i < N; i++) {
+    fixture f;
+    double c[3];
+    setup(&f, bernoulli_bandit(q, A), 0, (uint64_t)i + 1);
+    tabrl_algo *algo = test_make(type, &f.p, set, nset);
+    test_drive(algo, f.m, episodes_per_update, (uint64_t)i + 1, NULL, NULL, NULL, NULL);
+    centred_logits(algo, f.m, c);
+    for (int a = 0; a < A; a++) {
+      sum[a] += c[a] / eta;
+      sq[a] += c[a] * c[a] / (eta * eta);
+    }
+    tabrl_algo_free(algo);
+    teardown(&f);
+  }
+  for (int a = 0; a < A; a++) {
+    double mean = sum[a] / N, sd = sqrt(sq[a] / N - mean * mean), exact = (q[a] - J) / A;
+    ck_assert_msg(fabs(mean - exact) < 4 * sd / sqrt((double)N),
+                  "%s arm %d: %g vs exact %g (sd %g)", type, a, mean, exact, sd);
+    /* The tolerance (a fifth of the largest component) tells the
+     * gradient from the pi-free (q - J), three times larger. */
+    ck_assert(4 * sd / sqrt((double)N) < 0.2 * (q[0] - J) / A);
+  }
+}
+
+START_TEST(test_reinforce_expected_update)
+{
+  tabrl_setting none[] = {{"eta", "0.1", "test", 0}, {"baseline", "none", "test", 0}};
+  check_expected_update("reinforce", none, 2, 1, 0.1);
+  /* batch 2 with the running-mean baseline: the second episode's baseline
+   * is the first's return, fixed before it; still unbiased. */
+  tabrl_setting mean[] = {{"eta", "0.1", "test", 0}, {"batch", "2", "test", 0}};
+  check_expected_update("reinforce", mean, 2, 2, 0.1);
+}
+END_TEST
+
+/* Two arms paying 1 and 0 surely, no baseline, batch 1: a pull of arm 1
+ * changes nothing (G = 0); a pull of arm 0 raises the logit gap D =
+ * theta_0 - theta_1 by 2 eta (1 - p), p = pi(0) = 1 / (1 + e^-D) >= 1/2
+ * (D starts at 0 and never falls).  Then
+ *   e^D' = e^D exp(2 eta / (1 + e^D)) >= e^D + 2 eta e^D / (1 + e^D)
+ *        >= e^D + eta,
+ * so after N_k pulls of arm 0, e^D >= 1 + eta N_k and the suboptimality
+ *   1 - p_k = 1 / (1 + e^D) <= 1 / (2 + eta N_k).
+ * Each pull is arm 0 with probability >= 1/2, so N_K dominates Bin(K, 1/2):
+ * at this seed N_K >= K/2 - 3 sqrt(K)/2 (three standard deviations). */
+START_TEST(test_reinforce_bound)
+{
+  const double r[2] = {1, 0};
+  const long K = 2000;
+  const double eta = 0.5;
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, 2, 1);
+  tabrl_mdp *m = NULL;
+  for (int a = 0; a < 2; a++) tabrl_mdp_builder_add(b, 0, 0, a, 0, 1, r[a]);
+  tabrl_mdp_builder_set_time(b, 1, 1);
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  fixture f;
+  setup(&f, m, 0, 3);
+  tabrl_setting set[] = {{"eta", "0.5", "test", 0}, {"baseline", "none", "test", 0}};
+  tabrl_algo *algo = test_make("reinforce", &f.p, set, 2);
+  double *path = malloc((size_t)K * sizeof *path);
+  tabrl_step *steps = malloc((size_t)K * sizeof *steps);
+  test_drive_result res = test_drive(algo, f.m, K, 3, path, steps, NULL, NULL);
+  long pulls = 0;
+  double bound_sum = 0;
+  for (long k = 0; k < K; k++) {
+    /* episode k+1 is valued at the policy after k updates */
+    double sub = path[k] - (k ? path[k - 1] : 0), bound = 1 / (2 + eta * pulls);
+    ck_assert_msg(sub <= bound + 1e-12, "episode %ld: %g > %g", k + 1, sub, bound);
+    bound_sum += bound;
+    pulls += steps[k].a == 0;
+  }
+  ck_assert_msg(pulls >= K / 2 - 1.5 * sqrt((double)K), "%ld pulls", pulls);
+  ck_assert(res.regret <= bound_sum + 1e-9);
+  /* and the final policy: at most 1 / (2 + eta (K/2 - 1.5 sqrt K)) = 0.0038 */
+  ck_assert(path[K - 1] - path[K - 2] <= 1 / (2 + eta * (K / 2 - 1.5 * sqrt((double)K))));
+  free(path);
+  free(steps);
+  tabrl_algo_free(algo);
+  teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("sampled_pg");
@@ -170,6 +292,8 @@ int main(void)
   tcase_add_test(tc, test_init_file);
   tcase_add_test(tc, test_init_random);
   tcase_add_test(tc, test_init_bad_file);
+  tcase_add_test(tc, test_reinforce_expected_update);
+  tcase_add_test(tc, test_reinforce_bound);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
