@@ -285,6 +285,116 @@ START_TEST(test_reinforce_bound)
 }
 END_TEST
 
+/* With clip so large that nothing is clipped and one epoch, ppo's update
+ * is reinforce's (the surrogate's gradient at r = 1): the same seed gives
+ * the same actions, so the same policies for a whole run; two epochs do
+ * not (so the comparison can fail). */
+START_TEST(test_ppo_first_step_is_reinforce)
+{
+  tabrl_policy *pi[3];
+  for (int t = 0; t < 3; t++) {
+    fixture f;
+    setup(&f, garnet_episodic(), 0, 5);
+    tabrl_setting set[] = {{"eta", "0.3", "test", 0},
+                           {"batch", "4", "test", 0},
+                           {"clip", "1e9", "test", 0},
+                           {"epochs", t == 2 ? "2" : "1", "test", 0}};
+    tabrl_algo *algo = test_make(t == 0 ? "reinforce" : "ppo", &f.p, set, t == 0 ? 2 : 4);
+    test_drive(algo, f.m, 40, 5, NULL, NULL, NULL, NULL);
+    pi[t] = tabrl_policy_alloc_for(f.m);
+    ck_assert_int_eq(tabrl_algo_policy(algo, pi[t]), 0);
+    tabrl_algo_free(algo);
+    teardown(&f);
+  }
+  double same = 0, other = 0;
+  for (size_t i = 0; i < (size_t)pi[0]->stages * pi[0]->S * pi[0]->A; i++) {
+    same = fmax(same, fabs(pi[0]->prob[i] - pi[1]->prob[i]));
+    other = fmax(other, fabs(pi[0]->prob[i] - pi[2]->prob[i]));
+  }
+  ck_assert_msg(same < 1e-12, "%g", same);
+  ck_assert_msg(other > 1e-3, "%g", other);
+  for (int t = 0; t < 3; t++) tabrl_policy_free(pi[t]);
+}
+END_TEST
+
+/* A hand-made batch (observe without act): one episode of a 3-armed
+ * bandit taking arm 0 with return R, no baseline, so A = R.  Many epochs
+ * push the ratio r = pi(0) / pi_old(0) until it leaves [1 - eps, 1 + eps]
+ * on the side of A, then the clipped term has no gradient: r ends within
+ * one step of the boundary.  A step moves log pi(0) by at most
+ * 2 eta w |A|, w = r <= 1 + eps the ratio before it, so
+ *   1 + eps <= r <= (1 + eps) exp(2 eta (1 + eps) |A|)   (A > 0),
+ *   (1 - eps) exp(-2 eta |A|) <= r <= 1 - eps            (A < 0).
+ * Without the clip (eps = 1e9) the same epochs carry r far beyond. */
+static double ratio_after(double R, const char *clip)
+{
+  const double q[3] = {0.5, 0.5, 0.5};
+  fixture f;
+  setup(&f, bernoulli_bandit(q, 3), 0, 1);
+  tabrl_setting set[] = {{"eta", "0.05", "test", 0},
+                         {"epochs", "200", "test", 0},
+                         {"clip", clip, "test", 0},
+                         {"baseline", "none", "test", 0}};
+  tabrl_algo *algo = test_make("ppo", &f.p, set, 4);
+  tabrl_policy *pi = tabrl_policy_alloc_for(f.m);
+  ck_assert_int_eq(tabrl_algo_begin_episode(algo, 1), 0);
+  ck_assert_int_eq(tabrl_algo_observe(algo, 0, 0, 0, R, 0), 0);
+  ck_assert_int_eq(tabrl_algo_end_episode(algo, 1), 0);
+  ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+  double r = tabrl_policy_row(pi, 0, 0)[0] / (1.0 / 3);
+  tabrl_policy_free(pi);
+  tabrl_algo_free(algo);
+  teardown(&f);
+  return r;
+}
+
+START_TEST(test_ppo_clip)
+{
+  const double eps = 0.2, eta = 0.05;
+  double up = ratio_after(1, "0.2"), down = ratio_after(-1, "0.2");
+  ck_assert_msg(up >= 1 + eps && up <= (1 + eps) * exp(2 * eta * (1 + eps)), "%.17g", up);
+  ck_assert_msg(down <= 1 - eps && down >= (1 - eps) * exp(-2 * eta), "%.17g", down);
+  ck_assert(ratio_after(1, "1e9") > 2.5); /* pi(0) -> 1: r -> 3 */
+  ck_assert(ratio_after(-1, "1e9") < 0.1);
+}
+END_TEST
+
+/* The bound of test_reinforce_bound holds for ppo too: a pull of arm 0
+ * (A = 1) makes a first epoch equal to reinforce's step, and every later
+ * epoch only raises D (A > 0, e_0 - pi has a positive first component,
+ * and a clipped sample stops moving), so e^D >= 1 + eta N_k still. */
+START_TEST(test_ppo_bound)
+{
+  const double r[2] = {1, 0};
+  const long K = 2000;
+  const double eta = 0.5;
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, 2, 1);
+  tabrl_mdp *m = NULL;
+  for (int a = 0; a < 2; a++) tabrl_mdp_builder_add(b, 0, 0, a, 0, 1, r[a]);
+  tabrl_mdp_builder_set_time(b, 1, 1);
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  fixture f;
+  setup(&f, m, 0, 4);
+  tabrl_setting set[] = {{"eta", "0.5", "test", 0}, {"baseline", "none", "test", 0}};
+  tabrl_algo *algo = test_make("ppo", &f.p, set, 2);
+  double *path = malloc((size_t)K * sizeof *path);
+  tabrl_step *steps = malloc((size_t)K * sizeof *steps);
+  test_drive(algo, f.m, K, 4, path, steps, NULL, NULL);
+  long pulls = 0;
+  for (long k = 0; k < K; k++) {
+    double sub = path[k] - (k ? path[k - 1] : 0);
+    ck_assert_msg(sub <= 1 / (2 + eta * pulls) + 1e-12, "episode %ld: %g", k + 1, sub);
+    pulls += steps[k].a == 0;
+  }
+  ck_assert_msg(pulls >= K / 2 - 1.5 * sqrt((double)K), "%ld pulls", pulls);
+  free(path);
+  free(steps);
+  tabrl_algo_free(algo);
+  teardown(&f);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("sampled_pg");
@@ -294,6 +404,9 @@ int main(void)
   tcase_add_test(tc, test_init_bad_file);
   tcase_add_test(tc, test_reinforce_expected_update);
   tcase_add_test(tc, test_reinforce_bound);
+  tcase_add_test(tc, test_ppo_first_step_is_reinforce);
+  tcase_add_test(tc, test_ppo_clip);
+  tcase_add_test(tc, test_ppo_bound);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -65,6 +65,7 @@ extern const tabrl_algo_type tabrl_algo_npg;
 extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
 extern const tabrl_algo_type tabrl_algo_reinforce;
+extern const tabrl_algo_type tabrl_algo_ppo;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
@@ -106,6 +107,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,
+    &tabrl_algo_ppo,
     &tabrl_algo_psrl,
     &tabrl_algo_qdp,
     &tabrl_algo_qtd,
