@@ -5,7 +5,7 @@
  *   random       theta(h,s,a) ~ N(0, 1) at the valid actions, drawn from
  *                the algorithm's own stream (tabrl_problem.rng) in (h, s, a)
  *                order, the policy their softmax
- *   file:PI.csv  a policy file as tabrl solve -o and policies.csv write it
+ *   file:PI.csv  a policy file: policies.csv of tabrl run or any h,s,a,prob table
  *                (tabrl_policy_read_csv: one policy, rows summing to 1,
  *                shaped for the model; stage-0 rows only serve every stage);
  *                theta = log pi.  An action of probability 0 gets the logit
