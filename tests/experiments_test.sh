@@ -666,6 +666,31 @@ for t in 0.1 1; do
     END {exit bad || n != 3}' entropy-npg-bandit/policies.csv
 done
 
+# ---- sampled-pg.ini: reinforce and ppo (batch 1, eta 1) against exact pg
+# and npg on the three-armed bandit with H = 1 (J* = 1); full length (3,000
+# episodes, 20 seeds, 1.6 s).  Measured on seeds 0-19 (20-39): reinforce's
+# mean final suboptimality 2.354e-4 (2.472e-4) against pg's 2.260e-4, ratio
+# 1.04 (1.09); its worst seed 5.5e-4 (6.7e-4) and worst cumulative regret
+# 36.4 (39.1); ppo's worst cumulative regret 126.7 (302.1), 2 (8) seeds
+# above 50; npg below 1e-9 by logged iteration 208.
+run sampled-pg
+# sp_final DIR ALGO: mean regret (suboptimality) of the last rows;
+# sp_worst DIR ALGO COLUMN: the largest value of runs.csv column COLUMN at
+# the last episode; sp_over DIR ALGO X: seeds whose cum_regret exceeds X.
+sp_final() { awk -F, -v a="$2" '$2 == a && $5 == 3000 {s += $8; n++} END {if (n) printf "%.6g", s / n}' "$1/runs.csv"; }
+sp_worst() { awk -F, -v a="$2" -v c="$3" '$2 == a && $5 == 3000 && $c > m {m = $c} END {printf "%.6g", m}' "$1/runs.csv"; }
+sp_over() { awk -F, -v a="$2" -v x="$3" '$2 == a && $5 == 3000 && $9 > x + 0 {n++} END {print n + 0}' "$1/runs.csv"; }
+sp_ratio=$(ratio "$(sp_final sampled-pg reinforce)" "$(sp_final sampled-pg pg)")
+check sampled-pg-reinforce-tracks-pg is "$sp_ratio" '<' 1.2
+check sampled-pg-reinforce-above-pg is "$sp_ratio" '>' 1
+check sampled-pg-pg-final is "$(absdiff "$(sp_final sampled-pg pg)" 2.260e-4)" '<' 1e-6
+check sampled-pg-reinforce-converges is "$(sp_worst sampled-pg reinforce 8)" '<' 1e-3
+check sampled-pg-ppo-converges is "$(sp_final sampled-pg ppo)" '<' 1e-3
+check sampled-pg-reinforce-tail is "$(sp_worst sampled-pg reinforce 9)" '<' 50
+check sampled-pg-ppo-tail is "$(sp_worst sampled-pg ppo 9)" '>' 100
+check sampled-pg-ppo-tail-seeds is "$(sp_over sampled-pg ppo 50)" '>=' 2
+check sampled-pg-npg-exact is "$(pg_first sampled-pg npg 1e-9)" '<=' 208
+
 # ---- entropy-npg-garnet.ini (reproduction 2b): Garnet(20, 4, 3), gamma
 # 0.9.  Measured square-root rates 0.899411 (tau 0.1, eta 0.1), 0.899800
 # (tau 1, eta 0.01), 0.499897 (tau 1, eta 0.05): each at 1 - eta tau /

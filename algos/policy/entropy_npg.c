@@ -30,12 +30,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include "policy/exact.h"
+#include "policy/init.h"
 #include "protocol/testing.h"
 #include "tabrl/error.h"
 
 static const tabrl_param entropy_npg_params[] = {
     {"tau", TABRL_DOUBLE, "0.1", "[0,inf)", "entropy regularisation weight"},
     {"eta", TABRL_DOUBLE, "0.1", "(0,inf)", "step size, at most (1 - gamma) / tau"},
+    TABRL_PO_INIT_PARAM,
     {0},
 };
 
@@ -73,7 +75,7 @@ static int entropy_npg_check(const tabrl_problem *problem, const tabrl_values *p
                        "entropy-npg: eta * tau = %g exceeds 1 - gamma = %g (Cen et al. need eta "
                        "<= (1 - gamma) / tau)",
                        eta * tau, 1 - problem->gamma);
-  return 0;
+  return tabrl_po_init_check(problem, params);
 }
 
 /* Soft Bellman sweep: V_new(s) = tau log sum_a exp(Q(s,a) / tau), max over
@@ -132,7 +134,7 @@ static int entropy_npg_init(void *state, const tabrl_problem *problem, const tab
   st->tau = tabrl_values_double(params, "tau");
   st->eta = tabrl_values_double(params, "eta");
   if ((status = entropy_npg_check(problem, params))) return status;
-  if ((status = tabrl_exact_po_init(&st->po, problem, "entropy-npg"))) return status;
+  if ((status = tabrl_exact_po_init(&st->po, problem, params, "entropy-npg"))) return status;
   const tabrl_mdp *m = st->po.m;
   st->reg = tabrl_mdp_clone(m);
   st->Vreg = calloc((size_t)m->S, sizeof *st->Vreg);

@@ -1,11 +1,13 @@
 /* Shared state of the exact policy-optimization types (see exact.h). */
 #include "policy/exact.h"
+#include "policy/init.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tabrl/error.h"
 
-int tabrl_exact_po_init(tabrl_exact_po *po, const tabrl_problem *problem, const char *name)
+int tabrl_exact_po_init(tabrl_exact_po *po, const tabrl_problem *problem,
+                        const tabrl_values *params, const char *name)
 {
   const tabrl_mdp *m = problem->model;
   if (!m) return tabrl_error(TABRL_EINVAL, "%s needs the model (planning protocol)", name);
@@ -23,11 +25,8 @@ int tabrl_exact_po_init(tabrl_exact_po *po, const tabrl_problem *problem, const 
   po->d = calloc((size_t)po->stages * (size_t)po->S, sizeof *po->d);
   if (!po->ws || !po->pi || !po->theta || !po->V || !po->Q || !po->d)
     return tabrl_error(TABRL_ENOMEM, "%s: out of memory", name);
-  for (int h = 0; h < po->stages; h++)
-    for (int s = 0; s < po->S; s++)
-      for (int a = 0; a < po->A; a++)
-        po->theta[((size_t)h * po->S + s) * po->A + a] =
-            tabrl_mdp_valid(m, h, s, a) ? 0 : -INFINITY;
+  int status = tabrl_po_init_logits(problem, params, po->theta);
+  if (status) return status;
   tabrl_exact_po_softmax(po);
   return 0;
 }

@@ -25,9 +25,11 @@ typedef struct {
   double *d;     /* stages*S: unnormalised state occupancy from mu0 */
 } tabrl_exact_po;
 
-/* Allocates everything for problem->model; the policy is uniform over the
- * valid actions (theta = 0 there).  name is the type's, for messages. */
-int tabrl_exact_po_init(tabrl_exact_po *po, const tabrl_problem *problem, const char *name);
+/* Allocates everything for problem->model; the policy is params' `init`
+ * (policy/init.h; uniform over the valid actions by default).  name is the
+ * type's, for messages. */
+int tabrl_exact_po_init(tabrl_exact_po *po, const tabrl_problem *problem,
+                        const tabrl_values *params, const char *name);
 void tabrl_exact_po_release(tabrl_exact_po *po);
 
 /* pi <- softmax(theta) per (h, s) after shifting each row's logits so its

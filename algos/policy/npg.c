@@ -13,10 +13,12 @@
  * Computed in the logits: theta += eta Q / (1 - gamma) (Q and A differ by a
  * per-state constant, which the normalisation removes). */
 #include "policy/exact.h"
+#include "policy/init.h"
 #include "tabrl/error.h"
 
 static const tabrl_param npg_params[] = {
     {"eta", TABRL_DOUBLE, "1", "(0,inf)", "step size eta of the multiplicative update"},
+    TABRL_PO_INIT_PARAM,
     {0},
 };
 
@@ -34,7 +36,7 @@ static int npg_init(void *state, const tabrl_problem *problem, const tabrl_value
 {
   npg_state *st = state;
   st->eta = tabrl_values_double(params, "eta");
-  return tabrl_exact_po_init(&st->po, problem, "npg");
+  return tabrl_exact_po_init(&st->po, problem, params, "npg");
 }
 
 static int npg_iterate(void *state, long iteration)
@@ -62,6 +64,7 @@ const tabrl_algo_type tabrl_algo_npg = {
     .commits_per_episode = 1,
     .params = npg_params,
     .state_size = sizeof(npg_state),
+    .check = tabrl_po_init_check,
     .init = npg_init,
     .release = npg_release,
     .policy = npg_policy,

@@ -16,11 +16,13 @@
  * of the JMLR text could not be read here.) */
 #include <math.h>
 #include "policy/exact.h"
+#include "policy/init.h"
 #include "protocol/testing.h"
 #include "tabrl/error.h"
 
 static const tabrl_param pg_params[] = {
     {"eta", TABRL_DOUBLE, "1", "(0,inf)", "step size of the gradient ascent on the logits"},
+    TABRL_PO_INIT_PARAM,
     {0},
 };
 
@@ -38,7 +40,7 @@ static int pg_init(void *state, const tabrl_problem *problem, const tabrl_values
 {
   pg_state *st = state;
   st->eta = tabrl_values_double(params, "eta");
-  return tabrl_exact_po_init(&st->po, problem, "pg");
+  return tabrl_exact_po_init(&st->po, problem, params, "pg");
 }
 
 /* grad at the current theta into grad (stages*S*A, 0 at invalid actions). */
@@ -88,6 +90,7 @@ const tabrl_algo_type tabrl_algo_pg = {
     .commits_per_episode = 1,
     .params = pg_params,
     .state_size = sizeof(pg_state),
+    .check = tabrl_po_init_check,
     .init = pg_init,
     .release = pg_release,
     .policy = pg_policy,

@@ -23,6 +23,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include "policy/exact.h"
+#include "policy/init.h"
 #include "tabrl/error.h"
 
 static const tabrl_param pmd_params[] = {
@@ -30,6 +31,7 @@ static const tabrl_param pmd_params[] = {
     {"divergence", TABRL_CHOICE, "kl", "kl|euclidean", "Bregman divergence of the mirror step"},
     {"steps", TABRL_CHOICE, "constant", "constant|geometric",
      "eta_k = eta_0, or eta_{k+1} = eta_k / gamma (Xiao 2022)"},
+    TABRL_PO_INIT_PARAM,
     {0},
 };
 
@@ -59,7 +61,7 @@ static int pmd_check(const tabrl_problem *problem, const tabrl_values *params)
     return tabrl_error(TABRL_EUNSUPPORTED,
                        "pmd: steps = geometric (eta_k / gamma) needs a discounted model with "
                        "0 < gamma < 1");
-  return 0;
+  return tabrl_po_init_check(problem, params);
 }
 
 static int pmd_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
@@ -70,7 +72,7 @@ static int pmd_init(void *state, const tabrl_problem *problem, const tabrl_value
   st->divergence = tabrl_values_choice(params, "divergence");
   st->geometric = tabrl_values_choice(params, "steps") == PMD_GEOMETRIC;
   if ((status = pmd_check(problem, params))) return status;
-  if ((status = tabrl_exact_po_init(&st->po, problem, "pmd"))) return status;
+  if ((status = tabrl_exact_po_init(&st->po, problem, params, "pmd"))) return status;
   st->sorted = malloc((size_t)st->po.A * sizeof *st->sorted);
   if (!st->sorted) return tabrl_error(TABRL_ENOMEM, "pmd: out of memory");
   return 0;

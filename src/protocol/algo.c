@@ -66,6 +66,8 @@ extern const tabrl_algo_type tabrl_algo_entropy_npg;
 extern const tabrl_algo_type tabrl_algo_npg;
 extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
+extern const tabrl_algo_type tabrl_algo_reinforce;
+extern const tabrl_algo_type tabrl_algo_ppo;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
@@ -109,11 +111,13 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_pmpo,
     &tabrl_algo_po_pair,
     &tabrl_algo_policy_iteration,
+    &tabrl_algo_ppo,
     &tabrl_algo_psrl,
     &tabrl_algo_qdp,
     &tabrl_algo_qtd,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_reinforce,
     &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,

@@ -181,9 +181,12 @@ static char *join_file_value(const char *base, const char *value)
 static char *resolve_paths(const char *section, const char *key, const char *value,
                            const char *base)
 {
-  int env_file = !strncmp(value, "file:", 5) &&
-                 (!strcmp(section, "env") || (!strcmp(section, "experiment") &&
-                                              (!strcmp(key, "env") || !strcmp(key, "dataset"))));
+  int env_file =
+      !strncmp(value, "file:", 5) &&
+      (!strcmp(section, "env") ||
+       (!strcmp(section, "experiment") && (!strcmp(key, "env") || !strcmp(key, "dataset"))) ||
+       /* a policy type's init = file:PI.csv (algos/policy/init.h) */
+       (!strncmp(section, "algo ", 5) && !strcmp(key, "init")));
   if (env_file) return join_file_value(base, value);
   if (!strcmp(section, "sweep")) {
     /* TARGET.param = v1, v2, ...: each value is a path (env.KEY: each
