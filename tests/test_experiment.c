@@ -602,8 +602,8 @@ START_TEST(test_objective_declared)
       "ctd, dpo, dueling-rl, egpo, entropy-npg, gpo, greedy-q, hypo, ipo, kto, lsvi-ucb, "
       "maxmin-rlhf, maxminlcb, md, mdtd, mvp, nash-md, npg, online-ipo, optql, p2r, pbrl-mle, "
       "pe-ctd, pevi, pg, plug-in, pmd, pmpo, po-pair, policy-iteration, psrl, qdp, qtd, random, "
-      "random-duel, "
-      "rlsvi, robust-td, rpo, rucb, slic, ucbvi, ucrl-vtr, ucrl2, value-iteration");
+      "random-duel, rebel, "
+      "rlsvi, robust-td, rpg, rpo, rucb, slic, ucbvi, ucrl-vtr, ucrl2, value-iteration");
   /* entropic: only the type that declares it; random accepts any
    * registered objective, which this stand-in is not. */
   p.objective = &risk;

@@ -64,6 +64,8 @@ extern const tabrl_algo_type tabrl_algo_entropy_npg;
 extern const tabrl_algo_type tabrl_algo_npg;
 extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
+extern const tabrl_algo_type tabrl_algo_rebel;
+extern const tabrl_algo_type tabrl_algo_rpg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
@@ -110,10 +112,12 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_qtd,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_rebel,
     &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
     &tabrl_algo_robust_td,
+    &tabrl_algo_rpg,
     &tabrl_algo_rpo,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,
