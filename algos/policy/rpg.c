@@ -43,8 +43,10 @@
  * second on the importance weights correct for pi_theta != pi_old).  No
  * clipping (the paper's RPG-Style Clip is not built).
  *
- * Reference: the runner's (tabrl_problem.pref) when it gives one, else
- * uniform; under the online protocol it is uniform. */
+ * Reference: the env's (`reference =` of preference-bandit), uniform when
+ * it has none; the runner passes it (uses_reference: tabrl_problem.pref,
+ * no comparisons) and writes runs.csv kl = E_{s ~ mu0} KL(pi_k(.|s) ||
+ * pi_ref(.|s)). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,4 +173,5 @@ const tabrl_algo_type tabrl_algo_rpg = {
     .policy = rpg_policy,
     .act = rpg_act,
     .observe = rpg_observe,
+    .uses_reference = 1,
 };
