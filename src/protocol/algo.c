@@ -64,11 +64,13 @@ extern const tabrl_algo_type tabrl_algo_entropy_npg;
 extern const tabrl_algo_type tabrl_algo_npg;
 extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
+extern const tabrl_algo_type tabrl_algo_bnpo;
 extern const tabrl_algo_type tabrl_algo_rebel;
 extern const tabrl_algo_type tabrl_algo_rpg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_bnpo,
     &tabrl_algo_cdp,
     &tabrl_algo_colstim,
     &tabrl_algo_convex_ac,
