@@ -1,10 +1,12 @@
-/* rebel: REgression to RElative reward Based RL, tabular softmax on a
- * contextual bandit (Gao, Chang, Zhan, Oertell, Swamy, Brantley, Joachims,
- * Bagnell, Lee, Sun 2024, "REBEL: Reinforcement Learning via Regressing
- * Relative Rewards", NeurIPS 2024, arXiv 2404.16767: Algorithm 1 and its
- * least-squares step).  Only the abstract and the first page of the arXiv
- * v4 text could be read here: the algorithm is written from the
- * least-squares objective it states, and no equation number is cited.
+/* rebel: REBEL, tabular softmax on a contextual bandit (Gao, Chang, Zhan,
+ * Oertell, Swamy, Brantley, Joachims, Bagnell, Lee, Sun 2024, "REBEL:
+ * Reinforcement Learning via Regressing Relative Rewards", NeurIPS 2024,
+ * arXiv 2404.16767).  Only the abstract could be read here: it states the
+ * regression (the relative reward of two completions to a prompt regressed
+ * in terms of the policy) and that Natural Policy Gradient is a variant of
+ * REBEL; no section, algorithm or equation number is cited.  The
+ * regression below is the one the abstract describes, written out for a
+ * tabular softmax policy.
  *
  * Iteration t collects pairs (y, y') of responses to the same context x
  * from pi_t and sets
@@ -25,10 +27,9 @@
  * With exact expectations (every pair (y, y') weighted pi_t(y) pi_t(y'),
  * b and L their expectations) the solution is Delta = eta r + const on the
  * support of pi_t, i.e. pi_{t+1} proportional to pi_t exp(eta r): the
- * mirror-descent / natural-policy-gradient step the paper says REBEL
- * reduces to when the regression is solved exactly (its mirror-descent
- * reading of the least-squares step, Section 2; section number as read in
- * the arXiv v4 HTML's outline).  tabrl_rebel_regress takes weighted pairs
+ * mirror-descent / natural-policy-gradient step the abstract says REBEL
+ * contains (where in the paper this is shown could not be read).
+ * tabrl_rebel_regress takes weighted pairs
  * so that tests/test_klpg.c checks that reduction with the solver the
  * algorithm uses.
  *
@@ -222,7 +223,7 @@ const tabrl_algo_type tabrl_algo_rebel = {
     .doc = "REBEL: regress log-ratio differences of response pairs onto reward differences, solved "
            "exactly per context (contextual bandit)",
     .source = "Gao et al. 2024, REBEL: Reinforcement Learning via Regressing Relative Rewards "
-              "(NeurIPS 2024, arXiv 2404.16767), Algorithm 1, tabular softmax",
+              "(NeurIPS 2024, arXiv 2404.16767), abstract only; tabular softmax",
     .protocol = TABRL_ONLINE,
     .commits_per_episode = 1,
     .params = rebel_params,
