@@ -448,4 +448,38 @@ sed 's/^responses = 3$/responses = 3\nreference = file:ref.csv/' po/exp.ini >po/
 expect po-bad-reference 2 'po/ref.ini:11: \[env\] reference: preference-bandit: .*ref.csv: no logit for response 2' "$tabrl" run po/ref.ini --out po/bad-ref --quiet
 check po-bad-reference-nothing test ! -e po/bad-ref
 
+# ---- online types with a reference (uses_reference: rpg): the env's
+# reference reaches the learner and runs.csv kl is E_mu0 KL(pi_k || ref).
+# preference-bandit, one context, rewards 1, 0.9, 0.1, reference logits 0,
+# 0.5, 1; reverse KL, beta 0.5: the final policy within 0.01 of the closed
+# form ref exp(r / beta) / Z = (0.3572, 0.4822, 0.1605) (measured: 0.3547,
+# 0.4829, 0.1625; the uniform reference's optimum (0.5040, 0.4127, 0.0833)
+# is far), and the last row's kl equals the KL of policies.csv's policy to
+# the reference.
+mkdir -p ref
+printf 'i,logit\n0,0\n1,0.5\n2,1\n' >ref/ref.csv
+cat >ref/exp.ini <<'INI'
+[experiment]
+name = ref
+env = preference-bandit
+episodes = 40000
+seeds = 1
+log = every:20000
+[env]
+responses = 3
+rewards = 1, 0.9, 0.1
+reference = file:ref.csv
+[algo rpg]
+type = rpg
+beta = 0.5
+eta = 0.5
+batch = 256
+INI
+expect ref-run 0 '' "$tabrl" run ref/exp.ini --out ref/out --quiet
+check ref-optimum awk -F, 'BEGIN {z = 0; for (a = 0; a < 3; a++) {r = a == 0 ? 1 : a == 1 ? 0.9 : 0.1
+  q[a] = exp(0.5 * a) * exp(r / 0.5); z += q[a]}} FNR > 1 {d = $8 - q[$7] / z; if (d > 0.01 || d < -0.01) bad = 1; n++}
+  END {exit bad || n != 3}' ref/out/policies.csv
+check ref-kl awk -F, 'BEGIN {z = 1 + exp(0.5) + exp(1)} FNR == NR && FNR > 1 {kl += $8 * log($8 * z / exp(0.5 * $7)); next}
+  FNR > 1 && $5 == 40000 {got = $17} END {exit got == "" || (got - kl) ^ 2 > 1e-20}' ref/out/policies.csv ref/out/runs.csv
+
 finish

@@ -68,9 +68,13 @@ extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
 extern const tabrl_algo_type tabrl_algo_reinforce;
 extern const tabrl_algo_type tabrl_algo_ppo;
+extern const tabrl_algo_type tabrl_algo_bnpo;
+extern const tabrl_algo_type tabrl_algo_rebel;
+extern const tabrl_algo_type tabrl_algo_rpg;
 
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
+    &tabrl_algo_bnpo,
     &tabrl_algo_bobw_po,
     &tabrl_algo_cdp,
     &tabrl_algo_colstim,
@@ -117,11 +121,13 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_qtd,
     &tabrl_algo_random,
     &tabrl_algo_random_duel,
+    &tabrl_algo_rebel,
     &tabrl_algo_reinforce,
     &tabrl_algo_rfzi,
     &tabrl_algo_rlsvi,
     &tabrl_algo_robust_pg,
     &tabrl_algo_robust_td,
+    &tabrl_algo_rpg,
     &tabrl_algo_rpo,
     &tabrl_algo_rsq,
     &tabrl_algo_rsvi,

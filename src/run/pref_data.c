@@ -31,6 +31,11 @@ static int alloc_rows(pref_dataset *d, const tabrl_mdp *m, size_t n)
   return 0;
 }
 
+int pref_dataset_reference(const tabrl_mdp *m, pref_dataset *out)
+{
+  return alloc_rows(out, m, 0);
+}
+
 /* One field of a row: a decimal integer in [0, n). */
 static int parse_index(const char *path, long line, const char *text, int n, const char *what,
                        int *out)

@@ -26,6 +26,10 @@ int pref_dataset_read(const char *path, const tabrl_mdp *m, pref_dataset *out);
 int pref_dataset_draw(const tabrl_mdp *m, const tabrl_feedback *f, long n, gsl_rng *data,
                       gsl_rng *fb, pref_dataset *out);
 
+/* No comparisons, only the reference of m (uniform unless m has one): what
+ * online types with uses_reference are given. */
+int pref_dataset_reference(const tabrl_mdp *m, pref_dataset *out);
+
 void pref_dataset_free(pref_dataset *d);
 
 #endif

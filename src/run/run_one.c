@@ -269,6 +269,8 @@ static int at_checkpoint(struct run *r, long k)
   return 0;
 }
 
+static double policy_kl(const struct run *r, const tabrl_policy *pi);
+
 static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
   tabrl_episode ep = {.committed = r->pi, .rewards = r->rewards};
@@ -286,7 +288,9 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
       if (!ep.has_committed && r->algo->type->distribution &&
           (status = tabrl_algo_policy(r->algo, r->pi)))
         return status;
-      if ((status = write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret, r->pi, NAN)))
+      /* kl: types with uses_reference, whose reference the runner built. */
+      double kl = r->pref.reference && ep.has_committed ? policy_kl(r, r->pi) : NAN;
+      if ((status = write_row(r, k, &ep.ret, ep.has_committed ? &value : NULL, regret, r->pi, kl)))
         return status;
     }
     if ((k & 255) == 0) atomic_fetch_add(episodes_done, 256);
@@ -360,8 +364,9 @@ static int run_planning(struct run *r, volatile sig_atomic_t *stop, atomic_long 
   return 0;
 }
 
-/* mu0-averaged KL(pi || reference) of a one-stage policy (the
- * offline-preference protocol's kl column). */
+/* mu0-averaged KL(pi || reference) of a one-stage policy (the kl column of
+ * the offline-preference protocol and of online types with
+ * uses_reference). */
 static double policy_kl(const struct run *r, const tabrl_policy *pi)
 {
   const tabrl_mdp *m = r->m;
@@ -523,6 +528,9 @@ static int run_setup(struct run *r)
     }
     if (status) return status;
   }
+  if (type->protocol == TABRL_ONLINE && type->uses_reference &&
+      (status = pref_dataset_reference(m, &r->pref)))
+    return status;
   /* The target of policy-evaluation learners (tabrl_problem.target): the
    * mean-optimal policy, whatever the objective, as cdp's policy = optimal. */
   if (m->horizon > 0) {
@@ -554,7 +562,9 @@ static int run_setup(struct run *r)
                               type->protocol == TABRL_PLANNING || type->sees_model, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   problem.target = r->target;
-  if (type->protocol == TABRL_OFFLINE_PREFERENCE) problem.pref = &r->pref.data;
+  if (type->protocol == TABRL_OFFLINE_PREFERENCE ||
+      (type->protocol == TABRL_ONLINE && type->uses_reference))
+    problem.pref = &r->pref.data;
   if (status) {
     tabrl_values_free(values);
     return status;

@@ -85,8 +85,9 @@ typedef struct {
    * control algorithm must not: it would be told the answer it is scored
    * on. */
   const tabrl_policy *target;
-  /* Offline-preference protocol only (NULL otherwise): the run's dataset of
-   * comparisons and the reference policy (see tabrl_pref_data). */
+  /* Offline-preference protocol (NULL otherwise): the run's dataset of
+   * comparisons and the reference policy (see tabrl_pref_data); also, with
+   * no comparisons, for online types with uses_reference. */
   const struct tabrl_pref_data *pref;
 } tabrl_problem;
 
@@ -259,6 +260,13 @@ typedef struct tabrl_algo_type {
    * objective, which the planning runner writes as runs.csv regret instead
    * of J* - value when it is not NaN.  NULL: regret is J* - value. */
   double (*suboptimality)(const void *state);
+
+  /* 1 for online types that regularise towards a reference policy on
+   * one-step problems (rpg): the runner then passes the env's reference
+   * (uniform unless the env has one) as tabrl_problem.pref, with no
+   * comparisons, and writes runs.csv kl, the mu0-averaged KL(pi_k ||
+   * reference) of the policy it values.  0: neither. */
+  int uses_reference;
 } tabrl_algo_type;
 
 /* NULL-terminated list of all registered algorithm types. */
