@@ -6,9 +6,12 @@
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
+#include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "tabrl/objective.h"
 #include "tabrl/oracle.h"
+#include "tabrl/rng.h"
 
 static tabrl_objective entropy(void)
 {
@@ -90,11 +93,9 @@ START_TEST(test_stay_or_go_episodic)
 END_TEST
 
 /* A deterministic cycle of S states (action 0 moves on, action 1 stays),
- * start in 0, H = S: moving on visits every state once, the uniform dbar,
- * F* = log S; the uniform policy is strictly worse. */
-START_TEST(test_cycle_reaches_log_s)
+ * start in 0, H = S. */
+static tabrl_mdp *cycle(int S)
 {
-  const int S = 5;
   tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(S, 2, 1);
   tabrl_mdp *m = NULL;
   tabrl_mdp_builder_set_time(b, S, 1);
@@ -104,6 +105,15 @@ START_TEST(test_cycle_reaches_log_s)
   }
   ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
   tabrl_mdp_builder_free(b);
+  return m;
+}
+
+/* The cycle: moving on visits every state once, the uniform dbar,
+ * F* = log S; the uniform policy is strictly worse. */
+START_TEST(test_cycle_reaches_log_s)
+{
+  const int S = 5;
+  tabrl_mdp *m = cycle(S);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   ck_assert_double_eq_tol(optimum_of(m, pi), log(S), 1e-9);
   /* grad F is the same at every state at the uniform dbar, so staying
@@ -201,6 +211,85 @@ START_TEST(test_random_certified)
 }
 END_TEST
 
+/* nvr-pg's suboptimality F* - F(pi_K) after K updates at seed 1; pi_K into out (may be NULL). */
+static double nvr_pg_gap(const tabrl_mdp *m, long K, const char *alpha, const char *batch,
+                         tabrl_policy *out)
+{
+  const tabrl_algo_type *type = tabrl_algo_find("nvr-pg");
+  tabrl_objective o = entropy();
+  gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
+  unsigned char *valid = NULL;
+  tabrl_problem p;
+  tabrl_setting set[] = {{"alpha", alpha, "test", 0}, {"batch", batch, "test", 0}};
+  tabrl_values *values = NULL;
+  ck_assert_ptr_nonnull(type);
+  ck_assert_int_eq(tabrl_problem_init(&p, m, K, rng, 1, &valid), 0);
+  ck_assert_int_eq(tabrl_problem_set_objective(&p, &o, m, NULL), 0);
+  ck_assert_int_eq(tabrl_values_resolve(type->params, "nvr-pg", set, 2, 0, &values), 0);
+  tabrl_algo *algo = tabrl_algo_alloc(type, &p, values);
+  ck_assert_ptr_nonnull(algo);
+  for (long k = 1; k <= K; k++) ck_assert_int_eq(tabrl_algo_iterate(algo, k), 0);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
+  double gap = optimum_of(m, NULL) - value_of(m, pi);
+  if (out)
+    memcpy(out->prob, pi->prob, (size_t)m->horizon * (size_t)m->S * (size_t)m->A * sizeof(double));
+  tabrl_policy_free(pi);
+  tabrl_algo_free(algo);
+  tabrl_values_free(values);
+  free(valid);
+  gsl_rng_free(rng);
+  return gap;
+}
+
+/* nvr-pg at seed 1 from the uniform policy.  The 5-cycle (H = 5): the
+ * uniform policy leaves a gap of 0.31 nats and the optimum is
+ * deterministic, so the normalised steps only have to push the logits of
+ * moving on up; 30 updates of 10 trajectories must close the gap to 1e-4
+ * (measured 6e-6).  Stay-or-go (H = 3): the optimum stays at stage 0 with
+ * probability q = 1/2 (interior), where F* - F = (2/9) dq^2 to second
+ * order (d^2 F / dq^2 = -(1/9)(1/dbar(0) + 1/dbar(1)) = -4/9), so a gap
+ * below 1e-3 after 1000 updates of 50 trajectories (measured 1.8e-4) says
+ * |q - 1/2| < 0.067. */
+START_TEST(test_nvr_pg_converges)
+{
+  tabrl_mdp *m = cycle(5);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_double_gt(log(5) - value_of(m, pi), 0.3);
+  double gap = nvr_pg_gap(m, 30, "2", "10", NULL);
+  ck_assert_double_ge(gap, -1e-9);
+  ck_assert_double_lt(gap, 1e-4);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  m = stay_or_go(3, 1);
+  pi = tabrl_policy_alloc_for(m);
+  gap = nvr_pg_gap(m, 1000, "2", "50", pi);
+  ck_assert_double_ge(gap, -1e-9);
+  ck_assert_double_lt(gap, 1e-3);
+  ck_assert_double_lt(fabs(tabrl_policy_row(pi, 0, 0)[0] - 0.5), 0.067);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* The objective is the experiment's: nvr-pg refuses the mean. */
+START_TEST(test_nvr_pg_needs_entropy)
+{
+  tabrl_mdp *m = cycle(3);
+  tabrl_problem p;
+  unsigned char *valid = NULL;
+  tabrl_objective mean = tabrl_objective_default(), ent = entropy();
+  ck_assert_int_eq(tabrl_problem_init(&p, m, 1, NULL, 1, &valid), 0);
+  ck_assert_int_eq(tabrl_problem_set_objective(&p, &mean, m, NULL), 0);
+  ck_assert_int_eq(tabrl_algo_check(tabrl_algo_find("nvr-pg"), &p, NULL), TABRL_EUNSUPPORTED);
+  ck_assert_int_eq(tabrl_problem_set_objective(&p, &ent, m, NULL), 0);
+  ck_assert_int_eq(tabrl_algo_check(tabrl_algo_find("nvr-pg"), &p, NULL), 0);
+  free(valid);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("general_utility");
@@ -209,6 +298,8 @@ int main(void)
   tcase_add_test(tc, test_stay_or_go_episodic);
   tcase_add_test(tc, test_cycle_reaches_log_s);
   tcase_add_test(tc, test_random_certified);
+  tcase_add_test(tc, test_nvr_pg_converges);
+  tcase_add_test(tc, test_nvr_pg_needs_entropy);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
