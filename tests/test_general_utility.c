@@ -5,6 +5,7 @@
  * (concavity), the maximum over the deterministic policies, enumerated. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tabrl/algo.h"
@@ -290,6 +291,133 @@ START_TEST(test_nvr_pg_needs_entropy)
 }
 END_TEST
 
+/* ---- penalty:B ---- */
+
+/* A random model with costs in [0,1); the stored reward is r - lambda c
+ * (lambda = 0: the model itself; use_cost: the cost alone). */
+static tabrl_mdp *random_cost_model(int S, int A, int H, double gamma, unsigned seed, double lambda,
+                                    int use_cost)
+{
+  int stages = H > 0 ? H : 1;
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(S, A, stages);
+  tabrl_mdp *m = NULL;
+  unsigned x = seed;
+  tabrl_mdp_builder_set_time(b, H, gamma);
+  for (int h = 0; h < stages; h++)
+    for (int s = 0; s < S; s++)
+      for (int a = 0; a < A; a++) {
+        x = x * 1103515245u + 12345u;
+        double q = 0.2 + 0.6 * (double)(x >> 16 & 0x7fff) / 32768.0;
+        for (int i = 0; i < 2; i++) {
+          double u[2];
+          for (int j = 0; j < 2; j++) {
+            x = x * 1103515245u + 12345u;
+            u[j] = (double)(x >> 16 & 0x7fff) / 32768.0;
+          }
+          double r = use_cost ? u[1] : u[0] - lambda * u[1];
+          ck_assert_int_eq(
+              tabrl_mdp_builder_add_cost(b, h, s, a, (s + i * (a + 1)) % S, i ? 1 - q : q, r, u[1]),
+              0);
+        }
+      }
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
+static double mean_value(const tabrl_mdp *m, const tabrl_policy *pi)
+{
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), J;
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  J = tabrl_oracle_start_value(m, V);
+  free(V);
+  return J;
+}
+
+static double mean_optimum(const tabrl_mdp *m, tabrl_policy *pi)
+{
+  tabrl_objective o = tabrl_objective_default();
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), J;
+  ck_assert_int_eq(tabrl_objective_optimum(&o, m, V, pi, &J), 0);
+  free(V);
+  return J;
+}
+
+static double penalty_at(const char *text, const tabrl_mdp *m, tabrl_policy *optimal,
+                         const tabrl_policy *pi)
+{
+  tabrl_objective o;
+  double J;
+  ck_assert_int_eq(tabrl_objective_parse(text, &o), 0);
+  if (optimal)
+    ck_assert_int_eq(tabrl_objective_optimum(&o, m, NULL, optimal, &J), 0);
+  else
+    ck_assert_int_eq(tabrl_objective_value(&o, m, pi, NULL, &J), 0);
+  return J;
+}
+
+/* One state, gamma 0: action 1 pays 1 and costs 1, action 0 nothing.
+ * Taking action 1 with probability p: F = p - 50 (p - B)_+^2, maximal at
+ * p = B + 1/100: F* = B + 0.01 - 50 * 1e-4 = B + 0.005 (B = 0.5: 0.505);
+ * with B >= 1 the penalty never binds, F* = 1. */
+START_TEST(test_penalty_hand_solved)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, 2, 1);
+  tabrl_mdp *m = NULL;
+  tabrl_mdp_builder_set_time(b, 0, 0);
+  ck_assert_int_eq(tabrl_mdp_builder_add_cost(b, 0, 0, 0, 0, 1, 0, 0), 0);
+  ck_assert_int_eq(tabrl_mdp_builder_add_cost(b, 0, 0, 1, 0, 1, 1, 1), 0);
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  ck_assert_double_eq_tol(penalty_at("penalty:0.5", m, pi, NULL), 0.505, 1e-9);
+  ck_assert_double_eq_tol(tabrl_policy_row(pi, 0, 0)[1], 0.51, 1e-6);
+  ck_assert_double_eq_tol(penalty_at("penalty:1", m, pi, NULL), 1, 1e-9);
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_double_eq_tol(penalty_at("penalty:0.25", m, NULL, pi), 0.5 - 50 * 0.0625, 1e-12);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* Random models: with the budget at the mean-optimal policy's cost the
+ * optimum is V*; at half of it, the Frank-Wolfe gap
+ *   max_pi J_{r - p c}(pi) - J_{r - p c}(pi*),  p = 100 (J_c(pi*) - B)_+
+ * (the linearisation of F at pi*, maximised by backward induction or
+ * policy iteration on the model with reward r - p c) is below 1e-9. */
+static void certify_penalty(int S, int A, int H, double gamma, unsigned seed)
+{
+  tabrl_mdp *m = random_cost_model(S, A, H, gamma, seed, 0, 0);
+  tabrl_mdp *cost = random_cost_model(S, A, H, gamma, seed, 0, 1);
+  tabrl_policy *star = tabrl_policy_alloc_for(m), *opt = tabrl_policy_alloc_for(m);
+  char text[64];
+  double vstar = mean_optimum(m, opt), copt = mean_value(cost, opt);
+  snprintf(text, sizeof text, "penalty:%.17g", copt);
+  ck_assert_double_eq_tol(penalty_at(text, m, star, NULL), vstar, 1e-9);
+  snprintf(text, sizeof text, "penalty:%.17g", copt / 2);
+  double J = penalty_at(text, m, star, NULL), over = mean_value(cost, star) - copt / 2;
+  ck_assert_double_gt(over, 0); /* the penalty binds */
+  ck_assert_double_lt(J, vstar);
+  tabrl_mdp *lin = random_cost_model(S, A, H, gamma, seed, 100 * over, 0);
+  double fw = mean_optimum(lin, opt) - mean_value(lin, star);
+  ck_assert_double_ge(fw, -1e-12);
+  ck_assert_double_le(fw, 1e-9);
+  tabrl_mdp_free(lin);
+  tabrl_mdp_free(cost);
+  tabrl_mdp_free(m);
+  tabrl_policy_free(star);
+  tabrl_policy_free(opt);
+}
+
+START_TEST(test_penalty_random_certified)
+{
+  for (unsigned seed = 1; seed <= 3; seed++) {
+    certify_penalty(4, 3, 0, 0.8, seed);
+    certify_penalty(3, 2, 3, 1, seed);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("general_utility");
@@ -300,6 +428,8 @@ int main(void)
   tcase_add_test(tc, test_random_certified);
   tcase_add_test(tc, test_nvr_pg_converges);
   tcase_add_test(tc, test_nvr_pg_needs_entropy);
+  tcase_add_test(tc, test_penalty_hand_solved);
+  tcase_add_test(tc, test_penalty_random_certified);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
