@@ -47,7 +47,7 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "unknown objective 'quantile'; the objectives are: cvar, ecrm, entropic, homeostatic, kl-robust, mean, mean-variance, threshold" "$tabrl" solve riverswim --objective quantile:0.1
+expect bad-objective 2 "unknown objective 'quantile'; the objectives are: cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, mean-variance, penalty, threshold" "$tabrl" solve riverswim --objective quantile:0.1
 # cvar and mean-variance: the stock-augmented optimum (J*, threshold, the
 # augmented policy with its stock column) and their refusals, exit 2.
 expect solve-cvar 0 '^J\* = 0\.1$' "$tabrl" solve riverswim --objective cvar:0.1
@@ -59,6 +59,7 @@ expect solve-mv 0 '^J\* = 1\.38005911008$' "$tabrl" solve riverswim --objective 
 expect bad-cvar-zero 2 "objective 'cvar:0': alpha: 0 is out of range \(0,1\]" "$tabrl" solve riverswim --objective cvar:0
 expect bad-cvar-big 2 "objective 'cvar:1.5': alpha: 1.5 is out of range \(0,1\]" "$tabrl" solve riverswim --objective cvar:1.5
 expect bad-entropic-text 2 "objective 'entropic:abc': b: 'abc' is not a number" "$tabrl" solve riverswim --objective entropic:abc
+expect penalty-no-costs 2 "objective penalty:1: optimum: the model has no costs" "$tabrl" solve gridworld --horizon 4 --objective penalty:1
 expect bad-cvar-grid 2 'objective cvar:0.1: optimum: stock augmentation needs rewards on a finite grid .*; the rewards 0\.0094' "$tabrl" solve garnet --horizon 5 --objective cvar:0.1
 expect bad-cvar-noise 2 'objective cvar:0.5: optimum: stock augmentation needs the exact reward law; this model adds continuous reward noise' "$tabrl" solve bandit --set kind=gaussian --set means=0.5,0.4 --objective cvar:0.5
 expect bad-cvar-discounted 2 'objective cvar:0.5: optimum: stock augmentation needs an episodic model' "$tabrl" solve riverswim --gamma 0.9 --objective cvar:0.5

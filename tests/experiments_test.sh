@@ -774,5 +774,24 @@ for f in norm unnorm; do
   check "kp-fwd-$f-kl" is "$(absdiff "$(kp_kl kl-pg-bandit "rpg-fwd-$f")" 0.368028)" '<' 0.02
 done
 check kp-rebel-no-kl test -z "$(kp_kl kl-pg-bandit rebel)"
+# ---- maxent-exploration.ini (reproduction 5): nvr-pg on the occupancy
+# entropy of gridworld open5, H = 6; value = the iterate's exact entropy,
+# regret = F* - value with F* = 2.78235 (the barrier optimum).  Full
+# length (2,000 updates, 5 seeds).  Measured means: nvr-pg 2.0448 after one
+# update, 2.6829 at 112, 2.7453 at 539, 2.7659 at 2,000 (every seed in
+# 2.7552-2.7732); batch10 2.6175; the uniform policy 1.83423.
+run maxent-exploration
+# me_value ALGO EPISODE: value_mean of the summary at that checkpoint.
+me_value() { awk -F, -v a="$1" -v k="$2" '$2 == a && $4 == k {print $10}' maxent-exploration/summary.csv; }
+check me-uniform is "$(absdiff "$(me_value uniform 2000)" 1.83423)" '<' 1e-5
+check me-beats-uniform-at-once is "$(me_value nvr-pg 1)" '>' 2.0
+check me-rises-1 is "$(me_value nvr-pg 112)" '>' 2.65
+check me-rises-2 is "$(me_value nvr-pg 539)" '>' 2.73
+check me-near-max is "$(me_value nvr-pg 2000)" '>' 2.76
+check me-batch-helps is "$(me_value batch10 2000)" '<' 2.7
+# Every seed's last iterate between the uniform policy and F*.
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check me-seeds-below-max awk -F, '$2 == "nvr-pg" && $5 == 2000 {n++; if ($7 < 2.75 || $8 < -1e-9) bad = 1}
+  END {exit bad || n != 5}' maxent-exploration/runs.csv
 
 finish

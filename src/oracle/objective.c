@@ -10,15 +10,25 @@
 extern const tabrl_objective_type tabrl_objective_cvar;
 extern const tabrl_objective_type tabrl_objective_ecrm;
 extern const tabrl_objective_type tabrl_objective_entropic;
+extern const tabrl_objective_type tabrl_objective_occupancy_entropy;
 extern const tabrl_objective_type tabrl_objective_homeostatic;
 extern const tabrl_objective_type tabrl_objective_kl_robust;
 extern const tabrl_objective_type tabrl_objective_mean_variance;
+extern const tabrl_objective_type tabrl_objective_penalty;
 extern const tabrl_objective_type tabrl_objective_threshold;
 
 const tabrl_objective_type *const tabrl_objective_types[] = {
-    &tabrl_objective_cvar,          &tabrl_objective_ecrm,      &tabrl_objective_entropic,
-    &tabrl_objective_homeostatic,   &tabrl_objective_kl_robust, &tabrl_objective_mean,
-    &tabrl_objective_mean_variance, &tabrl_objective_threshold, NULL,
+    &tabrl_objective_cvar,
+    &tabrl_objective_ecrm,
+    &tabrl_objective_entropic,
+    &tabrl_objective_occupancy_entropy,
+    &tabrl_objective_homeostatic,
+    &tabrl_objective_kl_robust,
+    &tabrl_objective_mean,
+    &tabrl_objective_mean_variance,
+    &tabrl_objective_penalty,
+    &tabrl_objective_threshold,
+    NULL,
 };
 
 const tabrl_objective_type *tabrl_objective_find(const char *name)

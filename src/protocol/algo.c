@@ -64,6 +64,7 @@ extern const tabrl_algo_type tabrl_algo_ucrl2;
 extern const tabrl_algo_type tabrl_algo_value_iteration;
 extern const tabrl_algo_type tabrl_algo_entropy_npg;
 extern const tabrl_algo_type tabrl_algo_npg;
+extern const tabrl_algo_type tabrl_algo_nvr_pg;
 extern const tabrl_algo_type tabrl_algo_pmd;
 extern const tabrl_algo_type tabrl_algo_pg;
 extern const tabrl_algo_type tabrl_algo_reinforce;
@@ -102,6 +103,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_mvp,
     &tabrl_algo_nash_md,
     &tabrl_algo_npg,
+    &tabrl_algo_nvr_pg,
     &tabrl_algo_online_ipo,
     &tabrl_algo_oppo,
     &tabrl_algo_optql,
