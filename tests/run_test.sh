@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
@@ -276,7 +276,7 @@ check segment-manifest grep -q '^segment = 3$' score1/manifest.ini
 # episode); the other protocols leave it empty (small.ini's algos but duel).
 check queries-per-episode test "$(awk -F, 'NR > 1 && $16 != $5' score1/runs.csv | wc -l)" -eq 0
 check queries-rows test "$(awk -F, 'NR > 1 && $16 == 60' score1/runs.csv | wc -l)" -eq 2
-check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60,,,,$' score1/summary.csv
+check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60,,,,,,,,,,,,$' score1/summary.csv
 check queries-empty-online test "$(awk -F, 'NR > 1 && $2 != "duel" && $16 != ""' a/runs.csv | wc -l)" -eq 0
 expect score-features-run 0 '' "$tabrl" run score.ini --set experiment.score=features --out score3 --quiet
 sed 's/^score = regret/score = regrets/' score.ini >bad-score.ini
@@ -411,7 +411,7 @@ check po-ipo-policy awk -F, '$2 == "ipo" { n++; w = $7 == 0 ? 0.56277 : $7 == 1 
 check po-dpo-policy awk -F, '$2 == "dpo" && $7 == 0 { if ($8 > 0.9999) ok = 1 } END { exit !ok }' po/out/policies.csv
 check po-kl awk -F, -v OFS=, 'FNR == NR && $2 == "ipo" { kl += $8 * log(3 * $8); next } FNR > 1 && $2 == "ipo" && $5 == 5000 { got = $17 } END { exit (got - kl) ^ 2 > 1e-12 }' po/out/policies.csv po/out/runs.csv
 check po-kl-empty-elsewhere test "$(awk -F, 'NR > 1 && $17 != ""' a/runs.csv | wc -l)" -eq 0
-check po-kl-summary grep -q '^preference-bandit,ipo,default,5000,1,.*,[0-9.e-]*,0,[0-9.e-]*,[0-9.e-]*$' po/out/summary.csv
+check po-kl-summary grep -q '^preference-bandit,ipo,default,5000,1,.*,[0-9.e-]*,0,[0-9.e-]*,[0-9.e-]*,,,,,,,,$' po/out/summary.csv
 expect po-plot-kl 0 'kl.png' "$tabrl" plot po/out --metric kl
 # pairs = N draws the data: the same seed, the same runs.
 sed 's/^dataset .*/pairs = 200/' po/exp.ini >po/pairs.ini

@@ -88,6 +88,9 @@ typedef struct {
   /* Offline-preference protocol only (NULL otherwise): the run's dataset of
    * comparisons and the reference policy (see tabrl_pref_data). */
   const struct tabrl_pref_data *pref;
+  /* Constrained MDPs: the experiment's cost budget B (C(pi) <= B on the
+   * model's costs, tabrl_mdp.cost), or NULL when it sets none. */
+  const double *budget;
 } tabrl_problem;
 
 /* An offline preference dataset on a contextual bandit (the
