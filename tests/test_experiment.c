@@ -598,7 +598,7 @@ START_TEST(test_objective_declared)
   ck_assert_int_eq(tabrl_algo_check(&risky, &p, NULL), TABRL_EUNSUPPORTED);
   ck_assert_str_eq(
       tabrl_error_message(),
-      "risky cannot optimise the objective mean; the algorithms that can: cdp, colstim, "
+      "risky cannot optimise the objective mean; the algorithms that can: cdp, cmdp-pd, colstim, "
       "ctd, dpo, dueling-rl, egpo, entropy-npg, gpo, greedy-q, hypo, ipo, kto, lsvi-ucb, "
       "maxmin-rlhf, maxminlcb, md, mdtd, mvp, nash-md, npg, online-ipo, optql, p2r, pbrl-mle, "
       "pe-ctd, pevi, pg, plug-in, pmd, pmpo, po-pair, policy-iteration, psrl, qdp, qtd, random, "

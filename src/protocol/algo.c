@@ -9,6 +9,7 @@
 #include "tabrl/error.h"
 
 extern const tabrl_algo_type tabrl_algo_cdp;
+extern const tabrl_algo_type tabrl_algo_cmdp_pd;
 extern const tabrl_algo_type tabrl_algo_colstim;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_ctd;
@@ -68,6 +69,7 @@ extern const tabrl_algo_type tabrl_algo_pg;
 /* Alphabetical by name: `tabrl list algos` prints them in this order. */
 const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_cdp,
+    &tabrl_algo_cmdp_pd,
     &tabrl_algo_colstim,
     &tabrl_algo_convex_ac,
     &tabrl_algo_ctd,
