@@ -448,4 +448,32 @@ sed 's/^responses = 3$/responses = 3\nreference = file:ref.csv/' po/exp.ini >po/
 expect po-bad-reference 2 'po/ref.ini:11: \[env\] reference: preference-bandit: .*ref.csv: no logit for response 2' "$tabrl" run po/ref.ini --out po/bad-ref --quiet
 check po-bad-reference-nothing test ! -e po/bad-ref
 
+# ---- budget = B (constrained MDPs) ----
+# chain(3), H = 4, cost 1 per right move, B = 1.5: J_LP = 0.75 (the hull
+# V(B) = B / 2 of tests/test_cmdp.c); value iteration's optimal policy
+# (all right: V = 2, cost 4) overspends: regret 0.75 - 2 = -1.25,
+# violation 4 - 1.5 = 2.5; summary.csv's cost and violation columns.
+mkdir -p cmdp
+printf '[experiment]\nenv = chain\nepisodes = 5\nlog = every:5\nbudget = 1.5\n[env]\nstates = 3\nhorizon = 4\ncost = 1\n[algo vi]\ntype = value-iteration\n' >cmdp/exp.ini
+expect cmdp-run 0 '' "$tabrl" run cmdp/exp.ini --out cmdp/out --quiet
+check cmdp-row awk -F, '$2 == "vi" && $5 == 5 {n++; if (($7 - 2) ^ 2 > 1e-24 || ($8 + 1.25) ^ 2 > 1e-24 || ($18 - 4) ^ 2 > 1e-24 || ($19 - 2.5) ^ 2 > 1e-24) bad = 1} END {exit bad || n != 1}' cmdp/out/runs.csv
+check cmdp-summary grep -q '^chain,vi,default,5,1,.*,4,0,4,4,2.5,0,2.5,2.5$' cmdp/out/summary.csv
+check cmdp-manifest grep -q '^budget = 1.5$' cmdp/out/manifest.ini
+check cmdp-empty-elsewhere test "$(awk -F, 'NR > 1 && ($18 != "" || $19 != "")' a/runs.csv | wc -l)" -eq 0
+expect cmdp-plot 0 'violation.png' "$tabrl" plot cmdp/out --metric violation
+expect cmdp-plot-none 2 'no cost to plot \(the experiment sets no budget\)' "$tabrl" plot a --metric cost
+# Bad budgets: the key's line, exit 2, nothing written.
+expect cmdp-no-cost 2 'cmdp/exp.ini:5: budget needs a model with costs: env chain has none' "$tabrl" run cmdp/exp.ini --set env.cost=0 --out cmdp/none --quiet
+check cmdp-no-cost-nothing test ! -e cmdp/none
+sed 's/^budget = 1.5$/budget = -1/' cmdp/exp.ini >cmdp/low.ini
+expect cmdp-infeasible 2 'cmdp/low.ini:5: budget -1 on env chain: cost budget -1 is infeasible: every policy.s expected cost is at least 0' "$tabrl" run cmdp/low.ini --out cmdp/none --quiet
+expect cmdp-objective 2 'budget needs objective = mean' "$tabrl" run cmdp/exp.ini --set experiment.objective=cvar:0.5 --out cmdp/none --quiet
+expect cmdp-not-number 2 "budget" "$tabrl" run cmdp/exp.ini --set experiment.budget=x --out cmdp/none --quiet
+check cmdp-bad-nothing test ! -e cmdp/none
+# cmdp-pd needs a budget and a Slater point (B above the least cost 0).
+sed 's/^budget = 1.5$//; s/value-iteration/cmdp-pd/' cmdp/exp.ini >cmdp/pd.ini
+expect cmdp-pd-no-budget 2 'cmdp-pd needs a cost budget: set budget = B in \[experiment\]' "$tabrl" run cmdp/pd.ini --out cmdp/none --quiet
+expect cmdp-pd-slater 2 'cmdp-pd needs a strictly feasible budget \(Slater\): budget 0' "$tabrl" run cmdp/pd.ini --set experiment.budget=0 --out cmdp/none --quiet
+check cmdp-pd-bad-nothing test ! -e cmdp/none
+
 finish
