@@ -212,7 +212,9 @@ typedef struct {
  * simplex); the optimal (possibly stochastic) policy into pi (stages H or 1;
  * may be NULL), with the first valid action at unreached (h, s).
  * TABRL_EINVAL when m has no costs or no policy meets the budget (the
- * message gives the least achievable cost), TABRL_ENUMERIC if GLPK fails. */
+ * message gives the least achievable cost), TABRL_ENUMERIC if GLPK fails.
+ * Frees GLPK's per-thread environment before returning (no leak from
+ * worker threads): not for a thread that holds GLPK objects of its own. */
 int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
                          tabrl_cmdp_solution *sol);
 
