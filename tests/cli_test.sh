@@ -42,6 +42,30 @@ expect bad-set-key 2 "unknown key 'stats' in env riverswim; did you mean 'states
 expect bad-set-form 2 'expected key=value' "$tabrl" solve riverswim --set states
 expect bad-both-times 2 'not both' "$tabrl" solve riverswim --horizon 5 --gamma 0.9
 expect bad-gamma 2 "out of range \[0,1\)" "$tabrl" solve forest --gamma 1
+
+# solve --budget: the constrained optimum by the LP.  chain(3), H = 4, a
+# cost of 1 per right move, B = 3: J_LP = 1.5 mixing all-right (3/4) with
+# all-left, lambda* = 1/2 (hand-solved in tests/test_cmdp.c); the
+# two-state CMDP of experiments/data: J_LP = 3, pi(1|1) = 4/9, and its
+# policy file evaluates back to J_LP.
+expect solve-budget-chain 0 'J_LP = max V_r subject to C <= B = 1\.5$' \
+  "$tabrl" solve chain --set states=3 --set horizon=4 --set cost=1 --budget 3
+expect solve-budget-lambda 0 'lambda\* = dual price of the budget = 0\.5$' \
+  "$tabrl" solve chain --set states=3 --set horizon=4 --set cost=1 --budget 3
+expect solve-budget-mix 0 '^ +0 +0\.25 0\.75$' \
+  "$tabrl" solve chain --set states=3 --set horizon=4 --set cost=1 --budget 3
+cmdp=file:$(dirname "$0")/../experiments/data/cmdp-two-state.csv
+expect solve-budget-file 0 "wrote $work/cmdp-pi.csv" "$tabrl" solve "$cmdp" --budget 5 -o "$work/cmdp-pi.csv"
+check solve-budget-policy grep -q '^0,1,1,0.444444444444444' "$work/cmdp-pi.csv"
+expect solve-budget-eval 0 '^J\(pi\) = (3|2\.99999999999)' "$tabrl" eval "$cmdp" --policy "$work/cmdp-pi.csv"
+expect solve-budget-nan 2 '^tabrl: --budget x: expected a finite number$' "$tabrl" solve "$cmdp" --budget x
+expect solve-budget-no-cost 2 '^tabrl: --budget 1: model chain has no costs' "$tabrl" solve chain --budget 1
+expect solve-budget-infeasible 2 'budget -1 is infeasible: every policy.s expected cost is at least 0' \
+  "$tabrl" solve "$cmdp" --budget -1 -o "$work/never.csv"
+check solve-budget-nothing-written test ! -e "$work/never.csv"
+expect solve-budget-format 2 'not with --method, --trace, --format or --objective' \
+  "$tabrl" solve "$cmdp" --budget 5 --format csv
+expect solve-output-needs-budget 2 'it needs --budget B' "$tabrl" solve "$cmdp" -o "$work/p.csv"
 expect bad-env 2 "unknown environment 'fozenlake'; did you mean 'frozenlake'" "$tabrl" solve fozenlake
 expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" slove riverswim
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml

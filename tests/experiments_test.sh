@@ -768,7 +768,7 @@ for f in norm unnorm; do
 done
 check kp-rebel-gap is "$(kp_gap kl-pg-bandit rebel)" '<' 0.001
 check kp-bnpo-gap is "$(kp_gap kl-pg-bandit bnpo)" '<' 0.005
-kp_kl() { awk -F, -v a="$2" '$2 == a {v = $(NF - 3)} END {print v}' "$1/summary.csv"; }
+kp_kl() { awk -F, -v a="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "kl_mean") c = i} $2 == a {v = $c} END {print v}' "$1/summary.csv"; }
 for f in norm unnorm; do
   check "kp-rev-$f-kl" is "$(absdiff "$(kp_kl kl-pg-bandit "rpg-rev-$f")" 0.496633)" '<' 0.02
   check "kp-fwd-$f-kl" is "$(absdiff "$(kp_kl kl-pg-bandit "rpg-fwd-$f")" 0.368028)" '<' 0.02
@@ -793,5 +793,38 @@ check me-batch-helps is "$(me_value batch10 2000)" '<' 2.7
 # shellcheck disable=SC2016 # an awk program, single-quoted on purpose
 check me-seeds-below-max awk -F, '$2 == "nvr-pg" && $5 == 2000 {n++; if ($7 < 2.75 || $8 < -1e-9) bad = 1}
   END {exit bad || n != 5}' maxent-exploration/runs.csv
+# ---- cmdp-pd.ini (reproduction 4): NPG primal-dual (Ding et al. 2020,
+# the theorem's steps) on the two-state CMDP, gamma 0.9, budget 5: J_LP =
+# 3.  Measured at K = 10,000: averaged gap cum_regret / K = 0.0229974
+# (the theorem's bound 7 / ((1 - gamma)^2 sqrt(K)) = 7), averaged cost
+# 4.95401 (below the budget: averaged violation 0); sqrt(K) times the
+# averaged gap 1.33, 2.85, 2.30 at K = 400, 1,600, 10,000 (the 1/sqrt(K)
+# rate); the last iterate cycles between costs 1 and 10 (42 times); npg ignores the
+# budget: V = 5.5, regret -2.5, cost 10, violation 5 at the end.
+run cmdp-pd
+# pd_avg DIR ALGO: sqrt(K) * averaged gap, averaged cost - budget, K.
+pd_avg() {
+  awk -F, -v a="$2" '$2 == a {v += $8; c += $18; n++} END {printf "%.6g %.6g %d", sqrt(n) * v / n, c / n - 5, n}' "$1/runs.csv"
+}
+read -r pd_gap pd_excess pd_k <<<"$(pd_avg cmdp-pd cmdp-pd)"
+check cmdp-pd-k test "$pd_k" -eq 10000
+check cmdp-pd-gap-bound is "$pd_gap" '<=' 7
+check cmdp-pd-gap is "$(absdiff "$pd_gap" 2.29974)" '<' 1e-4
+check cmdp-pd-avg-feasible is "$pd_excess" '<' 0
+check cmdp-pd-avg-excess is "$pd_excess" '>' -0.1
+check cmdp-pd-cum-regret is "$(absdiff "$(final cmdp-pd cmdp-pd)" 229.974)" '<' 1e-2
+# shellcheck disable=SC2016 # awk programs, single-quoted on purpose
+check cmdp-pd-cycles awk -F, '$2 == "cmdp-pd" && $5 > 9000 {lo = lo == "" || $18 < lo ? $18 : lo; hi = $18 > hi ? $18 : hi}
+  END {exit !(lo < 1.001 && hi > 9.999)}' cmdp-pd/runs.csv
+check cmdp-pd-columns-filled test "$(awk -F, 'NR > 1 && ($18 == "" || $19 == "")' cmdp-pd/runs.csv | wc -l)" -eq 0
+# shellcheck disable=SC2016
+check cmdp-pd-npg-overspends awk -F, '$2 == "npg" && $5 == 10000 {exit !(($7 - 5.5) ^ 2 < 1e-18 && ($8 + 2.5) ^ 2 < 1e-18 && ($18 - 10) ^ 2 < 1e-18 && ($19 - 5) ^ 2 < 1e-18)}' cmdp-pd/runs.csv
+for k in 400 1600; do
+  expect "run-cmdp-pd-$k" 0 '' "$tabrl" run "$experiments/cmdp-pd.ini" --out "cmdp-pd-$k" --quiet \
+    --set "experiment.episodes=$k"
+  read -r g _ _ <<<"$(pd_avg "cmdp-pd-$k" cmdp-pd)"
+  check "cmdp-pd-rate-$k" is "$g" '>' 1
+  check "cmdp-pd-rate-$k-hi" is "$g" '<' 4
+done
 
 finish

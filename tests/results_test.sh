@@ -23,10 +23,10 @@ cd "$work" || exit 1
 # summarize: the header, one row per (env, algo, config, checkpoint).
 expect summarize 0 'wrote single/summary.csv' "$tabrl" summarize single
 check summary-header test "$(head -n 1 single/summary.csv)" = \
-  "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,value_err_mean,value_err_std,value_err_lo,value_err_hi,queries_mean,queries_std,queries_lo,queries_hi,kl_mean,kl_std,kl_lo,kl_hi"
+  "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,value_err_mean,value_err_std,value_err_lo,value_err_hi,queries_mean,queries_std,queries_lo,queries_hi,kl_mean,kl_std,kl_lo,kl_hi,cost_mean,cost_std,cost_lo,cost_hi,violation_mean,violation_std,violation_lo,violation_hi"
 check summary-rows test "$(wc -l <single/summary.csv)" -eq $((2 * 2 * 3 + 1))
 check summary-n grep -q '^riverswim,ucbvi-b,s0.5,10,3,' single/summary.csv
-check summary-empty-value grep -qE '^riverswim,qlearn,s1,1000,3,[^,]+,[^,]+,[^,]+,[^,]+,,,,,,,,,,,,,,,,,,,,,,,,,,$' single/summary.csv
+check summary-empty-value grep -qE '^riverswim,qlearn,s1,1000,3,[^,]+,[^,]+,[^,]+,[^,]+,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,$' single/summary.csv
 check summary-no-temporary test -z "$(compgen -G 'single/*tmp*')"
 
 # merge: shards (given in either order) = the unsharded directory.
@@ -106,9 +106,9 @@ check legend-clash-2 grep -q "title 'qlearn ucbvi-b.scale=0.5 (s0.5)'" grid/cum_
 # 16 different colours (gnuplot's lc index would repeat after 8).
 mkdir -p many
 {
-  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl'
+  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation'
   for c in $(seq 1 20); do
-    for e in 10 100; do echo "rs,a,c$c,0,$e,1,,0,$((c * e)),0.1,,,,,,,"; done
+    for e in 10 100; do echo "rs,a,c$c,0,$e,1,,0,$((c * e)),0.1,,,,,,,,,"; done
   done
 } >many/runs.csv
 {
@@ -136,22 +136,22 @@ check many-taller test "$(grep -oE 'size 960,[0-9]+' many/cum_regret.gp | cut -d
 # of its series' colour titled "<series> bound", in curves and sweeps.
 mkdir -p bounded
 {
-  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl'
+  echo 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation'
   for c in 1 2; do
     bound=$([ "$c" = 1 ] && echo 6.875 || echo 3.4375)
     for algo in a b; do
       for seed in 0 1; do
         b=$([ "$algo" = a ] && echo "$bound")
-        echo "rs,$algo,c$c,$seed,5,,1,0,0,0.1,2,1,,,,,"
-        echo "rs,$algo,c$c,$seed,10,,1,0,0,0.1,0.$c,0.5,$b,,,,"
+        echo "rs,$algo,c$c,$seed,5,,1,0,0,0.1,2,1,,,,,,,"
+        echo "rs,$algo,c$c,$seed,10,,1,0,0,0.1,0.$c,0.5,$b,,,,,,"
       done
     done
   done
 } >bounded/runs.csv
 printf '[experiment]\nname = bounded\nenv = rs\nseeds = 2\nseed_list = 0, 1\nalgos = a, b\nconfigs = c1, c2\n\n[algo a]\ntype = qdp\n\n[algo b]\ntype = random\n\n[config c1]\na.m = 4\n\n[config c2]\na.m = 8\n' >bounded/manifest.ini
 expect bound-summarize 0 'wrote bounded/summary.csv' "$tabrl" summarize bounded
-check bound-summary-columns grep -q '^rs,a,c2,10,2,.*,3.4375,,,,,,,,,,,,,$' bounded/summary.csv
-check bound-summary-empty grep -q '^rs,a,c2,5,2,.*,,,,,,,,,,$' bounded/summary.csv
+check bound-summary-columns grep -q '^rs,a,c2,10,2,.*,3.4375,,,,,,,,,,,,,,,,,,,,,$' bounded/summary.csv
+check bound-summary-empty grep -q '^rs,a,c2,5,2,.*,,,,,,,,,,,,,,,,,,$' bounded/summary.csv
 expect bound-plot 0 'wrote bounded/w1.png' "$tabrl" plot bounded --metric w1
 # shellcheck disable=SC2016 # literal gnuplot datablock names
 {
@@ -187,7 +187,7 @@ expect plot-gnuplot-fails 1 'gnuplot failed \(exit 1\) on z.gp: "x.gp" line 3: s
 check plot-gnuplot-fails-clean test -z "$(compgen -G 'z.png*')"
 
 # Bad input: one line, exit 2.
-expect plot-bad-metric 2 '--metric regret: expected cum_regret, value, w1, cramer, value_err, queries or kl' "$tabrl" plot single --metric regret
+expect plot-bad-metric 2 '--metric regret: expected cum_regret, value, w1, cramer, value_err, queries, kl, cost or violation' "$tabrl" plot single --metric regret
 expect plot-bad-ext 2 "x.jpg: unknown image type '.jpg'" "$tabrl" plot single -o x.jpg
 expect plot-bad-term 2 '--term png: expected dumb' "$tabrl" plot single --term png
 expect plot-bad-key 2 'no config sets scale; swept keys are: ucbvi-b.scale' "$tabrl" plot single --x scale
@@ -200,7 +200,7 @@ expect plot-unwritable 1 '/nonexistent/x.gp' "$tabrl" plot single -o /nonexisten
 expect summarize-no-dir 2 'nowhere/runs.csv: no such file' "$tabrl" summarize nowhere
 expect summarize-usage 2 'usage: tabrl summarize' "$tabrl" summarize
 mkdir -p bad
-printf 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl\nrs,a,c,0,10,1,,0,0,0.1,,,,,,,\nrs,a,c,0,20,1,,0,oops,0.1,,,,,,,\n' >bad/runs.csv
+printf 'env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation\nrs,a,c,0,10,1,,0,0,0.1,,,,,,,,,\nrs,a,c,0,20,1,,0,oops,0.1,,,,,,,,,\n' >bad/runs.csv
 expect summarize-bad 2 "bad/runs.csv:3: cum_regret 'oops' is not a finite number" "$tabrl" summarize bad
 check summarize-bad-nothing test ! -e bad/summary.csv
 expect help-lists 0 'summarize' "$tabrl" help

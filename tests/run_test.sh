@@ -22,7 +22,7 @@ expect run 0 'runs .* in' "$tabrl" run "$data/small.ini" --out a -j 1
 # random's cumulative regret is exactly linear: log-log slope 1
 expect summary-slope 0 '^random +default +300 +3 .* 1\.00$' "$tabrl" summarize a
 for f in runs.csv summary.csv manifest.ini policies.csv; do check "file-$f" test -s "a/$f"; done
-check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl"
+check runs-header test "$(head -n 1 a/runs.csv)" = "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation"
 check policies-header test "$(head -n 1 a/policies.csv)" = "env,algo,config,seed,h,s,a,prob"
 # 4 algos x 3 seeds x 6 checkpoints (every:50 of 300)
 check runs-rows test "$(tail -n +2 a/runs.csv | wc -l)" -eq 72
@@ -276,7 +276,7 @@ check segment-manifest grep -q '^segment = 3$' score1/manifest.ini
 # episode); the other protocols leave it empty (small.ini's algos but duel).
 check queries-per-episode test "$(awk -F, 'NR > 1 && $16 != $5' score1/runs.csv | wc -l)" -eq 0
 check queries-rows test "$(awk -F, 'NR > 1 && $16 == 60' score1/runs.csv | wc -l)" -eq 2
-check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60,,,,$' score1/summary.csv
+check queries-summary grep -q '^riverswim,d,default,60,2,.*,60,0,60,60,,,,,,,,,,,,$' score1/summary.csv
 check queries-empty-online test "$(awk -F, 'NR > 1 && $2 != "duel" && $16 != ""' a/runs.csv | wc -l)" -eq 0
 expect score-features-run 0 '' "$tabrl" run score.ini --set experiment.score=features --out score3 --quiet
 sed 's/^score = regret/score = regrets/' score.ini >bad-score.ini
@@ -411,7 +411,7 @@ check po-ipo-policy awk -F, '$2 == "ipo" { n++; w = $7 == 0 ? 0.56277 : $7 == 1 
 check po-dpo-policy awk -F, '$2 == "dpo" && $7 == 0 { if ($8 > 0.9999) ok = 1 } END { exit !ok }' po/out/policies.csv
 check po-kl awk -F, -v OFS=, 'FNR == NR && $2 == "ipo" { kl += $8 * log(3 * $8); next } FNR > 1 && $2 == "ipo" && $5 == 5000 { got = $17 } END { exit (got - kl) ^ 2 > 1e-12 }' po/out/policies.csv po/out/runs.csv
 check po-kl-empty-elsewhere test "$(awk -F, 'NR > 1 && $17 != ""' a/runs.csv | wc -l)" -eq 0
-check po-kl-summary grep -q '^preference-bandit,ipo,default,5000,1,.*,[0-9.e-]*,0,[0-9.e-]*,[0-9.e-]*$' po/out/summary.csv
+check po-kl-summary grep -q '^preference-bandit,ipo,default,5000,1,.*,[0-9.e-]*,0,[0-9.e-]*,[0-9.e-]*,,,,,,,,$' po/out/summary.csv
 expect po-plot-kl 0 'kl.png' "$tabrl" plot po/out --metric kl
 # pairs = N draws the data: the same seed, the same runs.
 sed 's/^dataset .*/pairs = 200/' po/exp.ini >po/pairs.ini
@@ -481,5 +481,32 @@ check ref-optimum awk -F, 'BEGIN {z = 0; for (a = 0; a < 3; a++) {r = a == 0 ? 1
   END {exit bad || n != 3}' ref/out/policies.csv
 check ref-kl awk -F, 'BEGIN {z = 1 + exp(0.5) + exp(1)} FNR == NR && FNR > 1 {kl += $8 * log($8 * z / exp(0.5 * $7)); next}
   FNR > 1 && $5 == 40000 {got = $17} END {exit got == "" || (got - kl) ^ 2 > 1e-20}' ref/out/policies.csv ref/out/runs.csv
+# ---- budget = B (constrained MDPs) ----
+# chain(3), H = 4, cost 1 per right move, B = 1.5: J_LP = 0.75 (the hull
+# V(B) = B / 2 of tests/test_cmdp.c); value iteration's optimal policy
+# (all right: V = 2, cost 4) overspends: regret 0.75 - 2 = -1.25,
+# violation 4 - 1.5 = 2.5; summary.csv's cost and violation columns.
+mkdir -p cmdp
+printf '[experiment]\nenv = chain\nepisodes = 5\nlog = every:5\nbudget = 1.5\n[env]\nstates = 3\nhorizon = 4\ncost = 1\n[algo vi]\ntype = value-iteration\n' >cmdp/exp.ini
+expect cmdp-run 0 '' "$tabrl" run cmdp/exp.ini --out cmdp/out --quiet
+check cmdp-row awk -F, '$2 == "vi" && $5 == 5 {n++; if (($7 - 2) ^ 2 > 1e-24 || ($8 + 1.25) ^ 2 > 1e-24 || ($18 - 4) ^ 2 > 1e-24 || ($19 - 2.5) ^ 2 > 1e-24) bad = 1} END {exit bad || n != 1}' cmdp/out/runs.csv
+check cmdp-summary grep -q '^chain,vi,default,5,1,.*,4,0,4,4,2.5,0,2.5,2.5$' cmdp/out/summary.csv
+check cmdp-manifest grep -q '^budget = 1.5$' cmdp/out/manifest.ini
+check cmdp-empty-elsewhere test "$(awk -F, 'NR > 1 && ($18 != "" || $19 != "")' a/runs.csv | wc -l)" -eq 0
+expect cmdp-plot 0 'violation.png' "$tabrl" plot cmdp/out --metric violation
+expect cmdp-plot-none 2 'no cost to plot \(the experiment sets no budget\)' "$tabrl" plot a --metric cost
+# Bad budgets: the key's line, exit 2, nothing written.
+expect cmdp-no-cost 2 'cmdp/exp.ini:5: budget needs a model with costs: env chain has none' "$tabrl" run cmdp/exp.ini --set env.cost=0 --out cmdp/none --quiet
+check cmdp-no-cost-nothing test ! -e cmdp/none
+sed 's/^budget = 1.5$/budget = -1/' cmdp/exp.ini >cmdp/low.ini
+expect cmdp-infeasible 2 'cmdp/low.ini:5: budget -1 on env chain: cost budget -1 is infeasible: every policy.s expected cost is at least 0' "$tabrl" run cmdp/low.ini --out cmdp/none --quiet
+expect cmdp-objective 2 'budget needs objective = mean' "$tabrl" run cmdp/exp.ini --set experiment.objective=cvar:0.5 --out cmdp/none --quiet
+expect cmdp-not-number 2 "budget" "$tabrl" run cmdp/exp.ini --set experiment.budget=x --out cmdp/none --quiet
+check cmdp-bad-nothing test ! -e cmdp/none
+# cmdp-pd needs a budget and a Slater point (B above the least cost 0).
+sed 's/^budget = 1.5$//; s/value-iteration/cmdp-pd/' cmdp/exp.ini >cmdp/pd.ini
+expect cmdp-pd-no-budget 2 'cmdp-pd needs a cost budget: set budget = B in \[experiment\]' "$tabrl" run cmdp/pd.ini --out cmdp/none --quiet
+expect cmdp-pd-slater 2 'cmdp-pd needs a strictly feasible budget \(Slater\): budget 0' "$tabrl" run cmdp/pd.ini --set experiment.budget=0 --out cmdp/none --quiet
+check cmdp-pd-bad-nothing test ! -e cmdp/none
 
 finish

@@ -600,10 +600,10 @@ START_TEST(test_objective_declared)
   ck_assert_str_eq(
       tabrl_error_message(),
       "risky cannot optimise the objective mean; the algorithms that can: bnpo, bobw-po, cdp, "
-      "colstim, ctd, dpo, dueling-rl, egpo, entropy-npg, gpo, greedy-q, hypo, ipo, kto, lsvi-ucb, "
-      "maxmin-rlhf, maxminlcb, md, mdtd, mvp, nash-md, npg, online-ipo, oppo, optql, p2r, "
-      "pbrl-mle, pe-ctd, pevi, pg, plug-in, pmd, pmpo, po-pair, policy-iteration, ppo, psrl, qdp, "
-      "qtd, random, random-duel, rebel, reinforce, "
+      "cmdp-pd, colstim, ctd, dpo, dueling-rl, egpo, entropy-npg, gpo, greedy-q, hypo, ipo, kto, "
+      "lsvi-ucb, maxmin-rlhf, maxminlcb, md, mdtd, mvp, nash-md, npg, online-ipo, oppo, optql, "
+      "p2r, pbrl-mle, pe-ctd, pevi, pg, plug-in, pmd, pmpo, po-pair, policy-iteration, ppo, psrl, "
+      "qdp, qtd, random, random-duel, rebel, reinforce, "
       "rlsvi, robust-td, rpg, rpo, rucb, slic, ucbvi, ucrl-vtr, ucrl2, value-iteration");
   /* entropic: only the type that declares it; random accepts any
    * registered objective, which this stand-in is not. */

@@ -160,8 +160,9 @@ END_TEST
 
 /* ---- summary.csv ---- */
 
-static const char header[] = "env,algo,config,seed,episode,return,value,regret,cum_regret,"
-                             "elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl\n";
+static const char header[] =
+    "env,algo,config,seed,episode,return,value,regret,cum_regret,"
+    "elapsed_s,w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation\n";
 
 START_TEST(test_summarize_text)
 {
@@ -174,33 +175,36 @@ START_TEST(test_summarize_text)
   const double pair[] = {0, 2};
   write_file(dir, "runs.csv",
              "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,"
-             "w1_bound,cramer_bound,value_err,queries,kl\n"
-             "rs,a,c1,0,10,1,0.5,0,0,0.001,0.5,0.25,1.5,,0.125,,\n"
-             "rs,a,c1,0,20,1,0.75,1,2,0.002,,,,,,,\n"
-             "rs,a,c1,1,10,1,0.5,0,0,0.001,0.5,0.25,2.5,,0.125,,\n"
-             "rs,a,c1,1,20,1,0.75,0,0,0.002,,,,,,,\n"
-             "rs,b,c1,0,10,2,,1.5,1.5,0.001,,,,,,3,\n"
-             "rs,b,c1,0,20,2,,0.25,4.25,0.002,,,,,,7,\n"
-             "rs,a,c2,1,10,1,3,0,7,0.001,2,1,,0.75,4,,\n");
+             "w1_bound,cramer_bound,value_err,queries,kl,cost,violation\n"
+             "rs,a,c1,0,10,1,0.5,0,0,0.001,0.5,0.25,1.5,,0.125,,,,\n"
+             "rs,a,c1,0,20,1,0.75,1,2,0.002,,,,,,,,,\n"
+             "rs,a,c1,1,10,1,0.5,0,0,0.001,0.5,0.25,2.5,,0.125,,,,\n"
+             "rs,a,c1,1,20,1,0.75,0,0,0.002,,,,,,,,,\n"
+             "rs,b,c1,0,10,2,,1.5,1.5,0.001,,,,,,3,,,\n"
+             "rs,b,c1,0,20,2,,0.25,4.25,0.002,,,,,,7,,,\n"
+             "rs,a,c2,1,10,1,3,0,7,0.001,2,1,,0.75,4,,,0.5,0.25\n");
   ck_assert_int_eq(tabrl_results_summarize(dir), 0);
   ck_assert_int_eq(tabrl_stats_summary(pair, 2, &s), 0);
   snprintf(row, sizeof row,
-           "rs,a,c1,20,2,%.17g,%.17g,%.17g,%.17g,0.75,0,0.75,0.75,,,,,,,,,,,,,,,,,,,,,,\n", s.mean,
-           s.std, s.lo, s.hi);
-  snprintf(expected, sizeof expected,
-           "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,"
-           "cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,w1_hi,"
-           "cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,value_err_mean,"
-           "value_err_std,value_err_lo,value_err_hi,queries_mean,queries_std,queries_lo,queries_hi,"
-           "kl_mean,kl_std,kl_lo,kl_hi\n"
-           "rs,a,c1,10,2,0,0,0,0,0.5,0,0.5,0.5,0.5,0,0.5,0.5,0.25,0,0.25,0.25,2,,0.125,0,0.125,0."
-           "125,,,,,,,,"
-           "\n"
-           "%s"
-           "rs,b,c1,10,1,1.5,0,1.5,1.5,,,,,,,,,,,,,,,,,,,3,0,3,3,,,,\n"
-           "rs,b,c1,20,1,4.25,0,4.25,4.25,,,,,,,,,,,,,,,,,,,7,0,7,7,,,,\n"
-           "rs,a,c2,10,1,7,0,7,7,3,0,3,3,2,0,2,2,1,0,1,1,,0.75,4,0,4,4,,,,,,,,\n",
-           row);
+           "rs,a,c1,20,2,%.17g,%.17g,%.17g,%.17g,0.75,0,0.75,0.75,,,,,,,,,,,,,,,,,,,,,,,,,,,,,,\n",
+           s.mean, s.std, s.lo, s.hi);
+  snprintf(
+      expected, sizeof expected,
+      "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,"
+      "cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,w1_hi,"
+      "cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,value_err_mean,"
+      "value_err_std,value_err_lo,value_err_hi,queries_mean,queries_std,queries_lo,queries_hi,"
+      "kl_mean,kl_std,kl_lo,kl_hi,cost_mean,cost_std,cost_lo,cost_hi,violation_mean,"
+      "violation_std,violation_lo,violation_hi\n"
+      "rs,a,c1,10,2,0,0,0,0,0.5,0,0.5,0.5,0.5,0,0.5,0.5,0.25,0,0.25,0.25,2,,0.125,0,0.125,0."
+      "125,,,,,,,,,,,,,,,,"
+      "\n"
+      "%s"
+      "rs,b,c1,10,1,1.5,0,1.5,1.5,,,,,,,,,,,,,,,,,,,3,0,3,3,,,,,,,,,,,,\n"
+      "rs,b,c1,20,1,4.25,0,4.25,4.25,,,,,,,,,,,,,,,,,,,7,0,7,7,,,,,,,,,,,,\n"
+      "rs,a,c2,10,1,7,0,7,7,3,0,3,3,2,0,2,2,1,0,1,1,,0.75,4,0,4,4,,,,,,,,,0.5,0,0.5,0.5,0.25,0,"
+      "0.25,0.25\n",
+      row);
   text = read_file(dir, "summary.csv");
   ck_assert_ptr_nonnull(text);
   ck_assert_str_eq(text, expected);
@@ -229,33 +233,37 @@ START_TEST(test_summarize_malformed)
   expect_malformed("env,algo,config,seed,episode,return,value,regret,cum_regret\n",
                    "runs.csv:1: header");
 #define WITH(rows) (snprintf(buffer, sizeof buffer, "%s%s", header, rows), buffer)
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0\n"), "runs.csv:2: 9 fields, expected 17");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1\n"), "runs.csv:2: 10 fields, expected 17");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,\nrs,a b,c,0,10,1,,0,0,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0\n"), "runs.csv:2: 9 fields, expected 19");
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1\n"), "runs.csv:2: 10 fields, expected 19");
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,,,\nrs,a b,c,0,10,1,,0,0,0.1,,,,,,,,,\n"),
                    "runs.csv:3: algo 'a b' is not a label");
-  expect_malformed(WITH("rs,a,c,-1,10,1,,0,0,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,-1,10,1,,0,0,0.1,,,,,,,,,\n"),
                    "runs.csv:2: seed '-1' is not a non-negative integer");
-  expect_malformed(WITH("rs,a,c,0,1e3,1,,0,0,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,1e3,1,,0,0,0.1,,,,,,,,,\n"),
                    "runs.csv:2: episode '1e3' is not a non-negative integer");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,nan,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,nan,0.1,,,,,,,,,\n"),
                    "runs.csv:2: cum_regret 'nan' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,x,0,0,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,x,0,0,0.1,,,,,,,,,\n"),
                    "runs.csv:2: value 'x' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,inf,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,inf,,,,,,,,\n"),
                    "runs.csv:2: w1 'inf' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,x,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,x,,,,,,,\n"),
                    "runs.csv:2: cramer 'x' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,nan,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,nan,,,,,,\n"),
                    "runs.csv:2: w1_bound 'nan' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,x,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,x,,,,,\n"),
                    "runs.csv:2: cramer_bound 'x' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,-inf,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,-inf,,,,\n"),
                    "runs.csv:2: value_err '-inf' is not a finite number");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,\nrs,a,c,0,10,1,,0,0,0.1,,,,,,,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,,,\nrs,a,c,0,10,1,,0,0,0.1,,,,,,,,,\n"),
                    "runs.csv:3: episode 10 of run rs/a/c seed 0 is not after episode 10 (line 2)");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,\n\n"), "runs.csv:3: empty line");
-  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,q,\n"),
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,,,\n\n"), "runs.csv:3: empty line");
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,q,,,\n"),
                    "runs.csv:2: queries 'q' is not a finite number");
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,,inf,0\n"),
+                   "runs.csv:2: cost 'inf' is not a finite number");
+  expect_malformed(WITH("rs,a,c,0,10,1,,0,0,0.1,,,,,,,,0,v\n"),
+                   "runs.csv:2: violation 'v' is not a finite number");
 #undef WITH
 }
 END_TEST
@@ -367,9 +375,9 @@ START_TEST(test_merge_unknown_label)
   write_file(in, "manifest.ini", manifest);
   write_file(in, "runs.csv",
              "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,cramer,"
-             "w1_bound,cramer_bound,value_err,queries,kl\n"
-             "riverswim,qlearn,s0.5,3,10,1,,0,0,0.1,,,,,,,\n"
-             "riverswim,qlearn,s2,3,10,1,,0,0,0.1,,,,,,,\n");
+             "w1_bound,cramer_bound,value_err,queries,kl,cost,violation\n"
+             "riverswim,qlearn,s0.5,3,10,1,,0,0,0.1,,,,,,,,,\n"
+             "riverswim,qlearn,s2,3,10,1,,0,0,0.1,,,,,,,,,\n");
   assert_error(tabrl_results_merge(inputs, 1, out, NULL), TABRL_EINVAL,
                "in/runs.csv:3: config of this run is not in");
   free(manifest);
@@ -518,15 +526,17 @@ START_TEST(test_schemas)
 {
   ck_assert_str_eq(tabrl_schema_runs.header,
                    "env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,w1,"
-                   "cramer,w1_bound,cramer_bound,value_err,queries,kl");
-  ck_assert_str_eq(tabrl_schema_summary.header,
-                   "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,"
-                   "cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,"
-                   "w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,"
-                   "value_err_mean,value_err_std,value_err_lo,value_err_hi,queries_mean,"
-                   "queries_std,queries_lo,queries_hi,kl_mean,kl_std,kl_lo,kl_hi");
+                   "cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation");
+  ck_assert_str_eq(
+      tabrl_schema_summary.header,
+      "env,algo,config,episode,n,cum_regret_mean,cum_regret_std,cum_regret_lo,"
+      "cum_regret_hi,value_mean,value_std,value_lo,value_hi,w1_mean,w1_std,w1_lo,"
+      "w1_hi,cramer_mean,cramer_std,cramer_lo,cramer_hi,w1_bound,cramer_bound,"
+      "value_err_mean,value_err_std,value_err_lo,value_err_hi,queries_mean,"
+      "queries_std,queries_lo,queries_hi,kl_mean,kl_std,kl_lo,kl_hi,cost_mean,cost_std,"
+      "cost_lo,cost_hi,violation_mean,violation_std,violation_lo,violation_hi");
   ck_assert_str_eq(tabrl_schema_policies.header, "env,algo,config,seed,h,s,a,prob");
-  ck_assert_uint_eq(tabrl_schema_runs.ncolumns, 17);
+  ck_assert_uint_eq(tabrl_schema_runs.ncolumns, 19);
   ck_assert_str_eq(tabrl_schema_runs.columns[TABRL_RUNS_CRAMER], "cramer");
   ck_assert_str_eq(tabrl_schema_summary.columns[TABRL_SUMMARY_W1_MEAN], "w1_mean");
   ck_assert_str_eq(tabrl_schema_runs.columns[TABRL_RUNS_CUM_REGRET], "cum_regret");

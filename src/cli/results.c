@@ -16,7 +16,7 @@ const cli_option cli_merge_options[] = {
 };
 
 const cli_option cli_plot_options[] = {
-    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer|value_err|queries|kl",
+    {"metric", OPT_METRIC, "cum_regret|value|w1|cramer|value_err|queries|kl|cost|violation",
      "what to draw (default cum_regret)"},
     {"output", 'o', "FILE.png|svg|pdf", "the figure (default DIR/METRIC.png); its script FILE.gp"},
     {"term", OPT_TERM, "dumb", "draw as text on standard output"},
@@ -133,8 +133,10 @@ int cli_plot(int argc, char **argv)
   if (plot.metric && strcmp(plot.metric, "cum_regret") && strcmp(plot.metric, "value") &&
       strcmp(plot.metric, "w1") && strcmp(plot.metric, "cramer") &&
       strcmp(plot.metric, "value_err") && strcmp(plot.metric, "queries") &&
-      strcmp(plot.metric, "kl")) {
-    cli_error("--metric %s: expected cum_regret, value, w1, cramer, value_err, queries or kl",
+      strcmp(plot.metric, "kl") && strcmp(plot.metric, "cost") &&
+      strcmp(plot.metric, "violation")) {
+    cli_error("--metric %s: expected cum_regret, value, w1, cramer, value_err, queries, kl, cost "
+              "or violation",
               plot.metric);
     return CLI_USAGE;
   }

@@ -12,7 +12,16 @@
 #include "tabrl/oracle.h"
 #include "tabrl/returns.h"
 
-enum { OPT_HORIZON = 256, OPT_GAMMA, OPT_METHOD, OPT_FORMAT, OPT_TRACE, OPT_EPS, OPT_OBJECTIVE };
+enum {
+  OPT_HORIZON = 256,
+  OPT_GAMMA,
+  OPT_METHOD,
+  OPT_FORMAT,
+  OPT_TRACE,
+  OPT_EPS,
+  OPT_OBJECTIVE,
+  OPT_BUDGET
+};
 
 const cli_option cli_solve_options[] = {
     {"set", 's', "key=value", "an env parameter (tabrl describe ENV lists them); repeatable"},
@@ -27,6 +36,11 @@ const cli_option cli_solve_options[] = {
     {"trace", OPT_TRACE, NULL,
      "one line per VI/PI iteration (on stdout with the table, else stderr)"},
     {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
+    {"budget", OPT_BUDGET, "B",
+     "constrained MDP (a model with costs): the optimum with expected cost <= B by the LP over "
+     "occupancy measures, its cost and the budget's dual price"},
+    {"output", 'o', "FILE.csv",
+     "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -176,11 +190,74 @@ static int parse_method(const char *text, const tabrl_mdp *m, int *method)
   return CLI_OK;
 }
 
+static int write_policy(FILE *f, void *ctx)
+{
+  const tabrl_policy *pi = ctx;
+  fprintf(f, "h,s,a,prob\n");
+  for (int h = 0; h < pi->stages; h++)
+    for (int s = 0; s < pi->S; s++)
+      for (int a = 0; a < pi->A; a++) {
+        double p = tabrl_policy_row(pi, h, s)[a];
+        if (p > 0) fprintf(f, "%d,%d,%d,%.17g\n", h, s, a, p);
+      }
+  return ferror(f) ? tabrl_error(TABRL_EIO, "write error") : 0;
+}
+
+/* tabrl solve --budget B: the constrained optimum (tabrl_oracle_cmdp_lp),
+ * printed with its cost and lambda*, and its policy into output (or NULL).
+ * Stage 0's rows are printed; the file holds every stage. */
+static int solve_budget(const tabrl_mdp *m, double budget, const char *output)
+{
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_cmdp_solution sol;
+  int status, code = CLI_OK;
+  if (!pi) {
+    cli_error("out of memory");
+    return CLI_FAIL;
+  }
+  if (!m->cost) {
+    cli_error("--budget %g: model %s has no costs (a CSV column c, or chain's cost = c)", budget,
+              m->name);
+    code = CLI_USAGE;
+  } else if ((status = tabrl_oracle_cmdp_lp(m, budget, pi, &sol))) {
+    cli_error("--budget %g: %s", budget, tabrl_error_message());
+    code = status == TABRL_EINVAL ? CLI_USAGE : CLI_FAIL;
+  } else if (output && tabrl_write_atomic(output, write_policy, pi)) {
+    cli_error("-o %s: %s", output, tabrl_error_message());
+    code = CLI_FAIL;
+  }
+  if (code) {
+    tabrl_policy_free(pi);
+    return code;
+  }
+  if (m->horizon > 0)
+    printf("%s: %d states, %d actions, horizon %d, %zu outcomes\n", m->name, m->S, m->A, m->horizon,
+           m->nnz);
+  else
+    printf("%s: %d states, %d actions, discount %g, %zu outcomes\n", m->name, m->S, m->A, m->gamma,
+           m->nnz);
+  printf("method: linear program over occupancy measures (GLPK simplex, exact)\n");
+  printf("budget B = %.12g\nJ_LP = max V_r subject to C <= B = %.12g\n", budget, sol.value);
+  printf("C = expected cost of the optimal policy = %.12g\n", sol.cost);
+  printf("lambda* = dual price of the budget = %.12g\n", sol.lambda);
+  printf("%s%6s  %s\n", m->horizon > 0 ? "stage 0 (-o writes every stage)\n" : "", "state",
+         "pi(a|s) for a = 0..A-1");
+  for (int s = 0; s < m->S; s++) {
+    printf("%6d ", s);
+    for (int a = 0; a < m->A; a++) printf(" %.6g", tabrl_policy_row(pi, 0, s)[a]);
+    putchar('\n');
+  }
+  if (output) printf("wrote %s\n", output);
+  tabrl_policy_free(pi);
+  return CLI_OK;
+}
+
 int cli_solve(int argc, char **argv)
 {
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *method_text = NULL, *format = "table";
-  double eps = 1e-9;
+  const char *budget_text = NULL, *output = NULL;
+  double eps = 1e-9, budget = 0;
   int trace = 0, code = CLI_OK, opt, method = 'b', iterations = 0, status;
   tabrl_mdp *m = NULL;
   tabrl_policy *pi = NULL;
@@ -220,6 +297,18 @@ int cli_solve(int argc, char **argv)
     case OPT_OBJECTIVE:
       if ((code = cli_objective(optarg, &objective))) goto done;
       break;
+    case OPT_BUDGET:
+      budget_text = optarg;
+      budget = strtod(optarg, &end);
+      if (end == optarg || *end || !isfinite(budget)) {
+        cli_error("--budget %s: expected a finite number", optarg);
+        code = CLI_USAGE;
+        goto done;
+      }
+      break;
+    case 'o':
+      output = optarg;
+      break;
     default:
       code = cli_usage("solve", CLI_USAGE);
       goto done;
@@ -234,7 +323,29 @@ int cli_solve(int argc, char **argv)
     code = CLI_USAGE;
     goto done;
   }
+  if (output && !budget_text) {
+    cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B", output);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (budget_text && (method_text || trace || strcmp(format, "table") ||
+                      objective.type != &tabrl_objective_mean)) {
+    cli_error("--budget %s: the LP solves the mean objective and prints a table; not with "
+              "--method, --trace, --format or --objective",
+              budget_text);
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (output && tabrl_output_path_check("-o", output, TABRL_OUTPUT_FILE)) {
+    cli_error("%s", tabrl_error_message());
+    code = CLI_USAGE;
+    goto done;
+  }
   if ((code = cli_build_env(argv[optind], &settings, horizon, gamma, &m))) goto done;
+  if (budget_text) {
+    code = solve_budget(m, budget, output);
+    goto done;
+  }
   if (!strcmp(format, "map") && !m->grid) {
     cli_error("--format map: environment '%s' has no grid map", argv[optind]);
     code = CLI_USAGE;

@@ -216,13 +216,16 @@ static int solve(const tabrl_mdp *m, double budget, tabrl_policy *pi, tabrl_cmdp
 }
 
 /* GLPK prints scaling reports through its terminal hook: the library must
- * not print, so its output is off during the call (and then restored: the
- * setting is GLPK's, per thread, and may be the caller's). */
+ * not print, so its output is off during the call.  GLPK keeps a per-thread
+ * environment that it never frees by itself; a runner thread that solved
+ * the LP would leak it at exit, so the call frees it (glp_free_env) and
+ * leaves no GLPK state behind: a caller holding GLPK objects of its own on
+ * the same thread must not call this. */
 int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
                          tabrl_cmdp_solution *sol)
 {
-  int old = glp_term_out(GLP_OFF);
+  glp_term_out(GLP_OFF);
   int status = solve(m, budget, pi, sol);
-  glp_term_out(old);
+  glp_free_env();
   return status;
 }

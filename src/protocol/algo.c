@@ -10,6 +10,7 @@
 
 extern const tabrl_algo_type tabrl_algo_bobw_po;
 extern const tabrl_algo_type tabrl_algo_cdp;
+extern const tabrl_algo_type tabrl_algo_cmdp_pd;
 extern const tabrl_algo_type tabrl_algo_colstim;
 extern const tabrl_algo_type tabrl_algo_convex_ac;
 extern const tabrl_algo_type tabrl_algo_ctd;
@@ -78,6 +79,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_bnpo,
     &tabrl_algo_bobw_po,
     &tabrl_algo_cdp,
+    &tabrl_algo_cmdp_pd,
     &tabrl_algo_colstim,
     &tabrl_algo_convex_ac,
     &tabrl_algo_ctd,

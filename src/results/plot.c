@@ -42,10 +42,12 @@ enum {
   METRIC_VALUE_ERR,
   METRIC_QUERIES,
   METRIC_KL,
+  METRIC_COST,
+  METRIC_VIOLATION,
   METRICS
 };
-static const char *const metric_names[METRICS] = {"cum_regret", "value",   "w1", "cramer",
-                                                  "value_err",  "queries", "kl"};
+static const char *const metric_names[METRICS] = {
+    "cum_regret", "value", "w1", "cramer", "value_err", "queries", "kl", "cost", "violation"};
 static const char *const metric_titles[METRICS] = {
     "cumulative regret",
     "value",
@@ -53,7 +55,9 @@ static const char *const metric_titles[METRICS] = {
     "Cramer distance to the exact return distribution",
     "|learned mean return - exact value of the policy|",
     "preference queries",
-    "KL(policy || reference)"};
+    "KL(policy || reference)",
+    "expected cost of the policy",
+    "constraint violation max(0, cost - budget)"};
 
 /* The index of opt's metric, or -1. */
 static int metric_index(const tabrl_plot_options *opt)
@@ -76,8 +80,8 @@ static int check_options(const tabrl_plot_options *opt, terminal *term)
   const char *metric = metric_of(opt);
   if (metric_index(opt) < 0)
     return tabrl_error(TABRL_EINVAL,
-                       "metric '%s': expected cum_regret, value, w1, cramer, value_err, queries "
-                       "or kl",
+                       "metric '%s': expected cum_regret, value, w1, cramer, value_err, queries, "
+                       "kl, cost or violation",
                        metric);
   if (opt->terminal && strcmp(opt->terminal, "dumb"))
     return tabrl_error(TABRL_EINVAL,
@@ -207,11 +211,11 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
   if (!isdigit((unsigned char)*episode) || *end)
     return tabrl_error(TABRL_EINVAL, "%s:%zu: episode '%s' is not an integer", file, line, episode);
   /* mean, std, lo, hi of cum_regret, then of value, w1, cramer, value_err
-   * queries and kl (empty when no seed reports one) */
-  static const int first[METRICS] = {TABRL_SUMMARY_CUM_REGRET_MEAN, TABRL_SUMMARY_VALUE_MEAN,
-                                     TABRL_SUMMARY_W1_MEAN,         TABRL_SUMMARY_CRAMER_MEAN,
-                                     TABRL_SUMMARY_VALUE_ERR_MEAN,  TABRL_SUMMARY_QUERIES_MEAN,
-                                     TABRL_SUMMARY_KL_MEAN};
+   * queries, kl, cost and violation (empty when no seed reports one) */
+  static const int first[METRICS] = {
+      TABRL_SUMMARY_CUM_REGRET_MEAN, TABRL_SUMMARY_VALUE_MEAN,     TABRL_SUMMARY_W1_MEAN,
+      TABRL_SUMMARY_CRAMER_MEAN,     TABRL_SUMMARY_VALUE_ERR_MEAN, TABRL_SUMMARY_QUERIES_MEAN,
+      TABRL_SUMMARY_KL_MEAN,         TABRL_SUMMARY_COST_MEAN,      TABRL_SUMMARY_VIOLATION_MEAN};
   for (int k = 0; k < METRICS; k++) {
     row.has[k] = k == METRIC_CUM_REGRET || *fields[first[k]] != '\0';
     for (int i = 0; i < 4 && row.has[k]; i++)
@@ -221,7 +225,7 @@ static int parse_summary_line(summary_table *t, const char *file, size_t line, c
   }
   /* The bounds beside w1 and cramer (empty: the type documents none). */
   static const int bound_field[METRICS] = {
-      -1, -1, TABRL_SUMMARY_W1_BOUND, TABRL_SUMMARY_CRAMER_BOUND, -1, -1, -1};
+      -1, -1, TABRL_SUMMARY_W1_BOUND, TABRL_SUMMARY_CRAMER_BOUND, -1, -1, -1, -1, -1};
   for (int k = 0; k < METRICS; k++) {
     if (bound_field[k] < 0 || !*fields[bound_field[k]]) continue;
     if (!parse_number(fields[bound_field[k]], &row.bound[k]))
@@ -902,9 +906,11 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
         : value == METRIC_QUERIES
             ? "no queries to plot (no algorithm of the online-preference protocol)"
         : value == METRIC_KL ? "no kl to plot (no algorithm of the offline-preference protocol)"
-        : value              ? "no distance to plot (no algorithm with a learned distribution "
-                               "on a model with an exact one)"
-                             : "nothing to plot");
+        : value == METRIC_COST || value == METRIC_VIOLATION
+            ? "no cost to plot (the experiment sets no budget)"
+        : value ? "no distance to plot (no algorithm with a learned distribution "
+                  "on a model with an exact one)"
+                : "nothing to plot");
     goto done;
   }
 

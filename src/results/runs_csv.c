@@ -186,16 +186,20 @@ static int parse_run_line(runs_data *d, const char *file, size_t input, size_t l
                      : i == TABRL_RUNS_VALUE_ERR    ? &row.value_err
                      : i == TABRL_RUNS_QUERIES      ? &row.queries
                      : i == TABRL_RUNS_KL           ? &row.kl
+                     : i == TABRL_RUNS_COST         ? &row.cost
+                     : i == TABRL_RUNS_VIOLATION    ? &row.violation
                                                     : &ignored;
     /* value is empty for learners that change policy within an episode;
      * return is empty for planning and offline runs (no rollouts); w1,
      * cramer and value_err for algorithms without a learned distribution,
      * the bounds for types without one; queries for protocols without
-     * preferences; kl outside the offline-preference protocol. */
+     * preferences; kl outside the offline-preference protocol; cost and
+     * violation without a budget. */
     int optional = i == TABRL_RUNS_RETURN || i == TABRL_RUNS_VALUE || i == TABRL_RUNS_W1 ||
                    i == TABRL_RUNS_CRAMER || i == TABRL_RUNS_W1_BOUND ||
                    i == TABRL_RUNS_CRAMER_BOUND || i == TABRL_RUNS_VALUE_ERR ||
-                   i == TABRL_RUNS_QUERIES || i == TABRL_RUNS_KL;
+                   i == TABRL_RUNS_QUERIES || i == TABRL_RUNS_KL || i == TABRL_RUNS_COST ||
+                   i == TABRL_RUNS_VIOLATION;
     if (optional && !*fields[i]) {
       *target = NAN;
       continue;

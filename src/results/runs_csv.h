@@ -30,6 +30,8 @@ typedef struct {
   double value_err;  /* NAN when empty (no learned distribution) */
   double queries;    /* preference queries so far; NAN when empty (no preferences) */
   double kl;         /* KL(policy || reference); NAN when empty (not offline-preference) */
+  double cost;       /* exact expected cost of the policy; NAN when empty (no budget) */
+  double violation;  /* max(0, cost - budget); NAN when empty (no budget) */
   size_t run;        /* index of its (env, algo, config, seed) */
   size_t input;      /* which file it came from */
   size_t line;

@@ -27,8 +27,8 @@ static void print_summary(FILE *f, const tabrl_summary *s)
   fprintf(f, ",%.17g,%.17g,%.17g,%.17g", s->mean, s->std, s->lo, s->hi);
 }
 
-/* The summary of w1 (which 0), cramer (1), value_err (2), queries (3) or kl (4) over the
- * group's rows that have one, or empty fields. */
+/* The summary of w1 (which 0), cramer (1), value_err (2), queries (3), kl (4), cost (5) or
+ * violation (6) over the group's rows that have one, or empty fields. */
 static int print_optional(FILE *f, const summary_job *job, const size_t *members, size_t n,
                           int which)
 {
@@ -37,7 +37,9 @@ static int print_optional(FILE *f, const summary_job *job, const size_t *members
   int status;
   for (size_t i = 0; i < n; i++) {
     const run_row *row = &job->d->rows[members[i]];
-    double x = which == 4   ? row->kl
+    double x = which == 6   ? row->violation
+               : which == 5 ? row->cost
+               : which == 4 ? row->kl
                : which == 3 ? row->queries
                : which == 2 ? row->value_err
                : which      ? row->cramer
@@ -101,7 +103,9 @@ static int write_summary(FILE *f, void *ctx)
     print_bound(f, job, members, n, 1);
     if ((status = print_optional(f, job, members, n, 2)) ||
         (status = print_optional(f, job, members, n, 3)) ||
-        (status = print_optional(f, job, members, n, 4)))
+        (status = print_optional(f, job, members, n, 4)) ||
+        (status = print_optional(f, job, members, n, 5)) ||
+        (status = print_optional(f, job, members, n, 6)))
       return status;
     fputc('\n', f);
   }

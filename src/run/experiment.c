@@ -11,6 +11,7 @@
 #include "run/pref_data.h"
 #include "tabrl/error.h"
 #include "tabrl/experiment.h"
+#include "tabrl/oracle.h"
 
 static const tabrl_param experiment_params[] = {
     {"name", TABRL_STRING, "", NULL, "results go to results/NAME (default: the file's base name)"},
@@ -40,6 +41,9 @@ static const tabrl_param experiment_params[] = {
      "the reference, labelled by the feedback link (or the env's preference matrix)"},
     {"dataset", TABRL_STRING, "", NULL,
      "offline-preference data: file:D.csv, header context,chosen,rejected (instead of pairs)"},
+    {"budget", TABRL_DOUBLE, "", NULL,
+     "constrained MDPs: the cost budget B, C(pi) <= B (needs a model with costs): regret against "
+     "the LP optimum, runs.csv cost and violation"},
     {0},
 };
 
@@ -832,6 +836,8 @@ static int validate_experiment(tabrl_experiment *e)
   e->pairs = tabrl_values_int(v, "pairs");
   const char *dataset = tabrl_values_string(v, "dataset");
   e->dataset = dataset && *dataset ? dup_str(dataset) : NULL;
+  e->has_budget = tabrl_values_has(v, "budget");
+  if (e->has_budget) e->budget = tabrl_values_double(v, "budget");
   e->feedback.link = tabrl_feedback_find(tabrl_values_string(v, "link"));
   char link_error[512];
   snprintf(link_error, sizeof link_error, "%s", e->feedback.link ? "" : tabrl_error_message());
@@ -1001,6 +1007,7 @@ static int check_algo(const tabrl_experiment *e, size_t c, size_t a, const tabrl
   int status = tabrl_problem_init(&problem, m, e->episodes, NULL,
                                   type->protocol == TABRL_PLANNING || type->sees_model, &valid);
   if (status) return status;
+  if (e->has_budget) problem.budget = &e->budget;
   tabrl_stock_grid grid;
   status = tabrl_problem_set_objective(&problem, &e->objective, m, &grid);
   if (!status) status = tabrl_algo_check(type, &problem, v);
@@ -1039,6 +1046,34 @@ static int check_pref_data(const tabrl_experiment *e, const tabrl_mdp *m)
   pref_dataset_free(&d);
   if (status) tabrl_error_prefix("%sdataset", at);
   return status;
+}
+
+/* budget = B: the mean objective (the LP is over expected sums), a model
+ * with costs and a feasible budget, said at the budget's line with the
+ * least achievable cost when it is not, before anything runs. */
+static int check_budget(const tabrl_experiment *e, const tabrl_mdp *m, const char *label)
+{
+  const tabrl_exp_entry *x = find_entry(e, "experiment", "budget");
+  char at[512] = "", why[512];
+  tabrl_cmdp_solution sol;
+  int status = 0;
+  if (x) entry_where(x, at, sizeof at);
+  if (e->objective.type != &tabrl_objective_mean)
+    return tabrl_error(TABRL_EINVAL,
+                       "%sbudget needs objective = mean (the constrained optimum is over expected "
+                       "returns), not %s",
+                       at, e->objective.text);
+  if (!m->cost)
+    return tabrl_error(TABRL_EINVAL,
+                       "%sbudget needs a model with costs: env %s%s%s has none (a CSV column c, "
+                       "or chain's cost = c)",
+                       at, e->env, e->nsweeps ? " config " : "", e->nsweeps ? label : "");
+  if ((status = tabrl_oracle_cmdp_lp(m, e->budget, NULL, &sol))) {
+    snprintf(why, sizeof why, "%s", tabrl_error_message());
+    return tabrl_error(status, "%sbudget %g on env %s%s%s: %s", at, e->budget, e->env,
+                       e->nsweeps ? " config " : "", e->nsweeps ? label : "", why);
+  }
+  return 0;
 }
 
 static int validate_configs(tabrl_experiment *e)
@@ -1085,6 +1120,10 @@ static int validate_configs(tabrl_experiment *e)
       tabrl_mdp_free(m);
       return tabrl_error(status, "%sobjective %s on env %s%s%s: %s", at, e->objective.text, e->env,
                          e->nsweeps ? " config " : "", e->nsweeps ? label : "", why);
+    }
+    if (e->has_budget && (status = check_budget(e, m, label))) {
+      tabrl_mdp_free(m);
+      return status;
     }
     for (size_t a = 0; a < e->nalgos && !status; a++) {
       const tabrl_algo_type *type = e->algos[a].type;
@@ -1214,6 +1253,7 @@ static void write_body(const tabrl_experiment *e, FILE *f)
   /* Only when set, so that the hash of every other experiment stays. */
   if (e->pairs) fprintf(f, "\npairs = %ld", e->pairs);
   if (e->dataset) fprintf(f, "\ndataset = %s", e->dataset);
+  if (e->has_budget) fprintf(f, "\nbudget = %.17g", e->budget);
   fprintf(f, "\nconfigs = ");
   for (size_t c = 0; c < e->nconfigs; c++) {
     tabrl_experiment_config_label(e, c, label, sizeof label);

@@ -50,6 +50,8 @@ struct run {
   long queries;          /* preference queries asked so far (runs.csv queries) */
   double *rewards;       /* the episode's reward function for full-information learners */
   pref_dataset pref;     /* the offline-preference protocol's dataset */
+  tabrl_mdp *cost_model; /* budget = B: m with its costs as rewards (runs.csv cost), or NULL */
+  double *Vc;            /* its values */
 };
 
 static void run_free(struct run *r)
@@ -74,6 +76,8 @@ static void run_free(struct run *r)
   free(r->exact);
   if (r->have_work > 0) tabrl_stock_work_free(&r->work);
   pref_dataset_free(&r->pref);
+  tabrl_mdp_free(r->cost_model);
+  free(r->Vc);
 }
 
 /* Exact value of a policy under the experiment's objective, reusing the
@@ -256,6 +260,15 @@ static int write_row(struct run *r, long episode, const double *ret, const doubl
   if (r->algo->type->protocol == TABRL_ONLINE_PREFERENCE) fprintf(r->rows, "%ld", r->queries);
   fputc(',', r->rows);
   if (!isnan(kl)) fprintf(r->rows, "%.17g", kl);
+  /* A budget run's exact expected cost of the valued policy and its excess
+   * over the budget; empty without a budget or a valued policy. */
+  fputc(',', r->rows);
+  if (r->cost_model && value) {
+    double cost;
+    if ((status = tabrl_oracle_cost_value(r->cost_model, pi, r->Vc, &cost))) return status;
+    fprintf(r->rows, "%.17g,%.17g", cost, fmax(0.0, cost - e->budget));
+  } else
+    fputc(',', r->rows);
   fputc('\n', r->rows);
   return 0;
 }
@@ -547,8 +560,18 @@ static int run_setup(struct run *r)
     tabrl_mdp_reward_table(m, r->rewards);
   }
 
-  /* J*, the experiment's objective of an optimal policy. */
-  if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star))) return status;
+  /* J*, the experiment's objective of an optimal policy; with a budget the
+   * constrained optimum J_LP (Altman's LP over occupancy measures), which a
+   * policy that overspends may exceed: regret is then negative. */
+  if (e->has_budget) {
+    tabrl_cmdp_solution sol;
+    if ((status = tabrl_oracle_cmdp_lp(m, e->budget, NULL, &sol))) return status;
+    r->J_star = sol.value;
+    r->cost_model = tabrl_oracle_cost_model(m);
+    r->Vc = malloc(tabrl_oracle_value_size(m) * sizeof *r->Vc);
+    if (!r->cost_model || !r->Vc) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  } else if ((status = tabrl_objective_optimum(&e->objective, m, r->V, NULL, &r->J_star)))
+    return status;
 
   char owner[300];
   snprintf(owner, sizeof owner, "[algo %s]", e->algos[r->algo_index].label);
@@ -562,6 +585,7 @@ static int run_setup(struct run *r)
                               type->protocol == TABRL_PLANNING || type->sees_model, &r->valid);
   if (!status) status = tabrl_problem_set_objective(&problem, &e->objective, m, &r->grid);
   problem.target = r->target;
+  if (e->has_budget) problem.budget = &e->budget;
   if (type->protocol == TABRL_OFFLINE_PREFERENCE ||
       (type->protocol == TABRL_ONLINE && type->uses_reference))
     problem.pref = &r->pref.data;

@@ -89,6 +89,9 @@ typedef struct {
    * comparisons and the reference policy (see tabrl_pref_data); also, with
    * no comparisons, for online types with uses_reference. */
   const struct tabrl_pref_data *pref;
+  /* Constrained MDPs: the experiment's cost budget B (C(pi) <= B on the
+   * model's costs, tabrl_mdp.cost), or NULL when it sets none. */
+  const double *budget;
 } tabrl_problem;
 
 /* An offline preference dataset on a contextual bandit (the

@@ -64,6 +64,8 @@ typedef struct tabrl_experiment {
   tabrl_feedback feedback;   /* resolved: link, temperature, score */
   long pairs;                /* offline-preference: comparisons to draw, or 0 */
   char *dataset;             /* offline-preference: file:D.csv (absolute), or NULL */
+  int has_budget;            /* budget = B set (constrained MDPs) */
+  double budget;             /* B: regret against the LP optimum with C(pi) <= B */
   tabrl_exp_entry *entries;  /* every line, file then --set, in order */
   size_t nentries;
   tabrl_exp_algo *algos;

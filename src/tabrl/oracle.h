@@ -212,9 +212,24 @@ typedef struct {
  * simplex); the optimal (possibly stochastic) policy into pi (stages H or 1;
  * may be NULL), with the first valid action at unreached (h, s).
  * TABRL_EINVAL when m has no costs or no policy meets the budget (the
- * message gives the least achievable cost), TABRL_ENUMERIC if GLPK fails. */
+ * message gives the least achievable cost), TABRL_ENUMERIC if GLPK fails.
+ * Frees GLPK's per-thread environment before returning (no leak from
+ * worker threads): not for a thread that holds GLPK objects of its own. */
 int tabrl_oracle_cmdp_lp(const tabrl_mdp *m, double budget, tabrl_policy *pi,
                          tabrl_cmdp_solution *sol);
+
+/* A copy of m whose rewards are its costs (mean rewards the expected cost
+ * of each (h, s, a); no reward noise), so that every evaluation of this
+ * header gives the cost of a policy: C(pi) = tabrl_oracle_start_value of
+ * its values, Q_c^pi by tabrl_oracle_q_pi (src/oracle/cmdp_cost.c).  NULL
+ * with a message when m has no costs or on OOM; tabrl_mdp_free frees it. */
+tabrl_mdp *tabrl_oracle_cost_model(const tabrl_mdp *m);
+
+/* C(pi) from mu0 on cost_model (tabrl_oracle_cost_model's), with V a value
+ * array of tabrl_oracle_value_size doubles for the scratch values; errors
+ * as tabrl_oracle_evaluate. */
+int tabrl_oracle_cost_value(const tabrl_mdp *cost_model, const tabrl_policy *pi, double *V,
+                            double *cost);
 
 #pragma GCC visibility pop
 

@@ -4,7 +4,7 @@
  * An output directory DIR holds (see README, "Output files"):
  *
  *   runs.csv      env,algo,config,seed,episode,return,value,regret,cum_regret,elapsed_s,
- *                 w1,cramer,w1_bound,cramer_bound,value_err,queries,kl
+ *                 w1,cramer,w1_bound,cramer_bound,value_err,queries,kl,cost,violation
  *                 one row per run (env, algo, config, seed) and checkpoint,
  *                 the rows of a run together and in increasing episode order;
  *                 `value` empty when the algorithm's policy changes inside an
@@ -16,7 +16,10 @@
  *                 without a learned one;
  *                 `queries` (cumulative preference queries) empty without
  *                 preferences; `kl` (the policy's mu0-averaged KL to the
- *                 reference) empty outside the offline-preference protocol.
+ *                 reference) empty outside the offline-preference protocol;
+ *                 `cost` (the policy's exact expected cost C(pi)) and
+ *                 `violation` (max(0, cost - budget)) empty without an
+ *                 experiment `budget`.
  *   manifest.ini  the resolved experiment; [tabrl] experiment_hash identifies
  *                 it, [experiment] configs / algos / seed_list give the
  *                 canonical order of the runs, [config LABEL] the swept keys.
@@ -26,7 +29,8 @@
  *                 w1_bound,cramer_bound (the mean of the seeds' bounds),
  *                 value_err_mean,value_err_std,value_err_lo,value_err_hi,
  *                 queries_mean,queries_std,queries_lo,queries_hi,
- *                 kl_mean,kl_std,kl_lo,kl_hi
+ *                 kl_mean,kl_std,kl_lo,kl_hi,cost_mean,cost_std,cost_lo,cost_hi,
+ *                 violation_mean,violation_std,violation_lo,violation_hi
  *   <metric>.png + <metric>.gp  the figure and the gnuplot script drawing it.
  *
  * Every file is written to DIR/name.tmp.<pid>, flushed, fsync'ed and renamed,
@@ -102,7 +106,8 @@ int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
 
 typedef struct {
   const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer",
-                           "value_err", "queries" or "kl" */
+                           "value_err", "queries", "kl", "cost" or
+                           "violation" */
   const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
                            DIR/<metric>-vs-<x_key>.png.  The extension picks
                            the terminal: .png pngcairo, .svg svg, .pdf

@@ -31,7 +31,9 @@
   X(CRAMER_BOUND, "cramer_bound")                                                                  \
   X(VALUE_ERR, "value_err")                                                                        \
   X(QUERIES, "queries")                                                                            \
-  X(KL, "kl")
+  X(KL, "kl")                                                                                      \
+  X(COST, "cost")                                                                                  \
+  X(VIOLATION, "violation")
 
 #define TABRL_SUMMARY_LIST(X)                                                                      \
   X(ENV, "env")                                                                                    \
@@ -68,7 +70,15 @@
   X(KL_MEAN, "kl_mean")                                                                            \
   X(KL_STD, "kl_std")                                                                              \
   X(KL_LO, "kl_lo")                                                                                \
-  X(KL_HI, "kl_hi")
+  X(KL_HI, "kl_hi")                                                                                \
+  X(COST_MEAN, "cost_mean")                                                                        \
+  X(COST_STD, "cost_std")                                                                          \
+  X(COST_LO, "cost_lo")                                                                            \
+  X(COST_HI, "cost_hi")                                                                            \
+  X(VIOLATION_MEAN, "violation_mean")                                                              \
+  X(VIOLATION_STD, "violation_std")                                                                \
+  X(VIOLATION_LO, "violation_lo")                                                                  \
+  X(VIOLATION_HI, "violation_hi")
 
 #define TABRL_POLICIES_LIST(X)                                                                     \
   X(ENV, "env")                                                                                    \
