@@ -448,4 +448,22 @@ sed 's/^responses = 3$/responses = 3\nreference = file:ref.csv/' po/exp.ini >po/
 expect po-bad-reference 2 'po/ref.ini:11: \[env\] reference: preference-bandit: .*ref.csv: no logit for response 2' "$tabrl" run po/ref.ini --out po/bad-ref --quiet
 check po-bad-reference-nothing test ! -e po/bad-ref
 
+# ---- reward schedules: the same bytes with -j 1 and -j 2, a planning
+# algorithm refused at the schedule's line, exit 2, nothing written ----
+mkdir -p sched
+printf '[experiment]\nenv = riverswim\nepisodes = 300\nseeds = 2\nlog = geometric:8\nschedule = adversarial\nblock = 10\n[env]\nstates = 4\nhorizon = 3\n[algo ucbvi]\ntype = ucbvi\n[algo random]\ntype = random\n' >sched/adv.ini
+"$tabrl" run sched/adv.ini --out sched/j1 --quiet -j 1 >/dev/null 2>&1
+"$tabrl" run sched/adv.ini --out sched/j2 --quiet -j 2 >/dev/null 2>&1
+check schedule-j1-j2 same_runs sched/j1 sched/j2
+check schedule-summary-j1-j2 cmp -s sched/j1/summary.csv sched/j2/summary.csv
+check schedule-manifest grep -q '^block = 10$' sched/j1/manifest.ini
+# the hindsight regret may fall when a block ends (negative regret rows)
+check schedule-rows test "$(tail -n +2 sched/j1/runs.csv | wc -l)" -eq 32
+printf '[algo vi]\ntype = value-iteration\n' | cat sched/adv.ini - >sched/vi.ini
+expect schedule-planning 2 'vi.ini:6: schedule = adversarial needs online algorithms: \[algo vi\] \(value-iteration\) is not online' "$tabrl" run sched/vi.ini --out sched/vi --quiet
+check schedule-planning-nothing test ! -e sched/vi
+expect schedule-unknown 2 '\[experiment\] key .schedule.: .adversary. is not one of' "$tabrl" run sched/adv.ini --set experiment.schedule=adversary --out sched/bad --quiet
+expect schedule-block-range 2 'block=0: \[experiment\] key .block.: 0 is out of range' "$tabrl" run sched/adv.ini --set experiment.block=0 --out sched/bad --quiet
+check schedule-bad-nothing test ! -e sched/bad
+
 finish
