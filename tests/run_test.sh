@@ -289,8 +289,11 @@ expect bad-segment 2 'bad-segment.ini:8: .*segment' "$tabrl" run bad-segment.ini
 if [ -n "$experiments" ]; then
   for f in "$experiments"/*.ini; do
     name=$(basename "$f" .ini)
+    # an adversary's first block must end within the 30 episodes
+    block=()
+    if grep -q '^block' "$f"; then block=(--set experiment.block=10); fi
     expect "experiment-$name" 0 '' "$tabrl" run "$f" --set experiment.episodes=30 \
-      --set experiment.seeds=2 --set experiment.log=every:10 --out "exp-$name" --quiet
+      --set experiment.seeds=2 --set experiment.log=every:10 --out "exp-$name" --quiet "${block[@]}"
   done
 fi
 
@@ -465,5 +468,11 @@ check schedule-planning-nothing test ! -e sched/vi
 expect schedule-unknown 2 '\[experiment\] key .schedule.: .adversary. is not one of' "$tabrl" run sched/adv.ini --set experiment.schedule=adversary --out sched/bad --quiet
 expect schedule-block-range 2 'block=0: \[experiment\] key .block.: 0 is out of range' "$tabrl" run sched/adv.ini --set experiment.block=0 --out sched/bad --quiet
 check schedule-bad-nothing test ! -e sched/bad
+# --resume after switching the schedule off reuses nothing (the identity
+# holds the schedule)
+mkdir -p sched/none
+grep -v '^schedule\|^block' sched/adv.ini >sched/none/adv.ini
+expect schedule-resume 0 'nothing in sched/j1 is reused' "$tabrl" run sched/none/adv.ini --out sched/j1 --resume --quiet
+check schedule-resume-recomputed grep -q '^reused = 0$' sched/j1/manifest.ini
 
 finish
