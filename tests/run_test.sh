@@ -289,8 +289,11 @@ expect bad-segment 2 'bad-segment.ini:8: .*segment' "$tabrl" run bad-segment.ini
 if [ -n "$experiments" ]; then
   for f in "$experiments"/*.ini; do
     name=$(basename "$f" .ini)
+    # an adversary's first block must end within the 30 episodes
+    block=()
+    if grep -q '^block' "$f"; then block=(--set experiment.block=10); fi
     expect "experiment-$name" 0 '' "$tabrl" run "$f" --set experiment.episodes=30 \
-      --set experiment.seeds=2 --set experiment.log=every:10 --out "exp-$name" --quiet
+      --set experiment.seeds=2 --set experiment.log=every:10 --out "exp-$name" --quiet "${block[@]}"
   done
 fi
 
@@ -508,5 +511,32 @@ sed 's/^budget = 1.5$//; s/value-iteration/cmdp-pd/' cmdp/exp.ini >cmdp/pd.ini
 expect cmdp-pd-no-budget 2 'cmdp-pd needs a cost budget: set budget = B in \[experiment\]' "$tabrl" run cmdp/pd.ini --out cmdp/none --quiet
 expect cmdp-pd-slater 2 'cmdp-pd needs a strictly feasible budget \(Slater\): budget 0' "$tabrl" run cmdp/pd.ini --set experiment.budget=0 --out cmdp/none --quiet
 check cmdp-pd-bad-nothing test ! -e cmdp/none
+# ---- reward schedules: the same bytes with -j 1 and -j 2, a planning
+# algorithm refused at the schedule's line, exit 2, nothing written ----
+mkdir -p sched
+printf '[experiment]\nenv = riverswim\nepisodes = 300\nseeds = 2\nlog = geometric:8\nschedule = adversarial\nblock = 10\n[env]\nstates = 4\nhorizon = 3\n[algo ucbvi]\ntype = ucbvi\n[algo random]\ntype = random\n' >sched/adv.ini
+"$tabrl" run sched/adv.ini --out sched/j1 --quiet -j 1 >/dev/null 2>&1
+"$tabrl" run sched/adv.ini --out sched/j2 --quiet -j 2 >/dev/null 2>&1
+check schedule-j1-j2 same_runs sched/j1 sched/j2
+check schedule-summary-j1-j2 cmp -s sched/j1/summary.csv sched/j2/summary.csv
+check schedule-manifest grep -q '^block = 10$' sched/j1/manifest.ini
+# the hindsight regret may fall when a block ends (negative regret rows)
+check schedule-rows test "$(tail -n +2 sched/j1/runs.csv | wc -l)" -eq 32
+printf '[algo vi]\ntype = value-iteration\n' | cat sched/adv.ini - >sched/vi.ini
+expect schedule-planning 2 'vi.ini:6: schedule = adversarial needs online algorithms: \[algo vi\] \(value-iteration\) is not online' "$tabrl" run sched/vi.ini --out sched/vi --quiet
+check schedule-planning-nothing test ! -e sched/vi
+expect schedule-unknown 2 '\[experiment\] key .schedule.: .adversary. is not one of' "$tabrl" run sched/adv.ini --set experiment.schedule=adversary --out sched/bad --quiet
+expect schedule-block-range 2 'block=0: \[experiment\] key .block.: 0 is out of range' "$tabrl" run sched/adv.ini --set experiment.block=0 --out sched/bad --quiet
+check schedule-bad-nothing test ! -e sched/bad
+# a schedule measures regret against the best fixed policy: no budget with it
+printf '[experiment]\nenv = chain\nepisodes = 20\nlog = every:10\nbudget = 1.5\nschedule = stochastic\n[env]\nstates = 3\nhorizon = 4\ncost = 1\n[algo u]\ntype = ucbvi\n' >sched/budget.ini
+expect schedule-budget 2 'budget.ini:6: schedule = stochastic measures regret against the best fixed policy, not a constrained optimum: remove budget' "$tabrl" run sched/budget.ini --out sched/bad --quiet
+check schedule-budget-nothing test ! -e sched/bad
+# --resume after switching the schedule off reuses nothing (the identity
+# holds the schedule)
+mkdir -p sched/none
+grep -v '^schedule\|^block' sched/adv.ini >sched/none/adv.ini
+expect schedule-resume 0 'nothing in sched/j1 is reused' "$tabrl" run sched/none/adv.ini --out sched/j1 --resume --quiet
+check schedule-resume-recomputed grep -q '^reused = 0$' sched/j1/manifest.ini
 
 finish

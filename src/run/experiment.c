@@ -44,6 +44,13 @@ static const tabrl_param experiment_params[] = {
     {"budget", TABRL_DOUBLE, "", NULL,
      "constrained MDPs: the cost budget B, C(pi) <= B (needs a model with costs): regret against "
      "the LP optimum, runs.csv cost and violation"},
+    {"schedule", TABRL_CHOICE, "none", "none|stochastic|adversarial|corrupted",
+     "online runs: per-episode reward functions (README, Schedules); regret is then against the "
+     "best fixed policy in hindsight"},
+    {"block", TABRL_INT, "", "[1,1000000000]",
+     "schedule = adversarial: episodes in the first block; block j has block * 2^j"},
+    {"corruptions", TABRL_INT, "", "[0,1000000000]",
+     "schedule = corrupted: the first C episodes get the reward 1 - r"},
     {0},
 };
 
@@ -791,6 +798,52 @@ static int check_behavior(const char *text, const char *at)
                      at, text);
 }
 
+/* Each schedule parameter belongs to one schedule and is then required;
+ * the adversary must switch at least once and the corruptions fit in K. */
+static int check_schedule(const tabrl_experiment *e)
+{
+  const tabrl_schedule_spec *sc = &e->schedule;
+  const tabrl_exp_entry *x = find_entry(e, "experiment", "schedule");
+  const tabrl_exp_entry *block = find_entry(e, "experiment", "block");
+  const tabrl_exp_entry *corruptions = find_entry(e, "experiment", "corruptions");
+  const char *name = tabrl_schedule_name(sc->kind);
+  char at[512];
+  if (x)
+    entry_where(x, at, sizeof at);
+  else
+    snprintf(at, sizeof at, "%s: ", e->path);
+  if (block && sc->kind != TABRL_SCHEDULE_ADVERSARIAL) {
+    entry_where(block, at, sizeof at);
+    return tabrl_error(TABRL_EINVAL, "%sblock applies to schedule = adversarial only (not %s)", at,
+                       name);
+  }
+  if (corruptions && sc->kind != TABRL_SCHEDULE_CORRUPTED) {
+    entry_where(corruptions, at, sizeof at);
+    return tabrl_error(TABRL_EINVAL, "%scorruptions applies to schedule = corrupted only (not %s)",
+                       at, name);
+  }
+  if (sc->kind == TABRL_SCHEDULE_ADVERSARIAL) {
+    if (!block)
+      return tabrl_error(TABRL_EINVAL, "%sschedule = adversarial needs block = B (episodes)", at);
+    entry_where(block, at, sizeof at);
+    if (sc->block >= e->episodes)
+      return tabrl_error(TABRL_EINVAL,
+                         "%sblock = %ld must be below episodes = %ld (else the adversary never "
+                         "switches)",
+                         at, sc->block, e->episodes);
+  }
+  if (sc->kind == TABRL_SCHEDULE_CORRUPTED) {
+    if (!corruptions)
+      return tabrl_error(TABRL_EINVAL, "%sschedule = corrupted needs corruptions = C (episodes)",
+                         at);
+    entry_where(corruptions, at, sizeof at);
+    if (sc->corruptions > e->episodes)
+      return tabrl_error(TABRL_EINVAL, "%scorruptions = %ld must be at most episodes = %ld", at,
+                         sc->corruptions, e->episodes);
+  }
+  return 0;
+}
+
 static int validate_experiment(tabrl_experiment *e)
 {
   size_t n;
@@ -839,6 +892,10 @@ static int validate_experiment(tabrl_experiment *e)
   e->has_budget = tabrl_values_has(v, "budget");
   if (e->has_budget) e->budget = tabrl_values_double(v, "budget");
   e->feedback.link = tabrl_feedback_find(tabrl_values_string(v, "link"));
+  e->schedule.kind = (tabrl_schedule_kind)tabrl_values_choice(v, "schedule");
+  e->schedule.block = tabrl_values_has(v, "block") ? tabrl_values_int(v, "block") : 0;
+  e->schedule.corruptions =
+      tabrl_values_has(v, "corruptions") ? tabrl_values_int(v, "corruptions") : -1;
   char link_error[512];
   snprintf(link_error, sizeof link_error, "%s", e->feedback.link ? "" : tabrl_error_message());
   tabrl_values_free(v);
@@ -868,6 +925,7 @@ static int validate_experiment(tabrl_experiment *e)
     if (x) entry_where(x, at, sizeof at);
     status = check_behavior(e->behavior, at);
   }
+  if (!status) status = check_schedule(e);
   return status;
 }
 
@@ -1076,6 +1134,39 @@ static int check_budget(const tabrl_experiment *e, const tabrl_mdp *m, const cha
   return 0;
 }
 
+/* A schedule changes the rewards of online episodes and measures regret in
+ * the mean: it needs online algorithms, the mean objective and a model with
+ * rewards in [0, 1] (told at the schedule's line). */
+static int check_schedule_env(const tabrl_experiment *e, size_t c, const tabrl_mdp *m)
+{
+  const tabrl_exp_entry *x = find_entry(e, "experiment", "schedule");
+  const char *name = tabrl_schedule_name(e->schedule.kind);
+  char at[512] = "", label[32];
+  if (x) entry_where(x, at, sizeof at);
+  tabrl_experiment_config_label(e, c, label, sizeof label);
+  for (size_t a = 0; a < e->nalgos; a++)
+    if (e->algos[a].type->protocol != TABRL_ONLINE)
+      return tabrl_error(TABRL_EINVAL,
+                         "%sschedule = %s needs online algorithms: [algo %s] (%s) is not online",
+                         at, name, e->algos[a].label, e->algos[a].type->name);
+  if (e->objective.type != &tabrl_objective_mean)
+    return tabrl_error(TABRL_EINVAL, "%sschedule = %s measures regret in the mean: objective %s",
+                       at, name, e->objective.text);
+  if (e->has_budget)
+    return tabrl_error(TABRL_EINVAL,
+                       "%sschedule = %s measures regret against the best fixed policy, not a "
+                       "constrained optimum: remove budget",
+                       at, name);
+  tabrl_schedule *sc = tabrl_schedule_alloc(&e->schedule, m, e->seeds[0]);
+  if (!sc) {
+    tabrl_error_prefix("%sschedule = %s on env %s%s%s", at, name, e->env,
+                       e->nsweeps ? " config " : "", e->nsweeps ? label : "");
+    return TABRL_EINVAL;
+  }
+  tabrl_schedule_free(sc);
+  return 0;
+}
+
 static int validate_configs(tabrl_experiment *e)
 {
   /* Every config's env and algo settings are resolved (and the env built)
@@ -1125,6 +1216,7 @@ static int validate_configs(tabrl_experiment *e)
       tabrl_mdp_free(m);
       return status;
     }
+    if (e->schedule.kind != TABRL_SCHEDULE_NONE) status = check_schedule_env(e, c, m);
     for (size_t a = 0; a < e->nalgos && !status; a++) {
       const tabrl_algo_type *type = e->algos[a].type;
       char owner[300];
@@ -1254,6 +1346,13 @@ static void write_body(const tabrl_experiment *e, FILE *f)
   if (e->pairs) fprintf(f, "\npairs = %ld", e->pairs);
   if (e->dataset) fprintf(f, "\ndataset = %s", e->dataset);
   if (e->has_budget) fprintf(f, "\nbudget = %.17g", e->budget);
+  if (e->schedule.kind != TABRL_SCHEDULE_NONE) {
+    fprintf(f, "\nschedule = %s", tabrl_schedule_name(e->schedule.kind));
+    if (e->schedule.kind == TABRL_SCHEDULE_ADVERSARIAL)
+      fprintf(f, "\nblock = %ld", e->schedule.block);
+    if (e->schedule.kind == TABRL_SCHEDULE_CORRUPTED)
+      fprintf(f, "\ncorruptions = %ld", e->schedule.corruptions);
+  }
   fprintf(f, "\nconfigs = ");
   for (size_t c = 0; c < e->nconfigs; c++) {
     tabrl_experiment_config_label(e, c, label, sizeof label);

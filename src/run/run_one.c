@@ -13,6 +13,7 @@
 #include "tabrl/game.h"
 #include "tabrl/oracle.h"
 #include "tabrl/runner.h"
+#include "tabrl/schedule.h"
 
 /* ---- one run ---- */
 
@@ -52,6 +53,14 @@ struct run {
   pref_dataset pref;     /* the offline-preference protocol's dataset */
   tabrl_mdp *cost_model; /* budget = B: m with its costs as rewards (runs.csv cost), or NULL */
   double *Vc;            /* its values */
+  /* A reward schedule (NULL: none).  Episodes are simulated and valued on
+   * sched->m, which holds the episode's reward function; the algorithm is
+   * given m (transitions and the model's own rewards) as without one. */
+  tabrl_schedule *sched;
+  double *reward_sum; /* H*S*A: sum of r_t over the episodes so far */
+  double *V_sum;      /* (H+1)*S: the hindsight optimum's values */
+  long count[2];      /* episodes so far of each of the schedule's functions */
+  double sum_values;  /* sum_t V_t(pi_t) (the realised return without a commitment) */
 };
 
 static void run_free(struct run *r)
@@ -78,6 +87,9 @@ static void run_free(struct run *r)
   pref_dataset_free(&r->pref);
   tabrl_mdp_free(r->cost_model);
   free(r->Vc);
+  tabrl_schedule_free(r->sched);
+  free(r->reward_sum);
+  free(r->V_sum);
 }
 
 /* Exact value of a policy under the experiment's objective, reusing the
@@ -93,7 +105,8 @@ static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
   }
   /* Augmented objectives need no per-state values here (each costs a pass). */
   double *V = r->e->objective.type->augmented ? NULL : r->V;
-  if ((status = tabrl_objective_value(&r->e->objective, r->m, pi, V, value))) {
+  const tabrl_mdp *m = r->sched ? r->sched->m : r->m;
+  if ((status = tabrl_objective_value(&r->e->objective, m, pi, V, value))) {
     tabrl_error_prefix("the policy of the algorithm is not valid");
     return status;
   }
@@ -186,7 +199,8 @@ static int distances(struct run *r, const tabrl_policy *pi, double *w1, double *
   size_t n = 0, k;
   int status = 0;
   *w1 = *cramer = *value_err = NAN;
-  if (!r->algo->type->distribution || r->algo->type->stock_policies) return 0;
+  /* Under a schedule the return law changes from episode to episode. */
+  if (!r->algo->type->distribution || r->algo->type->stock_policies || r->sched) return 0;
   for (int s = 0; s < m->S; s++)
     if (m->mu0[s] > 0) {
       if ((status = tabrl_algo_distribution(r->algo, s, NULL, &k))) goto done;
@@ -283,19 +297,50 @@ static int at_checkpoint(struct run *r, long k)
 }
 
 static double policy_kl(const struct run *r, const tabrl_policy *pi);
+/* cum_regret of a scheduled run after k episodes: max_pi sum_{t<=k} V_t(pi)
+ * - sum_{t<=k} V_t(pi_t), the first term exactly by the oracle on the
+ * summed reward function (each r_t is one of the schedule's functions). */
+static int hindsight_regret(struct run *r, double *cum_regret)
+{
+  const tabrl_schedule *sc = r->sched;
+  const tabrl_mdp *m = sc->m;
+  size_t n = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
+  double best;
+  for (size_t i = 0; i < n; i++) {
+    double sum = (double)r->count[0] * sc->table[0][i];
+    if (sc->nfunctions == 2) sum += (double)r->count[1] * sc->table[1][i];
+    r->reward_sum[i] = sum;
+  }
+  int status = tabrl_oracle_hindsight(m, r->reward_sum, r->V_sum, NULL, &best);
+  *cum_regret = best - r->sum_values;
+  return status;
+}
 
 static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
   tabrl_episode ep = {.committed = r->pi, .rewards = r->rewards};
+  const tabrl_mdp *sim = r->sched ? r->sched->m : r->m;
   int status = 0;
   for (long k = 1; k <= r->e->episodes; k++) {
     double value = 0;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if ((status = tabrl_episode_online(r->algo, r->m, k, r->transitions, &ep))) return status;
+    if (r->sched && tabrl_schedule_set(r->sched, k)) r->have_prev = 0; /* values are r_k's */
+    if (r->sched && r->algo->type->observe_rewards) ep.rewards = r->sched->table[r->sched->current];
+    if ((status = tabrl_episode_online(r->algo, sim, k, r->transitions, &ep))) return status;
     if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
     double regret = r->J_star - (ep.has_committed ? value : ep.ret);
-    r->cum_regret += regret;
+    if (r->sched) {
+      r->count[r->sched->current]++;
+      r->sum_values += ep.has_committed ? value : ep.ret;
+    } else {
+      r->cum_regret += regret;
+    }
     if (at_checkpoint(r, k)) {
+      if (r->sched) {
+        double before = r->cum_regret;
+        if ((status = hindsight_regret(r, &r->cum_regret))) return status;
+        regret = r->cum_regret - before;
+      }
       /* The distance columns need the policy even when the episode did not
        * commit to one (policy() changes nothing in the algorithm). */
       if (!ep.has_committed && r->algo->type->distribution &&
@@ -551,9 +596,19 @@ static int run_setup(struct run *r)
     if ((status = tabrl_oracle_backward(m, r->V, NULL, r->target))) return status;
   }
 
+  /* A schedule's functions and the hindsight optimum's arrays. */
+  if (e->schedule.kind != TABRL_SCHEDULE_NONE) {
+    size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
+    if (!(r->sched = tabrl_schedule_alloc(&e->schedule, m, r->seed))) return TABRL_EINVAL;
+    r->reward_sum = malloc(n_rewards * sizeof *r->reward_sum);
+    r->V_sum = malloc(tabrl_oracle_value_size(m) * sizeof *r->V_sum);
+    if (!r->reward_sum || !r->V_sum) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  }
+
   /* The reward function a full-information learner is told after each
-   * episode: the model's mean reward. */
-  if (type->observe_rewards && m->horizon > 0) {
+   * episode: the model's mean reward (a schedule's: the episode's own,
+   * set in run_online). */
+  if (type->observe_rewards && m->horizon > 0 && !r->sched) {
     size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
     if (!(r->rewards = malloc(n_rewards * sizeof *r->rewards)))
       return tabrl_error(TABRL_ENOMEM, "out of memory");

@@ -120,6 +120,10 @@ uint64_t tabrl_run_identity(const tabrl_experiment *e, size_t run, const tabrl_e
           e->env, label, (unsigned long long)e->seeds[k], e->episodes, (int)e->log_kind,
           e->log_param, e->objective.text, e->behavior ? e->behavior : "", e->link ? e->link : "",
           e->feedback.temperature);
+  /* Only when set: unscheduled runs keep their identities. */
+  if (e->schedule.kind != TABRL_SCHEDULE_NONE)
+    fprintf(f, "schedule=%s:%ld:%ld\n", tabrl_schedule_name(e->schedule.kind), e->schedule.block,
+            e->schedule.corruptions);
   if (env_type && !tabrl_experiment_settings(e, c, -1, e->seeds[k], &s, &n)) {
     if (env_path) s[n++] = (tabrl_setting){"path", env_path, NULL, 0};
     put_values(f, env_type->params, s, n);

@@ -23,6 +23,7 @@
 #include "tabrl/feedback.h"
 #include "tabrl/objective.h"
 #include "tabrl/param.h"
+#include "tabrl/schedule.h"
 
 #pragma GCC visibility push(default)
 
@@ -58,15 +59,16 @@ typedef struct tabrl_experiment {
   size_t nseeds;
   tabrl_log_kind log_kind;
   long log_param;
-  tabrl_objective objective; /* resolved from NAME[:PARAM] */
-  char *behavior;            /* offline data: uniform | optimal | mixed:EPS */
-  char *link;                /* the preference link as written */
-  tabrl_feedback feedback;   /* resolved: link, temperature, score */
-  long pairs;                /* offline-preference: comparisons to draw, or 0 */
-  char *dataset;             /* offline-preference: file:D.csv (absolute), or NULL */
-  int has_budget;            /* budget = B set (constrained MDPs) */
-  double budget;             /* B: regret against the LP optimum with C(pi) <= B */
-  tabrl_exp_entry *entries;  /* every line, file then --set, in order */
+  tabrl_objective objective;    /* resolved from NAME[:PARAM] */
+  char *behavior;               /* offline data: uniform | optimal | mixed:EPS */
+  char *link;                   /* the preference link as written */
+  tabrl_feedback feedback;      /* resolved: link, temperature, score */
+  long pairs;                   /* offline-preference: comparisons to draw, or 0 */
+  char *dataset;                /* offline-preference: file:D.csv (absolute), or NULL */
+  int has_budget;               /* budget = B set (constrained MDPs) */
+  double budget;                /* B: regret against the LP optimum with C(pi) <= B */
+  tabrl_schedule_spec schedule; /* online reward schedule (kind NONE: the model's rewards) */
+  tabrl_exp_entry *entries;     /* every line, file then --set, in order */
   size_t nentries;
   tabrl_exp_algo *algos;
   size_t nalgos;

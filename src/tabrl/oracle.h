@@ -230,6 +230,17 @@ tabrl_mdp *tabrl_oracle_cost_model(const tabrl_mdp *m);
  * as tabrl_oracle_evaluate. */
 int tabrl_oracle_cost_value(const tabrl_mdp *cost_model, const tabrl_policy *pi, double *V,
                             double *cost);
+/* ---- Regret against the best fixed policy in hindsight (src/oracle/hindsight.c) ----
+ *
+ * The best deterministic Markov policy for a summed reward function: with
+ * the transitions fixed, sum_t V_t(pi) is the value of pi under the reward
+ * sum_t r_t, so max_pi sum_t V_t(pi) is one backward induction on
+ * reward[(h*S + s)*A + a] = sum_t r_t(h, s, a) (H*S*A values; invalid
+ * actions ignored) over m's transitions (episodic m; its own rewards are
+ * not read).  V: (H+1)*S values; greedy: H stages or NULL (lowest action on
+ * ties); *J = sum_s mu0(s) V_0(s). */
+int tabrl_oracle_hindsight(const tabrl_mdp *m, const double *reward, double *V,
+                           tabrl_policy *greedy, double *J);
 
 #pragma GCC visibility pop
 

@@ -49,7 +49,8 @@ typedef enum {
   TABRL_STREAM_POLICY = 4,      /* sampling actions of a stochastic policy */
   TABRL_STREAM_DATASET = 5,     /* offline datasets */
   TABRL_STREAM_FEEDBACK = 6,    /* preference bits */
-  TABRL_STREAM_STATS = 7        /* bootstrap resampling in summaries */
+  TABRL_STREAM_STATS = 7,       /* bootstrap resampling in summaries */
+  TABRL_STREAM_SCHEDULE = 8     /* the oblivious adversary of a reward schedule */
 } tabrl_stream_purpose;
 
 /* Seeds rng with a stream derived from (seed, purpose, index) by a
