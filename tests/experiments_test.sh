@@ -793,6 +793,18 @@ check me-batch-helps is "$(me_value batch10 2000)" '<' 2.7
 # shellcheck disable=SC2016 # an awk program, single-quoted on purpose
 check me-seeds-below-max awk -F, '$2 == "nvr-pg" && $5 == 2000 {n++; if ($7 < 2.75 || $8 < -1e-9) bad = 1}
   END {exit bad || n != 5}' maxent-exploration/runs.csv
+# ---- nvr-pg-penalty.ini: nvr-pg on penalty:3 of the discounted two-state
+# CMDP (gamma 0.9), F* = 2.00125; trajectories truncated at 66 steps.  Full
+# length (2,000 updates, 5 seeds).  Measured mean value: -9.2934 after one
+# update, 1.4832 at 86, 1.6348 at 2,000 (seeds 1.2827-1.8219, regret
+# 0.18-0.72); the regret falls from 11.29 to 0.37.
+run nvr-pg-penalty
+np_value() { awk -F, -v k="$1" '$2 == "nvr-pg" && $4 == k {print $10}' nvr-pg-penalty/summary.csv; }
+check np-starts-overspent is "$(np_value 1)" '<' -8
+check np-approaches is "$(np_value 2000)" '>' 1.5
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check np-seeds-below-max awk -F, '$2 == "nvr-pg" && $5 == 2000 {n++; if ($7 < 1.2 || $8 < -1e-9) bad = 1}
+  END {exit bad || n != 5}' nvr-pg-penalty/runs.csv
 # ---- cmdp-pd.ini (reproduction 4): NPG primal-dual (Ding et al. 2020,
 # the theorem's steps) on the two-state CMDP, gamma 0.9, budget 5: J_LP =
 # 3.  Measured at K = 10,000: averaged gap cum_regret / K = 0.0229974

@@ -212,18 +212,21 @@ START_TEST(test_random_certified)
 }
 END_TEST
 
-/* nvr-pg's suboptimality F* - F(pi_K) after K updates at seed 1; pi_K into out (may be NULL). */
-static double nvr_pg_gap(const tabrl_mdp *m, long K, const char *alpha, const char *batch,
-                         tabrl_policy *out)
+/* nvr-pg's suboptimality F* - F(pi_K) for the objective `text` after K
+ * updates at seed 1; pi_K into out (may be NULL). */
+static double nvr_pg_gap_of(const char *text, const tabrl_mdp *m, long K, const char *alpha,
+                            const char *batch, tabrl_policy *out)
 {
   const tabrl_algo_type *type = tabrl_algo_find("nvr-pg");
-  tabrl_objective o = entropy();
+  tabrl_objective o;
   gsl_rng *rng = tabrl_gsl_rng_stream(1, TABRL_STREAM_ALGO, 0);
   unsigned char *valid = NULL;
   tabrl_problem p;
   tabrl_setting set[] = {{"alpha", alpha, "test", 0}, {"batch", batch, "test", 0}};
   tabrl_values *values = NULL;
+  double Jstar, J;
   ck_assert_ptr_nonnull(type);
+  ck_assert_int_eq(tabrl_objective_parse(text, &o), 0);
   ck_assert_int_eq(tabrl_problem_init(&p, m, K, rng, 1, &valid), 0);
   ck_assert_int_eq(tabrl_problem_set_objective(&p, &o, m, NULL), 0);
   ck_assert_int_eq(tabrl_values_resolve(type->params, "nvr-pg", set, 2, 0, &values), 0);
@@ -232,15 +235,23 @@ static double nvr_pg_gap(const tabrl_mdp *m, long K, const char *alpha, const ch
   for (long k = 1; k <= K; k++) ck_assert_int_eq(tabrl_algo_iterate(algo, k), 0);
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
-  double gap = optimum_of(m, NULL) - value_of(m, pi);
+  ck_assert_int_eq(tabrl_objective_optimum(&o, m, NULL, NULL, &Jstar), 0);
+  ck_assert_int_eq(tabrl_objective_value(&o, m, pi, NULL, &J), 0);
   if (out)
-    memcpy(out->prob, pi->prob, (size_t)m->horizon * (size_t)m->S * (size_t)m->A * sizeof(double));
+    memcpy(out->prob, pi->prob,
+           (size_t)tabrl_mdp_value_stages(m) * (size_t)m->S * (size_t)m->A * sizeof(double));
   tabrl_policy_free(pi);
   tabrl_algo_free(algo);
   tabrl_values_free(values);
   free(valid);
   gsl_rng_free(rng);
-  return gap;
+  return Jstar - J;
+}
+
+static double nvr_pg_gap(const tabrl_mdp *m, long K, const char *alpha, const char *batch,
+                         tabrl_policy *out)
+{
+  return nvr_pg_gap_of("entropy", m, K, alpha, batch, out);
 }
 
 /* nvr-pg at seed 1 from the uniform policy.  The 5-cycle (H = 5): the
@@ -269,6 +280,29 @@ START_TEST(test_nvr_pg_converges)
   ck_assert_double_ge(gap, -1e-9);
   ck_assert_double_lt(gap, 1e-3);
   ck_assert_double_lt(fabs(tabrl_policy_row(pi, 0, 0)[0] - 0.5), 0.067);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
+/* Discounted stay-or-go (gamma = 0.9, F* = log 2 at the go probability
+ * 1/9): trajectories of T = ceil(log 1e-3 / log 0.9) = 66 steps, whose
+ * truncated occupancy d_T is within 2 gamma^66 = 1.9e-3 of d in l1, so
+ * d_T's maximiser has d(0) within 1e-3 of 1/2 and loses at most 2e-6.
+ * Near the optimum F* - F = 2 (d(0) - 1/2)^2 (d^2 H / d d0^2 = -4), so a
+ * gap below 1e-3 after 300 updates of 20 trajectories at seed 1 says
+ * |d(0) - 1/2| < 0.022, i.e. a go probability in (0.094, 0.131). */
+START_TEST(test_nvr_pg_discounted)
+{
+  tabrl_mdp *m = stay_or_go(0, 0.9);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  tabrl_policy_set_uniform(pi, m);
+  ck_assert_double_gt(log(2) - value_of(m, pi), 0.2);
+  double gap = nvr_pg_gap(m, 300, "1", "20", pi);
+  ck_assert_double_ge(gap, -1e-9);
+  ck_assert_double_lt(gap, 1e-3);
+  ck_assert_double_gt(tabrl_policy_row(pi, 0, 0)[1], 0.094);
+  ck_assert_double_lt(tabrl_policy_row(pi, 0, 0)[1], 0.131);
   tabrl_policy_free(pi);
   tabrl_mdp_free(m);
 }
@@ -418,6 +452,50 @@ START_TEST(test_penalty_random_certified)
 }
 END_TEST
 
+/* One state, action 1 pays 1 and costs 1, action 0 nothing; H stages
+ * (episodic) or gamma (discounted, H = 0). */
+static tabrl_mdp *pay_and_cost(int H, double gamma)
+{
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(1, 2, 1);
+  tabrl_mdp *m = NULL;
+  tabrl_mdp_builder_set_time(b, H, gamma);
+  ck_assert_int_eq(tabrl_mdp_builder_add_cost(b, 0, 0, 0, 0, 1, 0, 0), 0);
+  ck_assert_int_eq(tabrl_mdp_builder_add_cost(b, 0, 0, 1, 0, 1, 1, 1), 0);
+  ck_assert_int_eq(tabrl_mdp_builder_finish(b, &m), 0);
+  tabrl_mdp_builder_free(b);
+  return m;
+}
+
+/* nvr-pg on penalty:B at seed 1 from the uniform policy.  With x = J_r =
+ * J_c (H = 1, B = 0.2: x = p, the probability of action 1; gamma = 1/2,
+ * B = 0.4: x = 2p) F = x - 50 (x - B)_+^2, maximal at x = B + 0.01, F* =
+ * B + 0.005, and F* - F >= 50 (x - B - 0.01)^2 on both sides (below the
+ * budget the slope is 1 >= 100 |x - B - 0.01|), so a gap below 0.02 says
+ * |x - B - 0.01| < 0.02, where the uniform policy (x = 1/2, 1) loses 4.2
+ * and 17.4.  The tolerance is that coarse because the estimate C_t of J_c
+ * is noisy at the kink (the pull kappa (C_t - B)_+ is 0 or large), and
+ * E (C_t - B)_+ > (E C_t - B)_+ pulls x below B + 1/kappa: measured after
+ * 1000 updates of 50 trajectories, x = 0.2011 (gap 0.0040) and 0.3917
+ * (gap 0.0133).  One state: the truncated occupancy (T = 10) is exact. */
+START_TEST(test_nvr_pg_penalty)
+{
+  for (int discounted = 0; discounted <= 1; discounted++) {
+    tabrl_mdp *m = discounted ? pay_and_cost(0, 0.5) : pay_and_cost(1, 1);
+    const char *text = discounted ? "penalty:0.4" : "penalty:0.2";
+    double B = discounted ? 0.4 : 0.2;
+    tabrl_policy *pi = tabrl_policy_alloc_for(m);
+    ck_assert_double_eq_tol(penalty_at(text, m, pi, NULL), B + 0.005, 1e-9);
+    tabrl_policy_set_uniform(pi, m);
+    ck_assert_double_lt(penalty_at(text, m, NULL, pi), B - 4);
+    double gap = nvr_pg_gap_of(text, m, 1000, "0.5", "50", pi);
+    ck_assert_double_ge(gap, -1e-9);
+    ck_assert_double_lt(gap, 2e-2);
+    tabrl_policy_free(pi);
+    tabrl_mdp_free(m);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("general_utility");
@@ -430,6 +508,8 @@ int main(void)
   tcase_add_test(tc, test_nvr_pg_needs_entropy);
   tcase_add_test(tc, test_penalty_hand_solved);
   tcase_add_test(tc, test_penalty_random_certified);
+  tcase_add_test(tc, test_nvr_pg_discounted);
+  tcase_add_test(tc, test_nvr_pg_penalty);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
