@@ -10,7 +10,9 @@
  * value column is J(pi), regret J* - J(pi).  Episodic models only.
  *
  * value (a Markov policy of m): forward propagation of the joint law of
- * (s_h, visited set) over the H steps, a bitmask per set; J = E|set|.
+ * (s_h, visited set) over the H steps, a bitmask per set, in a hash
+ * table of the reachable pairs (the runner values every episode); J =
+ * E|set|.
  * optimum: dynamic programming over (h, s, visited set),
  *   W_H = 0,  W_h(s, V) = max_a sum_s' P(s'|h,s,a) [1(s' not in V)
  *                                           + W_{h+1}(s', V u {s'})],
@@ -23,10 +25,11 @@
  * `optimum` returns no policy: asked for one (pi not NULL) it fails with
  * TABRL_EUNSUPPORTED.  V receives NaN (no per-state values).
  *
- * Both cost O(H S 2^S (A + successors)) time and two layers of S 2^S
+ * The optimum costs O(H S 2^S A successors) time and two layers of S 2^S
  * doubles: models of at most TABRL_COVERAGE_MAX_STATES states (16: 8 MB a
  * layer); larger ones are refused. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "tabrl/error.h"
@@ -55,44 +58,75 @@ static void fill_nan(const tabrl_mdp *m, double *V)
     for (size_t i = 0; i < tabrl_oracle_value_size(m); i++) V[i] = NAN;
 }
 
+/* The law of (s, visited set) at one stage: an open-addressing table of
+ * the reachable pairs, key s 2^S + set, few next to S 2^S in H steps. */
+typedef struct {
+  size_t cap, used, *key;
+  double *val;
+} pair_law;
+
+static int law_reset(pair_law *l, size_t cap)
+{
+  free(l->key), free(l->val);
+  l->cap = cap, l->used = 0;
+  l->key = malloc(cap * sizeof *l->key), l->val = malloc(cap * sizeof *l->val);
+  if (!l->key || !l->val) return TABRL_ENOMEM;
+  for (size_t i = 0; i < cap; i++) l->key[i] = SIZE_MAX;
+  return 0;
+}
+
+static int law_add(pair_law *l, size_t key, double x)
+{
+  if (2 * (l->used + 1) > l->cap) { /* grow: rehash into twice the room */
+    pair_law g = {0, 0, NULL, NULL};
+    if (law_reset(&g, 2 * l->cap)) return free(g.key), free(g.val), TABRL_ENOMEM;
+    for (size_t i = 0; i < l->cap; i++)
+      if (l->key[i] != SIZE_MAX) law_add(&g, l->key[i], l->val[i]);
+    free(l->key), free(l->val);
+    *l = g;
+  }
+  size_t i = (key * 0x9E3779B97F4A7C15ull >> 7) & (l->cap - 1);
+  while (l->key[i] != SIZE_MAX && l->key[i] != key) i = (i + 1) & (l->cap - 1);
+  if (l->key[i] == SIZE_MAX) l->key[i] = key, l->val[i] = 0, l->used++;
+  l->val[i] += x;
+  return 0;
+}
+
 static int coverage_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_policy *pi,
                           double *V, double *J)
 {
   int status = coverage_check(m);
   (void)o;
   if (status) return status;
-  size_t sets = (size_t)1 << m->S, n = (size_t)m->S * sets;
-  double *P = calloc(n, sizeof *P), *Q = calloc(n, sizeof *Q);
-  if (!P || !Q) {
-    free(P), free(Q);
-    return tabrl_error(TABRL_ENOMEM, "coverage: out of memory");
-  }
-  for (int s = 0; s < m->S; s++) P[(size_t)s * sets + ((size_t)1 << s)] = m->mu0[s];
-  for (int h = 0; h < m->horizon; h++) {
-    memset(Q, 0, n * sizeof *Q);
-    for (int s = 0; s < m->S; s++) {
+  size_t sets = (size_t)1 << m->S;
+  pair_law P = {0, 0, NULL, NULL}, Q = {0, 0, NULL, NULL};
+  status = law_reset(&P, 64);
+  for (int s = 0; s < m->S && !status; s++)
+    if (m->mu0[s] > 0) status = law_add(&P, (size_t)s * sets + ((size_t)1 << s), m->mu0[s]);
+  for (int h = 0; h < m->horizon && !status; h++) {
+    if ((status = law_reset(&Q, P.cap))) break;
+    for (size_t i = 0; i < P.cap && !status; i++) {
+      if (P.key[i] == SIZE_MAX) continue;
+      size_t set = P.key[i] % sets;
+      int s = (int)(P.key[i] / sets);
       const double *row = tabrl_policy_row(pi, h, s);
-      for (size_t set = 0; set < sets; set++) {
-        double p = P[(size_t)s * sets + set];
-        if (p == 0) continue;
-        for (int a = 0; a < m->A; a++) {
-          if (row[a] == 0) continue;
-          size_t b = tabrl_mdp_block(m, h, s, a);
-          for (size_t k = m->row[b]; k < m->row[b + 1]; k++)
-            Q[(size_t)m->next[k] * sets + (set | (size_t)1 << m->next[k])] +=
-                p * row[a] * m->prob[k];
-        }
+      for (int a = 0; a < m->A && !status; a++) {
+        if (row[a] == 0) continue;
+        size_t b = tabrl_mdp_block(m, h, s, a);
+        for (size_t k = m->row[b]; k < m->row[b + 1] && !status; k++)
+          status = law_add(&Q, (size_t)m->next[k] * sets + (set | (size_t)1 << m->next[k]),
+                           P.val[i] * row[a] * m->prob[k]);
       }
     }
-    double *t = P;
+    pair_law t = P;
     P = Q, Q = t;
   }
   double total = 0;
-  for (int s = 0; s < m->S; s++)
-    for (size_t set = 0; set < sets; set++)
-      if (P[(size_t)s * sets + set] != 0)
-        total += P[(size_t)s * sets + set] * __builtin_popcountll((unsigned long long)set);
-  free(P), free(Q);
+  for (size_t i = 0; i < P.cap && !status; i++)
+    if (P.key[i] != SIZE_MAX)
+      total += P.val[i] * __builtin_popcountll((unsigned long long)(P.key[i] % sets));
+  free(P.key), free(P.val), free(Q.key), free(Q.val);
+  if (status) return tabrl_error(TABRL_ENOMEM, "coverage: out of memory");
   *J = total;
   fill_nan(m, V);
   return 0;
