@@ -71,7 +71,7 @@ expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" sl
 expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
-expect bad-objective 2 "unknown objective 'quantile'; the objectives are: cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, mean-variance, penalty, threshold" "$tabrl" solve riverswim --objective quantile:0.1
+expect bad-objective 2 "unknown objective 'quantile'; the objectives are: coverage, cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, mean-variance, penalty, threshold" "$tabrl" solve riverswim --objective quantile:0.1
 # cvar and mean-variance: the stock-augmented optimum (J*, threshold, the
 # augmented policy with its stock column) and their refusals, exit 2.
 expect solve-cvar 0 '^J\* = 0\.1$' "$tabrl" solve riverswim --objective cvar:0.1

@@ -264,7 +264,8 @@ START_TEST(test_bad_inputs)
   const char *o3[] = {"experiment.objective=quantile:0.1"};
   expect_error(DATA "small.ini", o3, 1, TABRL_EINVAL,
                "--set objective=quantile:0.1: unknown objective 'quantile'; the objectives are: "
-               "cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, mean-variance, "
+               "coverage, cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, "
+               "mean-variance, "
                "penalty, threshold");
   const char *o3a[] = {"experiment.objective=cvar:0.1"};
   expect_error(DATA "small.ini", o3a, 1, TABRL_EINVAL,

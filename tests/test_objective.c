@@ -18,9 +18,10 @@ START_TEST(test_parse)
   ck_assert_int_eq(tabrl_objective_parse("meen", &o), TABRL_ENOTFOUND);
   ck_assert_str_eq(tabrl_error_message(), "unknown objective 'meen'; did you mean 'mean'?");
   ck_assert_int_eq(tabrl_objective_parse("quantile:0.5", &o), TABRL_ENOTFOUND);
-  ck_assert_str_eq(tabrl_error_message(), "unknown objective 'quantile'; the objectives are: cvar, "
-                                          "ecrm, entropic, entropy, homeostatic, "
-                                          "kl-robust, mean, mean-variance, penalty, threshold");
+  ck_assert_str_eq(tabrl_error_message(),
+                   "unknown objective 'quantile'; the objectives are: coverage, cvar, "
+                   "ecrm, entropic, entropy, homeostatic, "
+                   "kl-robust, mean, mean-variance, penalty, threshold");
   ck_assert_int_eq(tabrl_objective_parse("mean:0.5", &o), TABRL_EINVAL);
   ck_assert_str_eq(tabrl_error_message(), "objective 'mean:0.5': mean takes no parameter");
   char longer[200];

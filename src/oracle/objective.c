@@ -7,6 +7,7 @@
 #include "tabrl/objective.h"
 
 /* Alphabetical by name: `tabrl list objectives` prints them in this order. */
+extern const tabrl_objective_type tabrl_objective_coverage;
 extern const tabrl_objective_type tabrl_objective_cvar;
 extern const tabrl_objective_type tabrl_objective_ecrm;
 extern const tabrl_objective_type tabrl_objective_entropic;
@@ -18,6 +19,7 @@ extern const tabrl_objective_type tabrl_objective_penalty;
 extern const tabrl_objective_type tabrl_objective_threshold;
 
 const tabrl_objective_type *const tabrl_objective_types[] = {
+    &tabrl_objective_coverage,
     &tabrl_objective_cvar,
     &tabrl_objective_ecrm,
     &tabrl_objective_entropic,

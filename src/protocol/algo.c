@@ -59,6 +59,7 @@ extern const tabrl_algo_type tabrl_algo_rsq;
 extern const tabrl_algo_type tabrl_algo_rsvi;
 extern const tabrl_algo_type tabrl_algo_rucb;
 extern const tabrl_algo_type tabrl_algo_slic;
+extern const tabrl_algo_type tabrl_algo_subpo;
 extern const tabrl_algo_type tabrl_algo_ucbvi;
 extern const tabrl_algo_type tabrl_algo_ucrl_vtr;
 extern const tabrl_algo_type tabrl_algo_ucrl2;
@@ -137,6 +138,7 @@ const tabrl_algo_type *const tabrl_algo_types[] = {
     &tabrl_algo_rsvi,
     &tabrl_algo_rucb,
     &tabrl_algo_slic,
+    &tabrl_algo_subpo,
     &tabrl_algo_ucbvi,
     &tabrl_algo_ucrl_vtr,
     &tabrl_algo_ucrl2,
