@@ -914,6 +914,7 @@ check bvo-stochastic-bobw-below-oppo is "$(bv_col bobw-vs-oppo-stochastic bobw-p
   '<' "$(bv_col bobw-vs-oppo-stochastic oppo 100000 cum_regret_lo)"
 oppo_budget=$(awk -v x="$(bv_col bvo-budget oppo 10000 cum_regret_mean)" \
   -v y="$(bv_col bobw-vs-oppo-stochastic oppo 100000 cum_regret_mean)" 'BEGIN {if (x > 0) printf "%.4f", log(y / x) / log(10)}')
+check bvo-stochastic-oppo-flat-in-run is "$(slope bobw-vs-oppo-stochastic oppo)" '<' 0.15
 check bvo-stochastic-oppo-budget-slope is "$oppo_budget" '>' 0.3
 check bvo-stochastic-oppo-budget-slope-hi is "$oppo_budget" '<' 0.5
 check bvo-stochastic-bobw-flatter is "$(slope bobw-vs-oppo-stochastic bobw-po)" '<' "$oppo_budget"
