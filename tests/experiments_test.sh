@@ -886,4 +886,75 @@ check adv-stochastic-is-unscheduled cmp -s <(cut -d, -f1-7 adversarial-switch-st
 check adv-stochastic-cum-regret awk -F, 'NR == FNR {c[FNR] = $9; next} FNR > 1 && ((d = $9 - c[FNR]) > 1e-6 || d < -1e-6) {bad = 1} END {exit bad}' \
   adversarial-switch-stochastic/runs.csv unscheduled/runs.csv
 
+# ---- bobw-vs-oppo-stochastic.ini and bobw-vs-oppo-adversarial.ini
+# (reproduction 3 of the policy-optimization issue): bobw-po (Tsallis, known
+# transitions, bandit feedback) against oppo (full information, step tuned
+# to the budget K) and random on RiverSwim(3), H = 5.  Stochastic: full
+# length (100,000 episodes), 4 seeds instead of 8; adversarial: 51,100
+# episodes (the end of the ninth block) instead of 102,300, 4 seeds.
+# Measured on seeds 0-3 and 4-7 (8 seeds, full length, in parentheses):
+# stochastic, bobw-po's last-decade slope 0.28, 0.23 (0.25) and
+# (R(K) / ln(K)^2) / (R(k0) / ln(k0)^2), k0 the first checkpoint >= K / 10,
+# 1.20, 1.09 (1.14) against random's 5.32 (a sqrt(K) curve would give 1.98);
+# bobw-po 2,719 [1,691, 3,747] and 3,105 [2,168, 4,042] against oppo 5,952
+# [5,905, 5,999] and 5,963 [5,837, 6,089].  oppo's in-run slope is 0.05 (its
+# small step makes its curve linear, then flat); its rate shows across
+# budgets: 2,635 at K = 10,000, 5,952 at 100,000 (slope 0.354; bobw-po's
+# anytime run 1,423 to 2,719, 0.281).  Adversarial: max of cum_regret /
+# sqrt(k) over k >= 10,000 over its max on [1,000, 10,000): oppo 0.85,
+# 0.85 (1.00), bobw-po 1.03, 1.04 (1.03), random 2.72; the log-log slope of
+# the running maximum of cum_regret from 3,100 to 51,100 (block ends):
+# oppo 0.30, 0.30 (0.36), bobw-po 0.44, 0.49 (0.46), random 0.99.  The
+# summary's last-decade slope is not used there: cum_regret against the
+# best fixed policy in hindsight falls and rises with the blocks.
+run bobw-vs-oppo-stochastic --set experiment.seeds=4
+run bobw-vs-oppo-adversarial --set experiment.seeds=4 --set experiment.episodes=51100
+expect run-bobw-vs-oppo-budget 0 '' "$tabrl" run "$experiments/bobw-vs-oppo-stochastic.ini" --out bvo-budget \
+  --quiet -j 2 --set experiment.seeds=4 --set experiment.episodes=10000
+# bv_col DIR ALGO EPISODE NAME: the summary.csv column NAME (by header).
+bv_col() {
+  awk -F, -v a="$2" -v e="$3" -v name="$4" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == name) c = i; next}
+    $2 == a && $4 == e {print $c}' "$1/summary.csv"
+}
+# bv_polylog DIR ALGO: (R(K) / ln(K)^2) / (R(k0) / ln(k0)^2), k0 the first
+# checkpoint >= K / 10 (1 for (ln k)^2 growth, 1.98 for sqrt(k) at K = 1e5).
+bv_polylog() {
+  awk -F, -v a="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "cum_regret_mean") c = i; next}
+    $2 == a {k[n] = $4; r[n++] = $c}
+    END {K = k[n - 1]; for (i = 0; i < n; i++) if (k[i] >= K / 10) break
+         printf "%.4f", (r[n - 1] / log(K) ^ 2) / (r[i] / log(k[i]) ^ 2)}' "$1/summary.csv"
+}
+# bv_sqrt_growth DIR ALGO: max of cum_regret / sqrt(k) over k >= 10,000
+# over its max on 1,000 <= k < 10,000 (bounded by sqrt(k): about 1).
+bv_sqrt_growth() {
+  awk -F, -v a="$2" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "cum_regret_mean") c = i; next}
+    $2 == a && $4 >= 1000 {q = $c / sqrt($4); d = $4 >= 10000; if (q > m[d]) m[d] = q}
+    END {if (m[0] > 0) printf "%.4f", m[1] / m[0]}' "$1/summary.csv"
+}
+# bv_peak_slope DIR ALGO K0 K1: the log-log slope of the running maximum
+# of cum_regret between episodes K0 and K1.
+bv_peak_slope() {
+  awk -F, -v a="$2" -v k0="$3" -v k1="$4" 'NR == 1 {for (i = 1; i <= NF; i++) if ($i == "cum_regret_mean") c = i; next}
+    $2 == a {if ($c > m) m = $c; if ($4 == k0) m0 = m; if ($4 == k1) m1 = m}
+    END {if (m0 > 0) printf "%.4f", log(m1 / m0) / log(k1 / k0)}' "$1/summary.csv"
+}
+check bvo-stochastic-bobw-slope is "$(slope bobw-vs-oppo-stochastic bobw-po)" '<' 0.4
+check bvo-stochastic-bobw-polylog is "$(bv_polylog bobw-vs-oppo-stochastic bobw-po)" '<' 1.35
+check bvo-stochastic-random-not-polylog is "$(bv_polylog bobw-vs-oppo-stochastic random)" '>' 4
+check bvo-stochastic-random-linear is "$(slope bobw-vs-oppo-stochastic random)" '>' 0.99
+check bvo-stochastic-bobw-below-oppo is "$(bv_col bobw-vs-oppo-stochastic bobw-po 100000 cum_regret_hi)" \
+  '<' "$(bv_col bobw-vs-oppo-stochastic oppo 100000 cum_regret_lo)"
+oppo_budget=$(awk -v x="$(bv_col bvo-budget oppo 10000 cum_regret_mean)" \
+  -v y="$(bv_col bobw-vs-oppo-stochastic oppo 100000 cum_regret_mean)" 'BEGIN {if (x > 0) printf "%.4f", log(y / x) / log(10)}')
+check bvo-stochastic-oppo-flat-in-run is "$(slope bobw-vs-oppo-stochastic oppo)" '<' 0.15
+check bvo-stochastic-oppo-budget-slope is "$oppo_budget" '>' 0.3
+check bvo-stochastic-oppo-budget-slope-hi is "$oppo_budget" '<' 0.5
+check bvo-stochastic-bobw-flatter is "$(slope bobw-vs-oppo-stochastic bobw-po)" '<' "$oppo_budget"
+for a in oppo bobw-po; do
+  check "bvo-adversarial-$a-sqrt-bounded" is "$(bv_sqrt_growth bobw-vs-oppo-adversarial "$a")" '<' 1.2
+  check "bvo-adversarial-$a-peak-slope" is "$(bv_peak_slope bobw-vs-oppo-adversarial "$a" 3100 51100)" '<' 0.6
+done
+check bvo-adversarial-random-unbounded is "$(bv_sqrt_growth bobw-vs-oppo-adversarial random)" '>' 2
+check bvo-adversarial-random-peak-slope is "$(bv_peak_slope bobw-vs-oppo-adversarial random 3100 51100)" '>' 0.9
+
 finish
