@@ -347,15 +347,7 @@ static int bobw_end(void *state, long k)
 static int bobw_policy(void *state, tabrl_policy *pi)
 {
   const bobw_state *st = state;
-  int status = baseline_check_policy(pi, st->S, st->A, st->H, "bobw-po");
-  if (status) return status;
-  for (int h = 0; h < pi->stages; h++)
-    for (int s = 0; s < st->S; s++) {
-      const double *row = st->pi + ((size_t)h * st->S + s) * st->A;
-      double *out = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) out[a] = row[a];
-    }
-  return 0;
+  return tabrl_po_copy_policy(st->pi, st->S, st->A, st->H, pi, "bobw-po");
 }
 
 static double bobw_diagnostics(const void *state)

@@ -179,15 +179,7 @@ static int oppo_rewards(void *state, long k, const double *reward)
 static int oppo_policy(void *state, tabrl_policy *pi)
 {
   const oppo_state *st = state;
-  int status = baseline_check_policy(pi, st->S, st->A, st->H, "oppo");
-  if (status) return status;
-  for (int h = 0; h < pi->stages; h++)
-    for (int s = 0; s < st->S; s++) {
-      const double *row = st->pi + ((size_t)h * st->S + s) * st->A;
-      double *out = tabrl_policy_row(pi, h, s);
-      for (int a = 0; a < st->A; a++) out[a] = row[a];
-    }
-  return 0;
+  return tabrl_po_copy_policy(st->pi, st->S, st->A, st->H, pi, "oppo");
 }
 
 static double oppo_diagnostics(const void *state)

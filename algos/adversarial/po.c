@@ -2,6 +2,7 @@
  * po.h). */
 #include "adversarial/po.h"
 #include <math.h>
+#include "common/actions.h"
 
 void tabrl_po_multiplicative(double *pi, double *logits, const double *q, const int *list, int n,
                              double alpha)
@@ -141,4 +142,17 @@ double tabrl_po_inner_max(const double *p_hat, const double *eps, const double *
     }
   }
   return value;
+}
+
+int tabrl_po_copy_policy(const double *pi, int S, int A, int H, tabrl_policy *out, const char *name)
+{
+  int status = baseline_check_policy(out, S, A, H, name);
+  if (status) return status;
+  for (int h = 0; h < out->stages; h++)
+    for (int s = 0; s < S; s++) {
+      const double *row = pi + ((size_t)h * S + s) * A;
+      double *dst = tabrl_policy_row(out, h, s);
+      for (int a = 0; a < A; a++) dst[a] = row[a];
+    }
+  return 0;
 }

@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stddef.h>
 #include "tabrl/mdp.h"
+#include "tabrl/policy.h"
 
 enum { TABRL_PO_TSALLIS, TABRL_PO_LOG_BARRIER };
 
@@ -19,6 +20,11 @@ enum { TABRL_PO_TSALLIS, TABRL_PO_LOG_BARRIER };
  * running sum, pi the softmax of the valid entries. */
 void tabrl_po_multiplicative(double *pi, double *logits, const double *q, const int *list, int n,
                              double alpha);
+
+/* Copies the H-stage table pi[(h*S + s)*A + a] into out after checking
+ * its shape (name is the type's, for the message). */
+int tabrl_po_copy_policy(const double *pi, int S, int A, int H, tabrl_policy *out,
+                         const char *name);
 
 /* The FTRL step over the simplex of the valid actions:
  *
