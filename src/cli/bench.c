@@ -816,7 +816,7 @@ int cli_bench(int argc, char **argv)
            algo_rate(t, &variants[i].set, 1, rs, 0, budget, NULL, why, sizeof why),
            algo_rate(t, &variants[i].set, 1, g3, 0, budget, NULL, why, sizeof why));
   }
-  bench_overhead(rs, g3, quick ? 0.02 : budget, quick ? 2 : 3);
+  bench_overhead(rs, g3, quick ? 0.02 : budget, quick ? 1 : 3);
   printf(
       "online-preference algorithms, episodes/s with default parameters (two roll-outs and a\n"
       "logistic bit on the returns per duel; `random` above is the online protocol's ceiling)\n");
