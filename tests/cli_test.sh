@@ -389,5 +389,10 @@ check bench-preference-section grep -q '^online-preference algorithms' "$work/be
 for a in random-duel pbrl-mle p2r dueling-rl; do
   check "bench-preference-$a" grep -qE "^  $a +[0-9.e+]+ +[0-9.e+]+$" "$work/bench.txt"
 done
+# The run overhead section: alone, runner and ratio on both models for a
+# learner that commits to a policy every episode.
+check bench-overhead-section grep -q '^run overhead' "$work/bench.txt"
+check bench-overhead-ucbvi grep -qE \
+  "^  ucbvi( +[0-9.e+]+){2} +[0-9.]+x( +[0-9.e+]+){2} +[0-9.]+x$" "$work/bench.txt"
 
 finish

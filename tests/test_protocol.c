@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "protocol.h"
+#include "run/run_eval.h"
 
 /* A fake online algorithm: acts `action` everywhere, or `bad_action` at
  * stage 1; its policy puts `mass` on action 0; observe fails on demand. */
@@ -322,6 +323,42 @@ START_TEST(test_discounted_model_refused)
 }
 END_TEST
 
+/* The runner's valuation: the mean objective's unchecked path gives the
+ * bits of tabrl_oracle_evaluate, an unchanged policy its cached value, and
+ * a changed row the new policy's value. */
+START_TEST(test_run_eval_matches_the_oracle)
+{
+  tabrl_mdp *m = river();
+  tabrl_objective mean;
+  ck_assert_int_eq(tabrl_objective_parse("mean", &mean), 0);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), value, again;
+  run_eval ev;
+  ck_assert_int_eq(run_eval_init(&ev, &mean, m, pi), 0);
+  ck_assert_ptr_nonnull(ev.ws);
+  for (int h = 0; h < m->horizon; h++)
+    for (int s = 0; s < m->S; s++) {
+      double *row = tabrl_policy_row(pi, h, s);
+      row[0] = (h + s) % 3 ? 0.3 : 1.0; /* stochastic and one-hot rows */
+      row[1] = 1.0 - row[0];
+    }
+  ck_assert_int_eq(run_eval_value(&ev, &mean, m, pi, &value), 0);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  ck_assert(value == tabrl_oracle_start_value(m, V));
+  ck_assert_int_eq(run_eval_value(&ev, &mean, m, pi, &again), 0);
+  ck_assert(again == value);
+  tabrl_policy_set_action(pi, 0, 0, 1); /* RiverSwim: always right from the left end */
+  ck_assert_int_eq(run_eval_value(&ev, &mean, m, pi, &again), 0);
+  ck_assert_int_eq(tabrl_oracle_evaluate(m, pi, V), 0);
+  ck_assert(again == tabrl_oracle_start_value(m, V));
+  ck_assert(again != value);
+  run_eval_free(&ev);
+  free(V);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("protocol");
@@ -334,6 +371,7 @@ int main(void)
   tcase_add_test(tc, test_policy_rows_checked);
   tcase_add_test(tc, test_noise_reaches_the_algorithm);
   tcase_add_test(tc, test_discounted_model_refused);
+  tcase_add_test(tc, test_run_eval_matches_the_oracle);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

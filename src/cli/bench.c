@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "oracle/nested.h"
 #include "run/clock.h"
+#include "run/run_eval.h"
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/mdp_io.h"
@@ -31,6 +32,7 @@ const cli_option cli_bench_options[] = {
 };
 
 static volatile long sink;
+static volatile double regret_sink; /* keeps the timed regret sums alive */
 
 /* The limit: the same flat arrays indexed directly, one PCG32 draw for the
  * action and one for the alias choice, no reward bookkeeping. */
@@ -122,10 +124,20 @@ static const char *bench_objective(const tabrl_algo_type *type)
  * exact evaluation: the runner's evaluation is a separate cost), for about
  * `budget` seconds.  A preference episode is a duel (two roll-outs, a
  * Bradley-Terry bit on the returns) or one roll-out when the learner
- * declines the query.  0 if the type cannot run on m. */
+ * declines the query.  With `runner` (online only) each episode also does
+ * what tabrl run does per episode: the committed policy's table
+ * (tabrl_algo_policy) and its exact value and regret by the runner's own
+ * run_eval_value.  `episodes` (NULL: none) > 0 runs that many episodes
+ * (a multiple of 16) instead of `budget` seconds, and receives the number
+ * run: a learner's episode costs more as it visits more entries, so two
+ * rates compare only over the same episodes.  0 if the type cannot run on
+ * m. */
 static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
-                        const tabrl_mdp *m, double budget, char *why, size_t why_size)
+                        const tabrl_mdp *m, int runner, double budget, long *episodes, char *why,
+                        size_t why_size)
 {
+  long timed = 0;
+  if (!episodes) episodes = &timed;
   int duels = type->protocol == TABRL_ONLINE_PREFERENCE;
   tabrl_values *values = NULL;
   tabrl_problem problem;
@@ -140,8 +152,10 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   tabrl_episode episode = {0};
   double *rewards = NULL;
   tabrl_duel d = {0};
-  double rate = 0, t0, elapsed = 0;
+  double rate = 0, t0, elapsed = 0, value, cum_regret = 0;
   long k = 0;
+  tabrl_policy *committed = NULL;
+  run_eval eval = {0};
   why[0] = '\0';
   if (duels) {
     d.first = tabrl_policy_alloc_for(m);
@@ -160,6 +174,11 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     snprintf(why, why_size, "%s", tabrl_error_message());
     goto done;
   }
+  if (runner) {
+    committed = type->stock_policies ? tabrl_stock_policy_alloc(&grid) : tabrl_policy_alloc_for(m);
+    if (!committed || run_eval_init(&eval, &objective, m, committed)) goto done;
+    episode.committed = committed;
+  }
   if (type->observe_rewards) {
     size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
     if (!(rewards = malloc(n_rewards * sizeof *rewards))) goto done;
@@ -167,17 +186,25 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     episode.rewards = rewards;
   }
   t0 = tabrl_now();
-  while (elapsed < budget) {
+  while (*episodes > 0 ? k < *episodes : elapsed < budget) {
     for (int batch = 0; batch < 16; batch++, k++)
       if (duels ? tabrl_episode_preference(algo, m, k + 1, &f, transitions, feedback_rng, &d)
                 : tabrl_episode_online(algo, m, k + 1, transitions, &episode)) {
         snprintf(why, why_size, "%s", tabrl_error_message());
         goto done;
+      } else if (episode.has_committed) {
+        /* The regret against J* = 0: the subtraction is what it costs. */
+        if (run_eval_value(&eval, &objective, m, committed, &value)) goto done;
+        cum_regret += 0 - value;
       }
     elapsed = tabrl_now() - t0;
   }
   rate = (double)k / elapsed;
+  *episodes = k;
+  regret_sink = cum_regret;
 done:
+  run_eval_free(&eval);
+  tabrl_policy_free(committed);
   tabrl_algo_free(algo);
   free(rewards);
   tabrl_values_free(values);
@@ -190,6 +217,48 @@ done:
   gsl_rng_free(transitions);
   gsl_rng_free(feedback_rng);
   return rate;
+}
+
+/* The runner's per-episode cost beside the algorithm's: episodes/s of each
+ * online type alone and with what `tabrl run` adds (algo_rate's runner),
+ * and their ratio, the slow-down of a run (issue goal: at most 1.3), each
+ * the best of `rounds` timings of about `budget` seconds. */
+static void bench_overhead(const tabrl_mdp *rs, const tabrl_mdp *g3, double budget, int rounds)
+{
+  const tabrl_mdp *models[] = {rs, g3};
+  char why[512];
+  printf("run overhead: episodes/s of each online algorithm alone and in the runner's loop\n"
+         "(committed policy table, exact value, regret), and alone / runner\n");
+  printf("  %-18s %27s %27s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
+  printf("  %-18s %9s %9s %7s %9s %9s %7s\n", "", "alone", "runner", "ratio", "alone", "runner",
+         "ratio");
+  for (size_t i = 0; tabrl_algo_types[i]; i++) {
+    const tabrl_algo_type *t = tabrl_algo_types[i];
+    if (t->protocol != TABRL_ONLINE) continue;
+    /* Best of `rounds` of each, alone and runner alternating, over the
+     * same episodes: load from other jobs only ever lowers a rate, and a
+     * ratio of two timings taken far apart would mostly measure the load. */
+    double rate[2][2] = {{0, 0}, {0, 0}};
+    /* Those of the first (slower, runner) timing, then the same. */
+    long episodes[2] = {0, 0};
+    int ok = 1;
+    for (int round = 0; round < rounds && ok; round++)
+      for (int j = 0; j < 2 && ok; j++)
+        for (int runner = 1; runner >= 0 && ok; runner--) {
+          double r =
+              algo_rate(t, NULL, 0, models[j], runner, budget, &episodes[j], why, sizeof why);
+          ok = r > 0;
+          rate[j][runner] = fmax(rate[j][runner], r);
+        }
+    if (!ok) continue; /* the online table above says why */
+    char label[64];
+    const char *objective = bench_objective(t);
+    snprintf(label, sizeof label, "%s%s%s", t->name, strcmp(objective, "mean") ? ", " : "",
+             strcmp(objective, "mean") ? objective : "");
+    printf("  %-18s %9.3g %9.3g %6.2fx %9.3g %9.3g %6.2fx%s\n", label, rate[0][0], rate[0][1],
+           rate[0][0] / rate[0][1], rate[1][0], rate[1][1], rate[1][0] / rate[1][1],
+           t->commits_per_episode ? "" : "   (commits to no policy)");
+  }
 }
 
 /* Best of `rounds` timings (seconds) of fn; the other core's load only ever
@@ -712,8 +781,8 @@ int cli_bench(int argc, char **argv)
   printf("  %-18s %22s %26s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
   if (random)
     printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random",
-           algo_rate(random, NULL, 0, rs, budget, why, sizeof why),
-           algo_rate(random, NULL, 0, g3, budget, why, sizeof why));
+           algo_rate(random, NULL, 0, rs, 0, budget, NULL, why, sizeof why),
+           algo_rate(random, NULL, 0, g3, 0, budget, NULL, why, sizeof why));
   for (size_t i = 0; tabrl_algo_types[i]; i++) {
     const tabrl_algo_type *t = tabrl_algo_types[i];
     if (t->protocol != TABRL_ONLINE || t == random) continue;
@@ -721,12 +790,12 @@ int cli_bench(int argc, char **argv)
     const char *objective = bench_objective(t);
     snprintf(label, sizeof label, "%s%s%s", t->name, strcmp(objective, "mean") ? ", " : "",
              strcmp(objective, "mean") ? objective : "");
-    double a = algo_rate(t, NULL, 0, rs, budget, why, sizeof why);
+    double a = algo_rate(t, NULL, 0, rs, 0, budget, NULL, why, sizeof why);
     if (!(a > 0)) {
       printf("  %-18s %22s   %s\n", label, "n/a", *why ? why : "failed");
       continue;
     }
-    double b = algo_rate(t, NULL, 0, g3, budget, why, sizeof why);
+    double b = algo_rate(t, NULL, 0, g3, 0, budget, NULL, why, sizeof why);
     if (b > 0)
       printf("  %-18s %22.3g %26.3g\n", label, a, b);
     else
@@ -744,21 +813,22 @@ int cli_bench(int argc, char **argv)
     const tabrl_algo_type *t = tabrl_algo_find(variants[i].algo);
     if (!t) continue;
     printf("  %-18s %22.3g %26.3g\n", variants[i].label,
-           algo_rate(t, &variants[i].set, 1, rs, budget, why, sizeof why),
-           algo_rate(t, &variants[i].set, 1, g3, budget, why, sizeof why));
+           algo_rate(t, &variants[i].set, 1, rs, 0, budget, NULL, why, sizeof why),
+           algo_rate(t, &variants[i].set, 1, g3, 0, budget, NULL, why, sizeof why));
   }
+  bench_overhead(rs, g3, quick ? 0.02 : budget, quick ? 1 : 3);
   printf(
       "online-preference algorithms, episodes/s with default parameters (two roll-outs and a\n"
       "logistic bit on the returns per duel; `random` above is the online protocol's ceiling)\n");
   for (size_t i = 0; tabrl_algo_types[i]; i++) {
     const tabrl_algo_type *t = tabrl_algo_types[i];
     if (t->protocol != TABRL_ONLINE_PREFERENCE) continue;
-    double a = algo_rate(t, NULL, 0, rs, budget, why, sizeof why);
+    double a = algo_rate(t, NULL, 0, rs, 0, budget, NULL, why, sizeof why);
     if (!(a > 0)) {
       printf("  %-18s %22s   %.60s\n", t->name, "n/a", *why ? why : "failed");
       continue;
     }
-    double b = algo_rate(t, NULL, 0, g3, budget, why, sizeof why);
+    double b = algo_rate(t, NULL, 0, g3, 0, budget, NULL, why, sizeof why);
     if (b > 0)
       printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
     else

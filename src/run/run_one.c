@@ -7,6 +7,7 @@
 #include "oracle/stock.h"
 #include "run/clock.h"
 #include "run/pref_data.h"
+#include "run/run_eval.h"
 #include "tabrl/episode.h"
 #include "tabrl/error.h"
 #include "tabrl/feedback.h"
@@ -28,13 +29,12 @@ struct run {
   tabrl_algo *algo;
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
-  tabrl_policy *pi, *pi_prev, *pi_second;
+  tabrl_policy *pi, *pi_second;
   tabrl_policy *target;    /* the mean-optimal policy (tabrl_problem.target), or NULL */
   tabrl_stock_grid grid;   /* of an augmented objective; see tabrl_problem.stock */
   tabrl_feedback feedback; /* the experiment's, bound to this run's model */
   double *V;
-  double value_prev;
-  int have_prev;
+  run_eval eval; /* the value of each policy of the algorithm, the last one kept */
   tabrl_step *traj, *traj_second;
   long *checkpoints;
   size_t ncheckpoints, next_checkpoint;
@@ -73,7 +73,7 @@ static void run_free(struct run *r)
   gsl_rng_free(r->transitions);
   gsl_rng_free(r->feedback_rng);
   tabrl_policy_free(r->pi);
-  tabrl_policy_free(r->pi_prev);
+  run_eval_free(&r->eval);
   tabrl_policy_free(r->pi_second);
   tabrl_policy_free(r->target);
   free(r->V);
@@ -92,28 +92,11 @@ static void run_free(struct run *r)
   free(r->V_sum);
 }
 
-/* Exact value of a policy under the experiment's objective, reusing the
- * last evaluation when the policy has not changed: most episodes of a
- * learner end with the same greedy policy. */
+/* Exact value of a policy of the algorithm under the experiment's
+ * objective (on the episode's reward function under a schedule). */
 static int policy_value(struct run *r, const tabrl_policy *pi, double *value)
 {
-  size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
-  int status;
-  if (r->have_prev && !memcmp(pi->prob, r->pi_prev->prob, bytes)) {
-    *value = r->value_prev;
-    return 0;
-  }
-  /* Augmented objectives need no per-state values here (each costs a pass). */
-  double *V = r->e->objective.type->augmented ? NULL : r->V;
-  const tabrl_mdp *m = r->sched ? r->sched->m : r->m;
-  if ((status = tabrl_objective_value(&r->e->objective, m, pi, V, value))) {
-    tabrl_error_prefix("the policy of the algorithm is not valid");
-    return status;
-  }
-  r->value_prev = *value;
-  memcpy(r->pi_prev->prob, pi->prob, bytes);
-  r->have_prev = 1;
-  return 0;
+  return run_eval_value(&r->eval, &r->e->objective, r->sched ? r->sched->m : r->m, pi, value);
 }
 
 /* The exact return distribution of pi into r->exact, reusing the last one
@@ -324,7 +307,8 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
   for (long k = 1; k <= r->e->episodes; k++) {
     double value = 0;
     if (stop && *stop) return TABRL_EINTERRUPTED;
-    if (r->sched && tabrl_schedule_set(r->sched, k)) r->have_prev = 0; /* values are r_k's */
+    if (r->sched && tabrl_schedule_set(r->sched, k))
+      run_eval_forget(&r->eval); /* values are r_k's */
     if (r->sched && r->algo->type->observe_rewards) ep.rewards = r->sched->table[r->sched->current];
     if ((status = tabrl_episode_online(r->algo, sim, k, r->transitions, &ep))) return status;
     if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
@@ -549,11 +533,9 @@ static int run_setup(struct run *r)
   if (type->stock_policies) {
     r->pi = tabrl_stock_policy_alloc(&r->grid);
     r->pi_second = tabrl_stock_policy_alloc(&r->grid);
-    r->pi_prev = tabrl_stock_policy_alloc(&r->grid);
   } else {
     r->pi = tabrl_policy_alloc_for(m);
     r->pi_second = tabrl_policy_alloc_for(m);
-    r->pi_prev = tabrl_policy_alloc_for(m);
   }
   r->traj = malloc(((size_t)m->horizon + 1) * sizeof *r->traj);
   r->traj_second = malloc(((size_t)m->horizon + 1) * sizeof *r->traj_second);
@@ -561,9 +543,10 @@ static int run_setup(struct run *r)
   r->transitions = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_TRANSITIONS, 0);
   r->feedback_rng = tabrl_gsl_rng_stream(r->seed, TABRL_STREAM_FEEDBACK, 0);
   r->checkpoints = tabrl_experiment_checkpoints(e, &r->ncheckpoints);
-  if (!r->V || !r->pi || !r->pi_second || !r->pi_prev || !r->traj || !r->traj_second ||
-      !r->algo_rng || !r->transitions || !r->feedback_rng || !r->checkpoints)
+  if (!r->V || !r->pi || !r->pi_second || !r->traj || !r->traj_second || !r->algo_rng ||
+      !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
+  if ((status = run_eval_init(&r->eval, &e->objective, m, r->pi))) return status;
 
   r->feedback = e->feedback;
   if ((type->protocol == TABRL_ONLINE_PREFERENCE ||

@@ -1,0 +1,54 @@
+/* The runner's exact valuation of an algorithm's policies; see
+ * run/run_eval.h. */
+#include <stdlib.h>
+#include <string.h>
+#include "run/run_eval.h"
+#include "tabrl/error.h"
+
+int run_eval_init(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                  const tabrl_policy *shape)
+{
+  memset(ev, 0, sizeof *ev);
+  ev->V = malloc(tabrl_oracle_value_size(m) * sizeof *ev->V);
+  ev->prev = tabrl_policy_alloc(shape->S, shape->A, shape->stages);
+  if (o->type == &tabrl_objective_mean && m->horizon > 0 &&
+      !(ev->ws = tabrl_oracle_workspace_alloc(m)))
+    return TABRL_ENOMEM;
+  if (!ev->V || !ev->prev)
+    return tabrl_error(TABRL_ENOMEM, "out of memory for a policy evaluation");
+  return 0;
+}
+
+void run_eval_free(run_eval *ev)
+{
+  free(ev->V);
+  tabrl_policy_free(ev->prev);
+  tabrl_oracle_workspace_free(ev->ws);
+  memset(ev, 0, sizeof *ev);
+}
+
+int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                   const tabrl_policy *pi, double *value)
+{
+  size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
+  int status;
+  if (ev->have_prev && !memcmp(pi->prob, ev->prev->prob, bytes)) {
+    *value = ev->value_prev;
+    return 0;
+  }
+  if (ev->ws && m->horizon > 0) {
+    if (!(status = tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ev->ws, ev->V)))
+      *value = tabrl_oracle_start_value(m, ev->V);
+  } else {
+    /* Augmented objectives need no per-state values here (each costs a pass). */
+    status = tabrl_objective_value(o, m, pi, o->type->augmented ? NULL : ev->V, value);
+  }
+  if (status) {
+    tabrl_error_prefix("the policy of the algorithm is not valid");
+    return status;
+  }
+  ev->value_prev = *value;
+  memcpy(ev->prev->prob, pi->prob, bytes);
+  ev->have_prev = 1;
+  return 0;
+}

@@ -1,0 +1,44 @@
+/* Private to the runner and `tabrl bench`: the exact value of each policy
+ * an algorithm reports, as the runner computes it for runs.csv's value and
+ * regret columns, so the bench times the runner's own code path. */
+#ifndef TABRL_RUN_RUN_EVAL_H
+#define TABRL_RUN_RUN_EVAL_H
+
+#include "tabrl/objective.h"
+#include "tabrl/oracle.h"
+#include "tabrl/policy.h"
+
+typedef struct {
+  tabrl_policy *prev;         /* the last policy valued (the algorithm's shape) */
+  double value_prev;          /* its value */
+  int have_prev;              /* prev and value_prev hold a valuation */
+  double *V;                  /* tabrl_oracle_value_size(m) values */
+  tabrl_oracle_workspace *ws; /* the mean objective's unchecked path, or NULL */
+} run_eval;
+
+/* For the policies of shape `shape` (S x A, or the stock model's S K x A)
+ * on m under objective o.  TABRL_ENOMEM (message set) on failure, with ev
+ * safe to free. */
+int run_eval_init(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                  const tabrl_policy *shape);
+
+void run_eval_free(run_eval *ev);
+
+/* J(pi) under o on m (any model with the m of init's S and A, e.g. a
+ * schedule's), reusing the last value when pi has not changed (most
+ * episodes of a learner end with the same greedy policy).  pi must have
+ * passed the protocol's check (tabrl_algo_policy, tabrl_algo_propose: each
+ * row a distribution over the problem's valid actions): under the mean
+ * objective on an episodic model it is then evaluated without
+ * tabrl_policy_check's second O(H S A) scan (TABRL_ORACLE_UNCHECKED, the
+ * same arithmetic as tabrl_oracle_evaluate, so the same bits).  Call
+ * run_eval_forget when the model's rewards change. */
+int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                   const tabrl_policy *pi, double *value);
+
+static inline void run_eval_forget(run_eval *ev)
+{
+  ev->have_prev = 0;
+}
+
+#endif
