@@ -414,6 +414,7 @@ for id in sim.step.garnet1000 vi.sweep.garnet2000 eval.q_pi npg.iteration cdp.sw
 done
 "$tabrl" bench --compare "$bj" "$bj" >"$work/same.txt" 2>&1
 check bench-compare-same-exit test $? -eq 0
+check bench-compare-same-header grep -qE '^old: 20[0-9-]+T[0-9:]+Z, load [0-9.]+; new: 20' "$work/same.txt"
 check bench-compare-same-none test "$(grep -c SLOWER "$work/same.txt")" -eq 0
 check bench-compare-same-ratio grep -qE '^eval\.q_pi +[0-9.e+-]+ +[0-9.e+-]+ +1 ms$' "$work/same.txt"
 awk '/"name": "eval.q_pi"|"name": "sim.step.garnet1000"/ {
@@ -429,8 +430,8 @@ check bench-compare-doctored-time grep -qE '^eval\.q_pi .* 2 ms  SLOWER$' "$work
 check bench-compare-doctored-rate grep -qE '^sim\.step\.garnet1000 .* 2 steps/s  SLOWER$' "$work/doctored.txt"
 check bench-compare-doctored-count grep -q '^2 of [0-9]* figures more than 10% slower' "$work/doctored.txt"
 expect bench-compare-missing 2 "^tabrl: $work/none.json: cannot open" "$tabrl" bench --compare "$work/none.json" "$bj"
-head -c 300 "$bj" >"$work/cut.json"
-expect bench-compare-garbled 2 "^tabrl: $work/cut.json:[0-9]+: unterminated string" "$tabrl" bench --compare "$bj" "$work/cut.json"
+head -n 7 "$bj" >"$work/cut.json" # ends after the first figure's comma
+expect bench-compare-garbled 2 "^tabrl: $work/cut.json:8: expected '\\{'$" "$tabrl" bench --compare "$bj" "$work/cut.json"
 check bench-compare-garbled-one-line test "$("$tabrl" bench --compare "$bj" "$work/cut.json" 2>&1 | wc -l)" -eq 1
 sed 's/"unit": "us", //' "$bj" >"$work/nounit.json"
 expect bench-compare-no-unit 2 "^tabrl: $work/nounit.json:[0-9]+: a figure lacks one of name, value, unit, better$" "$tabrl" bench --compare "$work/nounit.json" "$bj"

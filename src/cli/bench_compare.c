@@ -19,6 +19,8 @@ typedef struct {
   const char *path, *p;
   int line;
   char error[128];
+  char date[32];
+  double load; /* the 1-minute average, NAN if the file has none */
   figure *figures;
   size_t n, cap;
 } reader;
@@ -150,6 +152,13 @@ static int figure_member(reader *r, const char *key, void *ctx)
 static int top_member(reader *r, const char *key, void *ctx)
 {
   (void)ctx;
+  skip_space(r);
+  if (!strcmp(key, "date") && *r->p == '"') return string(r, r->date, sizeof r->date);
+  if (!strcmp(key, "load") && *r->p == '[') {
+    r->p++;
+    return number(r, &r->load) || expect(r, ',') || value(r, 1) || expect(r, ',') || value(r, 1) ||
+           expect(r, ']');
+  }
   if (strcmp(key, "figures")) return value(r, 1);
   if (expect(r, '[')) return -1;
   skip_space(r);
@@ -181,6 +190,7 @@ static int read_figures(reader *r, const char *path)
   memset(r, 0, sizeof *r);
   r->path = path;
   r->line = 1;
+  r->load = NAN;
   FILE *in = fopen(path, "rb");
   if (!in) {
     snprintf(r->error, sizeof r->error, "%s: cannot open: %s", path, strerror(errno));
@@ -231,6 +241,10 @@ int bench_compare(const char *old_path, const char *new_path)
     return CLI_USAGE;
   }
   int slower = 0;
+  /* Timings drift with the other jobs' load: the first thing to look at
+   * when many figures differ. */
+  printf("old: %s, load %.2f; new: %s, load %.2f\n", old.date[0] ? old.date : "no date", old.load,
+         new.date[0] ? new.date : "no date", new.load);
   printf("%-52s %12s %12s %7s\n", "figure", "old", "new", "ratio");
   for (size_t i = 0; i < new.n; i++) {
     const figure *b = &new.figures[i], *a = NULL;
