@@ -414,7 +414,10 @@ for id in sim.step.garnet1000 vi.sweep.garnet2000 eval.q_pi npg.iteration cdp.sw
 done
 "$tabrl" bench --compare "$bj" "$bj" >"$work/same.txt" 2>&1
 check bench-compare-same-exit test $? -eq 0
-check bench-compare-same-header grep -qE '^old: 20[0-9-]+T[0-9:]+Z, load [0-9.]+; new: 20' "$work/same.txt"
+check bench-compare-same-header grep -qE '^old: 20[0-9-]+T[0-9:]+Z, load [0-9.]+, --quick; new: 20' "$work/same.txt"
+check bench-compare-same-no-note test "$(grep -c '^note:' "$work/same.txt")" -eq 0
+sed 's/"quick": true/"quick": false/' "$bj" >"$work/full.json"
+expect bench-compare-quick-note 0 '^note: one file is --quick and the other not' "$tabrl" bench --compare "$work/full.json" "$bj"
 check bench-compare-same-none test "$(grep -c SLOWER "$work/same.txt")" -eq 0
 check bench-compare-same-ratio grep -qE '^eval\.q_pi +[0-9.e+-]+ +[0-9.e+-]+ +1 ms$' "$work/same.txt"
 awk '/"name": "eval.q_pi"|"name": "sim.step.garnet1000"/ {

@@ -21,6 +21,7 @@ typedef struct {
   char error[128];
   char date[32];
   double load; /* the 1-minute average, NAN if the file has none */
+  int quick;   /* written by `tabrl bench --quick` */
   figure *figures;
   size_t n, cap;
 } reader;
@@ -159,6 +160,7 @@ static int top_member(reader *r, const char *key, void *ctx)
     return number(r, &r->load) || expect(r, ',') || value(r, 1) || expect(r, ',') || value(r, 1) ||
            expect(r, ']');
   }
+  if (!strcmp(key, "quick") && !strncmp(r->p, "true", 4)) r->quick = 1;
   if (strcmp(key, "figures")) return value(r, 1);
   if (expect(r, '[')) return -1;
   skip_space(r);
@@ -243,8 +245,12 @@ int bench_compare(const char *old_path, const char *new_path)
   int slower = 0;
   /* Timings drift with the other jobs' load: the first thing to look at
    * when many figures differ. */
-  printf("old: %s, load %.2f; new: %s, load %.2f\n", old.date[0] ? old.date : "no date", old.load,
-         new.date[0] ? new.date : "no date", new.load);
+  printf("old: %s, load %.2f%s; new: %s, load %.2f%s\n", old.date[0] ? old.date : "no date",
+         old.load, old.quick ? ", --quick" : "", new.date[0] ? new.date : "no date", new.load,
+         new.quick ? ", --quick" : "");
+  /* --quick times fewer steps and rounds: its best-of is a worse best. */
+  if (old.quick != new.quick)
+    printf("note: one file is --quick and the other not: their figures time different work\n");
   printf("%-52s %12s %12s %7s\n", "figure", "old", "new", "ratio");
   for (size_t i = 0; i < new.n; i++) {
     const figure *b = &new.figures[i], *a = NULL;
