@@ -10,7 +10,10 @@
 #   ./dev.sh fuzz [SECONDS]
 #                    same set-up, then each fuzz target for SECONDS
 #                    (default 600): the longer run, for a developer machine
-#   ./dev.sh bench   same set-up, then `tabrl bench`
+#   ./dev.sh bench [--quick] [--compare OLD.json]
+#                    same set-up, then `tabrl bench`; with --compare, also
+#                    writes its figures to build/bench-DATE.json and prints
+#                    each one's ratio to OLD.json (SLOWER when > 10% slower)
 # Builds go to build/ (release), build-sanitize/ (debug + ASan/UBSan),
 # build-tsan/ (debug + TSan, the program only) and build-fuzz/ (clang,
 # libFuzzer + ASan/UBSan, the fuzz targets).
@@ -204,10 +207,34 @@ fuzz)
 bench)
   install_packages
   build build -Dwerror=true
-  ./build/tabrl bench "${@:2}"
+  shift
+  old="" args=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+    --compare)
+      [ $# -ge 2 ] || { echo "usage: ./dev.sh bench [--quick] [--compare OLD.json]" >&2; exit 2; }
+      old=$2
+      shift 2
+      ;;
+    *)
+      args+=("$1")
+      shift
+      ;;
+    esac
+  done
+  if [ -z "$old" ]; then
+    ./build/tabrl bench "${args[@]}"
+    exit
+  fi
+  # A bad OLD file fails now, not after minutes of timing.
+  ./build/tabrl bench --compare "$old" "$old" >/dev/null
+  new=build/bench-$(date -u +%Y%m%dT%H%M%SZ).json
+  ./build/tabrl bench "${args[@]}" --json "$new"
+  echo "dev.sh: the figures are in $new (the OLD of the next comparison)"
+  ./build/tabrl bench --compare "$old" "$new"
   ;;
 *)
-  echo "usage: ./dev.sh demo|test|fuzz [SECONDS]|bench" >&2
+  echo "usage: ./dev.sh demo|test|fuzz [SECONDS]|bench [--quick] [--compare OLD.json]" >&2
   exit 2
   ;;
 esac

@@ -383,7 +383,7 @@ check pref-needs-nothing-written test ! -e "$work/pref/rs-out"
 # ---- tabrl bench --quick: every section runs, and each online-preference
 # algorithm gets a positive rate on both models (the duel driver of the
 # protocol, tabrl_episode_preference) ----
-"$tabrl" bench --quick >"$work/bench.txt" 2>&1
+"$tabrl" bench --quick --json "$work/bench.json" >"$work/bench.txt" 2>&1
 check bench-quick-exit test $? -eq 0
 check bench-preference-section grep -q '^online-preference algorithms' "$work/bench.txt"
 for a in random-duel pbrl-mle p2r dueling-rl; do
@@ -394,5 +394,49 @@ done
 check bench-overhead-section grep -q '^run overhead' "$work/bench.txt"
 check bench-overhead-ucbvi grep -qE \
   "^  ucbvi( +[0-9.e+]+){2} +[0-9.]+x( +[0-9.e+]+){2} +[0-9.]+x$" "$work/bench.txt"
+
+# ---- tabrl bench --json and --compare: every figure of the file written
+# above has the four keys and a finite number (one figure a line, as
+# written), the header holds the version, date and load; a file compared
+# with itself flags nothing; OLD doctored so that one time and one rate
+# were 2x better flags exactly those two, at ratio 2; a missing or garbled
+# file is one line and exit 2 ----
+bj=$work/bench.json
+figure_re='^    \{"name": "[a-z0-9._:-]+", "value": -?[0-9][0-9.e+-]*, "unit": "[a-z/]+", "better": "(lower|higher)"\},?$'
+check bench-json-figures test "$(grep -c '"name"' "$bj")" -gt 100
+check bench-json-keys test "$(grep -c '"name"' "$bj")" -eq "$(grep -cE "$figure_re" "$bj")"
+check bench-json-header grep -qE '^  "tabrl_version": "[0-9]+\.[0-9]+' "$bj"
+check bench-json-date grep -qE '^  "date": "20[0-9]{2}-[0-9]{2}-[0-9]{2}T' "$bj"
+check bench-json-load grep -qE '^  "load": \[[0-9.]+, [0-9.]+, [0-9.]+\],$' "$bj"
+for id in sim.step.garnet1000 vi.sweep.garnet2000 eval.q_pi npg.iteration cdp.sweep.greedy \
+  online.ucbvi.riverswim6 overhead.ucbvi.garnet200.ratio preference.p2r.garnet200 dpo.step; do
+  check "bench-json-has-$id" grep -q "\"name\": \"$id\"" "$bj"
+done
+"$tabrl" bench --compare "$bj" "$bj" >"$work/same.txt" 2>&1
+check bench-compare-same-exit test $? -eq 0
+check bench-compare-same-header grep -qE '^old: 20[0-9-]+T[0-9:]+Z, load [0-9.]+, --quick; new: 20' "$work/same.txt"
+check bench-compare-same-no-note test "$(grep -c '^note:' "$work/same.txt")" -eq 0
+sed 's/"quick": true/"quick": false/' "$bj" >"$work/full.json"
+expect bench-compare-quick-note 0 '^note: one file is --quick and the other not' "$tabrl" bench --compare "$work/full.json" "$bj"
+check bench-compare-same-none test "$(grep -c SLOWER "$work/same.txt")" -eq 0
+check bench-compare-same-ratio grep -qE '^eval\.q_pi +[0-9.e+-]+ +[0-9.e+-]+ +1 ms$' "$work/same.txt"
+awk '/"name": "eval.q_pi"|"name": "sim.step.garnet1000"/ {
+  match($0, /"value": [^,]*/)
+  v = substr($0, RSTART + 9, RLENGTH - 9)
+  v = /"better": "lower"/ ? v / 2 : v * 2
+  $0 = substr($0, 1, RSTART - 1) "\"value\": " sprintf("%.17g", v) substr($0, RSTART + RLENGTH)
+} 1' "$bj" >"$work/old.json"
+"$tabrl" bench --compare "$work/old.json" "$bj" >"$work/doctored.txt" 2>&1
+check bench-compare-doctored-exit test $? -eq 0
+check bench-compare-doctored-two test "$(grep -c SLOWER "$work/doctored.txt")" -eq 2
+check bench-compare-doctored-time grep -qE '^eval\.q_pi .* 2 ms  SLOWER$' "$work/doctored.txt"
+check bench-compare-doctored-rate grep -qE '^sim\.step\.garnet1000 .* 2 steps/s  SLOWER$' "$work/doctored.txt"
+check bench-compare-doctored-count grep -q '^2 of [0-9]* figures more than 10% slower' "$work/doctored.txt"
+expect bench-compare-missing 2 "^tabrl: $work/none.json: cannot open" "$tabrl" bench --compare "$work/none.json" "$bj"
+head -n 7 "$bj" >"$work/cut.json" # ends after the first figure's comma
+expect bench-compare-garbled 2 "^tabrl: $work/cut.json:8: expected '\\{'$" "$tabrl" bench --compare "$bj" "$work/cut.json"
+check bench-compare-garbled-one-line test "$("$tabrl" bench --compare "$bj" "$work/cut.json" 2>&1 | wc -l)" -eq 1
+sed 's/"unit": "us", //' "$bj" >"$work/nounit.json"
+expect bench-compare-no-unit 2 "^tabrl: $work/nounit.json:[0-9]+: a figure lacks one of name, value, unit, better$" "$tabrl" bench --compare "$work/nounit.json" "$bj"
 
 finish

@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <gsl/gsl_randist.h>
+#include "cli/bench_record.h"
 #include "cli/cli.h"
 #include "oracle/nested.h"
 #include "run/clock.h"
@@ -24,10 +25,18 @@
 #include "tabrl/rng.h"
 #include "tabrl/sim.h"
 
-enum { OPT_QUICK = 256 };
+#ifndef TABRL_VERSION
+#define TABRL_VERSION "unknown"
+#endif
+
+enum { OPT_QUICK = 256, OPT_JSON, OPT_COMPARE };
 
 const cli_option cli_bench_options[] = {
     {"quick", OPT_QUICK, NULL, "smaller problems, a few seconds in all"},
+    {"json", OPT_JSON, "FILE",
+     "also write every figure to FILE as JSON (name, value, unit, better; load, date, version)"},
+    {"compare", OPT_COMPARE, "OLD",
+     "bench nothing: --compare OLD NEW prints each figure's ratio, SLOWER past 10%"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -255,6 +264,15 @@ static void bench_overhead(const tabrl_mdp *rs, const tabrl_mdp *g3, double budg
     const char *objective = bench_objective(t);
     snprintf(label, sizeof label, "%s%s%s", t->name, strcmp(objective, "mean") ? ", " : "",
              strcmp(objective, "mean") ? objective : "");
+    static const char *const model_id[] = {"riverswim6", "garnet200"};
+    for (int j = 0; j < 2; j++) {
+      bench_record("episodes/s", BENCH_HIGHER, rate[j][0], "overhead.%s.%s.alone", t->name,
+                   model_id[j]);
+      bench_record("episodes/s", BENCH_HIGHER, rate[j][1], "overhead.%s.%s.runner", t->name,
+                   model_id[j]);
+      bench_record("x", BENCH_LOWER, rate[j][0] / rate[j][1], "overhead.%s.%s.ratio", t->name,
+                   model_id[j]);
+    }
     printf("  %-18s %9.3g %9.3g %6.2fx %9.3g %9.3g %6.2fx%s\n", label, rate[0][0], rate[0][1],
            rate[0][0] / rate[0][1], rate[1][0], rate[1][1], rate[1][0] / rate[1][1],
            t->commits_per_episode ? "" : "   (commits to no policy)");
@@ -345,6 +363,10 @@ static int bench_evaluation(const tabrl_mdp *m, int quick)
   for (int s = 0; s < m->S; s++) diff = fmax(diff, fabs(V[s] - V_lu[s]));
   if ((status = best_time(run_q, &job, 5, &q))) goto done;
   if ((status = best_time(run_occupancy, &job, 5, &occ))) goto done;
+  bench_record("ms", BENCH_LOWER, lu * 1e3, "eval.dense_lu");
+  bench_record("ms", BENCH_LOWER, sparse * 1e3, "eval.sparse");
+  bench_record("ms", BENCH_LOWER, q * 1e3, "eval.q_pi");
+  bench_record("ms", BENCH_LOWER, occ * 1e3, "eval.occupancy");
   printf("exact evaluation of a stochastic policy, same model\n");
   printf("  %-52s %8.1f ms\n", "dense LU (tabrl_oracle_evaluate)", lu * 1e3);
   printf("  %-52s %8.2f ms  %.0fx faster; %d steps, residual %.2g, |V - V_LU| %.2g\n",
@@ -356,6 +378,7 @@ static int bench_evaluation(const tabrl_mdp *m, int quick)
   if ((status = tabrl_mdp_set_time(slow, 0, 0.99)) ||
       (status = best_time(run_sparse, &job, 5, &sparse)))
     goto done;
+  bench_record("ms", BENCH_LOWER, sparse * 1e3, "eval.sparse_gamma_0.99");
   printf("  %-52s %8.2f ms  %d steps\n", "sparse iterative, the same policy at gamma 0.99",
          sparse * 1e3, tabrl_oracle_workspace_iterations(ws));
   job.m = m;
@@ -409,6 +432,8 @@ static int bench_npg(const tabrl_mdp *m, int quick)
   for (int i = 0; i < 4; i++)
     if ((status = run_npg(&job))) goto done;
   if ((status = best_time(run_npg, &job, quick ? 5 : 20, &step))) goto done;
+  bench_record("ms", BENCH_LOWER, step * 1e3, "npg.iteration");
+  bench_record("ms", BENCH_LOWER, first * 1e3, "npg.first_iteration");
   printf("  %-52s %8.2f ms  (the first, from V = 0: %.2f ms)\n",
          "one exact NPG iteration (Q^pi + update)", step * 1e3, first * 1e3);
 done:
@@ -454,6 +479,7 @@ static int bench_cdp(const tabrl_mdp *m, int quick, double sweep_us, const char 
     best = fmin(best, (tabrl_now() - t0) / n * 1e6);
   }
   snprintf(label, sizeof label, "one cdp sweep, 51 atoms (policy = %s)", policy);
+  bench_record("us", BENCH_LOWER, best, "cdp.sweep.%s", policy);
   printf("  %-52s %8.1f us   %.1fx of the mean sweep\n", label, best, best / sweep_us);
 done:
   tabrl_algo_free(algo);
@@ -527,6 +553,8 @@ static int bench_dpo(int quick)
   if ((status = best_time(run_dpo_step, &job, rounds, &step)) ||
       (status = best_time(run_pair_pass, &job, rounds, &pass)))
     goto done;
+  bench_record("ms", BENCH_LOWER, step * 1e3, "dpo.step");
+  bench_record("ms", BENCH_LOWER, pass * 1e3, "dpo.pair_pass");
   printf("offline preference optimisation, %d contexts x %d responses, %d pairs\n", S, A, N);
   printf("  %-55s %8.3f ms  (%.2f ns/pair)\n", "one full-batch DPO step (gradient, Adam)",
          step * 1e3, step * 1e9 / N);
@@ -543,6 +571,16 @@ done:
   free(reference);
   free(theta);
   return status;
+}
+
+/* The two episodes/s of one algorithm row; a rate of 0 (could not run) is
+ * left out. */
+static void bench_rate(const char *section, const char *name, double riverswim, double garnet)
+{
+  bench_record("episodes/s", BENCH_HIGHER, riverswim > 0 ? riverswim : NAN, "%s.%s.riverswim6",
+               section, name);
+  bench_record("episodes/s", BENCH_HIGHER, garnet > 0 ? garnet : NAN, "%s.%s.garnet200", section,
+               name);
 }
 
 static int build(const char *name, const char *const *kv, size_t n, tabrl_mdp **m)
@@ -566,12 +604,24 @@ int cli_bench(int argc, char **argv)
                                           "branching", "10",  "horizon", "50"};
   tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL, *g3 = NULL;
   int opt, quick = 0, code = CLI_FAIL;
+  const char *json = NULL, *compare = NULL;
   optind = 0;
   while ((opt = cli_getopt(argc, argv, cli_bench_options)) != -1) {
-    if (opt != OPT_QUICK) return cli_usage("bench", CLI_USAGE);
-    quick = 1;
+    if (opt == OPT_QUICK)
+      quick = 1;
+    else if (opt == OPT_JSON)
+      json = optarg;
+    else if (opt == OPT_COMPARE)
+      compare = optarg;
+    else
+      return cli_usage("bench", CLI_USAGE);
+  }
+  if (compare) {
+    if (optind + 1 != argc || json || quick) return cli_usage("bench", CLI_USAGE);
+    return bench_compare(compare, argv[optind]);
   }
   if (optind != argc) return cli_usage("bench", CLI_USAGE);
+  bench_record_clear();
   long steps = quick ? 2000000 : 50000000;
   int sweeps = quick ? 20 : 400;
 
@@ -584,6 +634,10 @@ int cli_bench(int argc, char **argv)
   double sim = sim_loop(g1, steps);
   double sim_rs = sim_loop(rs, steps);
   double gsl = gsl_loop(g1, quick ? steps : steps / 5);
+  bench_record("steps/s", BENCH_HIGHER, bare, "sim.bare.garnet1000");
+  bench_record("steps/s", BENCH_HIGHER, sim, "sim.step.garnet1000");
+  bench_record("steps/s", BENCH_HIGHER, sim_rs, "sim.step.riverswim6");
+  bench_record("steps/s", BENCH_HIGHER, gsl, "sim.gsl.garnet1000");
   printf("  %-52s %8.1f M\n", "bare loop: flat alias + PCG32, Garnet(1000,10,5)", bare / 1e6);
   printf("  %-52s %8.1f M   %.2fx of bare\n", "tabrl_mdp_step, Garnet(1000,10,5)", sim / 1e6,
          sim / bare);
@@ -608,6 +662,7 @@ int cli_bench(int argc, char **argv)
   }
   printf("value iteration, Garnet(2000,10,5), gamma 0.9, %zu entries\n", g2->nnz);
   printf("  %-52s %8.1f us\n", "one Bellman optimality sweep", sweep_us);
+  bench_record("us", BENCH_LOWER, sweep_us, "vi.sweep.garnet2000");
   {
     /* The same sweep for entropic:-1 (the risk-averse nested optimum), as
      * the oracle runs it: factored (a multiply-add per entry, S exps and a
@@ -637,6 +692,8 @@ int cli_bench(int argc, char **argv)
       }
     }
     tabrl_nested_ws_free(&ws);
+    bench_record("us", BENCH_LOWER, us[0], "vi.entropic_sweep.factored");
+    bench_record("us", BENCH_LOWER, us[1], "vi.entropic_sweep.log_space");
     printf("  %-52s %8.1f us   %.2fx of the mean sweep\n", "one entropic:-1 sweep (factored)",
            us[0], us[0] / sweep_us);
     printf("  %-52s %8.1f us   %.2fx of the mean sweep\n", "the same in log space (its fallback)",
@@ -676,6 +733,9 @@ int cli_bench(int argc, char **argv)
       cli_error("%s", tabrl_error_message());
       goto done;
     }
+    bench_record("states", BENCH_LOWER, (double)reachable, "stock.reachable_states");
+    bench_record("ms", BENCH_LOWER, cvar_s * 1e3, "stock.cvar_optimum");
+    bench_record("ms", BENCH_LOWER, mv_s * 1e3, "stock.mean_variance_optimum");
     printf("stock-augmented model, RiverSwim(6), H=20 (rewards 0.005 and 1: quantum 0.005)\n");
     printf("  %-52s %8ld   K = %ld stocks\n", "augmented states in the box, (H+1) S K",
            (long)(rs->horizon + 1) * rs->S * g.K, g.K);
@@ -726,6 +786,8 @@ int cli_bench(int argc, char **argv)
       cli_error("%s", tabrl_error_message());
       goto done;
     }
+    bench_record("ms", BENCH_LOWER, best * 1e3, "dist.grid");
+    bench_record("ms", BENCH_LOWER, best_off * 1e3, "dist.general");
     printf("exact return distribution, RiverSwim(6), H=20, the mean's optimal policy\n");
     printf("  %-52s %8.3f ms  %zu atoms\n", "tabrl_return_distribution (reward grid)", best * 1e3,
            n);
@@ -761,6 +823,9 @@ int cli_bench(int argc, char **argv)
           vi_ms = (t2 - t1) * 1e3;
         }
       }
+      bench_record("ms", BENCH_LOWER, status ? NAN : best * 1e3, "load_solve.total");
+      bench_record("ms", BENCH_LOWER, status ? NAN : read_ms, "load_solve.read");
+      bench_record("ms", BENCH_LOWER, status ? NAN : vi_ms, "load_solve.vi");
       if (!status)
         printf("  %-52s %8.1f ms  (read %.1f ms + VI %d sweeps %.1f ms)\n",
                "load + solve, the same model as a CSV file", best * 1e3, read_ms, iterations,
@@ -779,10 +844,12 @@ int cli_bench(int argc, char **argv)
   char why[512];
   printf("online algorithms, episodes/s with default parameters (simulator included)\n");
   printf("  %-18s %22s %26s\n", "", "RiverSwim(6), H=20", "Garnet(200,5,10), H=50");
-  if (random)
-    printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random",
-           algo_rate(random, NULL, 0, rs, 0, budget, NULL, why, sizeof why),
-           algo_rate(random, NULL, 0, g3, 0, budget, NULL, why, sizeof why));
+  if (random) {
+    double a = algo_rate(random, NULL, 0, rs, 0, budget, NULL, why, sizeof why);
+    double b = algo_rate(random, NULL, 0, g3, 0, budget, NULL, why, sizeof why);
+    bench_rate("online", "random", a, b);
+    printf("  %-18s %22.3g %26.3g   (uniform actions: the ceiling)\n", "random", a, b);
+  }
   for (size_t i = 0; tabrl_algo_types[i]; i++) {
     const tabrl_algo_type *t = tabrl_algo_types[i];
     if (t->protocol != TABRL_ONLINE || t == random) continue;
@@ -796,6 +863,7 @@ int cli_bench(int argc, char **argv)
       continue;
     }
     double b = algo_rate(t, NULL, 0, g3, 0, budget, NULL, why, sizeof why);
+    bench_rate("online", t->name, a, b);
     if (b > 0)
       printf("  %-18s %22.3g %26.3g\n", label, a, b);
     else
@@ -803,18 +871,19 @@ int cli_bench(int argc, char **argv)
   }
   /* Variants that differ in cost from the defaults. */
   static const struct {
-    const char *algo, *label;
+    const char *algo, *label, *id;
     tabrl_setting set;
   } variants[] = {
-      {"ucbvi", "ucbvi hoeffding", {"bonus", "hoeffding", "bench", 0}},
-      {"optql", "optql bernstein", {"bonus", "bernstein", "bench", 0}},
+      {"ucbvi", "ucbvi hoeffding", "ucbvi-hoeffding", {"bonus", "hoeffding", "bench", 0}},
+      {"optql", "optql bernstein", "optql-bernstein", {"bonus", "bernstein", "bench", 0}},
   };
   for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
     const tabrl_algo_type *t = tabrl_algo_find(variants[i].algo);
     if (!t) continue;
-    printf("  %-18s %22.3g %26.3g\n", variants[i].label,
-           algo_rate(t, &variants[i].set, 1, rs, 0, budget, NULL, why, sizeof why),
-           algo_rate(t, &variants[i].set, 1, g3, 0, budget, NULL, why, sizeof why));
+    double a = algo_rate(t, &variants[i].set, 1, rs, 0, budget, NULL, why, sizeof why);
+    double b = algo_rate(t, &variants[i].set, 1, g3, 0, budget, NULL, why, sizeof why);
+    bench_rate("online", variants[i].id, a, b);
+    printf("  %-18s %22.3g %26.3g\n", variants[i].label, a, b);
   }
   bench_overhead(rs, g3, quick ? 0.02 : budget, quick ? 1 : 3);
   printf(
@@ -829,14 +898,16 @@ int cli_bench(int argc, char **argv)
       continue;
     }
     double b = algo_rate(t, NULL, 0, g3, 0, budget, NULL, why, sizeof why);
+    bench_rate("preference", t->name, a, b);
     if (b > 0)
       printf("  %-18s %22.3g %26.3g\n", t->name, a, b);
     else
       printf("  %-18s %22.3g %26s   %.60s\n", t->name, a, "n/a", *why ? why : "failed");
   }
   if (bench_dpo(quick)) goto done;
-  code = CLI_OK;
+  code = json ? bench_record_write(json, TABRL_VERSION, quick) : CLI_OK;
 done:
+  bench_record_clear();
   tabrl_mdp_free(g3);
   tabrl_mdp_free(g1);
   tabrl_mdp_free(g2);
