@@ -202,6 +202,16 @@ START_TEST(test_hooks_match_the_tables)
     check_paths(names[i], NULL, r, 60);
   }
   check_paths("ucbvi", "hoeffding", g, 60);
+  tabrl_setting lin[5] = {{"states", "20", "test", 0},
+                          {"actions", "4", "test", 0},
+                          {"dim", "5", "test", 0},
+                          {"horizon", "10", "test", 0},
+                          {"seed", "1", "test", 0}};
+  tabrl_mdp *linear = test_env("linear", lin, 5), *mixture = test_env("linear-mixture", lin, 5);
+  check_paths("lsvi-ucb", NULL, linear, 30);
+  check_paths("ucrl-vtr", NULL, mixture, 30);
+  tabrl_mdp_free(linear);
+  tabrl_mdp_free(mixture);
   tabrl_mdp_free(g);
   tabrl_mdp_free(r);
 }
