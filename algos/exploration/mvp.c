@@ -75,6 +75,7 @@
  * the lowest index: the lowest index alone would never try the other tied
  * actions (see ucbvi.c). */
 #include <math.h>
+#include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
@@ -104,10 +105,11 @@ typedef struct {
   tabrl_empirical fresh, model;
   baseline_actions actions;
 
-  double *Q;     /* H*S*A, normalised: return / H */
-  double *V;     /* (H+1)*S, normalised */
-  int *greedy;   /* H*S */
-  int triggered; /* some pair reached a trigger this episode */
+  double *Q;           /* H*S*A, normalised: return / H */
+  double *V;           /* (H+1)*S, normalised */
+  int *greedy;         /* H*S */
+  int triggered;       /* some pair reached a trigger this episode */
+  unsigned long plans; /* re-plannings so far: the policy's version */
 } mvp_state;
 
 /* Algorithm 1's constants. */
@@ -258,7 +260,15 @@ static int mvp_plan(void *state, long k)
   tabrl_backward_out into = {
       .S = st->S, .A = st->A, .H = st->H, .V = st->V, .Q = st->Q, .plan = st->greedy};
   tabrl_backward(&mvp_hooks, st, &into);
+  st->plans++;
   return 0;
+}
+
+/* The greedy policy changes only when a doubling trigger re-plans. */
+static unsigned long mvp_policy_version(const void *state)
+{
+  const mvp_state *st = state;
+  return st->plans;
 }
 
 /* The share of the planning model's visited (h, s, a) whose last planned
@@ -285,6 +295,14 @@ static int mvp_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->H, "mvp");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int mvp_committed_actions(void *state, int *action)
+{
+  const mvp_state *st = state;
+  memcpy(action, st->greedy, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int mvp_act(void *state, int h, int s)
 {
   const mvp_state *st = state;
@@ -304,6 +322,8 @@ const tabrl_algo_type tabrl_algo_mvp = {
     .init = mvp_init,
     .release = mvp_release,
     .policy = mvp_policy,
+    .actions = mvp_committed_actions,
+    .policy_version = mvp_policy_version,
     .act = mvp_act,
     .observe = mvp_observe,
     .end_episode = mvp_plan,

@@ -226,6 +226,14 @@ static int psrl_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "psrl");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int psrl_committed_actions(void *state, int *action)
+{
+  const psrl_state *st = state;
+  memcpy(action, st->plan, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int psrl_act(void *state, int h, int s)
 {
   const psrl_state *st = state;
@@ -259,6 +267,7 @@ const tabrl_algo_type tabrl_algo_psrl = {
     .init = psrl_init,
     .release = psrl_release,
     .policy = psrl_policy,
+    .actions = psrl_committed_actions,
     .act = psrl_act,
     .observe = psrl_observe,
     .end_episode = psrl_end_episode,

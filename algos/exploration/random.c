@@ -43,6 +43,13 @@ static int random_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
+/* The uniform policy never changes: one version for the whole run. */
+static unsigned long random_policy_version(const void *state)
+{
+  (void)state;
+  return 0;
+}
+
 static int random_act(void *state, int h, int s)
 {
   random_state *st = state;
@@ -80,6 +87,7 @@ const tabrl_algo_type tabrl_algo_random = {
     .init = random_init,
     .release = random_release,
     .policy = random_policy,
+    .policy_version = random_policy_version,
     .act = random_act,
     .observe = random_observe,
     .end_episode = random_end_episode,

@@ -52,6 +52,7 @@
  * backups of the shared empirical model; nothing is allocated after init.
  * All draws come from problem->rng (determinism per seed). */
 #include <math.h>
+#include <string.h>
 #include <stdlib.h>
 #include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
@@ -169,6 +170,14 @@ static int rlsvi_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "rlsvi");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int rlsvi_committed_actions(void *state, int *action)
+{
+  const rlsvi_state *st = state;
+  memcpy(action, st->plan, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int rlsvi_act(void *state, int h, int s)
 {
   const rlsvi_state *st = state;
@@ -203,6 +212,7 @@ const tabrl_algo_type tabrl_algo_rlsvi = {
     .init = rlsvi_init,
     .release = rlsvi_release,
     .policy = rlsvi_policy,
+    .actions = rlsvi_committed_actions,
     .act = rlsvi_act,
     .observe = rlsvi_observe,
     .end_episode = rlsvi_end_episode,

@@ -87,6 +87,7 @@
  * episode, nothing allocated after init (the empirical model's own rare
  * growth aside, see empirical.h). */
 #include <math.h>
+#include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
@@ -291,6 +292,14 @@ static int ucbvi_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->H, "ucbvi");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int ucbvi_committed_actions(void *state, int *action)
+{
+  const ucbvi_state *st = state;
+  memcpy(action, st->greedy, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int ucbvi_act(void *state, int h, int s)
 {
   const ucbvi_state *st = state;
@@ -336,6 +345,7 @@ const tabrl_algo_type tabrl_algo_ucbvi = {
     .init = ucbvi_init,
     .release = ucbvi_release,
     .policy = ucbvi_policy,
+    .actions = ucbvi_committed_actions,
     .act = ucbvi_act,
     .observe = ucbvi_observe,
     .end_episode = ucbvi_plan,

@@ -288,6 +288,14 @@ static int ucrl2_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "ucrl2");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int ucrl2_committed_actions(void *state, int *action)
+{
+  const ucrl2_state *st = state;
+  memcpy(action, st->plan, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int ucrl2_act(void *state, int h, int s)
 {
   const ucrl2_state *st = state;
@@ -322,6 +330,7 @@ const tabrl_algo_type tabrl_algo_ucrl2 = {
     .init = ucrl2_init,
     .release = ucrl2_release,
     .policy = ucrl2_policy,
+    .actions = ucrl2_committed_actions,
     .act = ucrl2_act,
     .observe = ucrl2_observe,
     .end_episode = ucrl2_end_episode,

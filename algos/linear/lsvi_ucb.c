@@ -105,6 +105,16 @@ static int lsvi_ucb_begin_episode(void *state, long k)
   return 0;
 }
 
+/* The committed policy's actions: the greedy action policy() puts its
+ * mass on, at each (h, s). */
+static int lsvi_ucb_committed_actions(void *state, int *action)
+{
+  tabrl_lsvi *l = &((lsvi_ucb_state *)state)->lsvi;
+  for (int h = 0; h < l->H; h++)
+    for (int s = 0; s < l->S; s++) action[(size_t)h * l->S + s] = tabrl_lsvi_greedy(l, h, s, NULL);
+  return 0;
+}
+
 static int lsvi_ucb_act(void *state, int h, int s)
 {
   return tabrl_lsvi_greedy(&((lsvi_ucb_state *)state)->lsvi, h, s, NULL);
@@ -146,6 +156,7 @@ const tabrl_algo_type tabrl_algo_lsvi_ucb = {
     .init = lsvi_ucb_init,
     .release = lsvi_ucb_release,
     .policy = lsvi_ucb_policy,
+    .actions = lsvi_ucb_committed_actions,
     .begin_episode = lsvi_ucb_begin_episode,
     .act = lsvi_ucb_act,
     .observe = lsvi_ucb_observe,

@@ -194,6 +194,14 @@ static int ucrl_vtr_policy(void *state, tabrl_policy *pi)
   return 0;
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int ucrl_vtr_committed_actions(void *state, int *action)
+{
+  const ucrl_vtr_state *st = state;
+  memcpy(action, st->greedy, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int ucrl_vtr_act(void *state, int h, int s)
 {
   const ucrl_vtr_state *st = state;
@@ -239,6 +247,7 @@ const tabrl_algo_type tabrl_algo_ucrl_vtr = {
     .init = ucrl_vtr_init,
     .release = ucrl_vtr_release,
     .policy = ucrl_vtr_policy,
+    .actions = ucrl_vtr_committed_actions,
     .act = ucrl_vtr_act,
     .observe = ucrl_vtr_observe,
     .end_episode = ucrl_vtr_end_episode,

@@ -135,8 +135,8 @@ static const char *bench_objective(const tabrl_algo_type *type)
  * Bradley-Terry bit on the returns) or one roll-out when the learner
  * declines the query.  With `runner` (online only) each episode also does
  * what tabrl run does per episode: the committed policy's table
- * (tabrl_algo_policy) and its exact value and regret by the runner's own
- * run_eval_value.  `episodes` (NULL: none) > 0 runs that many episodes
+ * (tabrl_algo_policy, or tabrl_algo_actions) and its exact value and
+ * regret by the runner's own run_eval_episode.  `episodes` (NULL: none) > 0 runs that many episodes
  * (a multiple of 16) instead of `budget` seconds, and receives the number
  * run: a learner's episode costs more as it visits more entries, so two
  * rates compare only over the same episodes.  0 if the type cannot run on
@@ -187,6 +187,9 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     committed = type->stock_policies ? tabrl_stock_policy_alloc(&grid) : tabrl_policy_alloc_for(m);
     if (!committed || run_eval_init(&eval, &objective, m, committed)) goto done;
     episode.committed = committed;
+    if (type->actions &&
+        !(episode.actions = malloc((size_t)m->horizon * (size_t)m->S * sizeof *episode.actions)))
+      goto done;
   }
   if (type->observe_rewards) {
     size_t n_rewards = (size_t)m->horizon * (size_t)m->S * (size_t)m->A;
@@ -203,7 +206,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
         goto done;
       } else if (episode.has_committed) {
         /* The regret against J* = 0: the subtraction is what it costs. */
-        if (run_eval_value(&eval, &objective, m, committed, &value)) goto done;
+        if (run_eval_episode(&eval, &objective, m, &episode, &value)) goto done;
         cum_regret += 0 - value;
       }
     elapsed = tabrl_now() - t0;
@@ -213,6 +216,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
   regret_sink = cum_regret;
 done:
   run_eval_free(&eval);
+  free(episode.actions);
   tabrl_policy_free(committed);
   tabrl_algo_free(algo);
   free(rewards);

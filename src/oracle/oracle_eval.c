@@ -346,6 +346,33 @@ static void evaluate_backward(const tabrl_mdp *m, const tabrl_policy *pi, double
   }
 }
 
+int tabrl_oracle_evaluate_actions(const tabrl_mdp *m, const int *action, unsigned flags, double *V)
+{
+  int H = m->horizon, S = m->S;
+  if (H < 1) return tabrl_error(TABRL_EINVAL, "evaluating actions needs an episodic model");
+  if (!(flags & TABRL_ORACLE_UNCHECKED))
+    for (int h = 0; h < H; h++)
+      for (int s = 0; s < S; s++) {
+        int a = action[(size_t)h * S + s];
+        if (a < 0 || a >= m->A || !tabrl_mdp_valid(m, h, s, a))
+          return tabrl_error(TABRL_EINVAL, "policy at stage %d, state %d: action %d is not valid",
+                             h, s, a);
+      }
+  memset(V + (size_t)H * S, 0, (size_t)S * sizeof *V);
+  for (int h = H - 1; h >= 0; h--) {
+    const double *next_V = V + (size_t)(h + 1) * S;
+    for (int s = 0; s < S; s++) {
+      size_t b = tabrl_mdp_block(m, h, s, action[(size_t)h * S + s]);
+      /* evaluate_backward's one term: 0 + 1.0 * q, and 0 + q is q but for
+       * q = -0.0, which it makes +0.0 as the table's sum does. */
+      double v = 0;
+      v += m->mean_reward[b] + expected_next(m, m->row[b], m->row[b + 1], next_V);
+      V[(size_t)h * S + s] = v;
+    }
+  }
+  return 0;
+}
+
 /* V^pi once prepare() has passed. */
 static int evaluate(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
                     tabrl_oracle_workspace *ws, double *V)

@@ -480,6 +480,24 @@ int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi)
   return status ? status : check_policy(algo, pi, "policy");
 }
 
+int tabrl_algo_actions(tabrl_algo *algo, int *action)
+{
+  const tabrl_problem *p = &algo->problem;
+  if (!algo->type->actions) return unsupported(algo, "actions");
+  int status = algo->type->actions(algo->state, action);
+  if (status) return failed(algo, "actions", status);
+  for (int h = 0; h < p->horizon; h++)
+    for (int s = 0; s < p->S; s++) {
+      int a = action[(size_t)h * (size_t)p->S + (size_t)s];
+      if (a < 0 || a >= p->A || !tabrl_problem_valid(p, h, s, a))
+        return tabrl_error(TABRL_EINVAL,
+                           "%s: actions(): action %d at stage %d, state %d is not a valid action "
+                           "there",
+                           algo->type->name, a, h, s);
+    }
+  return 0;
+}
+
 int tabrl_algo_propose(tabrl_algo *algo, long k, tabrl_policy *first, tabrl_policy *second)
 {
   int status;

@@ -9,6 +9,7 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
 {
   tabrl_pcg32 *pcg = tabrl_gsl_rng_pcg32_state(transitions);
   const tabrl_policy *pi = NULL;
+  const int *acts = NULL;
   int status, noisy = m->noise.kind != TABRL_NOISE_NONE;
   /* Vector rewards need the sampled entry: tabrl_mdp_sample_entry draws the
    * same number as tabrl_mdp_step and picks the same outcome. */
@@ -19,9 +20,30 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     return tabrl_error(TABRL_EUNSUPPORTED, "%s: online episodes need an episodic model",
                        algo->type->name);
   if ((status = tabrl_algo_begin_episode(algo, k))) return status;
+  ep->unchanged = 0;
   if (ep->committed && algo->type->commits_per_episode) {
-    if ((status = tabrl_algo_policy(algo, ep->committed))) return status;
-    pi = ep->committed;
+    const tabrl_algo_type *t = algo->type;
+    int by_actions = ep->actions && t->actions && !t->stock_policies;
+    unsigned long version = t->policy_version ? t->policy_version(algo->state) : 0;
+    /* An unchanged policy is the one the buffers hold: nothing to rebuild. */
+    if (t->policy_version && ep->version_of == algo && ep->version == version &&
+        ep->commit == (by_actions ? TABRL_COMMIT_ACTIONS : TABRL_COMMIT_TABLE)) {
+      ep->unchanged = 1;
+    } else {
+      ep->version_of = NULL;
+      status = by_actions ? tabrl_algo_actions(algo, ep->actions)
+                          : tabrl_algo_policy(algo, ep->committed);
+      if (status) return status;
+      ep->commit = by_actions ? TABRL_COMMIT_ACTIONS : TABRL_COMMIT_TABLE;
+      if (t->policy_version) {
+        ep->version = version;
+        ep->version_of = algo;
+      }
+    }
+    if (by_actions)
+      acts = ep->actions;
+    else
+      pi = ep->committed;
     ep->has_committed = 1;
   }
   /* A stock policy's row is that of (s, the reward accumulated so far). */
@@ -33,7 +55,8 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     double reward;
     if ((status = tabrl_algo_act(algo, h, s, &a))) return status;
     int row = grid ? (int)tabrl_stock_index(grid, s, stock) : s;
-    if (pi && !(tabrl_policy_row(pi, h, row)[a] > 0))
+    if ((pi && !(tabrl_policy_row(pi, h, row)[a] > 0)) ||
+        (acts && a != acts[(size_t)h * (size_t)m->S + (size_t)s]))
       return tabrl_error(TABRL_EINVAL,
                          "%s: act() took action %d at stage %d, state %d, outside the policy it "
                          "committed to for episode %ld",

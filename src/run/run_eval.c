@@ -14,6 +14,9 @@ int run_eval_init(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   if (o->type == &tabrl_objective_mean && m->horizon > 0 &&
       !(ev->ws = tabrl_oracle_workspace_alloc(m)))
     return TABRL_ENOMEM;
+  if (m->horizon > 0 &&
+      !(ev->prev_actions = malloc((size_t)m->horizon * (size_t)m->S * sizeof *ev->prev_actions)))
+    return tabrl_error(TABRL_ENOMEM, "out of memory for a policy evaluation");
   if (!ev->V || !ev->prev)
     return tabrl_error(TABRL_ENOMEM, "out of memory for a policy evaluation");
   return 0;
@@ -23,6 +26,7 @@ void run_eval_free(run_eval *ev)
 {
   free(ev->V);
   tabrl_policy_free(ev->prev);
+  free(ev->prev_actions);
   tabrl_oracle_workspace_free(ev->ws);
   memset(ev, 0, sizeof *ev);
 }
@@ -32,7 +36,7 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
 {
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
   int status;
-  if (ev->have_prev && !memcmp(pi->prob, ev->prev->prob, bytes)) {
+  if (ev->have_prev == 1 && !memcmp(pi->prob, ev->prev->prob, bytes)) {
     *value = ev->value_prev;
     return 0;
   }
@@ -51,4 +55,45 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   memcpy(ev->prev->prob, pi->prob, bytes);
   ev->have_prev = 1;
   return 0;
+}
+
+/* The actions' value, reusing the last one when they have not changed. */
+static int value_actions(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                         const tabrl_episode *ep, double *value)
+{
+  size_t bytes = (size_t)m->horizon * (size_t)m->S * sizeof *ev->prev_actions;
+  int status;
+  if (ev->have_prev == 2 && !memcmp(ep->actions, ev->prev_actions, bytes)) {
+    *value = ev->value_prev;
+    return 0;
+  }
+  if (ev->ws) {
+    /* Checked by the protocol (tabrl_algo_actions). */
+    if ((status = tabrl_oracle_evaluate_actions(m, ep->actions, TABRL_ORACLE_UNCHECKED, ev->V))) {
+      tabrl_error_prefix("the policy of the algorithm is not valid");
+      return status;
+    }
+    *value = tabrl_oracle_start_value(m, ev->V);
+    ev->value_prev = *value;
+  } else {
+    /* Other objectives value tables: the one-hot one policy() would give. */
+    tabrl_policy *pi = ep->committed;
+    if ((status = tabrl_policy_from_plan(pi, ep->actions, pi->S, pi->A, pi->stages, "runner")) ||
+        (status = run_eval_value(ev, o, m, pi, value)))
+      return status;
+  }
+  memcpy(ev->prev_actions, ep->actions, bytes);
+  ev->have_prev = 2;
+  return 0;
+}
+
+int run_eval_episode(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                     const tabrl_episode *ep, double *value)
+{
+  if (ep->unchanged && ev->have_prev) {
+    *value = ev->value_prev;
+    return 0;
+  }
+  if (ep->commit == TABRL_COMMIT_ACTIONS) return value_actions(ev, o, m, ep, value);
+  return run_eval_value(ev, o, m, ep->committed, value);
 }

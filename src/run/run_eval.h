@@ -4,6 +4,7 @@
 #ifndef TABRL_RUN_RUN_EVAL_H
 #define TABRL_RUN_RUN_EVAL_H
 
+#include "tabrl/episode.h"
 #include "tabrl/objective.h"
 #include "tabrl/oracle.h"
 #include "tabrl/policy.h"
@@ -14,6 +15,7 @@ typedef struct {
   int have_prev;              /* prev and value_prev hold a valuation */
   double *V;                  /* tabrl_oracle_value_size(m) values */
   tabrl_oracle_workspace *ws; /* the mean objective's unchecked path, or NULL */
+  int *prev_actions;          /* the last actions valued (H S), when have_prev is 2 */
 } run_eval;
 
 /* For the policies of shape `shape` (S x A, or the stock model's S K x A)
@@ -35,6 +37,15 @@ void run_eval_free(run_eval *ev);
  * run_eval_forget when the model's rewards change. */
 int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
                    const tabrl_policy *pi, double *value);
+
+/* J(pi_k) of the policy episode ep committed to (ep->has_committed):
+ * its table through run_eval_value, or its actions (ep->actions, H S),
+ * which the mean objective on an episodic model values by
+ * tabrl_oracle_evaluate_actions (the same bits as their one-hot table)
+ * and any other fills into ep->committed first; an unchanged policy
+ * (ep->unchanged) keeps the last value. */
+int run_eval_episode(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
+                     const tabrl_episode *ep, double *value);
 
 static inline void run_eval_forget(run_eval *ev)
 {

@@ -30,6 +30,7 @@ struct run {
   unsigned char *valid;
   gsl_rng *algo_rng, *transitions, *feedback_rng;
   tabrl_policy *pi, *pi_second;
+  int *actions;            /* H S: the committed actions of a type with an actions hook */
   tabrl_policy *target;    /* the mean-optimal policy (tabrl_problem.target), or NULL */
   tabrl_stock_grid grid;   /* of an augmented objective; see tabrl_problem.stock */
   tabrl_feedback feedback; /* the experiment's, bound to this run's model */
@@ -73,6 +74,7 @@ static void run_free(struct run *r)
   gsl_rng_free(r->transitions);
   gsl_rng_free(r->feedback_rng);
   tabrl_policy_free(r->pi);
+  free(r->actions);
   run_eval_free(&r->eval);
   tabrl_policy_free(r->pi_second);
   tabrl_policy_free(r->target);
@@ -301,7 +303,7 @@ static int hindsight_regret(struct run *r, double *cum_regret)
 
 static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *episodes_done)
 {
-  tabrl_episode ep = {.committed = r->pi, .rewards = r->rewards};
+  tabrl_episode ep = {.committed = r->pi, .rewards = r->rewards, .actions = r->actions};
   const tabrl_mdp *sim = r->sched ? r->sched->m : r->m;
   int status = 0;
   for (long k = 1; k <= r->e->episodes; k++) {
@@ -311,7 +313,9 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
       run_eval_forget(&r->eval); /* values are r_k's */
     if (r->sched && r->algo->type->observe_rewards) ep.rewards = r->sched->table[r->sched->current];
     if ((status = tabrl_episode_online(r->algo, sim, k, r->transitions, &ep))) return status;
-    if (ep.has_committed && (status = policy_value(r, r->pi, &value))) return status;
+    if (ep.has_committed &&
+        (status = run_eval_episode(&r->eval, &r->e->objective, sim, &ep, &value)))
+      return status;
     double regret = r->J_star - (ep.has_committed ? value : ep.ret);
     if (r->sched) {
       r->count[r->sched->current]++;
@@ -325,6 +329,11 @@ static int run_online(struct run *r, volatile sig_atomic_t *stop, atomic_long *e
         if ((status = hindsight_regret(r, &r->cum_regret))) return status;
         regret = r->cum_regret - before;
       }
+      /* The rows and distances read the table of the committed actions. */
+      if (ep.has_committed && ep.commit == TABRL_COMMIT_ACTIONS &&
+          (status = tabrl_policy_from_plan(r->pi, r->actions, r->pi->S, r->pi->A, r->pi->stages,
+                                           r->algo->type->name)))
+        return status;
       /* The distance columns need the policy even when the episode did not
        * commit to one (policy() changes nothing in the algorithm). */
       if (!ep.has_committed && r->algo->type->distribution &&
@@ -547,6 +556,9 @@ static int run_setup(struct run *r)
       !r->transitions || !r->feedback_rng || !r->checkpoints)
     return tabrl_error(TABRL_ENOMEM, "out of memory");
   if ((status = run_eval_init(&r->eval, &e->objective, m, r->pi))) return status;
+  if (type->protocol == TABRL_ONLINE && type->actions && m->horizon > 0 &&
+      !(r->actions = malloc((size_t)m->horizon * (size_t)m->S * sizeof *r->actions)))
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
 
   r->feedback = e->feedback;
   if ((type->protocol == TABRL_ONLINE_PREFERENCE ||

@@ -177,6 +177,20 @@ typedef struct tabrl_algo_type {
   void (*release)(void *state); /* frees what init allocated; may be NULL */
   /* The current policy (stages H, or 1 for a stationary one). */
   int (*policy)(void *state, tabrl_policy *pi);
+  /* Optional (online types with commits_per_episode whose policy is
+   * deterministic, e.g. greedy in an optimistic or sampled model; never
+   * with stock_policies): the current policy as one action per (h, s),
+   * action[h S + s] for the H stages, the action at which policy()'s row
+   * is 1 (every other entry 0).  The episode then commits to the actions,
+   * checked in O(H S) instead of the O(H S A) table, and the runner values
+   * them by a deterministic evaluation (tabrl_oracle_evaluate_actions). */
+  int (*actions)(void *state, int *action);
+  /* Optional (online types with commits_per_episode): a number that
+   * changes whenever the policy may have changed since an earlier call
+   * (e.g. a count of re-plannings); equal numbers mean the same policy, so
+   * the episode neither rebuilds nor checks it and the runner reuses its
+   * value.  A uniform random baseline returns a constant. */
+  unsigned long (*policy_version)(const void *state);
 
   /* online */
   int (*begin_episode)(void *state, long k);
@@ -342,6 +356,11 @@ static inline int tabrl_algo_observe(tabrl_algo *algo, int h, int s, int a, doub
  * H stages when episodic, 1 when discounted); every row it returns is
  * checked: a distribution within 1e-9 with no mass on an invalid action. */
 int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi);
+
+/* Online: the current policy as one action per (h, s) into action (H S
+ * ints), each checked to be a valid action there; TABRL_EUNSUPPORTED when
+ * the type has no actions hook. */
+int tabrl_algo_actions(tabrl_algo *algo, int *action);
 
 /* What propose() returns to decline episode k's query (see
  * tabrl_algo_type.propose); positive, unlike the errors. */

@@ -33,7 +33,24 @@ typedef struct {
    * full-information learner receives after the episode; may be NULL for
    * the other types. */
   const double *rewards;
+  /* In: NULL, or room for H S ints.  For a type with an actions hook (see
+   * tabrl_algo_type.actions) the episode then commits to pi_k as one
+   * action per (h, s) here instead of filling committed, and every action
+   * is checked to be that one. */
+  int *actions;
+  /* Out, when has_committed: TABRL_COMMIT_TABLE when committed holds pi_k,
+   * TABRL_COMMIT_ACTIONS when actions do. */
+  int commit;
+  /* Out: 1 when the type's policy_version says pi_k is the policy of the
+   * previous episode of this tabrl_episode: committed (or actions) was
+   * neither refilled nor checked, and still holds it. */
+  int unchanged;
+  /* Private: the version and algorithm of the last commitment. */
+  unsigned long version;
+  const tabrl_algo *version_of;
 } tabrl_episode;
+
+enum { TABRL_COMMIT_TABLE = 1, TABRL_COMMIT_ACTIONS = 2 };
 
 /* Episode k (1-based) of algo, an online algorithm, on m, an episodic
  * model; transitions from `transitions`, a gsl_rng of tabrl_gsl_rng_pcg32.

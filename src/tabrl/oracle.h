@@ -153,6 +153,13 @@ double tabrl_oracle_workspace_residual(const tabrl_oracle_workspace *ws);
 int tabrl_oracle_evaluate_ws(const tabrl_mdp *m, const tabrl_policy *pi, unsigned flags,
                              tabrl_oracle_workspace *ws, double *V);
 
+/* V^pi of the deterministic policy taking action[h S + s] at (h, s) on an
+ * episodic m (H S ints), as tabrl_oracle_evaluate_ws values its one-hot
+ * table, with bit-identical results, in O(H S + the entries it reads)
+ * instead of O(H S A).  Each action is checked to be valid unless flags
+ * has TABRL_ORACLE_UNCHECKED; TABRL_EINVAL for a discounted m. */
+int tabrl_oracle_evaluate_actions(const tabrl_mdp *m, const int *action, unsigned flags, double *V);
+
 /* Q from values of the next stage, for every (h, s, a):
  *   Q[(h*S + s)*A + a] = r(h,s,a) + discount * sum_s' p(s'|h,s,a) V_{h+1}(s'),
  * -INFINITY at invalid actions; stages*S*A values (stages = H, or 1 for a
