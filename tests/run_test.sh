@@ -80,16 +80,21 @@ check resume-kept-runs test "$finished" -ge 1
 check resume-removes-runs test ! -e killed/.runs
 check whole-removes-runs test ! -e whole/.runs
 
-# ---- .runs: kept with --keep-runs; every rename followed by an fsync of its directory ----
+# ---- .runs: kept with --keep-runs; every file fsync'ed and its rename made durable ----
 "$tabrl" run "$data/small.ini" --out kept --keep-runs --quiet >/dev/null 2>&1
 check keep-runs test "$(compgen -G 'kept/.runs/run-*' | wc -l)" -eq 12
 check keep-runs-policies test "$(compgen -G 'kept/.runs/policy-*' | wc -l)" -eq 12
 check keep-runs-same same_runs a kept
 if command -v strace >/dev/null; then
-  strace -f -qq -e trace=rename,fsync -o trace.log "$tabrl" run "$data/small.ini" --out traced --quiet >/dev/null 2>&1
-  # per thread: after a rename, the next traced call must be an fsync
-  check rename-then-fsync awk '{pid = $1} /rename\(/ {want[pid] = 1; n++; next}
-    /fsync\(/ {want[pid] = 0; next} END {for (p in want) if (want[p]) exit 1; exit n < 26}' trace.log
+  strace -f -qq -y -e trace=rename,fsync -o trace.log "$tabrl" run "$data/small.ini" --out "$PWD/traced" --keep-runs --quiet >/dev/null 2>&1
+  # Every renamed file was fsync'ed (as its temporary before the rename, or
+  # under its name after it) and its directory fsync'ed after the rename.
+  check rename-then-fsync awk -F'"' '
+    /rename\(/ {t = $4; d = t; sub(/\/[^\/]*$/, "", d); tmp[t] = $2; dir[t] = d; undir[t] = 1; n++; next}
+    /fsync\(/ {p = $0; sub(/^[^<]*</, "", p); sub(/>.*$/, "", p); synced[p] = 1; nf++
+      for (t in undir) if (dir[t] == p) delete undir[t]; next}
+    END {for (t in dir) if (t in undir || !(synced[tmp[t]] || synced[t])) {print "not durable: " t; exit 1}
+      exit n < 26}' trace.log
 fi
 
 # ---- resume after an edit: identical runs reused, the rest run, the others dropped ----

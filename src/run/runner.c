@@ -296,7 +296,32 @@ struct pool {
   double run_seconds;
   double *saturation;  /* report->saturation: each worker writes its own runs' entries */
   double *diagnostics; /* report->diagnostics, likewise */
+  /* Run files renamed into place but not yet fsync'ed (under lock): synced
+   * in one group at most once a second, so that a short experiment does
+   * not pay three fsyncs per run for files it removes a moment later. */
+  size_t *unsynced, nunsynced;
+  double last_sync;
 };
+
+/* fsync of the run files in p->unsynced, then of DIR/.runs once; called
+ * with p->lock held (or after the workers have stopped). */
+static int sync_run_files(struct pool *p)
+{
+  char path[4200];
+  int err = 0;
+  for (size_t k = 0; k < p->nunsynced && !err; k++) {
+    uint64_t id = p->ids[p->unsynced[k]];
+    run_file(path, sizeof path, p->opt->out_dir, "policy", id);
+    err = tabrl_fsync_file(path);
+    run_file(path, sizeof path, p->opt->out_dir, "run", id);
+    if (!err) err = tabrl_fsync_file(path);
+  }
+  snprintf(path, sizeof path, "%s/.runs", p->opt->out_dir);
+  if (!err && p->nunsynced) err = tabrl_fsync_dir(path);
+  p->nunsynced = 0;
+  p->last_sync = tabrl_now();
+  return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
+}
 
 static void *worker(void *arg)
 {
@@ -324,11 +349,17 @@ static void *worker(void *arg)
     if (!status) {
       struct run_file_text t = {"policy", p->ids[run], policy, npolicy};
       run_file(path, sizeof path, p->opt->out_dir, "policy", p->ids[run]);
-      status = tabrl_write_atomic(path, write_run_file, &t);
+      status = tabrl_write_atomic_sync(path, write_run_file, &t, 0);
       /* The rows file is written last: its presence marks the run done. */
       t = (struct run_file_text){"run", p->ids[run], rows, nrows};
       run_file(path, sizeof path, p->opt->out_dir, "run", p->ids[run]);
-      if (!status) status = tabrl_write_atomic(path, write_run_file, &t);
+      if (!status) status = tabrl_write_atomic_sync(path, write_run_file, &t, 0);
+    }
+    if (!status) {
+      pthread_mutex_lock(&p->lock);
+      p->unsynced[p->nunsynced++] = run;
+      if (tabrl_now() - p->last_sync >= 1.0) status = sync_run_files(p);
+      pthread_mutex_unlock(&p->lock);
     }
     free(rows);
     free(policy);
@@ -389,7 +420,8 @@ static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, con
   free(checkpoints);
   if (!status) {
     snprintf(path, sizeof path, "%s/%s", opt->out_dir, schema->file);
-    status = tabrl_write_atomic_buffer(path, out, size);
+    /* The directory is synced once, after the summary. */
+    status = tabrl_write_atomic_buffer_sync(path, out, size, TABRL_SYNC_FILE);
   }
   free(out);
   return status;
@@ -567,7 +599,11 @@ static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *op
     }
   }
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
-  if (!status) status = tabrl_write_atomic_buffer(path, text, size);
+  /* The final manifest's rename is made durable with the removal of
+   * DIR/.runs, by one fsync of DIR (tabrl_run_experiment). */
+  if (!status)
+    status = tabrl_write_atomic_buffer_sync(path, text, size,
+                                            TABRL_SYNC_FILE | (ids ? 0 : TABRL_SYNC_DIR));
   free(text);
   return status;
 }
@@ -677,7 +713,8 @@ static int restore_runs(const tabrl_experiment *e, const tabrl_run_options *opt,
       struct run_file_text policy = {"policy", list[i].id, list[i].policy, list[i].npolicy};
       struct run_file_text rows = {"run", list[i].id, list[i].rows, list[i].nrows};
       run_file(path, sizeof path, opt->out_dir, "policy", list[i].id);
-      status = tabrl_write_atomic(path, write_run_file, &policy);
+      /* One fsync of the directory, after the rows file, covers both. */
+      status = tabrl_write_atomic_sync(path, write_run_file, &policy, TABRL_SYNC_FILE);
       run_file(path, sizeof path, opt->out_dir, "run", list[i].id);
       if (!status) status = tabrl_write_atomic(path, write_run_file, &rows);
     }
@@ -726,7 +763,10 @@ static int prepare(const tabrl_experiment *e, const tabrl_run_options *opt, cons
 static void remove_runs(const tabrl_run_options *opt)
 {
   char path[4200];
-  if (opt->keep_runs || opt->shard_count > 1) return;
+  if (opt->keep_runs || opt->shard_count > 1) {
+    tabrl_fsync_dir(opt->out_dir);
+    return;
+  }
   snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
   DIR *d = opendir(path);
   if (!d) return;
@@ -759,11 +799,14 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   p.e = e;
   p.opt = opt;
   p.pending = malloc((total + 1) * sizeof *p.pending);
+  p.unsynced = malloc((total + 1) * sizeof *p.unsynced);
+  p.last_sync = t0;
   ids = malloc((size_t)threads * sizeof *ids);
   identity = malloc((total + 1) * sizeof *identity);
   report->saturation = malloc((total + 1) * sizeof *report->saturation);
   report->diagnostics = malloc((total + 1) * sizeof *report->diagnostics);
-  if (!p.pending || !ids || !identity || !report->saturation || !report->diagnostics) {
+  if (!p.pending || !p.unsynced || !ids || !identity || !report->saturation ||
+      !report->diagnostics) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
     goto out;
   }
@@ -822,9 +865,16 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   if (!status) status = assemble(e, opt, identity, "policy", &tabrl_schema_policies);
   if (!status) status = tabrl_results_summarize(opt->out_dir);
   if (!status) status = write_manifest(e, opt, report, identity);
+  /* Run files that DIR/.runs keeps (a shard, --keep-runs) are synced
+   * now; the others are removed, their rows durable in the outputs. */
+  if (!status && (opt->keep_runs || opt->shard_count > 1)) status = sync_run_files(&p);
   if (!status) remove_runs(opt);
   report->output_seconds = tabrl_now() - t1;
 out:
+  /* After a failure or an interrupt the finished runs are kept for
+   * --resume: they must survive a power loss too. */
+  if (status && p.unsynced && p.nunsynced) sync_run_files(&p);
+  free(p.unsynced);
   report->seconds = tabrl_now() - t0;
   free(ids);
   free(p.pending);
