@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Re-measures the times the READMEs state: the quick-start demo of README.md
+# and every shipped experiment whose row in experiments/README.md ends with a
+# time ("; 2 s |", "; about 20 s |"), each run as the README runs it
+# (tabrl run EXP.ini -j 2, into a temporary directory), and prints one table:
+# figure, what the README says, measured now, threads, load before and after.
+# usage: readme_figures.sh TABRL [--quick | --only NAME.ini]
+#   --quick: only the demo and the experiments stated under 5 s;
+#   --only NAME.ini: only that experiment (the test's short case).
+# ./dev.sh bench --figures [--quick] runs it on build/tabrl.
+set -eu
+tabrl=$1
+quick=${2:-} only=${3:-}
+case $quick in
+'' | --quick) ;;
+--only) [ -n "$only" ] || { echo "usage: $0 TABRL [--quick | --only NAME.ini]" >&2; exit 2; } ;;
+*) echo "usage: $0 TABRL [--quick | --only NAME.ini]" >&2; exit 2 ;;
+esac
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+jobs=2
+load() { cut -d' ' -f1 /proc/loadavg; }
+printf '%-34s %-14s %-13s %-7s %s\n' figure "README says" "measured now" threads "load before/after"
+row() { # NAME STATED INI [ARGS...]
+  local name=$1 stated=$2 ini=$3 l0 t0 t1
+  shift 3
+  l0=$(load)
+  t0=$(date +%s%N)
+  if ! "$tabrl" run "$ini" "$@" -j "$jobs" --quiet --out "$out/$name" >/dev/null 2>"$out/err"; then
+    printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" "FAILED" "$jobs" "$l0/$(load)"
+    head -n 1 "$out/err" >&2
+    return
+  fi
+  t1=$(date +%s%N)
+  printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" \
+    "$(printf '%d.%02d s' $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 10000000 % 100)))" "$jobs" "$l0/$(load)"
+  rm -rf "${out:?}/$name"
+}
+[ -n "$only" ] || row "README demo (quickstart)" "about 2 s" "$root/experiments/quickstart.ini"
+# A row of the experiments table: | `NAME.ini` | ... | ...; TIME |
+while IFS= read -r line; do
+  # shellcheck disable=SC2016 # the backquotes are the table's
+  ini=$(sed -n 's/^| `\([a-z0-9.-]*\.ini\)` |.*/\1/p' <<<"$line")
+  if [ -z "$ini" ] || [ ! -f "$root/experiments/$ini" ]; then continue; fi
+  if [ -n "$only" ] && [ "$ini" != "$only" ]; then continue; fi
+  stated=$(sed -n 's/.*; \(about \)\{0,1\}\([0-9.]* s\)\( each\| per [a-z]*\)\{0,1\} |$/\2\3/p' <<<"$line")
+  [ -n "$stated" ] || continue
+  secs=${stated%% *}
+  if [ "$quick" = --quick ] && [ "${secs%%.*}" -ge 5 ]; then continue; fi
+  row "$ini" "$stated" "$root/experiments/$ini"
+done <"$root/experiments/README.md"
