@@ -39,7 +39,7 @@ int tabrl_fsync_dir(const char *dir)
   return err;
 }
 
-static int sync_parent(const char *path)
+int tabrl_fsync_parent(const char *path)
 {
   const char *slash = strrchr(path, '/');
   if (!slash) return tabrl_fsync_dir(".");
@@ -57,7 +57,7 @@ int tabrl_rename_durable(const char *temporary, const char *path)
   if (fd < 0 || fsync(fd)) err = errno;
   if (fd >= 0) close(fd);
   if (!err && rename(temporary, path)) err = errno;
-  if (!err) err = sync_parent(path);
+  if (!err) err = tabrl_fsync_parent(path);
   return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
 }
 
@@ -88,7 +88,7 @@ int tabrl_write_atomic_sync(const char *path, int (*write)(FILE *f, void *ctx), 
   if (!status && !err && rename(temporary, path)) err = errno;
   /* The rename is durable once the directory is: without this a power loss
    * can lose a file that a kill could not. */
-  if (!status && !err && (sync & TABRL_SYNC_DIR)) err = sync_parent(path);
+  if (!status && !err && (sync & TABRL_SYNC_DIR)) err = tabrl_fsync_parent(path);
   if (status || err) unlink(temporary);
   free(temporary);
   if (status) return status;

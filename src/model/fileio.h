@@ -42,6 +42,9 @@ int tabrl_rename_durable(const char *temporary, const char *path);
  * 0 or an errno value (a file system that cannot sync directories: 0). */
 int tabrl_fsync_dir(const char *dir);
 
+/* fsync of the directory holding path; 0 or an errno value. */
+int tabrl_fsync_parent(const char *path);
+
 /* mkdir -p; TABRL_EIO naming the component that cannot be created. */
 int tabrl_mkdir_p(const char *path);
 

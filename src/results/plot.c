@@ -938,6 +938,8 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
       status = tabrl_rename_durable(temporary, image);
   }
   if (status && temporary) unlink(temporary);
+  /* No figure: the script, what is left to draw it, is made durable. */
+  if (status && image) tabrl_fsync_parent(script);
 done:
   summary_free(&t);
   series_free(&lines);

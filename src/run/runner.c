@@ -15,6 +15,7 @@
 #include "run/clock.h"
 #include "model/fileio.h"
 #include "results/private.h"
+#include "results/runs_csv.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 #include "tabrl/runner.h"
@@ -301,6 +302,7 @@ struct pool {
    * not pay three fsyncs per run for files it removes a moment later. */
   size_t *unsynced, nunsynced;
   double last_sync;
+  int dir_synced; /* DIR and its first manifest synced */
 };
 
 /* fsync of the run files in p->unsynced, then of DIR/.runs once; called
@@ -318,6 +320,12 @@ static int sync_run_files(struct pool *p)
   }
   snprintf(path, sizeof path, "%s/.runs", p->opt->out_dir);
   if (!err && p->nunsynced) err = tabrl_fsync_dir(path);
+  /* The first group also makes DIR/.runs and the manifest durable. */
+  if (!err && p->nunsynced && !p->dir_synced) {
+    snprintf(path, sizeof path, "%s/manifest.ini", p->opt->out_dir);
+    if (!(err = tabrl_fsync_file(path))) err = tabrl_fsync_dir(p->opt->out_dir);
+    p->dir_synced = !err;
+  }
   p->nunsynced = 0;
   p->last_sync = tabrl_now();
   return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
@@ -599,11 +607,14 @@ static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *op
     }
   }
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
-  /* The final manifest's rename is made durable with the removal of
-   * DIR/.runs, by one fsync of DIR (tabrl_run_experiment). */
+  /* Neither manifest syncs DIR: the first one (ids NULL) is synced, file
+   * and DIR, with the first group of run files (only finished runs make it
+   * worth keeping), unless it replaces one (a power loss must not leave an
+   * empty manifest where there was one); the final one's rename is made durable with the removal
+   * of DIR/.runs, by one fsync of DIR (tabrl_run_experiment). */
   if (!status)
     status = tabrl_write_atomic_buffer_sync(path, text, size,
-                                            TABRL_SYNC_FILE | (ids ? 0 : TABRL_SYNC_DIR));
+                                            ids || !access(path, F_OK) ? TABRL_SYNC_FILE : 0);
   free(text);
   return status;
 }
@@ -863,7 +874,7 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   double t1 = tabrl_now();
   status = assemble(e, opt, identity, "run", &tabrl_schema_runs);
   if (!status) status = assemble(e, opt, identity, "policy", &tabrl_schema_policies);
-  if (!status) status = tabrl_results_summarize(opt->out_dir);
+  if (!status) status = tabrl_results_summarize_sync(opt->out_dir, TABRL_SYNC_FILE);
   if (!status) status = write_manifest(e, opt, report, identity);
   /* Run files that DIR/.runs keeps (a shard, --keep-runs) are synced
    * now; the others are removed, their rows durable in the outputs. */
