@@ -303,6 +303,8 @@ struct pool {
   size_t *unsynced, nunsynced;
   double last_sync;
   int dir_synced; /* DIR and its first manifest synced */
+  int exited;     /* workers that have returned; signalled on wake */
+  pthread_cond_t wake;
 };
 
 /* fsync of the run files in p->unsynced, then of DIR/.runs once; called
@@ -382,6 +384,10 @@ static void *worker(void *arg)
     if (status) break;
     atomic_fetch_add(&p->done, 1);
   }
+  pthread_mutex_lock(&p->lock);
+  p->exited++;
+  pthread_cond_signal(&p->wake);
+  pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
@@ -840,21 +846,41 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   atomic_init(&p.done, 0);
   atomic_init(&p.episodes, 0);
   pthread_mutex_init(&p.lock, NULL);
+  pthread_cond_init(&p.wake, NULL);
   if ((size_t)threads > p.npending) threads = p.npending ? (int)p.npending : 1;
   for (; started < threads; started++)
     if (pthread_create(&ids[started], NULL, worker, &p)) break;
   if (started == 0) worker(&p);
-  /* The calling thread reports progress until every worker has finished. */
-  while (opt->progress && atomic_load(&p.done) < p.npending) {
-    pthread_mutex_lock(&p.lock);
-    int failed = p.status != 0;
-    pthread_mutex_unlock(&p.lock);
-    if (failed || (opt->stop && *opt->stop)) break;
-    opt->progress(opt->progress_ctx, report->runs_skipped + atomic_load(&p.done),
-                  report->runs_total, (double)atomic_load(&p.episodes), tabrl_now() - t0);
-    nanosleep(&(struct timespec){0, 200000000}, NULL);
+  /* The calling thread wakes every 0.2 s until every worker has returned
+   * (at once when the last one does): it reports progress and syncs run
+   * files left unsynced for a second, so that a finished run is durable a
+   * second later even when no other run finishes after it. */
+  pthread_mutex_lock(&p.lock);
+  while (p.exited < started) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 200000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&p.wake, &p.lock, &until);
+    if (p.nunsynced && tabrl_now() - p.last_sync >= 1.0 && !p.status &&
+        (status = sync_run_files(&p))) {
+      p.status = status;
+      snprintf(p.message, sizeof p.message, "%s", tabrl_error_message());
+      status = TABRL_OK;
+    }
+    if (opt->progress && p.exited < started && !p.status && !(opt->stop && *opt->stop)) {
+      pthread_mutex_unlock(&p.lock);
+      opt->progress(opt->progress_ctx, report->runs_skipped + atomic_load(&p.done),
+                    report->runs_total, (double)atomic_load(&p.episodes), tabrl_now() - t0);
+      pthread_mutex_lock(&p.lock);
+    }
   }
+  pthread_mutex_unlock(&p.lock);
   for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
+  pthread_cond_destroy(&p.wake);
   pthread_mutex_destroy(&p.lock);
   report->runs_done = atomic_load(&p.done);
   report->run_seconds = p.run_seconds;
