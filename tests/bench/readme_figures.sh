@@ -38,6 +38,26 @@ row() { # NAME STATED INI [ARGS...]
   rm -rf "${out:?}/$name"
 }
 [ -n "$only" ] || row "README demo (quickstart)" "about 2 s" "$root/experiments/quickstart.ini"
+# README "solve": policy iteration on a discounted Garnet (gamma 0.9, 4
+# actions, branching 3: the defaults), exact evaluation by the sparse path.
+timed() { # NAME STATED CMD...
+  local name=$1 stated=$2 l0 t0 t1
+  shift 2
+  l0=$(load)
+  t0=$(date +%s%N)
+  if ! "$@" >/dev/null 2>"$out/err"; then
+    printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" "FAILED" 1 "$l0/$(load)"
+    head -n 1 "$out/err" >&2
+    return
+  fi
+  t1=$(date +%s%N)
+  printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" \
+    "$(printf '%d.%02d s' $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 10000000 % 100)))" 1 "$l0/$(load)"
+}
+if [ -z "$only" ]; then
+  timed "solve garnet states=4000 (PI)" "0.04 s" "$tabrl" solve garnet --set states=4000 --gamma 0.9 --format csv
+  timed "solve garnet states=100000 (PI)" "1 s" "$tabrl" solve garnet --set states=100000 --gamma 0.9 --format csv
+fi
 # A row of the experiments table: | `NAME.ini` | ... | ...; TIME |, or one of
 # several files, | `A.ini`, `B.ini` | ... | ...; TA and TB | (or "TA, TB, TC"),
 # each file with its time.  pe-deepsea.ini states "24 min" of a loaded
