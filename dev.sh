@@ -14,6 +14,11 @@
 #                    same set-up, then `tabrl bench`; with --compare, also
 #                    writes its figures to build/bench-DATE.json and prints
 #                    each one's ratio to OLD.json (SLOWER when > 10% slower)
+#   ./dev.sh bench --figures [--quick]
+#                    same set-up, then re-runs the README's demo and every
+#                    shipped experiment whose time the READMEs state, and
+#                    prints stated and measured times with the load
+#                    (--quick: only those stated under 5 s)
 # Builds go to build/ (release), build-sanitize/ (debug + ASan/UBSan),
 # build-tsan/ (debug + TSan, the program only) and build-fuzz/ (clang,
 # libFuzzer + ASan/UBSan, the fuzz targets).
@@ -209,6 +214,9 @@ bench)
   build build -Dwerror=true
   shift
   old="" args=()
+  if [ "${1:-}" = --figures ]; then
+    exec tests/bench/readme_figures.sh build/tabrl "${@:2}"
+  fi
   while [ $# -gt 0 ]; do
     case $1 in
     --compare)
@@ -234,7 +242,7 @@ bench)
   ./build/tabrl bench --compare "$old" "$new"
   ;;
 *)
-  echo "usage: ./dev.sh demo|test|fuzz [SECONDS]|bench [--quick] [--compare OLD.json]" >&2
+  echo "usage: ./dev.sh demo|test|fuzz [SECONDS]|bench [--quick] [--compare OLD.json]|bench --figures [--quick]" >&2
   exit 2
   ;;
 esac

@@ -45,7 +45,12 @@ check deterministic-summary cmp -s a/summary.csv b/summary.csv
 if command -v parallel >/dev/null; then
   parallel --will-cite "$tabrl" run "$data/small.ini" --shard {}/3 --out part{} --quiet ::: 1 2 3 >/dev/null 2>&1
   check shard-manifest grep -q '^shard = 2/3$' part2/manifest.ini
+  # One figure per experiment: no shard draws one, the merge does.
+  check shards-no-figure test -z "$(compgen -G 'part[123]/*.png')"
   expect merge 0 '' "$tabrl" merge part1 part2 part3 --out merged
+  if command -v gnuplot >/dev/null; then
+    check merge-figure test -s merged/cum_regret.png
+  fi
   check sharded-equals-unsharded same_runs a merged
   check merged-summary cmp -s a/summary.csv merged/summary.csv
   check merged-policies cmp -s a/policies.csv merged/policies.csv
@@ -80,16 +85,31 @@ check resume-kept-runs test "$finished" -ge 1
 check resume-removes-runs test ! -e killed/.runs
 check whole-removes-runs test ! -e whole/.runs
 
-# ---- .runs: kept with --keep-runs; every rename followed by an fsync of its directory ----
+# ---- the figure: none for a shard or with --no-plot, each saying how to draw it ----
+expect shard-says-merge 0 'no figure for a shard: tabrl merge draws' "$tabrl" run "$data/small.ini" --shard 1/2 --out shardfig
+check shard-no-png test ! -e shardfig/cum_regret.png
+expect no-plot-says-plot 0 'no figure \(--no-plot\): draw it with tabrl plot noplot' "$tabrl" run "$data/small.ini" --no-plot --out noplot
+check no-plot-no-png test -z "$(compgen -G 'noplot/*.png')$(compgen -G 'noplot/*.gp')"
+check no-plot-same-runs same_runs a noplot
+if command -v gnuplot >/dev/null; then
+  expect no-plot-then-plot 0 'wrote noplot/cum_regret.png' "$tabrl" plot noplot
+fi
+
+# ---- .runs: kept with --keep-runs; every file fsync'ed and its rename made durable ----
 "$tabrl" run "$data/small.ini" --out kept --keep-runs --quiet >/dev/null 2>&1
 check keep-runs test "$(compgen -G 'kept/.runs/run-*' | wc -l)" -eq 12
 check keep-runs-policies test "$(compgen -G 'kept/.runs/policy-*' | wc -l)" -eq 12
 check keep-runs-same same_runs a kept
 if command -v strace >/dev/null; then
-  strace -f -qq -e trace=rename,fsync -o trace.log "$tabrl" run "$data/small.ini" --out traced --quiet >/dev/null 2>&1
-  # per thread: after a rename, the next traced call must be an fsync
-  check rename-then-fsync awk '{pid = $1} /rename\(/ {want[pid] = 1; n++; next}
-    /fsync\(/ {want[pid] = 0; next} END {for (p in want) if (want[p]) exit 1; exit n < 26}' trace.log
+  strace -f -qq -y -e trace=rename,fsync -o trace.log "$tabrl" run "$data/small.ini" --out "$PWD/traced" --keep-runs --quiet >/dev/null 2>&1
+  # Every renamed file was fsync'ed (as its temporary before the rename, or
+  # under its name after it) and its directory fsync'ed after the rename.
+  check rename-then-fsync awk -F'"' '
+    /rename\(/ {t = $4; d = t; sub(/\/[^\/]*$/, "", d); tmp[t] = $2; dir[t] = d; undir[t] = 1; n++; next}
+    /fsync\(/ {p = $0; sub(/^[^<]*</, "", p); sub(/>.*$/, "", p); synced[p] = 1; nf++
+      for (t in undir) if (dir[t] == p) delete undir[t]; next}
+    END {for (t in dir) if (t in undir || !(synced[tmp[t]] || synced[t])) {print "not durable: " t; exit 1}
+      exit n < 26}' trace.log
 fi
 
 # ---- resume after an edit: identical runs reused, the rest run, the others dropped ----

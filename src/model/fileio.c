@@ -20,6 +20,15 @@ char *tabrl_path_join(const char *dir, const char *name)
   return path;
 }
 
+int tabrl_fsync_file(const char *path)
+{
+  int fd = open(path, O_RDONLY), err = 0;
+  if (fd < 0) return errno;
+  if (fsync(fd)) err = errno;
+  close(fd);
+  return err;
+}
+
 int tabrl_fsync_dir(const char *dir)
 {
   int fd = open(dir, O_RDONLY | O_DIRECTORY), err = 0;
@@ -30,7 +39,7 @@ int tabrl_fsync_dir(const char *dir)
   return err;
 }
 
-static int sync_parent(const char *path)
+int tabrl_fsync_parent(const char *path)
 {
   const char *slash = strrchr(path, '/');
   if (!slash) return tabrl_fsync_dir(".");
@@ -48,11 +57,16 @@ int tabrl_rename_durable(const char *temporary, const char *path)
   if (fd < 0 || fsync(fd)) err = errno;
   if (fd >= 0) close(fd);
   if (!err && rename(temporary, path)) err = errno;
-  if (!err) err = sync_parent(path);
+  if (!err) err = tabrl_fsync_parent(path);
   return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
 }
 
 int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void *ctx)
+{
+  return tabrl_write_atomic_sync(path, write, ctx, TABRL_SYNC_FILE | TABRL_SYNC_DIR);
+}
+
+int tabrl_write_atomic_sync(const char *path, int (*write)(FILE *f, void *ctx), void *ctx, int sync)
 {
   size_t size = strlen(path) + 32;
   char *temporary = malloc(size);
@@ -69,12 +83,12 @@ int tabrl_write_atomic(const char *path, int (*write)(FILE *f, void *ctx), void 
   errno = 0;
   status = write(f, ctx);
   if (!status && (fflush(f) || ferror(f))) err = errno ? errno : EIO;
-  if (!status && !err && fsync(fileno(f))) err = errno;
+  if (!status && !err && (sync & TABRL_SYNC_FILE) && fsync(fileno(f))) err = errno;
   if (fclose(f) && !status && !err) err = errno ? errno : EIO;
   if (!status && !err && rename(temporary, path)) err = errno;
   /* The rename is durable once the directory is: without this a power loss
    * can lose a file that a kill could not. */
-  if (!status && !err) err = sync_parent(path);
+  if (!status && !err && (sync & TABRL_SYNC_DIR)) err = tabrl_fsync_parent(path);
   if (status || err) unlink(temporary);
   free(temporary);
   if (status) return status;
@@ -119,8 +133,13 @@ static int write_buffer(FILE *f, void *ctx)
 
 int tabrl_write_atomic_buffer(const char *path, const char *data, size_t size)
 {
+  return tabrl_write_atomic_buffer_sync(path, data, size, TABRL_SYNC_FILE | TABRL_SYNC_DIR);
+}
+
+int tabrl_write_atomic_buffer_sync(const char *path, const char *data, size_t size, int sync)
+{
   struct buffer b = {data, size};
-  return tabrl_write_atomic(path, write_buffer, &b);
+  return tabrl_write_atomic_sync(path, write_buffer, &b, sync);
 }
 
 /* Whether dir holds anything besides "." and "..". */

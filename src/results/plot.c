@@ -916,7 +916,11 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
 
   job = (script_job){&lines, opt, term, image, NULL, dir, script, 0};
   if (have_manifest) job.title = tabrl_ini_get(&manifest, "experiment", "name");
-  if ((status = tabrl_write_atomic(script, write_script, &job))) goto done;
+  /* Without a figure the script is the result: its directory is synced
+   * now; with one, once after the figure's rename. */
+  if ((status = tabrl_write_atomic_sync(script, write_script, &job,
+                                        TABRL_SYNC_FILE | (image ? 0 : TABRL_SYNC_DIR))))
+    goto done;
 
   if (image) {
     size_t size = strlen(image) + 32;
@@ -934,6 +938,8 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
       status = tabrl_rename_durable(temporary, image);
   }
   if (status && temporary) unlink(temporary);
+  /* No figure: the script, what is left to draw it, is made durable. */
+  if (status && image) tabrl_fsync_parent(script);
 done:
   summary_free(&t);
   series_free(&lines);

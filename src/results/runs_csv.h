@@ -71,6 +71,11 @@ int tabrl_runs_read(runs_data *d, const char *const *dirs, size_t input);
 /* Writes dir/summary.csv from the rows of d (see tabrl_results_summarize). */
 int tabrl_runs_summarize(const runs_data *d, const char *dir);
 
+/* The same with only the syncs in sync (TABRL_SYNC_FILE, TABRL_SYNC_DIR of
+ * model/fileio.h), for a writer that syncs the directory once at the end. */
+int tabrl_runs_summarize_sync(const runs_data *d, const char *dir, int sync);
+int tabrl_results_summarize_sync(const char *dir, int sync);
+
 /* A non-negative decimal integer that fits; 0 if text is not one. */
 int tabrl_parse_unsigned(const char *text, unsigned long long *x);
 

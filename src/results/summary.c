@@ -115,6 +115,11 @@ static int write_summary(FILE *f, void *ctx)
 /* Groups d's rows by (env, algo, config, episode) and writes dir/summary.csv. */
 int tabrl_runs_summarize(const runs_data *d, const char *dir)
 {
+  return tabrl_runs_summarize_sync(d, dir, TABRL_SYNC_FILE | TABRL_SYNC_DIR);
+}
+
+int tabrl_runs_summarize_sync(const runs_data *d, const char *dir, int sync)
+{
   table groups = {0};
   summary_job job = {d, NULL, NULL, 0, NULL};
   size_t *group_of = malloc((d->n_rows + 1) * sizeof *group_of);
@@ -151,7 +156,7 @@ int tabrl_runs_summarize(const runs_data *d, const char *dir)
     for (size_t i = 0; i < d->n_rows; i++) job.order[next[group_of[i]]++] = i;
     free(next);
   }
-  status = tabrl_write_atomic(path, write_summary, &job);
+  status = tabrl_write_atomic_sync(path, write_summary, &job, sync);
 done:
   tabrl_table_free(&groups);
   free(group_of);
@@ -164,11 +169,16 @@ done:
 
 int tabrl_results_summarize(const char *dir)
 {
+  return tabrl_results_summarize_sync(dir, TABRL_SYNC_FILE | TABRL_SYNC_DIR);
+}
+
+int tabrl_results_summarize_sync(const char *dir, int sync)
+{
   runs_data d = {0};
   const char *dirs[1] = {dir};
   tabrl_init();
   int status = tabrl_runs_read(&d, dirs, 0);
-  if (!status) status = tabrl_runs_summarize(&d, dir);
+  if (!status) status = tabrl_runs_summarize_sync(&d, dir, sync);
   tabrl_runs_free(&d);
   return status;
 }

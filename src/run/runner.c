@@ -15,6 +15,7 @@
 #include "run/clock.h"
 #include "model/fileio.h"
 #include "results/private.h"
+#include "results/runs_csv.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 #include "tabrl/runner.h"
@@ -296,7 +297,41 @@ struct pool {
   double run_seconds;
   double *saturation;  /* report->saturation: each worker writes its own runs' entries */
   double *diagnostics; /* report->diagnostics, likewise */
+  /* Run files renamed into place but not yet fsync'ed (under lock): synced
+   * in one group at most once a second, so that a short experiment does
+   * not pay three fsyncs per run for files it removes a moment later. */
+  size_t *unsynced, nunsynced;
+  double last_sync;
+  int dir_synced; /* DIR and its first manifest synced */
+  int exited;     /* workers that have returned; signalled on wake */
+  pthread_cond_t wake;
 };
+
+/* fsync of the run files in p->unsynced, then of DIR/.runs once; called
+ * with p->lock held (or after the workers have stopped). */
+static int sync_run_files(struct pool *p)
+{
+  char path[4200];
+  int err = 0;
+  for (size_t k = 0; k < p->nunsynced && !err; k++) {
+    uint64_t id = p->ids[p->unsynced[k]];
+    run_file(path, sizeof path, p->opt->out_dir, "policy", id);
+    err = tabrl_fsync_file(path);
+    run_file(path, sizeof path, p->opt->out_dir, "run", id);
+    if (!err) err = tabrl_fsync_file(path);
+  }
+  snprintf(path, sizeof path, "%s/.runs", p->opt->out_dir);
+  if (!err && p->nunsynced) err = tabrl_fsync_dir(path);
+  /* The first group also makes DIR/.runs and the manifest durable. */
+  if (!err && p->nunsynced && !p->dir_synced) {
+    snprintf(path, sizeof path, "%s/manifest.ini", p->opt->out_dir);
+    if (!(err = tabrl_fsync_file(path))) err = tabrl_fsync_dir(p->opt->out_dir);
+    p->dir_synced = !err;
+  }
+  p->nunsynced = 0;
+  p->last_sync = tabrl_now();
+  return err ? tabrl_error(TABRL_EIO, "%s: %s", path, strerror(err)) : TABRL_OK;
+}
 
 static void *worker(void *arg)
 {
@@ -324,11 +359,17 @@ static void *worker(void *arg)
     if (!status) {
       struct run_file_text t = {"policy", p->ids[run], policy, npolicy};
       run_file(path, sizeof path, p->opt->out_dir, "policy", p->ids[run]);
-      status = tabrl_write_atomic(path, write_run_file, &t);
+      status = tabrl_write_atomic_sync(path, write_run_file, &t, 0);
       /* The rows file is written last: its presence marks the run done. */
       t = (struct run_file_text){"run", p->ids[run], rows, nrows};
       run_file(path, sizeof path, p->opt->out_dir, "run", p->ids[run]);
-      if (!status) status = tabrl_write_atomic(path, write_run_file, &t);
+      if (!status) status = tabrl_write_atomic_sync(path, write_run_file, &t, 0);
+    }
+    if (!status) {
+      pthread_mutex_lock(&p->lock);
+      p->unsynced[p->nunsynced++] = run;
+      if (tabrl_now() - p->last_sync >= 1.0) status = sync_run_files(p);
+      pthread_mutex_unlock(&p->lock);
     }
     free(rows);
     free(policy);
@@ -343,6 +384,10 @@ static void *worker(void *arg)
     if (status) break;
     atomic_fetch_add(&p->done, 1);
   }
+  pthread_mutex_lock(&p->lock);
+  p->exited++;
+  pthread_cond_signal(&p->wake);
+  pthread_mutex_unlock(&p->lock);
   return NULL;
 }
 
@@ -389,7 +434,8 @@ static int assemble(const tabrl_experiment *e, const tabrl_run_options *opt, con
   free(checkpoints);
   if (!status) {
     snprintf(path, sizeof path, "%s/%s", opt->out_dir, schema->file);
-    status = tabrl_write_atomic_buffer(path, out, size);
+    /* The directory is synced once, after the summary. */
+    status = tabrl_write_atomic_buffer_sync(path, out, size, TABRL_SYNC_FILE);
   }
   free(out);
   return status;
@@ -567,7 +613,14 @@ static int write_manifest(const tabrl_experiment *e, const tabrl_run_options *op
     }
   }
   snprintf(path, sizeof path, "%s/manifest.ini", opt->out_dir);
-  if (!status) status = tabrl_write_atomic_buffer(path, text, size);
+  /* Neither manifest syncs DIR: the first one (ids NULL) is synced, file
+   * and DIR, with the first group of run files (only finished runs make it
+   * worth keeping), unless it replaces one (a power loss must not leave an
+   * empty manifest where there was one); the final one's rename is made durable with the removal
+   * of DIR/.runs, by one fsync of DIR (tabrl_run_experiment). */
+  if (!status)
+    status = tabrl_write_atomic_buffer_sync(path, text, size,
+                                            ids || !access(path, F_OK) ? TABRL_SYNC_FILE : 0);
   free(text);
   return status;
 }
@@ -677,7 +730,8 @@ static int restore_runs(const tabrl_experiment *e, const tabrl_run_options *opt,
       struct run_file_text policy = {"policy", list[i].id, list[i].policy, list[i].npolicy};
       struct run_file_text rows = {"run", list[i].id, list[i].rows, list[i].nrows};
       run_file(path, sizeof path, opt->out_dir, "policy", list[i].id);
-      status = tabrl_write_atomic(path, write_run_file, &policy);
+      /* One fsync of the directory, after the rows file, covers both. */
+      status = tabrl_write_atomic_sync(path, write_run_file, &policy, TABRL_SYNC_FILE);
       run_file(path, sizeof path, opt->out_dir, "run", list[i].id);
       if (!status) status = tabrl_write_atomic(path, write_run_file, &rows);
     }
@@ -726,7 +780,10 @@ static int prepare(const tabrl_experiment *e, const tabrl_run_options *opt, cons
 static void remove_runs(const tabrl_run_options *opt)
 {
   char path[4200];
-  if (opt->keep_runs || opt->shard_count > 1) return;
+  if (opt->keep_runs || opt->shard_count > 1) {
+    tabrl_fsync_dir(opt->out_dir);
+    return;
+  }
   snprintf(path, sizeof path, "%s/.runs", opt->out_dir);
   DIR *d = opendir(path);
   if (!d) return;
@@ -759,11 +816,14 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   p.e = e;
   p.opt = opt;
   p.pending = malloc((total + 1) * sizeof *p.pending);
+  p.unsynced = malloc((total + 1) * sizeof *p.unsynced);
+  p.last_sync = t0;
   ids = malloc((size_t)threads * sizeof *ids);
   identity = malloc((total + 1) * sizeof *identity);
   report->saturation = malloc((total + 1) * sizeof *report->saturation);
   report->diagnostics = malloc((total + 1) * sizeof *report->diagnostics);
-  if (!p.pending || !ids || !identity || !report->saturation || !report->diagnostics) {
+  if (!p.pending || !p.unsynced || !ids || !identity || !report->saturation ||
+      !report->diagnostics) {
     status = tabrl_error(TABRL_ENOMEM, "out of memory");
     goto out;
   }
@@ -786,21 +846,41 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   atomic_init(&p.done, 0);
   atomic_init(&p.episodes, 0);
   pthread_mutex_init(&p.lock, NULL);
+  pthread_cond_init(&p.wake, NULL);
   if ((size_t)threads > p.npending) threads = p.npending ? (int)p.npending : 1;
   for (; started < threads; started++)
     if (pthread_create(&ids[started], NULL, worker, &p)) break;
   if (started == 0) worker(&p);
-  /* The calling thread reports progress until every worker has finished. */
-  while (opt->progress && atomic_load(&p.done) < p.npending) {
-    pthread_mutex_lock(&p.lock);
-    int failed = p.status != 0;
-    pthread_mutex_unlock(&p.lock);
-    if (failed || (opt->stop && *opt->stop)) break;
-    opt->progress(opt->progress_ctx, report->runs_skipped + atomic_load(&p.done),
-                  report->runs_total, (double)atomic_load(&p.episodes), tabrl_now() - t0);
-    nanosleep(&(struct timespec){0, 200000000}, NULL);
+  /* The calling thread wakes every 0.2 s until every worker has returned
+   * (at once when the last one does): it reports progress and syncs run
+   * files left unsynced for a second, so that a finished run is durable a
+   * second later even when no other run finishes after it. */
+  pthread_mutex_lock(&p.lock);
+  while (p.exited < started) {
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_nsec += 200000000;
+    if (until.tv_nsec >= 1000000000) {
+      until.tv_sec++;
+      until.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&p.wake, &p.lock, &until);
+    if (p.nunsynced && tabrl_now() - p.last_sync >= 1.0 && !p.status &&
+        (status = sync_run_files(&p))) {
+      p.status = status;
+      snprintf(p.message, sizeof p.message, "%s", tabrl_error_message());
+      status = TABRL_OK;
+    }
+    if (opt->progress && p.exited < started && !p.status && !(opt->stop && *opt->stop)) {
+      pthread_mutex_unlock(&p.lock);
+      opt->progress(opt->progress_ctx, report->runs_skipped + atomic_load(&p.done),
+                    report->runs_total, (double)atomic_load(&p.episodes), tabrl_now() - t0);
+      pthread_mutex_lock(&p.lock);
+    }
   }
+  pthread_mutex_unlock(&p.lock);
   for (int i = 0; i < started; i++) pthread_join(ids[i], NULL);
+  pthread_cond_destroy(&p.wake);
   pthread_mutex_destroy(&p.lock);
   report->runs_done = atomic_load(&p.done);
   report->run_seconds = p.run_seconds;
@@ -820,11 +900,18 @@ int tabrl_run_experiment(const tabrl_experiment *e, const tabrl_run_options *opt
   double t1 = tabrl_now();
   status = assemble(e, opt, identity, "run", &tabrl_schema_runs);
   if (!status) status = assemble(e, opt, identity, "policy", &tabrl_schema_policies);
-  if (!status) status = tabrl_results_summarize(opt->out_dir);
+  if (!status) status = tabrl_results_summarize_sync(opt->out_dir, TABRL_SYNC_FILE);
   if (!status) status = write_manifest(e, opt, report, identity);
+  /* Run files that DIR/.runs keeps (a shard, --keep-runs) are synced
+   * now; the others are removed, their rows durable in the outputs. */
+  if (!status && (opt->keep_runs || opt->shard_count > 1)) status = sync_run_files(&p);
   if (!status) remove_runs(opt);
   report->output_seconds = tabrl_now() - t1;
 out:
+  /* After a failure or an interrupt the finished runs are kept for
+   * --resume: they must survive a power loss too. */
+  if (status && p.unsynced && p.nunsynced) sync_run_files(&p);
+  free(p.unsynced);
   report->seconds = tabrl_now() - t0;
   free(ids);
   free(p.pending);

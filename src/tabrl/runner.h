@@ -4,9 +4,9 @@
  * run's seed, computes J* with the oracle, and drives the algorithm through
  * its protocol, drawing from the streams (seed, purpose), so its rows are
  * the same whatever the thread count, shard or order.  A finished run is
- * written at once to DIR/.runs/ (temporary name, fsync, rename, fsync of the
- * directory) under its identity, a hash of everything that determines its
- * rows (the env and algo settings of its config, the input files' content,
+ * written at once to DIR/.runs/ (temporary name, rename; the files and the
+ * directory are fsync'ed in groups, within about 1.2 s) under its identity, a hash of everything
+ * that determines its rows (the env and algo settings of its config, the input files' content,
  * seed, labels, episodes, log schedule, objective, feedback); runs.csv and
  * policies.csv are assembled from those in run order when every run of the
  * shard is done, and DIR/.runs/ is then removed (kept with keep_runs, and
