@@ -24,6 +24,7 @@ void run_eval_free(run_eval *ev)
   free(ev->V);
   tabrl_policy_free(ev->prev);
   tabrl_oracle_workspace_free(ev->ws);
+  tabrl_objective_evaluator_free(ev->oe);
   memset(ev, 0, sizeof *ev);
 }
 
@@ -39,6 +40,14 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   if (ev->ws && m->horizon > 0) {
     if (!(status = tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ev->ws, ev->V)))
       *value = tabrl_oracle_start_value(m, ev->V);
+  } else if (o->type->work_alloc) {
+    if (ev->oe_m != m) {
+      tabrl_objective_evaluator_free(ev->oe);
+      ev->oe_m = (ev->oe = tabrl_objective_evaluator_alloc(o, m)) ? m : NULL;
+      if (!ev->oe) return TABRL_ENOMEM;
+    }
+    status = tabrl_objective_evaluator_value(ev->oe, pi, TABRL_ORACLE_UNCHECKED,
+                                             o->type->augmented ? NULL : ev->V, value);
   } else {
     /* Augmented objectives need no per-state values here (each costs a pass). */
     status = tabrl_objective_value(o, m, pi, o->type->augmented ? NULL : ev->V, value);
