@@ -6,11 +6,13 @@
  * policies; two evaluators alive at once (another model, another
  * parameter) each serve their own work; a change of rewards is stale until
  * tabrl_objective_evaluator_reset; the unchecked flag skips only the row
- * scan. */
+ * scan; ERM_b of one outcome without its expm1 and log1p has the bits of
+ * the full formula. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "oracle/nested.h"
 #include "protocol.h"
 #include "tabrl/objective.h"
 
@@ -266,6 +268,48 @@ START_TEST(test_mean_passes_through)
 }
 END_TEST
 
+/* tabrl_nested_erm's formula without its one-outcome shortcut. */
+static double erm_full(double b, size_t n, const double *w, const double *x)
+{
+  double W = 0, mean = 0, star = 0, t = 0;
+  int have = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (w[i] <= 0) continue;
+    W += w[i];
+    mean += w[i] * x[i];
+    if (!have || b * x[i] > b * star) star = x[i];
+    have = 1;
+  }
+  if (fabs(b) < TABRL_NESTED_MEAN_B) return mean / W;
+  for (size_t i = 0; i < n; i++)
+    if (w[i] > 0) t += w[i] * expm1(b * (x[i] - star));
+  return star + log1p(t / W) / b;
+}
+
+START_TEST(test_erm_one_outcome)
+{
+  const double xs[] = {0.0, -0.0, 5e-324, -1e-300, 1.0, -3.7, 123.456, -1e300, 0.1 + 0.2};
+  const double bs[] = {-1, 0.5, -0.005, 3, -50, 1e-9, -1e-9, 0.02};
+  const double ws[] = {1, 0.3, 1e-200};
+  for (size_t i = 0; i < sizeof xs / sizeof xs[0]; i++)
+    for (size_t j = 0; j < sizeof bs / sizeof bs[0]; j++)
+      for (size_t k = 0; k < sizeof ws / sizeof ws[0]; k++)
+        for (int at = 0; at < 4; at++) {
+          double w[4] = {0, -1, 0, 0}, x[4] = {7, -2, 9, 4};
+          w[at] = ws[k], x[at] = xs[i];
+          double fast = tabrl_nested_erm(bs[j], 4, w, x), full = erm_full(bs[j], 4, w, x);
+          ck_assert_msg(!memcmp(&fast, &full, sizeof fast), "b %g x %g w %g: %.17g vs %.17g", bs[j],
+                        xs[i], ws[k], fast, full);
+        }
+  /* A non-finite outcome stays NaN, as the formula gives. */
+  double w[2] = {1, 0}, x[2] = {INFINITY, 0};
+  ck_assert(isnan(tabrl_nested_erm(-1, 2, w, x)) && isnan(erm_full(-1, 2, w, x)));
+  /* Two outcomes still take the formula: ERM_-1 of {0, 1} at 1/2 each. */
+  double w2[2] = {0.5, 0.5}, x2[2] = {0, 1};
+  ck_assert_double_eq_tol(tabrl_nested_erm(-1, 2, w2, x2), -log((1 + exp(-1)) / 2), 1e-15);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("objective_evaluator");
@@ -277,6 +321,7 @@ int main(void)
   tcase_add_test(tc, test_reset);
   tcase_add_test(tc, test_flags);
   tcase_add_test(tc, test_mean_passes_through);
+  tcase_add_test(tc, test_erm_one_outcome);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -39,9 +39,15 @@ static inline double tabrl_nested_erm(double b, size_t n, const double *w, const
     W += w[i];
     mean += w[i] * x[i];
     if (!have || b * x[i] > b * star) star = x[i];
-    have = 1;
+    have++;
   }
   if (fabs(b) < TABRL_NESTED_MEAN_B) return mean / W;
+  /* One outcome (a deterministic policy's action, a single start state):
+   * the loop below would give t = +0 exactly (w expm1(b (x - x)) is +-0,
+   * and 0 + -0 = +0) and log1p(+0 / W) = +0, so the value is star + 0 / b
+   * to the bit, without an expm1 and a log1p.  Not for a non-finite x or
+   * W, where the loop gives NaN. */
+  if (have == 1 && isfinite(star) && isfinite(W)) return star + 0.0 / b;
   for (size_t i = 0; i < n; i++)
     if (w[i] > 0) t += w[i] * expm1(b * (x[i] - star));
   return star + log1p(t / W) / b;
