@@ -6,8 +6,10 @@
  * policies; two evaluators alive at once (another model, another
  * parameter) each serve their own work; a change of rewards is stale until
  * tabrl_objective_evaluator_reset; the unchecked flag skips only the row
- * scan; ERM_b of one outcome without its expm1 and log1p has the bits of
- * the full formula. */
+ * scan; the stock-augmented objectives (cvar, mean-variance, threshold,
+ * homeostatic) keep their stock work with the same bits, for policies of
+ * the model and of its stock model; ERM_b of one outcome without its expm1 and log1p has the bits
+ * of the full formula. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -268,6 +270,83 @@ START_TEST(test_mean_passes_through)
 }
 END_TEST
 
+/* A stock policy of grid g on m with random rows over the valid actions. */
+static void fill_stock(tabrl_policy *pi, const tabrl_mdp *m, const tabrl_stock_grid *g,
+                       unsigned long long *x)
+{
+  for (int h = 0; h < pi->stages; h++)
+    for (int i = 0; i < pi->S; i++) {
+      int s = i / (int)g->K;
+      double *row = tabrl_policy_row(pi, h, i), total = 0;
+      for (int a = 0; a < m->A; a++) total += row[a] = tabrl_mdp_valid(m, h, s, a) ? uniform(x) : 0;
+      for (int a = 0; a < m->A; a++) row[a] /= total;
+    }
+}
+
+START_TEST(test_augmented)
+{
+  const char *texts[] = {"cvar:0.3", "cvar:1", "mean-variance:0.5", "threshold:4", "homeostatic:3"};
+  tabrl_setting set[] = {{"horizon", "6", "test", 0}};
+  tabrl_mdp *models[] = {test_catch_up(), test_env("cliff-risk", set, 1)};
+  unsigned long long x = 3;
+  for (int mi = 0; mi < 2; mi++) {
+    tabrl_mdp *m = models[mi];
+    tabrl_stock_grid g;
+    ck_assert_msg(tabrl_stock_grid_of(m, &g) == 0, "%s", tabrl_error_message());
+    tabrl_policy *markov = tabrl_policy_alloc_for(m), *stock = tabrl_stock_policy_alloc(&g);
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+      tabrl_objective o = parsed(texts[i]);
+      tabrl_objective_evaluator *ev = tabrl_objective_evaluator_alloc(&o, m);
+      ck_assert_msg(ev != NULL, "%s", tabrl_error_message());
+      for (int k = 0; k < 4; k++) {
+        fill(markov, m, k, &x);
+        fill_stock(stock, m, &g, &x);
+        same_bits(ev, &o, m, markov, k % 2 ? TABRL_ORACLE_UNCHECKED : 0, "markov");
+        same_bits(ev, &o, m, stock, k % 2 ? 0 : TABRL_ORACLE_UNCHECKED, "stock");
+        /* J alone (V NULL), as the runner asks. */
+        double J1, J2;
+        ck_assert_int_eq(tabrl_objective_value(&o, m, stock, NULL, &J1), 0);
+        ck_assert_int_eq(
+            tabrl_objective_evaluator_value(ev, stock, TABRL_ORACLE_UNCHECKED, NULL, &J2), 0);
+        ck_assert_msg(!memcmp(&J1, &J2, sizeof J1), "%s: J alone", o.text);
+      }
+      tabrl_objective_evaluator_free(ev);
+    }
+    tabrl_policy_free(markov);
+    tabrl_policy_free(stock);
+  }
+  /* New rewards: stale until reset, then the new model's bits. */
+  tabrl_mdp *m = models[1];
+  size_t blocks = (size_t)m->stages * (size_t)m->S * (size_t)m->A;
+  double *reward = malloc(m->nnz * sizeof *reward), *mean = malloc(blocks * sizeof *mean);
+  double *saved_reward = m->reward, *saved_mean = m->mean_reward;
+  for (size_t blk = 0; blk < blocks; blk++) {
+    mean[blk] = 0;
+    for (size_t e = m->row[blk]; e < m->row[blk + 1]; e++)
+      mean[blk] += m->prob[e] * (reward[e] = 2 * saved_reward[e]);
+  }
+  tabrl_objective o = parsed("cvar:0.3");
+  tabrl_objective_evaluator *ev = tabrl_objective_evaluator_alloc(&o, m);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m);
+  fill(pi, m, 2, &x);
+  double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V), J_stale, J_new;
+  m->reward = reward, m->mean_reward = mean;
+  ck_assert_int_eq(tabrl_objective_value(&o, m, pi, V, &J_new), 0);
+  ck_assert_int_eq(tabrl_objective_evaluator_value(ev, pi, 0, V, &J_stale), 0);
+  ck_assert_msg(fabs(J_new - J_stale) > 1e-3, "the stock work was not kept");
+  tabrl_objective_evaluator_reset(ev);
+  same_bits(ev, &o, m, pi, 0, "after reset");
+  m->reward = saved_reward, m->mean_reward = saved_mean;
+  free(V);
+  free(reward);
+  free(mean);
+  tabrl_policy_free(pi);
+  tabrl_objective_evaluator_free(ev);
+  tabrl_mdp_free(models[0]);
+  tabrl_mdp_free(models[1]);
+}
+END_TEST
+
 /* tabrl_nested_erm's formula without its one-outcome shortcut. */
 static double erm_full(double b, size_t n, const double *w, const double *x)
 {
@@ -322,6 +401,7 @@ int main(void)
   tcase_add_test(tc, test_flags);
   tcase_add_test(tc, test_mean_passes_through);
   tcase_add_test(tc, test_erm_one_outcome);
+  tcase_add_test(tc, test_augmented);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -101,9 +101,10 @@ int tabrl_objective_stock_optimum(const tabrl_objective *o, const tabrl_mdp *m,
                                   tabrl_stock_solution *sol, double *J);
 
 /* J(pi) of many policies of one model: an evaluator keeps, across calls,
- * what tabrl_objective_value would rebuild at each one (the scratch, and
- * for the nested objectives, entropic and kl-robust, an exp per model
- * entry), so a call allocates nothing.  Values are bit for bit those of
+ * what tabrl_objective_value would rebuild at each one (the scratch; for
+ * the nested objectives, entropic and kl-robust, an exp per model entry;
+ * for the stock-augmented ones, the stock model's grid and reachability),
+ * so a call allocates nothing.  Values are bit for bit those of
  * tabrl_objective_value (a type without kept work is called through it). */
 typedef struct tabrl_objective_evaluator tabrl_objective_evaluator;
 
