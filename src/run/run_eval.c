@@ -28,11 +28,26 @@ void run_eval_free(run_eval *ev)
   memset(ev, 0, sizeof *ev);
 }
 
+/* The evaluator of o on m, made at the first call for m; NULL when o
+ * keeps no work or it cannot be made (the one-shot call then says why). */
+static tabrl_objective_evaluator *evaluator_of(run_eval *ev, const tabrl_objective *o,
+                                               const tabrl_mdp *m)
+{
+  if (!o->type->work_alloc) return NULL;
+  if (ev->oe_m != m) {
+    tabrl_objective_evaluator_free(ev->oe);
+    ev->oe = tabrl_objective_evaluator_alloc(o, m);
+    ev->oe_m = ev->oe ? m : NULL;
+  }
+  return ev->oe;
+}
+
 int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
                    const tabrl_policy *pi, double *value)
 {
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
   int status;
+  tabrl_objective_evaluator *oe;
   if (ev->have_prev && !memcmp(pi->prob, ev->prev->prob, bytes)) {
     *value = ev->value_prev;
     return 0;
@@ -40,13 +55,8 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   if (ev->ws && m->horizon > 0) {
     if (!(status = tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ev->ws, ev->V)))
       *value = tabrl_oracle_start_value(m, ev->V);
-  } else if (o->type->work_alloc) {
-    if (ev->oe_m != m) {
-      tabrl_objective_evaluator_free(ev->oe);
-      ev->oe_m = (ev->oe = tabrl_objective_evaluator_alloc(o, m)) ? m : NULL;
-      if (!ev->oe) return TABRL_ENOMEM;
-    }
-    status = tabrl_objective_evaluator_value(ev->oe, pi, TABRL_ORACLE_UNCHECKED,
+  } else if ((oe = evaluator_of(ev, o, m))) {
+    status = tabrl_objective_evaluator_value(oe, pi, TABRL_ORACLE_UNCHECKED,
                                              o->type->augmented ? NULL : ev->V, value);
   } else {
     /* Augmented objectives need no per-state values here (each costs a pass). */
