@@ -39,9 +39,15 @@ static inline double tabrl_nested_erm(double b, size_t n, const double *w, const
     W += w[i];
     mean += w[i] * x[i];
     if (!have || b * x[i] > b * star) star = x[i];
-    have = 1;
+    have++;
   }
   if (fabs(b) < TABRL_NESTED_MEAN_B) return mean / W;
+  /* One outcome (a deterministic policy's action, a single start state):
+   * the loop below would give t = +0 exactly (w expm1(b (x - x)) is +-0,
+   * and 0 + -0 = +0) and log1p(+0 / W) = +0, so the value is star + 0 / b
+   * to the bit, without an expm1 and a log1p.  Not for a non-finite x or
+   * W, where the loop gives NaN. */
+  if (have == 1 && isfinite(star) && isfinite(W)) return star + 0.0 / b;
   for (size_t i = 0; i < n; i++)
     if (w[i] > 0) t += w[i] * expm1(b * (x[i] - star));
   return star + log1p(t / W) / b;
@@ -133,6 +139,27 @@ static inline void tabrl_nested_ws_free(tabrl_nested_ws *ws)
   memset(ws, 0, sizeof *ws);
 }
 
+/* The factored weights w and tops of m's current rewards and
+ * probabilities (an exp per entry): once per model, not per solve, when ws
+ * is kept (tabrl_nested_solve_ws). */
+static inline void tabrl_nested_ws_weights(tabrl_nested_ws *ws, const tabrl_mdp *m)
+{
+  tabrl_nested_fast *f = &ws->fast;
+  size_t blocks = (size_t)m->stages * (size_t)m->S * (size_t)m->A;
+  if (!f->on) return;
+  for (size_t first = 0; first < blocks; first += (size_t)m->A) {
+    double top = -INFINITY;
+    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
+      top = fmax(top, f->b * f->cr * m->reward[e]);
+    for (size_t blk = first; blk < first + (size_t)m->A; blk++) f->top[blk] = top;
+    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
+      f->w[e] = m->prob[e] * exp(f->b * f->cr * m->reward[e] - top);
+  }
+}
+
+/* Allocates ws for solves of o on m (and on any model of m's sizes and
+ * sparsity pattern, after tabrl_nested_ws_weights of it) and makes m's
+ * factored weights.  On failure ws is safe to free. */
 static inline int tabrl_nested_ws_init(tabrl_nested_ws *ws, const tabrl_nested_ops *ops,
                                        const tabrl_objective *o, const tabrl_mdp *m)
 {
@@ -149,15 +176,8 @@ static inline int tabrl_nested_ws_init(tabrl_nested_ws *ws, const tabrl_nested_o
   f->top = malloc(blocks * sizeof *f->top);
   f->u = malloc((size_t)m->S * sizeof *f->u);
   if (!f->w || !f->top || !f->u) return tabrl_error(TABRL_ENOMEM, "out of memory");
-  for (size_t first = 0; first < blocks; first += (size_t)m->A) {
-    double top = -INFINITY;
-    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
-      top = fmax(top, f->b * f->cr * m->reward[e]);
-    for (size_t blk = first; blk < first + (size_t)m->A; blk++) f->top[blk] = top;
-    for (size_t e = m->row[first]; e < m->row[first + (size_t)m->A]; e++)
-      f->w[e] = m->prob[e] * exp(f->b * f->cr * m->reward[e] - top);
-  }
   f->on = 1;
+  tabrl_nested_ws_weights(ws, m);
   return 0;
 }
 
@@ -221,36 +241,39 @@ static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl
 }
 
 /* Backward induction (episodic: V is (H+1) S, V_H = 0) or value iteration
- * to TABRL_NESTED_TOL (discounted: V is S, started at 0).  Exactly one of
- * pi (evaluate it) and the optimum (pi NULL; pi_out, may be NULL, receives
- * an optimal Markov policy) is computed. */
-static inline int tabrl_nested_solve(const tabrl_nested_ops *ops, const tabrl_objective *o,
-                                     const tabrl_mdp *m, const tabrl_policy *pi,
-                                     tabrl_policy *pi_out, double *V)
+ * to TABRL_NESTED_TOL (discounted: V is S, started at 0) with the scratch
+ * ws (tabrl_nested_ws_init of this ops, o and m).  Exactly one of pi
+ * (evaluate it) and the optimum (pi NULL; pi_out, may be NULL, receives an
+ * optimal Markov policy) is computed.  flags: TABRL_ORACLE_UNCHECKED skips
+ * tabrl_policy_check's scan of pi's rows (its shape is still checked). */
+static inline int tabrl_nested_solve_ws(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                        const tabrl_mdp *m, const tabrl_policy *pi,
+                                        tabrl_policy *pi_out, unsigned flags, tabrl_nested_ws *ws,
+                                        double *V)
 {
   int S = m->S, status = 0;
-  if (pi && (status = tabrl_policy_check(pi, m))) return status;
+  if (pi && !(flags & TABRL_ORACLE_UNCHECKED) && (status = tabrl_policy_check(pi, m)))
+    return status;
+  if (pi &&
+      (pi->S != S || pi->A != m->A || (pi->stages != 1 && pi->stages != tabrl_mdp_value_stages(m))))
+    return tabrl_error(TABRL_EINVAL, "policy is %d x %d with %d stages, the model %d x %d with %d",
+                       pi->S, pi->A, pi->stages, S, m->A, tabrl_mdp_value_stages(m));
   if (pi_out &&
       (pi_out->S != S || pi_out->A != m->A || pi_out->stages != tabrl_mdp_value_stages(m)))
     return tabrl_error(TABRL_EINVAL, "the optimal policy must be %d x %d with %d stages", S, m->A,
                        tabrl_mdp_value_stages(m));
-  tabrl_nested_ws ws;
-  if ((status = tabrl_nested_ws_init(&ws, ops, o, m))) {
-    tabrl_nested_ws_free(&ws);
-    return status;
-  }
-  double *Vnew = ws.Vnew;
+  double *Vnew = ws->Vnew;
   if (m->horizon > 0) {
     int H = m->horizon;
     memset(V + (size_t)H * (size_t)S, 0, (size_t)S * sizeof *V);
     for (int h = H - 1; h >= 0; h--)
       tabrl_nested_sweep(ops, o, m, h, V + (size_t)(h + 1) * (size_t)S, V + (size_t)h * (size_t)S,
-                         pi, pi_out, &ws, NULL);
+                         pi, pi_out, ws, NULL);
   } else {
     int k;
     memset(V, 0, (size_t)S * sizeof *V);
     for (k = 0; k < TABRL_NESTED_MAX_SWEEPS; k++) {
-      double r = tabrl_nested_sweep(ops, o, m, 0, V, Vnew, pi, pi_out, &ws, V), size = 1;
+      double r = tabrl_nested_sweep(ops, o, m, 0, V, Vnew, pi, pi_out, ws, V), size = 1;
       memcpy(V, Vnew, (size_t)S * sizeof *V);
       for (int s = 0; s < S; s++) size = fmax(size, fabs(V[s]));
       if (!isfinite(r)) {
@@ -263,8 +286,53 @@ static inline int tabrl_nested_solve(const tabrl_nested_ops *ops, const tabrl_ob
       status = tabrl_error(TABRL_ENUMERIC, "value iteration did not converge in %d sweeps",
                            TABRL_NESTED_MAX_SWEEPS);
   }
+  return status;
+}
+
+/* The same with a scratch of its own, checked. */
+static inline int tabrl_nested_solve(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                     const tabrl_mdp *m, const tabrl_policy *pi,
+                                     tabrl_policy *pi_out, double *V)
+{
+  int status = 0;
+  if (pi && (status = tabrl_policy_check(pi, m))) return status;
+  tabrl_nested_ws ws;
+  if (!(status = tabrl_nested_ws_init(&ws, ops, o, m)))
+    status = tabrl_nested_solve_ws(ops, o, m, pi, pi_out, TABRL_ORACLE_UNCHECKED, &ws, V);
   tabrl_nested_ws_free(&ws);
   return status;
+}
+
+/* A nested objective's kept work (tabrl_objective_type's work_*
+ * functions): the scratch of its solves with m's factored weights. */
+static inline void *tabrl_nested_work_alloc(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                            const tabrl_mdp *m)
+{
+  tabrl_nested_ws *ws = malloc(sizeof *ws);
+  if (!ws) {
+    tabrl_error(TABRL_ENOMEM, "out of memory");
+    return NULL;
+  }
+  if (tabrl_nested_ws_init(ws, ops, o, m)) {
+    tabrl_nested_ws_free(ws);
+    free(ws);
+    return NULL;
+  }
+  return ws;
+}
+
+static inline void tabrl_nested_work_free(void *work)
+{
+  tabrl_nested_ws_free(work);
+  free(work);
+}
+
+/* The factors b, cr, cv depend on the objective and on m's horizon and
+ * gamma only, which a change of rewards or probabilities keeps. */
+static inline void tabrl_nested_work_reset(void *work, const tabrl_objective *o, const tabrl_mdp *m)
+{
+  (void)o;
+  tabrl_nested_ws_weights(work, m);
 }
 
 /* The entropic objective's maps (ERM_b with the action draw inside the

@@ -2,6 +2,7 @@
  * tabrl/objective.h.  Adding an objective: one file defining a const
  * tabrl_objective_type, one line in the list below. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "tabrl/error.h"
 #include "tabrl/objective.h"
@@ -102,4 +103,46 @@ int tabrl_objective_stock_optimum(const tabrl_objective *o, const tabrl_mdp *m,
   int status = o->type->stock_optimum(o, m, sol, J);
   if (status) tabrl_error_prefix("objective %s: optimum", o->text);
   return status;
+}
+
+struct tabrl_objective_evaluator {
+  tabrl_objective o;
+  const tabrl_mdp *m;
+  void *work; /* the type's kept work; NULL: it keeps none */
+};
+
+tabrl_objective_evaluator *tabrl_objective_evaluator_alloc(const tabrl_objective *o,
+                                                           const tabrl_mdp *m)
+{
+  tabrl_objective_evaluator *ev = calloc(1, sizeof *ev);
+  if (!ev) {
+    tabrl_error(TABRL_ENOMEM, "out of memory for an objective evaluator");
+    return NULL;
+  }
+  ev->o = *o;
+  ev->m = m;
+  if (o->type->work_alloc && !(ev->work = o->type->work_alloc(o, m))) {
+    free(ev);
+    return NULL;
+  }
+  return ev;
+}
+
+void tabrl_objective_evaluator_free(tabrl_objective_evaluator *ev)
+{
+  if (!ev) return;
+  if (ev->work) ev->o.type->work_free(ev->work);
+  free(ev);
+}
+
+void tabrl_objective_evaluator_reset(tabrl_objective_evaluator *ev)
+{
+  if (ev->work) ev->o.type->work_reset(ev->work, &ev->o, ev->m);
+}
+
+int tabrl_objective_evaluator_value(tabrl_objective_evaluator *ev, const tabrl_policy *pi,
+                                    unsigned flags, double *V, double *J)
+{
+  if (!ev->work) return tabrl_objective_value(&ev->o, ev->m, pi, V, J);
+  return ev->o.type->work_value(ev->work, &ev->o, ev->m, pi, flags, V, J);
 }

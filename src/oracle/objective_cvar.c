@@ -92,6 +92,13 @@ static int cvar_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_
   return tabrl_stock_value(m, pi, cvar_of, &o->param, V, J);
 }
 
+static int cvar_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                           const tabrl_policy *pi, unsigned flags, double *V, double *J)
+{
+  (void)m;
+  return tabrl_stock_value_kept(work, pi, flags, cvar_of, &o->param, V, J);
+}
+
 static const tabrl_param cvar_params[] = {
     {"alpha", TABRL_DOUBLE, NULL, "(0,1]",
      "tail fraction: the mean of the worst alpha of the returns (1 = the mean)"},
@@ -109,5 +116,9 @@ const tabrl_objective_type tabrl_objective_cvar = {
     .augmented = 1,
     .optimum = cvar_optimum,
     .value = cvar_value,
+    .work_alloc = tabrl_stock_value_work_alloc,
+    .work_reset = tabrl_stock_value_work_reset,
+    .work_value = cvar_work_value,
+    .work_free = tabrl_stock_value_work_free,
     .stock_optimum = cvar_stock_optimum,
 };

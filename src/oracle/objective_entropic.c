@@ -33,6 +33,20 @@ static int entropic_value(const tabrl_objective *o, const tabrl_mdp *m, const ta
   return status;
 }
 
+static void *entropic_work_alloc(const tabrl_objective *o, const tabrl_mdp *m)
+{
+  return tabrl_nested_work_alloc(tabrl_nested_entropic(), o, m);
+}
+
+static int entropic_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                               const tabrl_policy *pi, unsigned flags, double *V, double *J)
+{
+  if (fabs(o->param) < TABRL_NESTED_MEAN_B) return tabrl_objective_mean.value(o, m, pi, V, J);
+  int status = tabrl_nested_solve_ws(tabrl_nested_entropic(), o, m, pi, NULL, flags, work, V);
+  if (!status) *J = tabrl_nested_erm(o->param, (size_t)m->S, m->mu0, V);
+  return status;
+}
+
 static const tabrl_param entropic_params[] = {
     {"b", TABRL_DOUBLE, NULL, "(-inf,inf)",
      "risk parameter: b < 0 risk-averse, b > 0 risk-seeking, |b| < 1e-8 the mean"},
@@ -50,4 +64,8 @@ const tabrl_objective_type tabrl_objective_entropic = {
     .augmented = 0,
     .optimum = entropic_optimum,
     .value = entropic_value,
+    .work_alloc = entropic_work_alloc,
+    .work_reset = tabrl_nested_work_reset,
+    .work_value = entropic_work_value,
+    .work_free = tabrl_nested_work_free,
 };

@@ -66,6 +66,19 @@ static int kl_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_po
   return status;
 }
 
+static void *kl_work_alloc(const tabrl_objective *o, const tabrl_mdp *m)
+{
+  return tabrl_nested_work_alloc(&kl_ops, o, m);
+}
+
+static int kl_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                         const tabrl_policy *pi, unsigned flags, double *V, double *J)
+{
+  int status = tabrl_nested_solve_ws(&kl_ops, o, m, pi, NULL, flags, work, V);
+  if (!status) *J = tabrl_oracle_start_value(m, V);
+  return status;
+}
+
 static const tabrl_param kl_params[] = {
     {"beta", TABRL_DOUBLE, NULL, "(0,inf)",
      "inverse price of the adversary's KL divergence (larger beta: more robust)"},
@@ -81,4 +94,8 @@ const tabrl_objective_type tabrl_objective_kl_robust = {
     .augmented = 0,
     .optimum = kl_optimum,
     .value = kl_value,
+    .work_alloc = kl_work_alloc,
+    .work_reset = tabrl_nested_work_reset,
+    .work_value = kl_work_value,
+    .work_free = tabrl_nested_work_free,
 };

@@ -190,6 +190,13 @@ static int mv_value(const tabrl_objective *o, const tabrl_mdp *m, const tabrl_po
   return tabrl_stock_value(m, pi, mv_of, &o->param, V, J);
 }
 
+static int mv_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                         const tabrl_policy *pi, unsigned flags, double *V, double *J)
+{
+  (void)m;
+  return tabrl_stock_value_kept(work, pi, flags, mv_of, &o->param, V, J);
+}
+
 static const tabrl_param mv_params[] = {
     {"lambda", TABRL_DOUBLE, NULL, "[0,inf)", "weight of the variance (0 = the mean)"},
     {0},
@@ -207,5 +214,9 @@ const tabrl_objective_type tabrl_objective_mean_variance = {
     .augmented = 1,
     .optimum = mv_optimum,
     .value = mv_value,
+    .work_alloc = tabrl_stock_value_work_alloc,
+    .work_reset = tabrl_stock_value_work_reset,
+    .work_value = mv_work_value,
+    .work_free = tabrl_stock_value_work_free,
     .stock_optimum = mv_stock_optimum,
 };

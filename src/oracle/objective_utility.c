@@ -93,6 +93,14 @@ static int utility_value(const tabrl_objective *o, const tabrl_mdp *m, const tab
   return tabrl_stock_value(m, pi, expected, &u, V, J);
 }
 
+static int utility_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                              const tabrl_policy *pi, unsigned flags, double *V, double *J)
+{
+  (void)m;
+  utility_ctx u = {utility_of(o), &o->param};
+  return tabrl_stock_value_kept(work, pi, flags, expected, &u, V, J);
+}
+
 static const tabrl_param threshold_params[] = {
     {"t", TABRL_DOUBLE, NULL, "(-inf,inf)", "the return to reach"},
     {0},
@@ -114,6 +122,10 @@ const tabrl_objective_type tabrl_objective_threshold = {
     .augmented = 1,
     .optimum = utility_optimum,
     .value = utility_value,
+    .work_alloc = tabrl_stock_value_work_alloc,
+    .work_reset = tabrl_stock_value_work_reset,
+    .work_value = utility_work_value,
+    .work_free = tabrl_stock_value_work_free,
     .stock_optimum = utility_stock_optimum,
 };
 
@@ -128,5 +140,9 @@ const tabrl_objective_type tabrl_objective_homeostatic = {
     .augmented = 1,
     .optimum = utility_optimum,
     .value = utility_value,
+    .work_alloc = tabrl_stock_value_work_alloc,
+    .work_reset = tabrl_stock_value_work_reset,
+    .work_value = utility_work_value,
+    .work_free = tabrl_stock_value_work_free,
     .stock_optimum = utility_stock_optimum,
 };

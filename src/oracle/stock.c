@@ -247,22 +247,16 @@ void tabrl_stock_policy_fill(const tabrl_stock_work *w, tabrl_policy *pi)
   }
 }
 
-size_t tabrl_stock_distribution(const tabrl_stock_work *w, const tabrl_policy *pi,
-                                const double *start, tabrl_atom *atoms)
+/* tabrl_stock_distribution in the two layers now and next (S K each, zero
+ * on entry, zero again on return): only reachable entries are ever
+ * written, and each is cleared after it is read. */
+static size_t distribution_in(const tabrl_stock_work *w, const tabrl_policy *pi,
+                              const double *start, tabrl_atom *atoms, double *now, double *next)
 {
   const tabrl_mdp *m = w->m;
   const tabrl_stock_grid *g = &w->g;
-  size_t layer = (size_t)m->S * (size_t)g->K, n = 0;
+  size_t n = 0;
   int stock_policy = pi && pi->S != m->S, H = m->horizon;
-  /* Two layers, indexed by augmented state; only reachable entries are
-   * ever written, and each is cleared after it is read. */
-  double *now = calloc(layer, sizeof *now), *next = calloc(layer, sizeof *next);
-  if (!now || !next) {
-    free(now);
-    free(next);
-    tabrl_error(TABRL_ENOMEM, "out of memory");
-    return (size_t)-1;
-  }
   for (int s = 0; s < m->S; s++) now[tabrl_stock_index(g, s, 0)] = start[s];
   for (int h = 0; h < H; h++) {
     for (size_t k = w->first[h]; k < w->first[h + 1]; k++) {
@@ -291,9 +285,25 @@ size_t tabrl_stock_distribution(const tabrl_stock_work *w, const tabrl_policy *p
   }
   for (size_t f = 0; f < w->nfinals; f++) {
     double p = 0;
-    for (int s = 0; s < m->S; s++) p += now[tabrl_stock_index(g, s, w->finals[f])];
+    for (int s = 0; s < m->S; s++) {
+      p += now[tabrl_stock_index(g, s, w->finals[f])];
+      now[tabrl_stock_index(g, s, w->finals[f])] = 0;
+    }
     if (p > 0) atoms[n].value = (double)w->finals[f] * g->quantum, atoms[n++].prob = p;
   }
+  return n;
+}
+
+size_t tabrl_stock_distribution(const tabrl_stock_work *w, const tabrl_policy *pi,
+                                const double *start, tabrl_atom *atoms)
+{
+  size_t layer = (size_t)w->m->S * (size_t)w->g.K;
+  double *now = calloc(layer, sizeof *now), *next = calloc(layer, sizeof *next);
+  size_t n = (size_t)-1;
+  if (!now || !next)
+    tabrl_error(TABRL_ENOMEM, "out of memory");
+  else
+    n = distribution_in(w, pi, start, atoms, now, next);
   free(now);
   free(next);
   return n;
@@ -410,4 +420,95 @@ long tabrl_stock_reachable(const tabrl_mdp *m)
   long n = status ? status : (long)w.first[m->horizon + 1];
   tabrl_stock_work_free(&w);
   return n;
+}
+
+/* The layers and atoms of the kept work for vw->m (its stock work
+ * already made). */
+static int value_work_buffers(tabrl_stock_value_work *vw)
+{
+  size_t layer = (size_t)vw->m->S * (size_t)vw->w.g.K;
+  free(vw->atoms);
+  free(vw->now);
+  free(vw->next);
+  vw->atoms = malloc((vw->w.nfinals ? vw->w.nfinals : 1) * sizeof *vw->atoms);
+  vw->now = calloc(layer, sizeof *vw->now);
+  vw->next = calloc(layer, sizeof *vw->next);
+  if (!vw->atoms || !vw->now || !vw->next) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  return 0;
+}
+
+void *tabrl_stock_value_work_alloc(const tabrl_objective *o, const tabrl_mdp *m)
+{
+  tabrl_stock_value_work *vw = calloc(1, sizeof *vw);
+  (void)o;
+  if (!vw) {
+    tabrl_error(TABRL_ENOMEM, "out of memory");
+    return NULL;
+  }
+  vw->m = m;
+  if (tabrl_stock_work_init(&vw->w, m) || !(vw->start = calloc((size_t)m->S, sizeof *vw->start)) ||
+      value_work_buffers(vw)) {
+    if (!vw->start) tabrl_error(TABRL_ENOMEM, "out of memory");
+    tabrl_stock_value_work_free(vw);
+    return NULL;
+  }
+  return vw;
+}
+
+void tabrl_stock_value_work_free(void *work)
+{
+  tabrl_stock_value_work *vw = work;
+  if (!vw) return;
+  tabrl_stock_work_free(&vw->w);
+  free(vw->atoms);
+  free(vw->start);
+  free(vw->now);
+  free(vw->next);
+  free(vw);
+}
+
+void tabrl_stock_value_work_reset(void *work, const tabrl_objective *o, const tabrl_mdp *m)
+{
+  tabrl_stock_value_work *vw = work;
+  (void)o;
+  (void)m;
+  vw->stale = 1;
+}
+
+int tabrl_stock_value_kept(void *work, const tabrl_policy *pi, unsigned flags,
+                           double (*functional)(const void *ctx, tabrl_atom *atoms, size_t n),
+                           const void *ctx, double *V, double *J)
+{
+  tabrl_stock_value_work *vw = work;
+  const tabrl_mdp *m = vw->m;
+  int status = 0;
+  if (vw->stale) {
+    tabrl_stock_work_free(&vw->w);
+    if ((status = tabrl_stock_work_init(&vw->w, m)) || (status = value_work_buffers(vw)))
+      return status;
+    vw->stale = 0;
+  }
+  if (!(flags & TABRL_ORACLE_UNCHECKED)) {
+    if ((status = tabrl_stock_policy_kind(m, &vw->w.g, pi)) < 0) return status;
+  } else if (pi->A != m->A ||
+             (pi->S == m->S ? pi->stages != 1 && pi->stages != tabrl_mdp_value_stages(m)
+                            : pi->S != vw->w.g.S * vw->w.g.K || pi->stages != vw->w.g.stages)) {
+    return tabrl_error(TABRL_EINVAL,
+                       "the policy is %d x %d with %d stages: neither a policy of the model "
+                       "nor of its stock model",
+                       pi->S, pi->A, pi->stages);
+  }
+  for (int s = -1; s < (V ? m->S : 0); s++) {
+    if (s >= 0) vw->start[s] = 1;
+    size_t n =
+        distribution_in(&vw->w, pi, s < 0 ? m->mu0 : vw->start, vw->atoms, vw->now, vw->next);
+    if (s < 0)
+      *J = functional(ctx, vw->atoms, n);
+    else
+      V[s] = functional(ctx, vw->atoms, n);
+    if (s >= 0) vw->start[s] = 0;
+  }
+  if (V)
+    for (size_t i = (size_t)m->S; i < ((size_t)m->horizon + 1) * (size_t)m->S; i++) V[i] = NAN;
+  return 0;
 }

@@ -8,6 +8,7 @@
 #define TABRL_ORACLE_STOCK_H
 
 #include "tabrl/mdp.h"
+#include "tabrl/objective.h"
 #include "tabrl/policy.h"
 #include "tabrl/returns.h"
 
@@ -72,5 +73,31 @@ int tabrl_stock_return_distribution(const tabrl_mdp *m, const tabrl_policy *pi, 
 int tabrl_stock_value(const tabrl_mdp *m, const tabrl_policy *pi,
                       double (*functional)(const void *ctx, tabrl_atom *atoms, size_t n),
                       const void *ctx, double *V, double *J);
+
+/* tabrl_stock_value's work kept across calls for one model (the
+ * augmented objectives' tabrl_objective_type work_* functions): the stock
+ * work, the atoms and the two layers of the distribution (zero between
+ * calls), so that a value allocates nothing. */
+typedef struct {
+  const tabrl_mdp *m;
+  tabrl_stock_work w;
+  tabrl_atom *atoms;
+  double *start, *now, *next;
+  int stale; /* m's rewards changed: the stock work is rebuilt at the next value */
+} tabrl_stock_value_work;
+
+/* For m (o unused: the work is the same for every augmented objective).
+ * NULL and a message on failure. */
+void *tabrl_stock_value_work_alloc(const tabrl_objective *o, const tabrl_mdp *m);
+void tabrl_stock_value_work_free(void *work);
+/* m's rewards or probabilities changed: the grid, units and reachability
+ * depend on them, so they are rebuilt (allocating) at the next value. */
+void tabrl_stock_value_work_reset(void *work, const tabrl_objective *o, const tabrl_mdp *m);
+/* tabrl_stock_value with the kept work, the same bits; flags:
+ * TABRL_ORACLE_UNCHECKED checks pi's shape only (a policy of m or of its
+ * stock model), not its rows. */
+int tabrl_stock_value_kept(void *work, const tabrl_policy *pi, unsigned flags,
+                           double (*functional)(const void *ctx, tabrl_atom *atoms, size_t n),
+                           const void *ctx, double *V, double *J);
 
 #endif

@@ -28,7 +28,22 @@ void run_eval_free(run_eval *ev)
   tabrl_policy_free(ev->prev);
   free(ev->prev_actions);
   tabrl_oracle_workspace_free(ev->ws);
+  tabrl_objective_evaluator_free(ev->oe);
   memset(ev, 0, sizeof *ev);
+}
+
+/* The evaluator of o on m, made at the first call for m; NULL when o
+ * keeps no work or it cannot be made (the one-shot call then says why). */
+static tabrl_objective_evaluator *evaluator_of(run_eval *ev, const tabrl_objective *o,
+                                               const tabrl_mdp *m)
+{
+  if (!o->type->work_alloc) return NULL;
+  if (ev->oe_m != m) {
+    tabrl_objective_evaluator_free(ev->oe);
+    ev->oe = tabrl_objective_evaluator_alloc(o, m);
+    ev->oe_m = ev->oe ? m : NULL;
+  }
+  return ev->oe;
 }
 
 int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
@@ -36,6 +51,7 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
 {
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
   int status;
+  tabrl_objective_evaluator *oe;
   if (ev->have_prev == 1 && !memcmp(pi->prob, ev->prev->prob, bytes)) {
     *value = ev->value_prev;
     return 0;
@@ -43,6 +59,9 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   if (ev->ws && m->horizon > 0) {
     if (!(status = tabrl_oracle_evaluate_ws(m, pi, TABRL_ORACLE_UNCHECKED, ev->ws, ev->V)))
       *value = tabrl_oracle_start_value(m, ev->V);
+  } else if ((oe = evaluator_of(ev, o, m))) {
+    status = tabrl_objective_evaluator_value(oe, pi, TABRL_ORACLE_UNCHECKED,
+                                             o->type->augmented ? NULL : ev->V, value);
   } else {
     /* Augmented objectives need no per-state values here (each costs a pass). */
     status = tabrl_objective_value(o, m, pi, o->type->augmented ? NULL : ev->V, value);

@@ -16,6 +16,10 @@ typedef struct {
   double *V;                  /* tabrl_oracle_value_size(m) values */
   tabrl_oracle_workspace *ws; /* the mean objective's unchecked path, or NULL */
   int *prev_actions;          /* the last actions valued (H S), when have_prev is 2 */
+  /* The other objectives' kept work (made at the first value, for its
+   * model), or NULL. */
+  tabrl_objective_evaluator *oe;
+  const tabrl_mdp *oe_m;
 } run_eval;
 
 /* For the policies of shape `shape` (S x A, or the stock model's S K x A)
@@ -33,7 +37,9 @@ void run_eval_free(run_eval *ev);
  * row a distribution over the problem's valid actions): under the mean
  * objective on an episodic model it is then evaluated without
  * tabrl_policy_check's second O(H S A) scan (TABRL_ORACLE_UNCHECKED, the
- * same arithmetic as tabrl_oracle_evaluate, so the same bits).  Call
+ * same arithmetic as tabrl_oracle_evaluate, so the same bits); under the
+ * others through a tabrl_objective_evaluator of m, unchecked too, made at
+ * the first call (the same bits as tabrl_objective_value).  Call
  * run_eval_forget when the model's rewards change. */
 int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
                    const tabrl_policy *pi, double *value);
@@ -50,6 +56,7 @@ int run_eval_episode(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
 static inline void run_eval_forget(run_eval *ev)
 {
   ev->have_prev = 0;
+  if (ev->oe) tabrl_objective_evaluator_reset(ev->oe);
 }
 
 #endif

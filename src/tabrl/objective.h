@@ -14,6 +14,7 @@
 #define TABRL_OBJECTIVE_H
 
 #include "tabrl/mdp.h"
+#include "tabrl/oracle.h"
 #include "tabrl/param.h"
 #include "tabrl/policy.h"
 #include "tabrl/returns.h"
@@ -50,6 +51,19 @@ typedef struct tabrl_objective_type {
    * tabrl_stock_solution_alloc(m)); NULL for the others. */
   int (*stock_optimum)(const tabrl_objective *o, const tabrl_mdp *m, tabrl_stock_solution *sol,
                        double *J);
+  /* Optional (all four or none): the work `value` redoes at every call
+   * that depends only on o and m (scratch, per-entry factors), kept for
+   * valuing many policies of one model (tabrl_objective_evaluator).
+   * work_alloc: NULL and a message on failure; work_reset: m's rewards or
+   * probabilities changed (same sizes and pattern), no allocation;
+   * work_value: `value` with the kept work, the same bits, flags of
+   * tabrl/oracle.h (TABRL_ORACLE_UNCHECKED: pi's rows are already known to
+   * be distributions over valid actions). */
+  void *(*work_alloc)(const tabrl_objective *o, const tabrl_mdp *m);
+  void (*work_reset)(void *work, const tabrl_objective *o, const tabrl_mdp *m);
+  int (*work_value)(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                    const tabrl_policy *pi, unsigned flags, double *V, double *J);
+  void (*work_free)(void *work);
 } tabrl_objective_type;
 
 /* A resolved objective. */
@@ -85,6 +99,34 @@ int tabrl_objective_value(const tabrl_objective *o, const tabrl_mdp *m, const ta
                           double *V, double *J);
 int tabrl_objective_stock_optimum(const tabrl_objective *o, const tabrl_mdp *m,
                                   tabrl_stock_solution *sol, double *J);
+
+/* J(pi) of many policies of one model: an evaluator keeps, across calls,
+ * what tabrl_objective_value would rebuild at each one (the scratch; for
+ * the nested objectives, entropic and kl-robust, an exp per model entry;
+ * for the stock-augmented ones, the stock model's grid and reachability),
+ * so a call allocates nothing.  Values are bit for bit those of
+ * tabrl_objective_value (a type without kept work is called through it). */
+typedef struct tabrl_objective_evaluator tabrl_objective_evaluator;
+
+/* For o (copied) on m (kept by address: it must outlive the evaluator).
+ * NULL and a message on failure. */
+tabrl_objective_evaluator *tabrl_objective_evaluator_alloc(const tabrl_objective *o,
+                                                           const tabrl_mdp *m);
+
+void tabrl_objective_evaluator_free(tabrl_objective_evaluator *ev);
+
+/* The model's rewards or probabilities changed in place (e.g. a reward
+ * schedule's switch): rebuilds what depends on them, allocating nothing. */
+void tabrl_objective_evaluator_reset(tabrl_objective_evaluator *ev);
+
+/* J(pi) (and V, as tabrl_objective_value: may be NULL for augmented
+ * types only) on the evaluator's model.  flags: TABRL_ORACLE_UNCHECKED
+ * skips tabrl_policy_check's scan of pi's rows for a policy validated
+ * already (the protocol boundary); its shape is always checked, and a
+ * policy that is not a distribution gives a meaningless value, never a
+ * crash. */
+int tabrl_objective_evaluator_value(tabrl_objective_evaluator *ev, const tabrl_policy *pi,
+                                    unsigned flags, double *V, double *J);
 
 #pragma GCC visibility pop
 
