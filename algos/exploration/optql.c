@@ -45,7 +45,9 @@
  * H = 20 that is millions of visits, so both forms act alike on small runs.
  * `scale` multiplies c (and c1, c2).
  *
- * Counts t come from the shared empirical model (stages = H).  Actions are
+ * Counts t are one array of H S A visit counts: the shared empirical model
+ * (algos/common/empirical.h) would also keep next-state lists no update
+ * reads, a quarter of an episode at S = 1000.  Actions are
  * greedy in Q_h(s, .) with ties to the lowest action index (the paper's
  * argmax has no tie rule; this one is reproducible without a random
  * stream).  Q changes after every step, so commits_per_episode = 0 and the
@@ -56,7 +58,6 @@
 #include "tabrl/error.h"
 #include "common/actions.h"
 #include "common/backward.h"
-#include "common/empirical.h"
 #include "protocol/testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
@@ -81,7 +82,7 @@ typedef struct {
   int S, A, H;
   int bonus_kind, clip;
   double c, c1, c2, iota;
-  tabrl_empirical counts; /* stages = H; only the visit counts t are read */
+  long *visits; /* H*S*A: the visit counts t, all the learning rate and bonuses need */
   baseline_actions actions;
   double *Q;                           /* H*S*A */
   double *V;                           /* (H+1)*S, V[H*S + s] = 0 */
@@ -91,7 +92,7 @@ typedef struct {
 static void optql_release(void *state)
 {
   optql_state *st = state;
-  tabrl_empirical_free(&st->counts);
+  free(st->visits);
   baseline_actions_free(&st->actions);
   free(st->Q);
   free(st->V);
@@ -123,8 +124,8 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   K = problem->episodes > 0 ? (double)problem->episodes : 1.0;
   st->iota = log((double)st->S * st->A * K * st->H / delta);
   if ((status = baseline_actions_init(&st->actions, problem, "optql"))) return status;
-  if ((status = tabrl_empirical_init(&st->counts, st->S, st->A, st->H))) return status;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
+  st->visits = calloc(n, sizeof *st->visits);
   st->Q = malloc(n * sizeof *st->Q);
   st->V = malloc(((size_t)st->H + 1) * (size_t)st->S * sizeof *st->V);
   if (st->bonus_kind == BONUS_BERNSTEIN) {
@@ -134,7 +135,7 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
     if (!st->value_sum || !st->value_sq || !st->beta)
       return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu variance sums", n);
   }
-  if (!st->Q || !st->V)
+  if (!st->Q || !st->V || !st->visits)
     return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu Q values", n);
   for (int h = 0; h <= st->H; h++)
     for (int s = 0; s < st->S; s++) {
@@ -181,10 +182,8 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
 {
   optql_state *st = state;
   size_t i = qi(st, h, s, a);
-  int status = tabrl_empirical_add(&st->counts, h, s, a, reward, next);
   double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus, t;
-  if (status) return status;
-  t = (double)st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
+  t = (double)++st->visits[i];
   alpha = (H + 1.0) / (H + t);
   if (st->bonus_kind == BONUS_HOEFFDING) {
     bonus = st->c * sqrt(H * H * H * st->iota / t);
@@ -216,7 +215,7 @@ static double optql_saturation(const void *state)
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++)
       for (int a = 0; a < st->A; a++) {
-        if (st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)] == 0) continue;
+        if (st->visits[qi(st, h, s, a)] == 0) continue;
         visited++;
         saturated += st->Q[qi(st, h, s, a)] >= H - h - 1e-9;
       }
