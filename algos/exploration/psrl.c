@@ -125,12 +125,61 @@ static void reward_posterior(const psrl_state *st, size_t block, double *mean, d
   *variance = st->reward_variance / (n + 1.0);
 }
 
+/* One Gamma(d + 1/3, 1) draw by Marsaglia and Tsang (2000), ACM TOMS
+ * 26(3), exactly as GSL's gsl_ran_gamma writes it for a shape >= 1 (the same
+ * draws from the stream, the same operations: the same bits), with d = a -
+ * 1/3 and c = 1 / (3 sqrt(d)) from the caller. */
+static inline double gamma_draw(gsl_rng *rng, double d, double c)
+{
+  double x, v, u;
+  for (;;) {
+    do {
+      x = gsl_ran_gaussian_ziggurat(rng, 1.0);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    u = gsl_rng_uniform_pos(rng);
+    if (u < 1 - 0.0331 * x * x * x * x) break;
+    if (log(u) < 0.5 * x * x + d * (1 - v + log(v))) break;
+  }
+  return d * v; /* GSL's b * d * v with scale b = 1 */
+}
+
+/* gsl_ran_dirichlet(rng, S, alpha, P) with its Gamma draws inlined: a
+ * Dirichlet draw over S next states is S Gamma draws, and GSL pays a
+ * square root per draw for c; here the prior's d and c, shared by every
+ * unseen next state, are computed once.  A prior < 1 takes GSL's own
+ * sampler (its shape < 1 branch and its rescue of a sum that underflows).
+ * With every alpha >= 1 the sum cannot underflow: each draw is at least
+ * d (1 + c x)^3 with log u >= log(2^-32) bounding how far x goes, so GSL's
+ * rescue branch (sum < sqrt(DBL_MIN)) is never taken. */
+static void dirichlet_draw(psrl_state *st, const double *alpha, double *P)
+{
+  const int S = st->S;
+  const double d0 = st->prior - 1.0 / 3.0, c0 = (1.0 / 3.0) / sqrt(d0);
+  double norm = 0.0;
+  if (st->prior < 1) {
+    gsl_ran_dirichlet(st->rng, (size_t)S, alpha, P);
+    return;
+  }
+  for (int i = 0; i < S; i++) {
+    double d = d0, c = c0;
+    if (alpha[i] != st->prior) {
+      d = alpha[i] - 1.0 / 3.0;
+      c = (1.0 / 3.0) / sqrt(d);
+    }
+    P[i] = gamma_draw(st->rng, d, c);
+  }
+  for (int i = 0; i < S; i++) norm += P[i];
+  for (int i = 0; i < S; i++) P[i] /= norm;
+}
+
 /* One draw of (P(.|block), r(block)) from the posterior. */
 static void sample_block(psrl_state *st, size_t block, double *P, double *r)
 {
   double mean, variance;
   posterior_alpha(st, block, st->alpha);
-  gsl_ran_dirichlet(st->rng, (size_t)st->S, st->alpha, P);
+  dirichlet_draw(st, st->alpha, P);
   reward_posterior(st, block, &mean, &variance);
   *r = variance > 0 ? mean + gsl_ran_gaussian_ziggurat(st->rng, sqrt(variance)) : mean;
 }
