@@ -160,7 +160,7 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
 /* The greedy action at (h, s), lowest index on ties.  Without a mask the
  * list of valid actions is 0..A-1: reading it would cost a second cache
  * miss per step beside Q's on a large model. */
-static int greedy_action(const optql_state *st, int h, int s)
+static inline int greedy_action(const optql_state *st, int h, int s)
 {
   const double *Q = st->Q + qi(st, h, s, 0);
   if (st->all_valid) {
@@ -217,8 +217,11 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
     st->beta[i] = beta;
   }
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
-  st->V[(size_t)h * st->S + s] =
-      fmin(tabrl_clip_level(st->clip, st->H, h), st->Q[qi(st, h, s, greedy_action(st, h, s))]);
+  /* min(C_h, max Q), as fmin (C_h >= 1 is a number; a NaN Q gives C_h) but
+   * without a call into libm on every step */
+  double cap = tabrl_clip_level(st->clip, st->H, h),
+         top = st->Q[qi(st, h, s, greedy_action(st, h, s))];
+  st->V[(size_t)h * st->S + s] = top < cap ? top : cap;
   return 0;
 }
 
