@@ -37,7 +37,7 @@ def load_model(path):
     rows = []
     header = None
     with open(path) as f:
-        for line in f:
+        for lineno, line in enumerate(f, 1):
             line = line.strip()
             if not line:
                 continue
@@ -55,13 +55,19 @@ def load_model(path):
             if header is None:
                 header = {name.strip(): i for i, name in enumerate(fields)}
                 if "h" in header:
-                    raise ValueError(f"{path}: a stage-dependent model (column h) is not supported")
+                    raise ValueError(f"line {lineno}: a stage-dependent model (column h) is not supported")
+                for column in ("s", "a", "s_next", "p", "r"):
+                    if column not in header:
+                        raise ValueError(f"line {lineno}: the header has no column {column}")
                 continue
-            rows.append((int(fields[header["s"]]), int(fields[header["a"]]),
-                         int(fields[header["s_next"]]), float(fields[header["p"]]),
-                         float(fields[header["r"]])))
+            try:
+                rows.append((int(fields[header["s"]]), int(fields[header["a"]]),
+                             int(fields[header["s_next"]]), float(fields[header["p"]]),
+                             float(fields[header["r"]])))
+            except (ValueError, IndexError):
+                raise ValueError(f"line {lineno}: not a row s,a,s_next,p,r: {line}") from None
     if header is None:
-        raise ValueError(f"{path}: no header line s,a,s_next,p,r")
+        raise ValueError("no header line s,a,s_next,p,r")
     if S is None:
         S = 1 + max(max(r[0], r[2]) for r in rows)
     if A is None:
@@ -155,7 +161,11 @@ def main():
         print("optql_reference: numba is not importable (apt-get install python3-numba)",
               file=sys.stderr)
         sys.exit(3)
-    P, R, start = load_model(args.model)
+    try:
+        P, R, start = load_model(args.model)
+    except (OSError, ValueError, KeyError, IndexError) as e:
+        print(f"optql_reference: {args.model}: {e}", file=sys.stderr)
+        sys.exit(2)
     bernstein = args.variant == "bernstein"
     f(P, R, start, args.horizon, 2, bernstein, 0.1, args.seed)  # JIT compile
     t0 = time.perf_counter()
