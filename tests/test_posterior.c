@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <gsl/gsl_randist.h>
 #include "tabrl/algo.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
@@ -249,6 +250,42 @@ START_TEST(test_psrl_sampling_concentrates)
   }
   tabrl_algo_free(algo);
   gsl_rng_free(rng);
+}
+END_TEST
+
+/* psrl draws the Dirichlet with GSL's Gamma sampler inlined: every draw
+ * must be gsl_ran_dirichlet's, bit for bit, from the same stream state
+ * (the shipped experiments' numbers depend on it), for priors on both sides
+ * of 1 (below 1 GSL's own sampler runs) and counts that make alpha differ
+ * from the prior on some next states only. */
+START_TEST(test_psrl_draw_is_gsl_dirichlet)
+{
+  const char *priors[] = {"1", "2.5", "0.5"};
+  enum { S = 40 };
+  for (size_t i = 0; i < sizeof priors / sizeof priors[0]; i++) {
+    gsl_rng *rng = tabrl_gsl_rng_stream(21, TABRL_STREAM_ALGO, i);
+    tabrl_problem p = {.S = S, .A = 2, .horizon = 1, .gamma = 1, .episodes = 10, .rng = rng};
+    tabrl_setting set[1] = {{"prior", priors[i], "test", 0}};
+    tabrl_algo *algo = test_make("psrl", &p, set, 1);
+    for (int k = 0; k < 25; k++) algo->type->observe(algo->state, 0, 3, 1, 0.5, (k * 7) % 11);
+    gsl_rng *mirror = gsl_rng_clone(rng);
+    double alpha[S], P[S], Q[S], mean, variance, r;
+    ck_assert_int_eq(tabrl_psrl_posterior(algo, 0, 3, 1, alpha, &mean, &variance), 0);
+    ck_assert_double_eq(alpha[0], atof(priors[i]) + 3); /* k = 0, 11, 22 */
+    for (int d = 0; d < 500; d++) {
+      ck_assert_int_eq(tabrl_psrl_sample(algo, 0, 3, 1, P, &r), 0);
+      gsl_ran_dirichlet(mirror, S, alpha, Q);
+      double r_gsl = mean + gsl_ran_gaussian_ziggurat(mirror, sqrt(variance));
+      for (int s = 0; s < S; s++)
+        ck_assert_msg(P[s] == Q[s], "prior %s, draw %d, state %d: %.17g, GSL %.17g", priors[i], d,
+                      s, P[s], Q[s]);
+      ck_assert(r == r_gsl);
+    }
+    ck_assert_uint_eq(gsl_rng_get(rng), gsl_rng_get(mirror));
+    tabrl_algo_free(algo);
+    gsl_rng_free(mirror);
+    gsl_rng_free(rng);
+  }
 }
 END_TEST
 
@@ -499,6 +536,7 @@ int main(void)
   tcase_add_test(tc, test_registered_and_refusals);
   tcase_add_test(tc, test_psrl_posterior_by_hand);
   tcase_add_test(tc, test_psrl_sampling_concentrates);
+  tcase_add_test(tc, test_psrl_draw_is_gsl_dirichlet);
   tcase_add_test(tc, test_ucrl2_inner_max_by_hand);
   tcase_add_test(tc, test_ucrl2_optimistic_riverswim);
   tcase_add_test(tc, test_psrl_regret);

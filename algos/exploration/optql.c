@@ -45,7 +45,9 @@
  * H = 20 that is millions of visits, so both forms act alike on small runs.
  * `scale` multiplies c (and c1, c2).
  *
- * Counts t come from the shared empirical model (stages = H).  Actions are
+ * Counts t are one array of H S A visit counts: the shared empirical model
+ * (algos/common/empirical.h) would also keep next-state lists no update
+ * reads, a quarter of an episode at S = 1000.  Actions are
  * greedy in Q_h(s, .) with ties to the lowest action index (the paper's
  * argmax has no tie rule; this one is reproducible without a random
  * stream).  Q changes after every step, so commits_per_episode = 0 and the
@@ -56,7 +58,6 @@
 #include "tabrl/error.h"
 #include "common/actions.h"
 #include "common/backward.h"
-#include "common/empirical.h"
 #include "protocol/testing.h"
 
 enum { BONUS_HOEFFDING, BONUS_BERNSTEIN };
@@ -80,8 +81,10 @@ static const tabrl_param optql_params[] = {
 typedef struct {
   int S, A, H;
   int bonus_kind, clip;
+  int all_valid; /* every action valid at every (h, s): greedy reads Q alone */
   double c, c1, c2, iota;
-  tabrl_empirical counts; /* stages = H; only the visit counts t are read */
+  double h3_iota; /* H^3 iota, the Hoeffding bonus's numerator */
+  long *visits;   /* H*S*A: the visit counts t, all the learning rate and bonuses need */
   baseline_actions actions;
   double *Q;                           /* H*S*A */
   double *V;                           /* (H+1)*S, V[H*S + s] = 0 */
@@ -91,7 +94,7 @@ typedef struct {
 static void optql_release(void *state)
 {
   optql_state *st = state;
-  tabrl_empirical_free(&st->counts);
+  free(st->visits);
   baseline_actions_free(&st->actions);
   free(st->Q);
   free(st->V);
@@ -122,9 +125,17 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   st->c1 = st->c2 = scale * 4.0 * sqrt(2.0);
   K = problem->episodes > 0 ? (double)problem->episodes : 1.0;
   st->iota = log((double)st->S * st->A * K * st->H / delta);
+  {
+    const double H = st->H;
+    st->h3_iota = H * H * H * st->iota; /* the product observe() formed, in its order */
+  }
   if ((status = baseline_actions_init(&st->actions, problem, "optql"))) return status;
-  if ((status = tabrl_empirical_init(&st->counts, st->S, st->A, st->H))) return status;
+  st->all_valid = 1;
+  for (int h = 0; h < st->actions.stages; h++)
+    for (int s = 0; s < st->S; s++)
+      st->all_valid &= baseline_actions_count(&st->actions, h, s) == st->A;
   n = (size_t)st->H * (size_t)st->S * (size_t)st->A;
+  st->visits = calloc(n, sizeof *st->visits);
   st->Q = malloc(n * sizeof *st->Q);
   st->V = malloc(((size_t)st->H + 1) * (size_t)st->S * sizeof *st->V);
   if (st->bonus_kind == BONUS_BERNSTEIN) {
@@ -134,7 +145,7 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
     if (!st->value_sum || !st->value_sq || !st->beta)
       return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu variance sums", n);
   }
-  if (!st->Q || !st->V)
+  if (!st->Q || !st->V || !st->visits)
     return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu Q values", n);
   for (int h = 0; h <= st->H; h++)
     for (int s = 0; s < st->S; s++) {
@@ -146,10 +157,18 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   return 0;
 }
 
-/* The greedy action at (h, s), lowest index on ties. */
-static int greedy_action(const optql_state *st, int h, int s)
+/* The greedy action at (h, s), lowest index on ties.  Without a mask the
+ * list of valid actions is 0..A-1: reading it would cost a second cache
+ * miss per step beside Q's on a large model. */
+static inline int greedy_action(const optql_state *st, int h, int s)
 {
   const double *Q = st->Q + qi(st, h, s, 0);
+  if (st->all_valid) {
+    int best = 0;
+    for (int a = 1; a < st->A; a++)
+      if (Q[a] > Q[best]) best = a;
+    return best;
+  }
   const int *list = baseline_actions_list(&st->actions, h, s);
   int n = baseline_actions_count(&st->actions, h, s), best = list[0];
   for (int i = 1; i < n; i++)
@@ -181,13 +200,11 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
 {
   optql_state *st = state;
   size_t i = qi(st, h, s, a);
-  int status = tabrl_empirical_add(&st->counts, h, s, a, reward, next);
   double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus, t;
-  if (status) return status;
-  t = (double)st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)];
+  t = (double)++st->visits[i];
   alpha = (H + 1.0) / (H + t);
   if (st->bonus_kind == BONUS_HOEFFDING) {
-    bonus = st->c * sqrt(H * H * H * st->iota / t);
+    bonus = st->c * sqrt(st->h3_iota / t);
   } else {
     double W, beta;
     st->value_sum[i] += next_value;
@@ -200,8 +217,11 @@ static int optql_observe(void *state, int h, int s, int a, double reward, int ne
     st->beta[i] = beta;
   }
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
-  st->V[(size_t)h * st->S + s] =
-      fmin(tabrl_clip_level(st->clip, st->H, h), st->Q[qi(st, h, s, greedy_action(st, h, s))]);
+  /* min(C_h, max Q), as fmin (C_h >= 1 is a number; a NaN Q gives C_h) but
+   * without a call into libm on every step */
+  double cap = tabrl_clip_level(st->clip, st->H, h),
+         top = st->Q[qi(st, h, s, greedy_action(st, h, s))];
+  st->V[(size_t)h * st->S + s] = top < cap ? top : cap;
   return 0;
 }
 
@@ -216,7 +236,7 @@ static double optql_saturation(const void *state)
   for (int h = 0; h < st->H; h++)
     for (int s = 0; s < st->S; s++)
       for (int a = 0; a < st->A; a++) {
-        if (st->counts.visits[tabrl_empirical_block(&st->counts, h, s, a)] == 0) continue;
+        if (st->visits[qi(st, h, s, a)] == 0) continue;
         visited++;
         saturated += st->Q[qi(st, h, s, a)] >= H - h - 1e-9;
       }

@@ -86,6 +86,7 @@ typedef struct {
   double *alpha;     /* S: Dirichlet parameters of one block */
   double *sampled_P; /* (stationary ? S*A : 1) * S: sampled next-state laws */
   double *sampled_r; /* stationary ? S*A : 1: sampled mean rewards */
+  double *Q_stage;   /* stationary ? S*A : 0: Q_h of every block at the current stage */
   double *V;         /* (H+1)*S values of the sampled model, V[H*S + s] = 0 */
   int *plan;         /* H*S: the action of the current policy */
 } psrl_state;
@@ -97,6 +98,7 @@ static void psrl_release(void *state)
   free(st->alpha);
   free(st->sampled_P);
   free(st->sampled_r);
+  free(st->Q_stage);
   free(st->V);
   free(st->plan);
 }
@@ -123,12 +125,61 @@ static void reward_posterior(const psrl_state *st, size_t block, double *mean, d
   *variance = st->reward_variance / (n + 1.0);
 }
 
+/* One Gamma(d + 1/3, 1) draw by Marsaglia and Tsang (2000), ACM TOMS
+ * 26(3), exactly as GSL's gsl_ran_gamma writes it for a shape >= 1 (the same
+ * draws from the stream, the same operations: the same bits), with d = a -
+ * 1/3 and c = 1 / (3 sqrt(d)) from the caller. */
+static inline double gamma_draw(gsl_rng *rng, double d, double c)
+{
+  double x, v, u;
+  for (;;) {
+    do {
+      x = gsl_ran_gaussian_ziggurat(rng, 1.0);
+      v = 1.0 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    u = gsl_rng_uniform_pos(rng);
+    if (u < 1 - 0.0331 * x * x * x * x) break;
+    if (log(u) < 0.5 * x * x + d * (1 - v + log(v))) break;
+  }
+  return d * v; /* GSL's b * d * v with scale b = 1 */
+}
+
+/* gsl_ran_dirichlet(rng, S, alpha, P) with its Gamma draws inlined: a
+ * Dirichlet draw over S next states is S Gamma draws, and GSL pays a
+ * square root per draw for c; here the prior's d and c, shared by every
+ * unseen next state, are computed once.  A prior < 1 takes GSL's own
+ * sampler (its shape < 1 branch and its rescue of a sum that underflows).
+ * With every alpha >= 1 the sum cannot underflow: each draw is at least
+ * d (1 + c x)^3 with log u >= log(2^-32) bounding how far x goes, so GSL's
+ * rescue branch (sum < sqrt(DBL_MIN)) is never taken. */
+static void dirichlet_draw(psrl_state *st, const double *alpha, double *P)
+{
+  const int S = st->S;
+  const double d0 = st->prior - 1.0 / 3.0, c0 = (1.0 / 3.0) / sqrt(d0);
+  double norm = 0.0;
+  if (st->prior < 1) {
+    gsl_ran_dirichlet(st->rng, (size_t)S, alpha, P);
+    return;
+  }
+  for (int i = 0; i < S; i++) {
+    double d = d0, c = c0;
+    if (alpha[i] != st->prior) {
+      d = alpha[i] - 1.0 / 3.0;
+      c = (1.0 / 3.0) / sqrt(d);
+    }
+    P[i] = gamma_draw(st->rng, d, c);
+  }
+  for (int i = 0; i < S; i++) norm += P[i];
+  for (int i = 0; i < S; i++) P[i] /= norm;
+}
+
 /* One draw of (P(.|block), r(block)) from the posterior. */
 static void sample_block(psrl_state *st, size_t block, double *P, double *r)
 {
   double mean, variance;
   posterior_alpha(st, block, st->alpha);
-  gsl_ran_dirichlet(st->rng, (size_t)st->S, st->alpha, P);
+  dirichlet_draw(st, st->alpha, P);
   reward_posterior(st, block, &mean, &variance);
   *r = variance > 0 ? mean + gsl_ran_gaussian_ziggurat(st->rng, sqrt(variance)) : mean;
 }
@@ -146,20 +197,51 @@ static double psrl_q(void *ctx, int h, int s, int a, const double *next_V)
   const psrl_backup *c = ctx;
   psrl_state *st = c->st;
   const int S = c->S;
-  const double *P;
-  double r, q = 0;
-  if (st->stages == 1) {
-    size_t b = tabrl_empirical_block(&st->model, h, s, a);
-    P = st->sampled_P + b * (size_t)S;
-    r = st->sampled_r[b];
-  } else {
-    sample_block(st, tabrl_empirical_block(&st->model, h, s, a), st->sampled_P, st->sampled_r);
-    P = st->sampled_P;
-    r = st->sampled_r[0];
-  }
-  for (int next = 0; next < S; next++) q += P[next] * next_V[next];
-  q += r;
+  double q = 0;
+  if (st->stages == 1) return st->Q_stage[tabrl_empirical_block(&st->model, h, s, a)];
+  sample_block(st, tabrl_empirical_block(&st->model, h, s, a), st->sampled_P, st->sampled_r);
+  for (int next = 0; next < S; next++) q += st->sampled_P[next] * next_V[next];
+  q += st->sampled_r[0];
   return q;
+}
+
+/* Stationary model: Q_h(s,a) = sum_s' P(s'|s,a) V_{h+1}(s') + r(s,a) of
+ * every block at once, four blocks per pass over V_{h+1}.  Each block's sum
+ * runs in the same order as alone (the same bits), but one chain of
+ * additions waits on each addition's latency, and four independent chains
+ * keep the adder busy: planning is most of an episode from S ~ 20 on. */
+static void psrl_stage(void *ctx, int h, const double *next_V)
+{
+  const psrl_backup *c = ctx;
+  const psrl_state *st = c->st;
+  const int S = c->S;
+  const size_t n = (size_t)S * (size_t)st->A;
+  const double *P = st->sampled_P, *r = st->sampled_r;
+  double *Q = st->Q_stage;
+  size_t b = 0;
+  (void)h;
+  if (st->stages != 1) return;
+  for (; b + 4 <= n; b += 4) {
+    const double *p0 = P + b * (size_t)S, *p1 = p0 + S, *p2 = p1 + S, *p3 = p2 + S;
+    double q0 = 0, q1 = 0, q2 = 0, q3 = 0;
+    for (int next = 0; next < S; next++) {
+      const double v = next_V[next];
+      q0 += p0[next] * v;
+      q1 += p1[next] * v;
+      q2 += p2[next] * v;
+      q3 += p3[next] * v;
+    }
+    Q[b] = q0 + r[b];
+    Q[b + 1] = q1 + r[b + 1];
+    Q[b + 2] = q2 + r[b + 2];
+    Q[b + 3] = q3 + r[b + 3];
+  }
+  for (; b < n; b++) {
+    const double *p = P + b * (size_t)S;
+    double q = 0;
+    for (int next = 0; next < S; next++) q += p[next] * next_V[next];
+    Q[b] = q + r[b];
+  }
 }
 
 static int psrl_valid(const void *ctx, int h, int s, int a)
@@ -167,7 +249,8 @@ static int psrl_valid(const void *ctx, int h, int s, int a)
   return tabrl_problem_valid(&((const psrl_backup *)ctx)->st->problem, h, s, a);
 }
 
-static const tabrl_backup_hooks psrl_hooks = {.backup = psrl_q, .valid = psrl_valid};
+static const tabrl_backup_hooks psrl_hooks = {
+    .backup = psrl_q, .valid = psrl_valid, .stage = psrl_stage};
 
 /* Samples M_k and solves it by backward induction into V and plan. */
 static void sample_and_plan(psrl_state *st)
@@ -210,9 +293,11 @@ static int psrl_init(void *state, const tabrl_problem *problem, const tabrl_valu
   st->alpha = malloc((size_t)st->S * sizeof *st->alpha);
   st->sampled_P = malloc(rows * (size_t)st->S * sizeof *st->sampled_P);
   st->sampled_r = malloc(rows * sizeof *st->sampled_r);
+  st->Q_stage = st->stages == 1 ? malloc(rows * sizeof *st->Q_stage) : NULL;
   st->V = malloc((size_t)(st->H + 1) * (size_t)st->S * sizeof *st->V);
   st->plan = malloc((size_t)st->H * (size_t)st->S * sizeof *st->plan);
-  if (!st->alpha || !st->sampled_P || !st->sampled_r || !st->V || !st->plan)
+  if (!st->alpha || !st->sampled_P || !st->sampled_r || !st->V || !st->plan ||
+      (st->stages == 1 && !st->Q_stage))
     return tabrl_error(TABRL_ENOMEM, "psrl: out of memory (S = %d, A = %d, H = %d)", st->S, st->A,
                        st->H);
   /* The first episode follows a sample from the prior. */
