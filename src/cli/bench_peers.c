@@ -9,12 +9,16 @@
  * on the model exported as tabrl's CSV; it prints one line
  * `episodes_per_s VALUE` and exits 3 when numba is not importable.  DIR is
  * the source tree's tests/bench (fixed when meson configures the build:
- * TABRL_BENCH_SCRIPTS), or the environment variable TABRL_BENCH_SCRIPTS. */
+ * TABRL_BENCH_SCRIPTS), or the environment variable TABRL_BENCH_SCRIPTS.
+ * The scripts share one NUMBA_CACHE_DIR, a temporary directory removed at
+ * the end, so that only the first of them pays numba's compile (seconds). */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,7 +38,8 @@ enum { PEER_OK, PEER_FAILED, PEER_NO_NUMBA };
 /* Runs one reference script and reads its episodes/s.  execv, not a
  * shell: the paths come from the environment. */
 static int run_peer(const char *script, const char *model, int horizon, long episodes,
-                    const char *variant, double *rate, char *why, size_t why_size)
+                    const char *variant, const char *cache, double *rate, char *why,
+                    size_t why_size)
 {
   char h[16], k[24];
   const char *argv[14] = {"/usr/bin/python3", script, "--model", model, "--horizon", h,
@@ -63,6 +68,7 @@ static int run_peer(const char *script, const char *model, int horizon, long epi
     dup2(fd[1], STDERR_FILENO);
     close(fd[0]);
     close(fd[1]);
+    if (cache) setenv("NUMBA_CACHE_DIR", cache, 1);
     execv(argv[0], (char *const *)argv);
     _exit(127);
   }
@@ -120,10 +126,30 @@ static const struct {
   const char *label, *id, *states;
   long episodes;
 } sizes[] = {
-    {"RiverSwim(6)", "riverswim6", NULL, 20000},   {"Garnet(20,5,10)", "garnet20", "20", 10000},
-    {"Garnet(50,5,10)", "garnet50", "50", 4000},   {"Garnet(100,5,10)", "garnet100", "100", 2000},
-    {"Garnet(200,5,10)", "garnet200", "200", 800}, {"Garnet(1000,5,10)", "garnet1000", "1000", 160},
+    {"RiverSwim(6)", "riverswim6", NULL, 20000},   {"Garnet(20,5,10)", "garnet20", "20", 8000},
+    {"Garnet(50,5,10)", "garnet50", "50", 3200},   {"Garnet(100,5,10)", "garnet100", "100", 1600},
+    {"Garnet(200,5,10)", "garnet200", "200", 400}, {"Garnet(1000,5,10)", "garnet1000", "1000", 48},
 };
+
+/* Removes the numba cache directory and what numba wrote under it. */
+static void remove_tree(const char *path)
+{
+  struct stat st;
+  if (lstat(path, &st)) return;
+  if (S_ISDIR(st.st_mode)) {
+    DIR *d = opendir(path);
+    struct dirent *ent;
+    while (d && (ent = readdir(d))) {
+      char child[1024];
+      if (!strcmp(ent->d_name, ".") || !strcmp(ent->d_name, "..")) continue;
+      if ((size_t)snprintf(child, sizeof child, "%s/%s", path, ent->d_name) < sizeof child)
+        remove_tree(child);
+    }
+    if (d) closedir(d);
+    rmdir(path);
+  } else
+    unlink(path);
+}
 
 static double load_now(void)
 {
@@ -141,16 +167,18 @@ int bench_peers(int quick)
   const char *dir = getenv("TABRL_BENCH_SCRIPTS");
   if (!dir || !*dir) dir = TABRL_BENCH_SCRIPTS;
   char csv[] = "/tmp/tabrl-peers-XXXXXX", why[512];
-  int fd = mkstemp(csv), code = 0, horizon = 20;
+  int fd = mkstemp(csv), code = 0, horizon = 20, rounds = quick ? 1 : 3;
   if (fd < 0) {
     cli_error("cannot create a temporary model file in /tmp: %s", strerror(errno));
     return CLI_FAIL;
   }
   close(fd);
+  char cache_dir[] = "/tmp/tabrl-peers-numba-XXXXXX";
+  const char *cache = mkdtemp(cache_dir);
   printf("peers: each algorithm alone against the same algorithm written densely in Numba\n"
          "(%s/NAME_reference.py, JIT compile excluded), H = 20, the same episodes each;\n"
-         "episodes/s, tabrl / Numba (> 1: tabrl faster), the 1-minute load\n",
-         dir);
+         "episodes/s (best of %d, alternating), tabrl / Numba (> 1: tabrl faster), the load\n",
+         dir, rounds);
   printf("  %-9s %-18s %7s %11s %11s %7s %5s\n", "", "", "episodes", "tabrl", "numba", "ratio",
          "load");
   for (size_t j = 0; j < sizeof sizes / sizeof sizes[0] && !code; j++) {
@@ -183,9 +211,21 @@ int bench_peers(int quick)
         printf("  %-9s %-18s skipped: %s not found\n", peers[i].label, sizes[j].label, script);
         continue;
       }
-      double numba, load = load_now();
-      int peer =
-          run_peer(script, csv, horizon, episodes, peers[i].variant, &numba, why, sizeof why);
+      /* Best of `rounds` of each side, alternating: load from other jobs
+       * only ever lowers a rate. */
+      double numba = 0, ours = 0, load = load_now();
+      int peer = PEER_OK;
+      for (int round = 0; round < rounds && peer == PEER_OK && ours >= 0; round++) {
+        double r;
+        peer =
+            run_peer(script, csv, horizon, episodes, peers[i].variant, cache, &r, why, sizeof why);
+        numba = fmax(numba, r);
+        if (peer != PEER_OK) break;
+        long k = episodes;
+        r = bench_algo_alone(t, peers[i].set.key ? &peers[i].set : NULL, peers[i].set.key ? 1 : 0,
+                             m, &k, why, sizeof why);
+        ours = r > 0 ? fmax(ours, r) : -1;
+      }
       if (peer == PEER_NO_NUMBA) {
         printf("  skipped: numba is not importable (%s; Debian: apt-get install python3-numba)\n",
                why);
@@ -196,9 +236,6 @@ int bench_peers(int quick)
         printf("  %-9s %-18s numba failed: %s\n", peers[i].label, sizes[j].label, why);
         continue;
       }
-      long k = episodes;
-      double ours = bench_algo_alone(t, peers[i].set.key ? &peers[i].set : NULL,
-                                     peers[i].set.key ? 1 : 0, m, &k, why, sizeof why);
       if (!(ours > 0)) {
         printf("  %-9s %-18s tabrl failed: %s\n", peers[i].label, sizes[j].label, why);
         continue;
@@ -214,5 +251,6 @@ int bench_peers(int quick)
     tabrl_mdp_free(m);
   }
   unlink(csv);
+  if (cache) remove_tree(cache);
   return code;
 }

@@ -24,6 +24,7 @@ format").  Prints exactly one line `episodes_per_s VALUE`; exits 3 with one
 line on stderr when numba cannot be imported (Debian: python3-numba).
 """
 import argparse
+import os
 import sys
 import time
 
@@ -75,7 +76,7 @@ def read_model(path):
 def make_numba():
     import numba
 
-    @numba.njit(cache=False)
+    @numba.njit(cache="NUMBA_CACHE_DIR" in os.environ)
     def ucbvi(P, R, mu0, H, K, bf, delta, seed):
         S, A, _ = P.shape
         np.random.seed(seed)
