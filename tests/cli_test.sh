@@ -395,6 +395,29 @@ check bench-overhead-section grep -q '^run overhead' "$work/bench.txt"
 check bench-overhead-ucbvi grep -qE \
   "^  ucbvi( +[0-9.e+]+){2} +[0-9.]+x( +[0-9.e+]+){2} +[0-9.]+x$" "$work/bench.txt"
 
+# ---- tabrl bench --peers: the table from a reference script (a stand-in
+# that reports 1000 episodes/s, so the ratio column must be tabrl's rate /
+# 1000), one skip line per missing script, and one skip line for the whole
+# section when the script exits 3 (numba not importable): exit 0 each ----
+mkdir -p "$work/peers/fast" "$work/peers/nonumba"
+printf 'print("episodes_per_s 1000")\n' >"$work/peers/fast/ucbvi_reference.py"
+printf 'import sys\nprint("no numba here", file=sys.stderr)\nsys.exit(3)\n' \
+  >"$work/peers/nonumba/ucbvi_reference.py"
+TABRL_BENCH_SCRIPTS="$work/peers/fast" "$tabrl" bench --peers --quick \
+  --json "$work/peers.json" >"$work/peers.txt" 2>&1
+check bench-peers-exit test $? -eq 0
+check bench-peers-rows test "$(grep -cE '^  ucbvi (ch|bf) ' "$work/peers.txt")" -eq 12
+# shellcheck disable=SC2016 # an awk program, single-quoted on purpose
+check bench-peers-ratio awk '/^  ucbvi (ch|bf) / { r = $5 / $6; d = r - ($7 + 0);
+  if ($6 != 1000 || d > 0.006 + r / 100 || -d > 0.006 + r / 100) bad = 1; n++ }
+  END { exit bad || n != 12 }' "$work/peers.txt"
+check bench-peers-missing test "$(grep -c 'skipped: .*/psrl_reference.py not found' "$work/peers.txt")" -eq 6
+check bench-peers-json grep -q '"name": "peers.ucbvi-bf.garnet1000.ratio"' "$work/peers.json"
+TABRL_BENCH_SCRIPTS="$work/peers/nonumba" "$tabrl" bench --peers --quick >"$work/peers.txt" 2>&1
+check bench-peers-nonumba-exit test $? -eq 0
+check bench-peers-nonumba-once test "$(grep -c 'skipped: numba is not importable (no numba here' "$work/peers.txt")" -eq 1
+check bench-peers-nonumba-no-rows test "$(grep -cE '^  ucbvi' "$work/peers.txt")" -eq 0
+
 # ---- tabrl bench --json and --compare: every figure of the file written
 # above has the four keys and a finite number (one figure a line, as
 # written), the header holds the version, date and load; a file compared

@@ -120,9 +120,18 @@ typedef struct {
   double scale, delta, L;
   tabrl_empirical model; /* stages = 1 (stationary) or H */
   baseline_actions actions;
-  double *Q;          /* H*S*A, optimistic Q of the last plan (C_h before any data) */
-  double *bonus;      /* H*S*A, the bonus of the last plan (0 where unvisited) */
-  double *hoeffding;  /* per model block: 7 H L / sqrt(N), computed once per plan */
+  double *Q;     /* H*S*A, optimistic Q of the last plan (C_h before any data) */
+  double *bonus; /* H*S*A, the bonus of the last plan (0 where unvisited) */
+  /* Per model block, kept up to date by observe (only the H blocks of an
+   * episode change, so the plan recomputes none of them): r-hat, and the
+   * bonus parts that depend on N alone, 7 H L / sqrt(N) (hoeffding) or
+   * 14 H L / (3 N) (bernstein).  Each is the expression the plan used to
+   * evaluate, so every Q stays bit-identical. */
+  double *r_hat;
+  double *count_bonus;
+  /* bernstein: H*S, min(100^2 H^3 S^2 A L^2 / N'_h(y), H^2) (H^2 while N'_h(y) = 0) */
+  double *correction;
+  double numerator;   /* 100^2 H^3 S^2 A L^2 */
   double *V;          /* (H+1)*S, V[h*S + s], V[H*S + s] = 0 */
   long *state_visits; /* H*S: N'_h(s), the visits of s at stage h */
   int *greedy;        /* H*S: the action followed at (h, s) */
@@ -135,7 +144,9 @@ static void ucbvi_release(void *state)
   baseline_actions_free(&st->actions);
   free(st->Q);
   free(st->bonus);
-  free(st->hoeffding);
+  free(st->r_hat);
+  free(st->count_bonus);
+  free(st->correction);
   free(st->V);
   free(st->state_visits);
   free(st->greedy);
@@ -170,12 +181,21 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
   hs = (size_t)st->H * (size_t)st->S;
   st->Q = malloc(n * sizeof *st->Q);
   st->bonus = calloc(n, sizeof *st->bonus);
-  st->hoeffding = calloc((size_t)st->model.stages * st->S * st->A, sizeof *st->hoeffding);
+  size_t blocks = (size_t)st->model.stages * st->S * st->A;
+  st->r_hat = calloc(blocks, sizeof *st->r_hat);
+  st->count_bonus = calloc(blocks, sizeof *st->count_bonus);
+  st->correction = malloc(hs * sizeof *st->correction);
   st->V = malloc((hs + (size_t)st->S) * sizeof *st->V);
   st->state_visits = calloc(hs, sizeof *st->state_visits);
   st->greedy = malloc(hs * sizeof *st->greedy);
-  if (!st->Q || !st->bonus || !st->hoeffding || !st->V || !st->state_visits || !st->greedy)
+  if (!st->Q || !st->bonus || !st->r_hat || !st->count_bonus || !st->correction || !st->V ||
+      !st->state_visits || !st->greedy)
     return tabrl_error(TABRL_ENOMEM, "ucbvi: out of memory for %zu Q values", n);
+  {
+    double H = st->H, L = st->L;
+    st->numerator = 1e4 * H * H * H * (double)st->S * st->S * st->A * L * L;
+    for (size_t i = 0; i < hs; i++) st->correction[i] = H * H;
+  }
   for (int h = 0; h <= st->H; h++)
     for (int s = 0; s < st->S; s++)
       st->V[(size_t)h * st->S + s] = h < st->H ? tabrl_clip_level(st->clip, st->H, h) : 0.0;
@@ -191,25 +211,29 @@ static int ucbvi_init(void *state, const tabrl_problem *problem, const tabrl_val
 }
 
 /* The bonus b_h(s,a) of a visited block (Algorithms 3 and 4), unscaled.
- * next_V = V_{h+1} (S values). */
-static double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const double *next_V)
+ * next_V = V_{h+1} (S values), mean = P-hat V_{h+1} (the caller's). */
+static inline double ucbvi_bonus(const ucbvi_state *st, int h, size_t block, const double *next_V,
+                                 double mean)
 {
   const tabrl_empirical *e = &st->model;
-  double N = (double)e->visits[block], H = st->H, L = st->L;
-  if (st->bonus_kind == BONUS_HOEFFDING) return st->hoeffding[block];
-  double variance = tabrl_empirical_variance(e, block, next_V);
-  double b = sqrt(8.0 * L * variance / N) + 14.0 * H * L / (3.0 * N);
+  if (st->bonus_kind == BONUS_HOEFFDING) return st->count_bonus[block];
+  double N = (double)e->visits[block], L = st->L;
+  const tabrl_emp_next *next = e->next[block];
+  int n_next = e->n_next[block];
+  /* Var_{P-hat}(V_{h+1}) as tabrl_empirical_variance computes it, with
+   * the mean already at hand. */
+  double variance = 0;
+  for (int i = 0; i < n_next; i++) {
+    double d = next_V[next[i].next] - mean;
+    variance += (double)next[i].count * d * d;
+  }
+  variance /= N;
+  double b = sqrt(8.0 * L * variance / N) + st->count_bonus[block];
   if (h + 1 < st->H) {
     /* sum_y P-hat(y) min(100^2 H^3 S^2 A L^2 / N'_{h+1}(y), H^2) */
-    const long *next_visits = st->state_visits + (size_t)(h + 1) * st->S;
-    double numerator = 1e4 * H * H * H * (double)st->S * st->S * st->A * L * L, total = 0;
-    for (int i = 0; i < e->n_next[block]; i++) {
-      const tabrl_emp_next *y = &e->next[block][i];
-      long visits = next_visits[y->next];
-      double term = H * H;
-      if (visits > 0 && numerator / (double)visits < term) term = numerator / (double)visits;
-      total += (double)y->count * term;
-    }
+    const double *correction = st->correction + (size_t)(h + 1) * st->S;
+    double total = 0;
+    for (int i = 0; i < n_next; i++) total += (double)next[i].count * correction[next[i].next];
     b += sqrt(8.0 * (total / N) / N);
   }
   return b;
@@ -239,8 +263,9 @@ static double ucbvi_q(void *ctx, int h, int s, int a, const double *next_V)
   size_t b = ((size_t)h * (size_t)c->S + (size_t)s) * (size_t)c->A + (size_t)a;
   size_t m = ucbvi_block(c, h, s, a);
   if (e->visits[m] > 0) {
-    double bonus = st->scale * ucbvi_bonus(st, h, m, next_V);
-    double q = tabrl_empirical_mean_reward(e, m) + tabrl_empirical_expect(e, m, next_V) + bonus;
+    double mean = tabrl_empirical_expect(e, m, next_V);
+    double bonus = st->scale * ucbvi_bonus(st, h, m, next_V, mean);
+    double q = st->r_hat[m] + mean + bonus;
     st->bonus[b] = bonus;
     /* Ternaries, not fmin: fmin is a libm call (NaN rules), and this is
      * the inner loop of every episode's plan. */
@@ -275,11 +300,6 @@ static int ucbvi_plan(void *state, long k)
   const tabrl_empirical *e = &st->model;
   int S = st->S, H = st->H;
   (void)k;
-  /* One square root per model block, not per (h, block): with pooled
-   * counts every stage shares N(s, a). */
-  if (st->bonus_kind == BONUS_HOEFFDING)
-    for (size_t m = 0; m < (size_t)e->stages * S * st->A; m++)
-      if (e->visits[m]) st->hoeffding[m] = 7.0 * H * st->L / sqrt((double)e->visits[m]);
   ucbvi_backup c = {st, S, st->A, H, e->stages, st->clip};
   tabrl_backward_out into = {.S = S, .A = st->A, .H = H, .V = st->V, .plan = st->greedy};
   tabrl_backward(&ucbvi_hooks, &c, &into);
@@ -328,8 +348,21 @@ static double ucbvi_saturation(const void *state)
 static int ucbvi_observe(void *state, int h, int s, int a, double reward, int next)
 {
   ucbvi_state *st = state;
-  st->state_visits[(size_t)h * st->S + s]++;
-  return tabrl_empirical_add(&st->model, h, s, a, reward, next);
+  tabrl_empirical *e = &st->model;
+  size_t hs = (size_t)h * st->S + s, m = tabrl_empirical_block(e, h, s, a);
+  double H = st->H, L = st->L;
+  long visits = ++st->state_visits[hs];
+  int status = tabrl_empirical_add(e, h, s, a, reward, next);
+  if (status) return status;
+  if (visits > 0 && st->numerator / (double)visits < H * H)
+    st->correction[hs] = st->numerator / (double)visits;
+  /* The same expressions the plan evaluated before they were cached. */
+  st->r_hat[m] = tabrl_empirical_mean_reward(e, m);
+  if (st->bonus_kind == BONUS_HOEFFDING)
+    st->count_bonus[m] = 7.0 * st->H * L / sqrt((double)e->visits[m]);
+  else
+    st->count_bonus[m] = 14.0 * H * L / (3.0 * (double)e->visits[m]);
+  return 0;
 }
 
 const tabrl_algo_type tabrl_algo_ucbvi = {

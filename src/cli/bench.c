@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <gsl/gsl_randist.h>
+#include "cli/bench_peers.h"
 #include "cli/bench_record.h"
 #include "cli/cli.h"
 #include "oracle/nested.h"
@@ -29,7 +30,7 @@
 #define TABRL_VERSION "unknown"
 #endif
 
-enum { OPT_QUICK = 256, OPT_JSON, OPT_COMPARE };
+enum { OPT_QUICK = 256, OPT_JSON, OPT_COMPARE, OPT_PEERS };
 
 const cli_option cli_bench_options[] = {
     {"quick", OPT_QUICK, NULL, "smaller problems, a few seconds in all"},
@@ -37,6 +38,8 @@ const cli_option cli_bench_options[] = {
      "also write every figure to FILE as JSON (name, value, unit, better; load, date, version)"},
     {"compare", OPT_COMPARE, "OLD",
      "bench nothing: --compare OLD NEW prints each figure's ratio, SLOWER past 10%"},
+    {"peers", OPT_PEERS, NULL,
+     "only each algorithm alone against its dense Numba version (tests/bench/*_reference.py)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -230,6 +233,12 @@ done:
   gsl_rng_free(transitions);
   gsl_rng_free(feedback_rng);
   return rate;
+}
+
+double bench_algo_alone(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
+                        const tabrl_mdp *m, long *episodes, char *why, size_t why_size)
+{
+  return algo_rate(type, set, nset, m, 0, 0, episodes, why, why_size);
 }
 
 /* The runner's per-episode cost beside the algorithm's: episodes/s of each
@@ -607,7 +616,7 @@ int cli_bench(int argc, char **argv)
   static const char *const garnet200[] = {"states",    "200", "actions", "5",
                                           "branching", "10",  "horizon", "50"};
   tabrl_mdp *g1 = NULL, *g2 = NULL, *rs = NULL, *g3 = NULL;
-  int opt, quick = 0, code = CLI_FAIL;
+  int opt, quick = 0, peers = 0, code = CLI_FAIL;
   const char *json = NULL, *compare = NULL;
   optind = 0;
   while ((opt = cli_getopt(argc, argv, cli_bench_options)) != -1) {
@@ -617,15 +626,23 @@ int cli_bench(int argc, char **argv)
       json = optarg;
     else if (opt == OPT_COMPARE)
       compare = optarg;
+    else if (opt == OPT_PEERS)
+      peers = 1;
     else
       return cli_usage("bench", CLI_USAGE);
   }
   if (compare) {
-    if (optind + 1 != argc || json || quick) return cli_usage("bench", CLI_USAGE);
+    if (optind + 1 != argc || json || quick || peers) return cli_usage("bench", CLI_USAGE);
     return bench_compare(compare, argv[optind]);
   }
   if (optind != argc) return cli_usage("bench", CLI_USAGE);
   bench_record_clear();
+  if (peers) {
+    code = bench_peers(quick);
+    if (!code && json) code = bench_record_write(json, TABRL_VERSION, quick);
+    bench_record_clear();
+    return code;
+  }
   long steps = quick ? 2000000 : 50000000;
   int sweeps = quick ? 20 : 400;
 

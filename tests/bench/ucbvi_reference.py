@@ -1,111 +1,146 @@
 #!/usr/bin/python3
-"""Reference UCBVI-CH in NumPy and in Numba, for `tabrl bench`'s comparison.
+"""Reference UCBVI-CH and UCBVI-BF written densely in Numba, for `tabrl bench --peers`.
 
-The same algorithm as tabrl's `ucbvi` with bonus = hoeffding (Azar, Osband,
-Munos 2017, Alg. 1 + 3): stage-dependent counts, optimistic backward
-induction with b = 7 H L sqrt(1 / N), L = ln(5 S A T / delta), Q clipped at
-H - h, unvisited pairs at H - h, greedy actions; on RiverSwim(6), H = 20.
-Written the way a careful NumPy user would (vectorised planning over states
-and actions, dense arrays); the Numba version compiles the same loops.
+The same algorithm as tabrl's `ucbvi` with its default parameters
+(algos/exploration/ucbvi.c; Azar, Osband, Munos 2017, Algorithms 1-4):
+counts, r-hat and P-hat pooled over h (stationary = true), the cap
+C_h = H (clip = horizon), Q_h = min(Q_h of the last plan, C_h,
+r-hat + P-hat V_{h+1} + b) for visited pairs, C_h for unvisited ones,
+greedy actions with ties to the least-visited action then the lowest index,
+planned at the end of every episode and followed for the whole next one.
+Bonuses with L = ln(5 S A K H / delta), delta = 0.1:
+  ch: b = 7 H L / sqrt(N)                                      (Alg. 3)
+  bf: b = sqrt(8 L Var_{P-hat}(V_{h+1}) / N) + 14 H L / (3 N)
+          + [h < H-1] sqrt(8 sum_y P-hat(y) min(1e4 H^3 S^2 A L^2 / N'_{h+1}(y), H^2) / N)
+      with N'_{h+1}(y) the visits of y at stage h+1             (Alg. 4)
+Dense arrays (P-hat as counts[S, A, S]) and plain loops, the way a careful
+Numba user writes it; the JIT compile is excluded (a tiny run first).
 
-Usage: /usr/bin/python3 tests/bench/ucbvi_reference.py [EPISODES]
-(Debian packages python3-numpy and python3-numba).  Prints episodes/s.
+Usage (the interface every tests/bench/*_reference.py script follows):
+  /usr/bin/python3 tests/bench/ucbvi_reference.py --model FILE.csv --horizon H
+      --episodes K [--variant ch|bf] [--seed N]
+FILE.csv is tabrl's model CSV (`tabrl export`; README "The model CSV
+format").  Prints exactly one line `episodes_per_s VALUE`; exits 3 with one
+line on stderr when numba cannot be imported (Debian: python3-numba).
 """
+import argparse
+import os
 import sys
 import time
 
 import numpy as np
 
 
-def riverswim(n=6):
-    """P[s, a, s'] and R[s, a] of RiverSwim (Osband, Russo, Van Roy 2013)."""
-    P = np.zeros((n, 2, n))
-    R = np.zeros((n, 2))
-    for s in range(n):
-        P[s, 0, max(s - 1, 0)] = 1.0
-        if s == 0:
-            P[s, 1, 0] += 0.4
-            P[s, 1, 1] += 0.6
-        elif s < n - 1:
-            P[s, 1, s + 1] += 0.35
-            P[s, 1, s] += 0.6
-            P[s, 1, s - 1] += 0.05
-        else:
-            P[s, 1, s] += 0.6
-            P[s, 1, s - 1] += 0.4
-    R[0, 0] = 0.005
-    R[n - 1, 1] = 1.0
-    return P, R
-
-
-def ucbvi_numpy(P, R, H, K, delta=0.1, seed=0):
-    S, A, _ = P.shape
-    rng = np.random.default_rng(seed)
-    L = np.log(5 * S * A * K * H / delta)
-    counts = np.zeros((H, S, A))
-    trans = np.zeros((H, S, A, S))
-    rsum = np.zeros((H, S, A))
-    cdf = np.cumsum(P, axis=2)
-    Q = np.zeros((H, S, A))
-    for _ in range(K):
-        V = np.zeros(S)
-        for h in range(H - 1, -1, -1):
-            n = np.maximum(counts[h], 1)
-            q = rsum[h] / n + trans[h] @ V / n + 7 * H * L * np.sqrt(1 / n)
-            q = np.where(counts[h] > 0, np.minimum(q, H - h), H - h)
-            Q[h] = q
-            V = q.max(axis=1)
-        s = 0
-        u = rng.random(H)
-        for h in range(H):
-            a = int(np.argmax(Q[h, s]))
-            s2 = int(np.searchsorted(cdf[s, a], u[h] * cdf[s, a, -1], side="right"))
-            counts[h, s, a] += 1
-            trans[h, s, a, s2] += 1
-            rsum[h, s, a] += R[s, a]
-            s = s2
-    return counts
+def read_model(path):
+    """Dense P[s, a, s'], expected reward R[s, a] and mu0[s] of a model CSV."""
+    meta = {}
+    rows = []
+    header = None
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if not line:
+                continue
+            if line.startswith("#"):
+                body = line[1:].split("(")[0]
+                if "=" in body:
+                    key, value = body.split("=", 1)
+                    meta[key.strip()] = value.strip()
+                continue
+            fields = line.split(",")
+            if header is None:
+                header = {name.strip(): i for i, name in enumerate(fields)}
+                if "h" in header:
+                    sys.exit(f"{path}: a stage-dependent model (column h) is not supported")
+                continue
+            rows.append(fields)
+    col = [header[k] for k in ("s", "a", "s_next", "p", "r")]
+    data = [[float(r[i]) for i in col] for r in rows]
+    S = int(meta["states"]) if "states" in meta else int(max(max(d[0], d[2]) for d in data)) + 1
+    A = int(meta["actions"]) if "actions" in meta else int(max(d[1] for d in data)) + 1
+    P = np.zeros((S, A, S))
+    R = np.zeros((S, A))
+    for s, a, t, p, r in data:
+        P[int(s), int(a), int(t)] += p
+        R[int(s), int(a)] += p * r
+    mu0 = np.zeros(S)
+    if "mu0" in meta:
+        for pair in meta["mu0"].split():
+            s, p = pair.split(":")
+            mu0[int(s)] += float(p)
+    else:
+        mu0[0] = 1.0
+    return P, R, mu0
 
 
 def make_numba():
     import numba
 
-    @numba.njit(cache=False)
-    def ucbvi_numba(P, R, H, K, delta, seed):
+    @numba.njit(cache="NUMBA_CACHE_DIR" in os.environ)
+    def ucbvi(P, R, mu0, H, K, bf, delta, seed):
         S, A, _ = P.shape
         np.random.seed(seed)
-        L = np.log(5 * S * A * K * H / delta)
-        counts = np.zeros((H, S, A))
-        trans = np.zeros((H, S, A, S))
-        rsum = np.zeros((H, S, A))
-        Q = np.zeros((H, S, A))
-        V = np.zeros(S)
-        W = np.zeros(S)
+        L = np.log(5.0 * S * A * K * H / delta)
+        counts = np.zeros((S, A), dtype=np.int64)
+        trans = np.zeros((S, A, S), dtype=np.int64)
+        rsum = np.zeros((S, A))
+        state_visits = np.zeros((H, S), dtype=np.int64)
+        Q = np.full((H, S, A), float(H))
+        V = np.zeros((H + 1, S))
+        greedy = np.zeros((H, S), dtype=np.int64)
+        numerator = 1e4 * H * H * H * S * S * A * L * L
         for _ in range(K):
-            V[:] = 0.0
             for h in range(H - 1, -1, -1):
                 for s in range(S):
-                    best = -1.0
+                    best = -np.inf
+                    best_a = 0
+                    best_key = -1
                     for a in range(A):
-                        n = counts[h, s, a]
-                        if n == 0:
-                            q = H - h
-                        else:
+                        n = counts[s, a]
+                        if n > 0:
                             e = 0.0
                             for t in range(S):
-                                e += trans[h, s, a, t] * V[t]
-                            q = (rsum[h, s, a] + e) / n + 7 * H * L * np.sqrt(1 / n)
-                            q = min(q, H - h)
-                        Q[h, s, a] = q
-                        best = max(best, q)
-                    W[s] = best
-                V[:] = W
-            s = 0
+                                e += trans[s, a, t] * V[h + 1, t]
+                            mean = e / n
+                            if bf:
+                                var = 0.0
+                                for t in range(S):
+                                    d = V[h + 1, t] - mean
+                                    var += trans[s, a, t] * d * d
+                                var /= n
+                                b = np.sqrt(8.0 * L * var / n) + 14.0 * H * L / (3.0 * n)
+                                if h + 1 < H:
+                                    total = 0.0
+                                    for t in range(S):
+                                        if trans[s, a, t] > 0:
+                                            term = float(H * H)
+                                            v = state_visits[h + 1, t]
+                                            if v > 0 and numerator / v < term:
+                                                term = numerator / v
+                                            total += trans[s, a, t] * term
+                                    b += np.sqrt(8.0 * (total / n) / n)
+                            else:
+                                b = 7.0 * H * L / np.sqrt(n)
+                            q = rsum[s, a] / n + mean + b
+                            cap = min(Q[h, s, a], float(H))
+                            Q[h, s, a] = min(q, cap)
+                        q = Q[h, s, a]
+                        if q > best or (q == best and n < best_key):
+                            best = q
+                            best_a = a
+                            best_key = n
+                    V[h, s] = best
+                    greedy[h, s] = best_a
+            u0 = np.random.random()
+            s = S - 1
+            acc = 0.0
+            for t in range(S):
+                acc += mu0[t]
+                if u0 < acc:
+                    s = t
+                    break
             for h in range(H):
-                a = 0
-                for b in range(1, A):
-                    if Q[h, s, b] > Q[h, s, a]:
-                        a = b
+                a = greedy[h, s]
                 u = np.random.random()
                 acc = 0.0
                 s2 = S - 1
@@ -114,33 +149,36 @@ def make_numba():
                     if u < acc:
                         s2 = t
                         break
-                counts[h, s, a] += 1
-                trans[h, s, a, s2] += 1
-                rsum[h, s, a] += R[s, a]
+                state_visits[h, s] += 1
+                counts[s, a] += 1
+                trans[s, a, s2] += 1
+                rsum[s, a] += R[s, a]
                 s = s2
         return counts
 
-    return ucbvi_numba
+    return ucbvi
 
 
 def main():
-    K = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
-    P, R = riverswim(6)
-    H = 20
-    t0 = time.perf_counter()
-    ucbvi_numpy(P, R, H, K)
-    t = time.perf_counter() - t0
-    print(f"numpy  UCBVI-CH RiverSwim(6) H=20: {K / t:10.0f} episodes/s ({K} episodes, {t:.2f} s)")
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", required=True)
+    ap.add_argument("--horizon", type=int, required=True)
+    ap.add_argument("--episodes", type=int, required=True)
+    ap.add_argument("--variant", choices=("ch", "bf"), default="ch")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
     try:
         f = make_numba()
     except ImportError:
-        print("numba  not installed (apt-get install python3-numba)")
-        return
-    f(P, R, H, 10, 0.1, 0)  # compile
+        print("numba is not importable (Debian: apt-get install python3-numba)", file=sys.stderr)
+        sys.exit(3)
+    P, R, mu0 = read_model(args.model)
+    bf = args.variant == "bf"
+    f(P, R, mu0, args.horizon, 2, bf, 0.1, args.seed)  # compile
     t0 = time.perf_counter()
-    f(P, R, H, 20 * K, 0.1, 0)
+    f(P, R, mu0, args.horizon, args.episodes, bf, 0.1, args.seed)
     t = time.perf_counter() - t0
-    print(f"numba  UCBVI-CH RiverSwim(6) H=20: {20 * K / t:10.0f} episodes/s ({20 * K} episodes, {t:.2f} s)")
+    print(f"episodes_per_s {args.episodes / t:.6g}")
 
 
 if __name__ == "__main__":
