@@ -62,12 +62,6 @@ static void print_trace(void *ctx, int iter, double residual, long changes)
   fprintf(ctx, "iteration %4d  residual %-12s  policy changes %ld\n", iter, text, changes);
 }
 
-/* Above this many states policy iteration evaluates by the sparse iteration
- * instead of the dense LU, whose S x S matrix (8 S^2 bytes) and O(S^3)
- * factorisation take 0.3 s per iteration at 1,000 states and 41 s for a whole
- * solve at 4,000. */
-enum { DENSE_PI_MAX_STATES = 1000 };
-
 static void print_map(const tabrl_mdp *m, const tabrl_policy *pi)
 {
   const tabrl_grid *g = m->grid;
@@ -369,7 +363,7 @@ int cli_solve(int argc, char **argv)
     code = CLI_FAIL;
     goto done;
   }
-  tabrl_trace tr = {print_trace, !strcmp(format, "table") ? stdout : stderr};
+  tabrl_trace tr = {print_trace, !strcmp(format, "table") ? stdout : stderr, NULL};
   double J = 0;
   if (!mean)
     status = tabrl_objective_optimum(&objective, m, V, objective.type->augmented ? NULL : pi, &J);
@@ -377,7 +371,7 @@ int cli_solve(int argc, char **argv)
     status = tabrl_oracle_backward(m, V, NULL, pi);
   else if (method == 'v')
     status = tabrl_oracle_vi(m, eps, 10000000, V, pi, trace ? &tr : NULL, &iterations);
-  else if (m->S <= DENSE_PI_MAX_STATES)
+  else if (m->S <= TABRL_ORACLE_DENSE_PI_MAX_STATES)
     status = tabrl_oracle_pi(m, 100000, pi, V, trace ? &tr : NULL, &iterations);
   else
     status = tabrl_oracle_pi_sparse(m, 100000, pi, V, trace ? &tr : NULL, &iterations);
@@ -424,9 +418,10 @@ int cli_solve(int argc, char **argv)
           iterations, eps);
     else
       printf("method: policy iteration, %d iterations, %s\n", iterations,
-             m->S <= DENSE_PI_MAX_STATES ? "exact (LU) evaluation"
-                                         : "sparse iterative evaluation, |V - V^pi| <= "
-                                           "1e-12 / (1 - gamma)");
+             m->S <= TABRL_ORACLE_DENSE_PI_MAX_STATES
+                 ? "exact (LU) evaluation"
+                 : "sparse iterative evaluation, |V - V^pi| <= "
+                   "1e-12 / (1 - gamma)");
     if (objective.type->augmented) {
       code = print_stock(m, &objective, V, format);
       goto done;

@@ -260,6 +260,7 @@ int tabrl_oracle_vi(const tabrl_mdp *m, double eps, int max_iter, double *V, tab
     double residual = tabrl_oracle_sweep(m, V, V_new, action);
     for (int s = 0; s < S; s++) changes += action[s] != previous[s] || k == 1;
     memcpy(V, V_new, (size_t)S * sizeof *V);
+    if (trace && trace->values) trace->values(trace->ctx, k, V, NULL);
     if (trace && trace->fn) trace->fn(trace->ctx, k, residual, changes);
     if (!isfinite(residual)) {
       status = tabrl_error(TABRL_ENUMERIC, "value iteration diverged (non-finite values)");
@@ -311,6 +312,7 @@ static int policy_iteration(const tabrl_mdp *m, int max_iter, tabrl_policy *pi, 
       status = tabrl_oracle_evaluate_ws(
           m, pi, TABRL_ORACLE_UNCHECKED | (k > 1 ? TABRL_ORACLE_WARM_START : 0u), ws, V);
     if (status) break;
+    if (trace && trace->values) trace->values(trace->ctx, k, V, pi);
     if (ws && m->horizon == 0) margin = 2 * tabrl_oracle_workspace_residual(ws) / (1 - m->gamma);
     /* Improvement switches only on a strict gain (relative 1e-12), so
      * ties cannot make it cycle between equally good actions. */

@@ -15,10 +15,15 @@
 /* Called once per iteration by the iterative solvers (for --trace):
  * iteration number (1-based), sup-norm of the value change (NAN on policy
  * iteration's first iteration, which has no previous value), and the number
- * of states whose greedy action changed. */
+ * of states whose greedy action changed.  values, when not NULL, sees the
+ * iterate itself (tabrl/steps.h records it): value iteration calls it after
+ * each sweep with V_k and pi NULL; policy iteration after each evaluation
+ * with V = V^pi and the policy evaluated, before improving it in place.  It
+ * is called before fn of the same iteration. */
 typedef struct {
   void (*fn)(void *ctx, int iter, double residual, long changes);
   void *ctx;
+  void (*values)(void *ctx, int iter, const double *V, const tabrl_policy *pi);
 } tabrl_trace;
 
 /* Number of doubles a value array of m needs. */
@@ -48,6 +53,10 @@ double tabrl_oracle_sweep(const tabrl_mdp *m, const double *V, double *V_new, in
  * max_iter sweeps do not reach it. */
 int tabrl_oracle_vi(const tabrl_mdp *m, double eps, int max_iter, double *V, tabrl_policy *greedy,
                     const tabrl_trace *trace, int *iterations);
+
+/* Policy iteration's exact (LU) evaluation costs O(S^3) time and 8 S^2
+ * bytes: above this many states `tabrl solve` uses tabrl_oracle_pi_sparse. */
+#define TABRL_ORACLE_DENSE_PI_MAX_STATES 1000
 
 /* Howard's policy iteration with exact (LU) evaluation from the policy in pi
  * (in: start, or NULL-initialised to action 0; out: optimal).  V gets V*. */
