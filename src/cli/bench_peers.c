@@ -166,6 +166,11 @@ int bench_peers(int quick)
 {
   const char *dir = getenv("TABRL_BENCH_SCRIPTS");
   if (!dir || !*dir) dir = TABRL_BENCH_SCRIPTS;
+  if (access("/usr/bin/python3", X_OK)) {
+    printf("peers: skipped: /usr/bin/python3 not found (Debian: apt-get install python3-numpy "
+           "python3-numba)\n");
+    return 0;
+  }
   char csv[] = "/tmp/tabrl-peers-XXXXXX", why[512];
   int fd = mkstemp(csv), code = 0, horizon = 20, rounds = quick ? 1 : 3;
   if (fd < 0) {
