@@ -392,6 +392,7 @@ done
 # The run overhead section: alone, runner and ratio on both models for a
 # learner that commits to a policy every episode.
 check bench-overhead-section grep -q '^run overhead' "$work/bench.txt"
+check bench-load-lines test "$(grep -cE '^load average \(1, 5, 15 min\) at the (start|end): [0-9.]+ [0-9.]+ [0-9.]+$' "$work/bench.txt")" -eq 2
 check bench-overhead-ucbvi grep -qE \
   "^  ucbvi( +[0-9.e+]+){2} +[0-9.]+x( +[0-9.e+]+){2} +[0-9.]+x$" "$work/bench.txt"
 

@@ -637,8 +637,10 @@ int cli_bench(int argc, char **argv)
   }
   if (optind != argc) return cli_usage("bench", CLI_USAGE);
   bench_record_clear();
+  bench_print_load("at the start");
   if (peers) {
     code = bench_peers(quick);
+    bench_print_load("at the end");
     if (!code && json) code = bench_record_write(json, TABRL_VERSION, quick);
     bench_record_clear();
     return code;
@@ -926,6 +928,7 @@ int cli_bench(int argc, char **argv)
       printf("  %-18s %22.3g %26s   %.60s\n", t->name, a, "n/a", *why ? why : "failed");
   }
   if (bench_dpo(quick)) goto done;
+  bench_print_load("at the end");
   code = json ? bench_record_write(json, TABRL_VERSION, quick) : CLI_OK;
 done:
   bench_record_clear();

@@ -64,18 +64,34 @@ static void put_string(FILE *out, const char *s)
   fputc('"', out);
 }
 
+void bench_load(double load[3])
+{
+  FILE *in = fopen("/proc/loadavg", "r");
+  load[0] = load[1] = load[2] = NAN;
+  if (in) {
+    if (fscanf(in, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
+    fclose(in);
+  }
+}
+
+void bench_print_load(const char *when)
+{
+  double load[3];
+  bench_load(load);
+  if (isfinite(load[0]))
+    printf("load average (1, 5, 15 min) %s: %.2f %.2f %.2f\n", when, load[0], load[1], load[2]);
+  else
+    printf("load average %s: unknown (no /proc/loadavg)\n", when);
+}
+
 int bench_record_write(const char *path, const char *version, int quick)
 {
   if (lost) {
     cli_error("%s: out of memory recording the figures", path);
     return CLI_FAIL;
   }
-  double load[3] = {NAN, NAN, NAN};
-  FILE *in = fopen("/proc/loadavg", "r");
-  if (in) {
-    if (fscanf(in, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
-    fclose(in);
-  }
+  double load[3];
+  bench_load(load);
   char date[32];
   time_t now = time(NULL);
   struct tm tm;

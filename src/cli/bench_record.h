@@ -21,6 +21,11 @@ int bench_record_write(const char *path, const char *version, int quick);
 /* Forgets every recorded figure. */
 void bench_record_clear(void);
 
+/* The machine's load averages (/proc/loadavg; NAN where there is none), and
+ * one line of them on standard output: every timing is read beside it. */
+void bench_load(double load[3]);
+void bench_print_load(const char *when);
+
 /* Prints, per figure of new_path, the old and new value and their ratio
  * normalised so that > 1 is slower, and SLOWER beyond 1.1.  0 (whatever
  * got slower), or 2 after one line naming the bad file. */

@@ -54,7 +54,32 @@ timed() { # NAME STATED CMD...
   printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" \
     "$(printf '%d.%02d s' $(((t1 - t0) / 1000000000)) $(((t1 - t0) / 10000000 % 100)))" 1 "$l0/$(load)"
 }
+# README Performance, "A run's fixed cost": a one-run experiment (RiverSwim(6),
+# H = 20, psrl, one seed, one episode), the median of 11 runs without the
+# figure and of 5 with it, each a whole `tabrl run` process.
+fixed() { # NAME STATED REPEATS [ARGS...]
+  local name=$1 stated=$2 n=$3 l0 t0 t1 i ms=()
+  shift 3
+  l0=$(load)
+  for ((i = 0; i < n; i++)); do
+    t0=$(date +%s%N)
+    if ! "$tabrl" run "$out/one.ini" "$@" -j 1 --quiet --out "$out/one-$i" >/dev/null 2>"$out/err"; then
+      printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" "FAILED" 1 "$l0/$(load)"
+      head -n 1 "$out/err" >&2
+      return
+    fi
+    t1=$(date +%s%N)
+    ms+=($(((t1 - t0) / 10000)))
+    rm -rf "${out:?}/one-$i"
+  done
+  i=$(printf '%s\n' "${ms[@]}" | sort -n | sed -n "$(((n + 1) / 2))p")
+  printf '%-34s %-14s %-13s %-7s %s\n' "$name" "$stated" \
+    "$(printf '%d.%02d ms' $((i / 100)) $((i % 100)))" 1 "$l0/$(load)"
+}
 if [ -z "$only" ]; then
+  printf '[experiment]\nname = one\nenv = riverswim\nepisodes = 1\nseeds = 1\n[env]\nstates = 6\nhorizon = 20\n[algo psrl]\ntype = psrl\n' >"$out/one.ini"
+  fixed "one-run fixed cost, no figure" "under 10 ms" 11 --no-plot
+  if command -v gnuplot >/dev/null; then fixed "one-run fixed cost, with figure" "about 0.1 s" 5; fi
   timed "solve garnet states=4000 (PI)" "0.04 s" "$tabrl" solve garnet --set states=4000 --gamma 0.9 --format csv
   timed "solve garnet states=100000 (PI)" "1 s" "$tabrl" solve garnet --set states=100000 --gamma 0.9 --format csv
 fi
