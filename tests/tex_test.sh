@@ -51,7 +51,7 @@ check bi-rows test "$(rows "$work/bi.tex" | wc -l)" -eq 120
 check bi-q-at-action test "$(rows "$work/bi.tex" |
   awk '{ a = $5 == "a_{0}" ? 6 : 7; if ($a != $4) bad++ } END { print bad + 0 }')" -eq 0
 check bi-caption grep -q 'riverswim, backward induction, horizon \$H = 20\$, step 20 of 20' "$work/bi.tex"
-check bi-booktabs test "$(grep -c '^\\toprule$' "$work/bi.tex")" -eq 3 # 120 rows in pieces of 40
+check bi-booktabs test "$(grep -c '^\\toprule$' "$work/bi.tex")" -eq 4 # 120 rows in pieces of 32
 check bi-fragment-only test "$(grep -c 'documentclass\|begin{document}' "$work/bi.tex")" -eq 0
 
 # Value iteration on FrozenLake, gamma 0.9: the last sweep equals the csv,

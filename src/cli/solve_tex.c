@@ -183,8 +183,13 @@ static void caption(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
 }
 
 /* Rows per tabular: a longer table is cut into pieces ("continued") that
- * LaTeX can put on successive pages, a tabular itself never breaks. */
-enum { TEX_ROWS_PER_PIECE = 40 };
+ * LaTeX can put on successive pages; a tabular itself never breaks. */
+enum { TEX_ROWS_PER_PIECE = 32 };
+
+/* Each piece and its caption share a minipage, so that a page never breaks
+ * between the two. */
+static const char piece_open[] = "\\begin{minipage}{\\linewidth}\\centering\n";
+static const char piece_close[] = "\\bottomrule\n\\end{tabular}\n\\end{minipage}\\par\\medskip\n";
 
 /* The state table's head: [h] s V pi, then Q under one spanning label with
  * the actions below it (booktabs' two-level head), [pi_k+1]. */
@@ -220,15 +225,17 @@ static void state_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t
   const tabrl_mdp *m = d->m;
   const tabrl_steps *st = d->st;
   int staged = st->stages > 1, rows = 0;
+  fputs(piece_open, f);
+  caption(f, d, iter, t, improve);
   state_head(f, d, improve != NULL);
   for (int h = first_stage(d, iter); h < st->stages; h++) {
     if (staged && h > first_stage(d, iter) && rows) fputs("\\addlinespace\n", f);
     for (int s = 0; s < m->S; s++) {
       size_t i = (size_t)h * m->S + s;
       if (rows == TEX_ROWS_PER_PIECE) {
-        fputs("\\bottomrule\n\\end{tabular}\n\\end{center}\n\\begin{center}\n"
-              "\\tablename~\\thetable{} (continued)\\\\[1ex]\n",
-              f);
+        fputs(piece_close, f);
+        fputs(piece_open, f);
+        fputs("\\tablename~\\thetable{} (continued)\\\\[1ex]\n", f);
         state_head(f, d, improve != NULL);
         rows = 0;
       }
@@ -249,12 +256,13 @@ static void state_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t
       fputs(" \\\\\n", f);
     }
   }
-  fputs("\\bottomrule\n\\end{tabular}\n", f);
+  fputs(piece_close, f);
 }
 
 /* A grid env's values at the lowest stage computed, laid out as the map:
  * each cell its state's action (the policy the state table shows last)
- * above its value, so that a column is as narrow as a number; walls blank;
+ * above its value (a nested tabular, so that every cell's lines sit at the
+ * same heights), a column as narrow as a number; walls blank;
  * terminal cells keep their map letter. */
 static void grid_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
                        const tabrl_step *improve)
@@ -262,13 +270,15 @@ static void grid_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
   const tabrl_grid *g = d->m->grid;
   int h = first_stage(d, iter);
   const int *action = (improve ? improve : t)->action + (size_t)h * d->m->S;
-  fputs("\\\\[2ex]\n\\refstepcounter{table}\\tablename~\\thetable: the values of "
-        "Table~\\the\\numexpr\\value{table}-1\\relax",
+  fputs(piece_open, f);
+  fputs("\\refstepcounter{table}\\tablename~\\thetable: the values of "
+        "Table~\\the\\numexpr\\value{table}-1\\relax{}",
         f);
   if (d->method == 'b') fprintf(f, " at stage $h = %d$", h);
-  fputs(" laid out as the map, each free cell with the action of ", f);
+  fputs(" laid out as the map, each cell its state, the action of ", f);
   fputs(d->method == 'p' ? "$\\pi_{k+1}$" : d->method == 'v' ? "the greedy policy" : "$\\pi_h$", f);
-  fputs(" (walls blank; holes, goals and other terminal cells keep their map letter).\\\\[1ex]\n"
+  fputs(" and the value (walls blank; holes, goals and other terminal cells keep their map "
+        "letter).\\\\[1ex]\n"
         "{\\small\\setlength{\\tabcolsep}{3pt}\\begin{tabular}{",
         f);
   for (int c = 0; c < g->cols; c++) fputc('c', f);
@@ -279,7 +289,7 @@ static void grid_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
       char ch = g->cells[cell];
       if (c) fputs(" & ", f);
       if (s < 0) continue;
-      fputs("\\shortstack{", f);
+      fprintf(f, "\\begin{tabular}{@{}c@{}}{\\scriptsize %d}\\\\", s);
       if (ch == '.' || ch == 'F' || ch == 'S' || ch == 'o' || ch == 'R') {
         put_action(f, d->m, action[s]);
       } else {
@@ -290,11 +300,11 @@ static void grid_table(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
       }
       fputs("\\\\", f);
       put_number(f, t->V[(size_t)h * d->m->S + s], d->digits);
-      fputs("}", f);
+      fputs("\\end{tabular}", f);
     }
     fputs(" \\\\\n", f);
   }
-  fputs("\\bottomrule\n\\end{tabular}}\n", f);
+  fputs("\\bottomrule\n\\end{tabular}}\n\\end{minipage}\\par\\medskip\n", f);
 }
 
 static int write_doc(FILE *f, void *ctx)
@@ -315,7 +325,6 @@ static int write_doc(FILE *f, void *ctx)
     if (!t || (d->method == 'p' && !improve))
       return tabrl_error(TABRL_EINVAL, "no step recorded for iteration %d", iter);
     fputs("\\begin{center}\n", f);
-    caption(f, d, iter, t, improve);
     state_table(f, d, iter, t, improve);
     if (d->m->grid) grid_table(f, d, iter, t, improve);
     fputs("\\end{center}\n", f);
