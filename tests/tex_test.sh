@@ -94,7 +94,7 @@ check pi-values test "$(last_table "$work/pi.tex")" = "$(expected "$work/pi.csv"
 check pi-all-iterations test "$(rows "$work/pi.tex" | awk '{ print $1 }' | sort -u | wc -l)" -eq 6
 check pi-q-at-action test "$(rows "$work/pi.tex" | awk '{ c = index("\\leftarrow \\downarrow \\rightarrow \\uparrow", $5)
     a = c == 1 ? 6 : c == 12 ? 7 : c == 23 ? 8 : 9; if ($a != $4) bad++ } END { print bad + 0 }')" -eq 0
-check pi-optimal grep -q 'iteration \$k = 6\$ of 6:.*0 changed: \$\\pi_k\$ is optimal' "$work/pi.tex"
+check pi-optimal grep -q 'iteration \$k = 6\$ of 6:.*0 actions changed: \$\\pi_k\$ is optimal' "$work/pi.tex"
 
 # Names are escaped.
 sed 's/^# name = .*/# name = my_rs%1\&#2/' <(

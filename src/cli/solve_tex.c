@@ -157,8 +157,9 @@ static void caption(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
     fprintf(f,
             ", value iteration, $\\gamma = %g$, sweep $k = %d$ of %d: $V_k$, $Q(s,a) = r(s,a) + "
             "\\gamma \\sum_{s'} P(s' \\mid s,a)\\, V_k(s')$ and the greedy action $\\arg\\max_a "
-            "Q(s,a)$ (lowest on ties; %ld changed); residual $\\|V_k - V_{k-1}\\|_\\infty = ",
-            m->gamma, iter, last, t->changes);
+            "Q(s,a)$ (lowest on ties; %ld changed since sweep %d); residual $\\|V_k - "
+            "V_{k-1}\\|_\\infty = ",
+            m->gamma, iter, last, t->changes, iter - 1);
     put_sci(f, t->residual);
     fputs("$, stopping below $\\varepsilon (1 - \\gamma) / (2 \\gamma) = ", f);
     put_sci(f, d->st->threshold);
@@ -170,7 +171,7 @@ static void caption(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
             ", policy iteration, $\\gamma = %g$, iteration $k = %d$ of %d: exact evaluation "
             "$V^{\\pi_k}$, $Q^{\\pi_k}(s,a) = r(s,a) + \\gamma \\sum_{s'} P(s' \\mid s,a)\\, "
             "V^{\\pi_k}(s')$, and the improvement $\\pi_{k+1}(s) = \\arg\\max_a Q^{\\pi_k}(s,a)$ "
-            "(lowest on ties; %ld changed%s)",
+            "(lowest on ties; %ld actions changed%s)",
             m->gamma, iter, last, improve->changes,
             improve->changes ? "" : ": $\\pi_k$ is optimal");
     if (!isnan(t->residual)) {
