@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/solve_tex.h"
 #include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
@@ -20,7 +21,9 @@ enum {
   OPT_TRACE,
   OPT_EPS,
   OPT_OBJECTIVE,
-  OPT_BUDGET
+  OPT_BUDGET,
+  OPT_ITERATIONS,
+  OPT_DIGITS
 };
 
 const cli_option cli_solve_options[] = {
@@ -30,9 +33,9 @@ const cli_option cli_solve_options[] = {
     {"method", OPT_METHOD, "backward|vi|pi",
      "solver of the mean objective (default: backward if episodic, else pi)"},
     {"eps", OPT_EPS, "E", "value iteration: greedy policy E-optimal (default 1e-9)"},
-    {"format", OPT_FORMAT, "table|csv|map",
-     "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), or "
-     "the greedy actions on a grid map"},
+    {"format", OPT_FORMAT, "table|csv|map|tex",
+     "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), "
+     "the greedy actions on a grid map, or tex: booktabs tables of V, Q and the policy"},
     {"trace", OPT_TRACE, NULL,
      "one line per VI/PI iteration (on stdout with the table, else stderr)"},
     {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
@@ -40,7 +43,12 @@ const cli_option cli_solve_options[] = {
      "constrained MDP (a model with costs): the optimum with expected cost <= B by the LP over "
      "occupancy measures, its cost and the budget's dual price"},
     {"output", 'o', "FILE.csv",
-     "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it)"},
+     "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it); "
+     "with --format tex: the tables"},
+    {"iterations", OPT_ITERATIONS, "all|last|N,M,...",
+     "--format tex: the iterations tabled (VI sweeps, PI iterations, backward stages; default "
+     "last)"},
+    {"digits", OPT_DIGITS, "D", "--format tex: decimals of each number, 1 to 17 (default 4)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -250,7 +258,7 @@ int cli_solve(int argc, char **argv)
 {
   cli_settings settings = {0};
   const char *horizon = NULL, *gamma = NULL, *method_text = NULL, *format = "table";
-  const char *budget_text = NULL, *output = NULL;
+  const char *budget_text = NULL, *output = NULL, *tex_iterations = NULL, *tex_digits = NULL;
   double eps = 1e-9, budget = 0;
   int trace = 0, code = CLI_OK, opt, method = 'b', iterations = 0, status;
   tabrl_mdp *m = NULL;
@@ -303,6 +311,12 @@ int cli_solve(int argc, char **argv)
     case 'o':
       output = optarg;
       break;
+    case OPT_ITERATIONS:
+      tex_iterations = optarg;
+      break;
+    case OPT_DIGITS:
+      tex_digits = optarg;
+      break;
     default:
       code = cli_usage("solve", CLI_USAGE);
       goto done;
@@ -312,12 +326,13 @@ int cli_solve(int argc, char **argv)
     code = cli_usage("solve", CLI_USAGE);
     goto done;
   }
-  if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map")) {
-    cli_error("--format %s: expected table, csv or map", format);
+  if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map") &&
+      strcmp(format, "tex")) {
+    cli_error("--format %s: expected table, csv, map or tex", format);
     code = CLI_USAGE;
     goto done;
   }
-  if (output && !budget_text) {
+  if (output && !budget_text && strcmp(format, "tex")) {
     cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B", output);
     code = CLI_USAGE;
     goto done;
@@ -355,6 +370,22 @@ int cli_solve(int argc, char **argv)
     goto done;
   }
   if (mean && (code = parse_method(method_text, m, &method))) goto done;
+  /* --format tex: the tables of every iteration the solver records. */
+  if ((tex_iterations || tex_digits) && strcmp(format, "tex")) {
+    cli_error("--%s: only with --format tex", tex_iterations ? "iterations" : "digits");
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (!strcmp(format, "tex")) {
+    if (!mean || trace) {
+      cli_error("--format tex: tables of the mean objective's solvers; not with %s",
+                trace ? "--trace (--iterations all tables every iteration)" : "--objective");
+      code = CLI_USAGE;
+    } else {
+      code = cli_solve_tex(m, method, eps, tex_iterations, tex_digits, output);
+    }
+    goto done;
+  }
 
   V = calloc(tabrl_oracle_value_size(m), sizeof *V);
   pi = tabrl_policy_alloc_for(m);
