@@ -116,6 +116,7 @@ static void print_fit(const char *series, tabrl_fit_shape shape, const tabrl_fit
     printf("n/a");
   printf(" K=%.17g..%.17g points=%zu%s series=%s\n", K[fit->first], K[fit->first + fit->n - 1],
          fit->n, fit->widened ? " (fewer than 3 in the last decade)" : "", series);
+  fflush(stdout); /* before gnuplot's dumb text on the same standard output */
 }
 
 /* The problem of DIR's experiment for algorithm type algo's bound: S, A, H

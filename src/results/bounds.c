@@ -18,7 +18,10 @@
  *
  * L is the algorithm's own (algos/exploration/ucbvi.c computes it once
  * from the run's episodes), so it is taken at the run's T; the sqrt(S A T)
- * term is evaluated at the K of the checkpoint, T = K H. */
+ * term is evaluated at the K of the checkpoint, T = K H.  The constants
+ * 20 and 250 are those algos/exploration/ucbvi.c states: the searchable
+ * copies of arXiv:1703.05449 gave only the abstract, so they are not yet
+ * checked against the paper's text. */
 static double ucbvi_ch(const tabrl_bound_problem *p, double K)
 {
   double L = log(5.0 * p->S * p->A * p->episodes * p->H / p->delta);
