@@ -147,31 +147,31 @@ int tabrl_regret_bound(const char *algo, const tabrl_bound_problem *p, double K,
 
 /* Called once per curve with its fit (tabrl_plot_options.fit); K are the
  * curve's checkpoints. */
-typedef void tabrl_plot_fit_fn(const char *series, tabrl_fit_shape shape, const tabrl_fit *fit,
-                               const double *K, void *ctx);
+typedef void (*tabrl_plot_fit_fn)(const char *series, tabrl_fit_shape shape, const tabrl_fit *fit,
+                                  const double *K, void *ctx);
 
 typedef struct {
-  const char *metric;        /* "cum_regret" (also when NULL), "value", "w1", "cramer",
-                                "value_err", "queries", "kl", "cost" or
-                                "violation" */
-  const char *output;        /* the image; NULL: DIR/<metric>.png, or with x_key
-                                DIR/<metric>-vs-<x_key>.png.  The extension picks
-                                the terminal: .png pngcairo, .svg svg, .pdf
-                                pdfcairo.  With terminal "dumb": a text file, or
-                                NULL for the text on standard output. */
-  const char *terminal;      /* NULL (from the extension) or "dumb" */
-  int logx, logy;            /* logarithmic axes */
-  const char *x_key;         /* NULL: curves against the episode.  A swept key
-                                (e.g. "ucbvi-b.scale"): the metric at each
-                                config's last checkpoint against the key's value
-                                in the manifest's [config LABEL] sections, one
-                                line with 95% error bars per algorithm (and per
-                                value of the other swept keys). */
-  tabrl_fit_shape fit;       /* curves only: each curve's fit over its last
-                                decade (tabrl_fit_curve), dashed over the whole
-                                x range and titled "SERIES: 3.1 K^1/2"; the
-                                curve's own title gains ": slope 0.52" */
-  tabrl_plot_fit_fn *on_fit; /* NULL, or told each fit */
+  const char *metric;       /* "cum_regret" (also when NULL), "value", "w1", "cramer",
+                               "value_err", "queries", "kl", "cost" or
+                               "violation" */
+  const char *output;       /* the image; NULL: DIR/<metric>.png, or with x_key
+                               DIR/<metric>-vs-<x_key>.png.  The extension picks
+                               the terminal: .png pngcairo, .svg svg, .pdf
+                               pdfcairo.  With terminal "dumb": a text file, or
+                               NULL for the text on standard output. */
+  const char *terminal;     /* NULL (from the extension) or "dumb" */
+  int logx, logy;           /* logarithmic axes */
+  const char *x_key;        /* NULL: curves against the episode.  A swept key
+                               (e.g. "ucbvi-b.scale"): the metric at each
+                               config's last checkpoint against the key's value
+                               in the manifest's [config LABEL] sections, one
+                               line with 95% error bars per algorithm (and per
+                               value of the other swept keys). */
+  tabrl_fit_shape fit;      /* curves only: each curve's fit over its last
+                               decade (tabrl_fit_curve), dashed over the whole
+                               x range and titled "SERIES: 3.1 K^1/2"; the
+                               curve's own title gains ": slope 0.52" */
+  tabrl_plot_fit_fn on_fit; /* NULL, or told each fit */
   void *fit_ctx;
   const char *bound_algo; /* curves only: NULL, or an algorithm type whose
                              tabrl_regret_bound is drawn dotted for
