@@ -520,6 +520,110 @@ START_TEST(test_plot_without_gnuplot)
 }
 END_TEST
 
+/* ---- fits and bounds ---- */
+
+/* Checkpoints K = (i + 1)^2: 1, 4, ..., spread like a long run's. */
+static void checkpoints(double *K, size_t n)
+{
+  for (size_t i = 0; i < n; i++) K[i] = (double)(i + 1) * (double)(i + 1);
+}
+
+START_TEST(test_fit_closed_forms)
+{
+  enum { N = 40 };
+  double K[N], y[N];
+  tabrl_fit fit;
+  checkpoints(K, N); /* K = 1, 4, ..., 1600 */
+  for (size_t i = 0; i < N; i++) y[i] = 3 * sqrt(K[i]);
+  ck_assert_int_eq(tabrl_fit_curve(K, y, N, TABRL_FIT_SQRT, &fit), 0);
+  ck_assert(fit.has_slope);
+  ck_assert_double_eq_tol(fit.slope, 0.5, 1e-12);
+  ck_assert_double_eq_tol(fit.c, 3, 1e-12);
+  /* The last decade: K >= 160, i.e. (i+1)^2 >= 160, i+1 >= 13: 28 points. */
+  ck_assert_uint_eq(fit.first, 12);
+  ck_assert_uint_eq(fit.n, 28);
+  ck_assert_int_eq(fit.widened, 0);
+
+  for (size_t i = 0; i < N; i++) y[i] = 2 * K[i];
+  ck_assert_int_eq(tabrl_fit_curve(K, y, N, TABRL_FIT_LINEAR, &fit), 0);
+  ck_assert_double_eq_tol(fit.slope, 1, 1e-12);
+  ck_assert_double_eq_tol(fit.c, 2, 1e-12);
+
+  for (size_t i = 0; i < N; i++) y[i] = 5 * log(K[i]);
+  ck_assert_int_eq(tabrl_fit_curve(K, y, N, TABRL_FIT_LOG, &fit), 0);
+  ck_assert_double_eq_tol(fit.c, 5, 1e-12);
+
+  /* c is least squares, not a ratio at one point: y = K on f = sqrt(K) over
+   * K = 100, 400, 1600 (one decade and more: the last decade is 400, 1600
+   * plus the widening to 3) gives c = sum K^1.5 / sum K. */
+  const double K3[] = {100, 400, 1600}, y3[] = {100, 400, 1600};
+  ck_assert_int_eq(tabrl_fit_curve(K3, y3, 3, TABRL_FIT_SQRT, &fit), 0);
+  ck_assert_int_eq(fit.widened, 1);
+  ck_assert_uint_eq(fit.first, 0);
+  ck_assert_double_eq_tol(fit.c, (1000.0 + 8000.0 + 64000.0) / 2100.0, 1e-12);
+  ck_assert_double_eq_tol(fit.slope, 1, 1e-12);
+
+  /* Points with y <= 0 are left out of the slope, not of c. */
+  const double K4[] = {1000, 2000, 4000, 8000}, y4[] = {0, 2000, 4000, 8000};
+  ck_assert_int_eq(tabrl_fit_curve(K4, y4, 4, TABRL_FIT_LINEAR, &fit), 0);
+  ck_assert_double_eq_tol(fit.slope, 1, 1e-12);
+  ck_assert_double_eq_tol(fit.c, (4e6 + 16e6 + 64e6) / (1e6 + 4e6 + 16e6 + 64e6), 1e-12);
+  const double z4[] = {0, 0, 0, 5};
+  ck_assert_int_eq(tabrl_fit_curve(K4, z4, 4, TABRL_FIT_LINEAR, &fit), 0);
+  ck_assert_int_eq(fit.has_slope, 0);
+
+  const double bad[] = {2, 1};
+  assert_error(tabrl_fit_curve(bad, y4, 2, TABRL_FIT_SQRT, &fit), TABRL_EINVAL, "increasing");
+  const double one[] = {1};
+  assert_error(tabrl_fit_curve(one, y4, 1, TABRL_FIT_LOG, &fit), TABRL_EINVAL, "is 0");
+  ck_assert_int_eq(tabrl_fit_shape_parse("sqrt"), TABRL_FIT_SQRT);
+  ck_assert_int_eq(tabrl_fit_shape_parse("cubic"), TABRL_FIT_NONE);
+}
+END_TEST
+
+START_TEST(test_regret_bound)
+{
+  /* S = 6, A = 2, H = 20, K = 2000, delta = 0.1: T = 40,000,
+   * L = ln(5 * 6 * 2 * 40000 / 0.1) = ln(2.4e7) = 16.993564...,
+   * 20 H L sqrt(S A T) = 400 L sqrt(480000), 250 H^2 S^2 A L^2 = 7.2e6 L^2. */
+  const tabrl_bound_problem p = {6, 2, 20, 2000, 0.1};
+  double value, L = log(2.4e7);
+  const char *title;
+  ck_assert_int_eq(tabrl_regret_bound("ucbvi", &p, 2000, &value, &title), 0);
+  ck_assert_double_eq_tol(value, 400 * L * sqrt(480000.0) + 7.2e6 * L * L, 1e-6);
+  ck_assert_double_eq_tol(value, 2083934255.17, 0.01);
+  ck_assert_str_eq(title, "UCBVI-CH bound (Thm 1)");
+  /* At K = 20 the sqrt term shrinks, L stays the run's. */
+  ck_assert_int_eq(tabrl_regret_bound("ucbvi", &p, 20, &value, &title), 0);
+  ck_assert_double_eq_tol(value, 400 * L * sqrt(4800.0) + 7.2e6 * L * L, 1e-6);
+  assert_error(tabrl_regret_bound("psrl", &p, 20, &value, &title), TABRL_EUNSUPPORTED,
+               "states only");
+  assert_error(tabrl_regret_bound("greedy-q", &p, 20, &value, &title), TABRL_ENOTFOUND,
+               "algorithms with one: ucbvi");
+  const tabrl_bound_problem q = {6, 2, 20, 2000, 1.5};
+  assert_error(tabrl_regret_bound("ucbvi", &q, 20, &value, &title), TABRL_EINVAL, "delta");
+}
+END_TEST
+
+START_TEST(test_plot_fit_script)
+{
+  char *dir = summarized_copy("single"), *output = join(dir, "fit.txt");
+  tabrl_plot_options opt = {.terminal = "dumb", .output = output, .fit = TABRL_FIT_SQRT};
+  ck_assert_int_eq(tabrl_plot(dir, &opt), 0);
+  char *script = read_file(dir, "fit.gp");
+  ck_assert_ptr_nonnull(script);
+  ck_assert_ptr_nonnull(strstr(script, "$f1 << EOD\n"));
+  ck_assert_ptr_nonnull(strstr(script, ": slope "));
+  ck_assert_ptr_nonnull(strstr(script, " K^1/2"));
+  free(script);
+  opt.x_key = "ucbvi-b.scale";
+  assert_error(tabrl_plot(dir, &opt), TABRL_EINVAL, "not on a sweep");
+  remove_tree(dir);
+  free(dir);
+  free(output);
+}
+END_TEST
+
 /* The schemas are the documented headers (README, Output files), and the
  * column enums index them. */
 START_TEST(test_schemas)
@@ -574,6 +678,9 @@ int main(void)
   tcase_add_test(plot, test_plot_png_and_paths);
   tcase_add_test(plot, test_plot_refusals);
   tcase_add_test(plot, test_plot_without_gnuplot);
+  tcase_add_test(plot, test_plot_fit_script);
+  tcase_add_test(stats, test_fit_closed_forms);
+  tcase_add_test(stats, test_regret_bound);
   suite_add_tcase(s, stats);
   suite_add_tcase(s, summary);
   suite_add_tcase(s, merge);

@@ -5,10 +5,12 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "model/fileio.h"
+#include "results/private.h"
+#include "tabrl/env.h"
 #include "tabrl/error.h"
 #include "tabrl/results.h"
 
-enum { OPT_METRIC = 256, OPT_TERM, OPT_LOGX, OPT_LOGY, OPT_X };
+enum { OPT_METRIC = 256, OPT_TERM, OPT_LOGX, OPT_LOGY, OPT_X, OPT_FIT, OPT_BOUND };
 
 const cli_option cli_merge_options[] = {
     {"out", 'o', "DIR", "the merged directory (a new, empty or earlier merged one)"},
@@ -23,6 +25,10 @@ const cli_option cli_plot_options[] = {
     {"logx", OPT_LOGX, NULL, "logarithmic x axis"},
     {"logy", OPT_LOGY, NULL, "logarithmic y axis"},
     {"x", OPT_X, "KEY", "a swept key as the x axis (one point per config at the last episode)"},
+    {"fit", OPT_FIT, "sqrt|linear|log",
+     "fit c K^1/2, c K or c ln K to each curve's last decade (dashed) and its log-log slope"},
+    {"bound", OPT_BOUND, "ALGO",
+     "draw ALGO's regret bound with its paper's constants (ucbvi: UCBVI-CH, Thm 1)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -97,15 +103,117 @@ int cli_merge(int argc, char **argv)
   return CLI_OK;
 }
 
+/* One line per curve on standard output, for scripts and tests. */
+static void print_fit(const char *series, tabrl_fit_shape shape, const tabrl_fit *fit,
+                      const double *K, void *ctx)
+{
+  static const char *const names[] = {"", "sqrt", "linear", "log"};
+  (void)ctx;
+  printf("fit %s c=%.17g slope=", names[shape], fit->c);
+  if (fit->has_slope)
+    printf("%.17g", fit->slope);
+  else
+    printf("n/a");
+  printf(" K=%.17g..%.17g points=%zu%s series=%s\n", K[fit->first], K[fit->first + fit->n - 1],
+         fit->n, fit->widened ? " (fewer than 3 in the last decade)" : "", series);
+  fflush(stdout); /* before gnuplot's dumb text on the same standard output */
+}
+
+/* The problem of DIR's experiment for algorithm type algo's bound: S, A, H
+ * of its env, rebuilt from the manifest as tabrl eval does, the run's
+ * episodes, and delta of its first algorithm of that type.  Prints the
+ * error; returns the exit code. */
+static int bound_problem(const char *dir, const char *algo, tabrl_bound_problem *p)
+{
+  char path[4200], section[300];
+  tabrl_ini ini = {0};
+  tabrl_setting settings[128];
+  size_t n = 0;
+  tabrl_mdp *m = NULL;
+  const char *label = NULL, *bonus = NULL, *delta = NULL;
+  int code = CLI_USAGE, status;
+
+  snprintf(path, sizeof path, "%s/manifest.ini", dir);
+  if ((status = tabrl_ini_read(path, &ini))) {
+    cli_error("--bound %s: %s", algo, tabrl_error_message());
+    return cli_status(status);
+  }
+  const char *env = tabrl_ini_get(&ini, "experiment", "env"),
+             *episodes = tabrl_ini_get(&ini, "experiment", "episodes");
+  for (size_t i = 0; i < ini.n && !label; i++) {
+    const tabrl_ini_item *it = &ini.items[i];
+    if (it->key && !strncmp(it->section, "algo ", 5) && !strcmp(it->key, "type") &&
+        !strcmp(it->value, algo))
+      label = it->section + 5;
+  }
+  if (!env || !episodes) {
+    cli_error("%s: no [experiment] env or episodes", path);
+    goto done;
+  }
+  if (!label) {
+    cli_error("--bound %s: %s has no algorithm of type %s", algo, path, algo);
+    goto done;
+  }
+  snprintf(section, sizeof section, "algo %s", label);
+  delta = tabrl_ini_get(&ini, section, "delta");
+  bonus = tabrl_ini_get(&ini, section, "bonus");
+  for (size_t i = 0; i < ini.n; i++) {
+    const tabrl_ini_item *it = &ini.items[i];
+    if (!it->key || !*it->value || *it->value == '(') continue;
+    if (!strncmp(it->section, "config ", 7) && !strncmp(it->key, "env.", 4)) {
+      cli_error("--bound %s: %s: [%s] %s changes the env between configs; a bound needs one "
+                "problem",
+                algo, path, it->section, it->key);
+      goto done;
+    }
+    if (strcmp(it->section, "env")) continue;
+    if (n == sizeof settings / sizeof *settings) {
+      cli_error("%s: too many env settings", path);
+      goto done;
+    }
+    settings[n++] = (tabrl_setting){it->key, it->value, "manifest.ini", 0};
+  }
+  if ((status = tabrl_env_build(env, settings, n, &m))) {
+    cli_error("--bound %s: %s (the env of %s)", algo, tabrl_error_message(), path);
+    code = status == TABRL_ENOMEM ? CLI_FAIL : CLI_USAGE;
+    goto done;
+  }
+  if (m->horizon <= 0) {
+    cli_error("--bound %s: %s's env %s is discounted; the bound is for episodes of a horizon H",
+              algo, path, env);
+    goto done;
+  }
+  char *end;
+  *p = (tabrl_bound_problem){m->S, m->A, m->horizon, strtod(episodes, &end),
+                             delta ? strtod(delta, NULL) : 0.1};
+  if (bonus && !strcmp(algo, "ucbvi") && strcmp(bonus, "hoeffding"))
+    printf("note: %s has bonus = %s; Theorem 1 bounds UCBVI-CH (bonus = hoeffding), "
+           "the bound drawn\n",
+           label, bonus);
+  code = CLI_OK;
+done:
+  tabrl_mdp_free(m);
+  tabrl_ini_free(&ini);
+  return code;
+}
+
 int cli_plot(int argc, char **argv)
 {
   tabrl_plot_options plot = {0};
+  tabrl_bound_problem problem;
   char *image = NULL, *script = NULL;
+  const char *fit = NULL;
   int opt, status;
 
   optind = 0;
   while ((opt = cli_getopt(argc, argv, cli_plot_options)) != -1) {
     switch (opt) {
+    case OPT_FIT:
+      fit = optarg;
+      break;
+    case OPT_BOUND:
+      plot.bound_algo = optarg;
+      break;
     case OPT_METRIC:
       plot.metric = optarg;
       break;
@@ -149,6 +257,38 @@ int cli_plot(int argc, char **argv)
   if (plot.output && tabrl_output_path_check("-o", plot.output, TABRL_OUTPUT_FILE)) {
     cli_error("%s", tabrl_error_message());
     return CLI_USAGE;
+  }
+  if (fit && !(plot.fit = tabrl_fit_shape_parse(fit))) {
+    cli_error("--fit %s: expected sqrt, linear or log", fit);
+    return CLI_USAGE;
+  }
+  plot.on_fit = print_fit;
+  if ((fit || plot.bound_algo) && plot.x_key) {
+    cli_error("--%s draws on curves against the episode, not with --x", fit ? "fit" : "bound");
+    return CLI_USAGE;
+  }
+  if (plot.bound_algo) {
+    /* Whether the type has a bound, before reading anything. */
+    const tabrl_bound_problem probe = {1, 1, 1, 1, 0.5};
+    double value;
+    const char *title;
+    status = tabrl_regret_bound(plot.bound_algo, &probe, 1, &value, &title);
+    if (status == TABRL_EUNSUPPORTED) {
+      printf("%s\n", tabrl_error_message());
+      plot.bound_algo = NULL;
+    } else if (status) {
+      cli_error("--bound %s", tabrl_error_message());
+      return CLI_USAGE;
+    } else {
+      if ((status = bound_problem(argv[optind], plot.bound_algo, &problem))) return status;
+      if (tabrl_regret_bound(plot.bound_algo, &problem, problem.episodes, &value, &title)) {
+        cli_error("--bound %s: %s", plot.bound_algo, tabrl_error_message());
+        return CLI_USAGE;
+      }
+      printf("bound %s S=%g A=%g H=%g delta=%.17g K=%.17g: %.17g (%s)\n", plot.bound_algo,
+             problem.S, problem.A, problem.H, problem.delta, problem.episodes, value, title);
+      plot.bound_problem = &problem;
+    }
   }
   if ((status = tabrl_plot_paths(argv[optind], &plot, &image, &script))) {
     cli_error("%s", tabrl_error_message());

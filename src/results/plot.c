@@ -89,6 +89,12 @@ static int check_options(const tabrl_plot_options *opt, terminal *term)
                        "output's extension: .png, .svg or .pdf)",
                        opt->terminal);
   if (opt->x_key && !*opt->x_key) return tabrl_error(TABRL_EINVAL, "empty x key");
+  if (opt->x_key && (opt->fit || opt->bound_algo))
+    return tabrl_error(TABRL_EINVAL, "a fit or a bound is drawn on curves against the episode, "
+                                     "not on a sweep against a key");
+  if ((unsigned)opt->fit > TABRL_FIT_LOG) return tabrl_error(TABRL_EINVAL, "unknown fit shape");
+  if (opt->bound_algo && !opt->bound_problem)
+    return tabrl_error(TABRL_EINVAL, "a bound needs the problem's sizes");
   if (opt->terminal) {
     *term = TERM_DUMB;
     return TABRL_OK;
@@ -306,6 +312,8 @@ typedef struct {
   size_t n, cap;
   point *bounds; /* the algorithm's bound at the same x (mean only), drawn dashed */
   size_t n_bounds, cap_bounds;
+  int has_fit; /* opt->fit: the fit of the curve's last decade */
+  tabrl_fit fit;
 } series;
 
 typedef struct {
@@ -653,7 +661,55 @@ typedef struct {
   terminal term;
   const char *image, *title, *dir, *script;
   long long last_episode;
+  /* opt->bound_algo: the bound at x[0..n_bound-1], and the y range of the
+   * data it must not stretch */
+  const double *bound_x, *bound_y;
+  size_t n_bound;
+  const char *bound_title;
+  double ymin, ymax;
 } script_job;
+
+static const char *const fit_shapes[] = {"", "K^1/2", "K", "ln K"};
+
+static double fit_value(tabrl_fit_shape shape, double c, double K)
+{
+  return c * (shape == TABRL_FIT_SQRT ? sqrt(K) : shape == TABRL_FIT_LINEAR ? K : log(K));
+}
+
+/* 2.3e7, not 2.3e+07: the way a reader writes it. */
+static void format_big(char *buffer, size_t size, double x)
+{
+  char raw[48];
+  snprintf(raw, sizeof raw, "%.1e", x);
+  char *e = strchr(raw, 'e');
+  if (!e || fabs(x) < 1e4) {
+    snprintf(buffer, size, "%.3g", x);
+    return;
+  }
+  int exponent = atoi(e + 1);
+  *e = '\0';
+  snprintf(buffer, size, "%.8se%d", raw, exponent);
+}
+
+/* 10,000: an episode count with thousands separators. */
+static void format_count(char *buffer, size_t size, double x)
+{
+  char digits[32];
+  snprintf(digits, sizeof digits, "%.0f", x);
+  size_t n = strlen(digits), k = 0;
+  for (size_t i = 0; i < n && k + 2 < size; i++) {
+    if (i && (n - i) % 3 == 0) buffer[k++] = ',';
+    buffer[k++] = digits[i];
+  }
+  buffer[k] = '\0';
+}
+
+/* The legend of series i's fit: "psrl: 3.1 K^1/2". */
+static void fit_title(char *buffer, size_t size, const series *s, tabrl_fit_shape shape)
+{
+  snprintf(buffer, size, "%s: %.3g %s%s", s->title, s->fit.c, fit_shapes[shape],
+           s->fit.widened ? " (last 3 points)" : "");
+}
 
 /* Series i's theoretical bound, if it has one: a thinner dashed line of
  * its colour beside the measured one, titled "<series> bound". */
@@ -697,15 +753,44 @@ static int write_script(FILE *f, void *ctx)
       fprintf(f, "%.17g %.17g\n", s->bounds[k].x, s->bounds[k].mean);
     fputs("EOD\n\n", f);
   }
+  for (size_t i = 0; i < job->lines->n; i++) {
+    const series *s = &job->lines->items[i];
+    if (!s->has_fit) continue;
+    fprintf(f,
+            "# %s: c %s fitted over its last %zu checkpoints (K = %.17g to %.17g), "
+            "c = sum y f / sum f^2 = %.17g; free log-log slope ",
+            s->title, fit_shapes[opt->fit], s->fit.n, s->points[s->fit.first].x,
+            s->points[s->n - 1].x, s->fit.c);
+    if (s->fit.has_slope)
+      fprintf(f, "%.17g\n", s->fit.slope);
+    else
+      fputs("undefined (fewer than 2 points with y > 0)\n", f);
+    fprintf(f, "$f%zu << EOD\n", i + 1);
+    for (size_t k = 0; k < s->n; k++)
+      if (s->points[k].x > 0)
+        fprintf(f, "%.17g %.17g\n", s->points[k].x, fit_value(opt->fit, s->fit.c, s->points[k].x));
+    fputs("EOD\n\n", f);
+  }
+  if (job->n_bound) {
+    fprintf(f, "# %s (%s, S = %g, A = %g, H = %g, delta = %g, L at K = %g)\n$bound << EOD\n",
+            job->bound_title, opt->bound_algo, opt->bound_problem->S, opt->bound_problem->A,
+            opt->bound_problem->H, opt->bound_problem->delta, opt->bound_problem->episodes);
+    for (size_t k = 0; k < job->n_bound; k++)
+      fprintf(f, "%.17g %.17g\n", job->bound_x[k], job->bound_y[k]);
+    fputs("EOD\n\n", f);
+  }
   /* The key sits below the plot in as many columns as its longest title
    * allows; the image grows by its rows, so the plot keeps its height. */
   size_t longest = 0, n = job->lines->n;
   for (size_t i = 0; i < job->lines->n; i++) {
     const series *s = &job->lines->items[i];
-    size_t length = strlen(s->title) + (s->n_bounds ? strlen(" bound") : 0);
+    size_t length = strlen(s->title) + (s->n_bounds ? strlen(" bound") : 0) +
+                    (s->has_fit ? strlen(": 1.23e+04 ln K (last 3 points)") : 0);
     if (length > longest) longest = length;
     if (s->n_bounds) n++;
+    if (s->has_fit) n++;
   }
+  if (job->n_bound) n++;
   size_t columns = job->term == TERM_DUMB ? 90 / (longest + 10) : 900 / (7 * longest + 90);
   if (columns < 1) columns = 1;
   size_t rows = (n + columns - 1) / columns;
@@ -756,6 +841,28 @@ static int write_script(FILE *f, void *ctx)
   if (sweep) fputs("set offsets graph 0.05, graph 0.05, graph 0.05, graph 0.05\n", f);
   if (opt->logx) fputs("set logscale x\n", f);
   if (opt->logy) fputs("set logscale y\n", f);
+  if (job->n_bound) {
+    /* The bound is usually orders of magnitude above the curves: keep the
+     * axis on the data and say in the figure where the bound is. */
+    double top = job->bound_y[job->n_bound - 1], lo = job->ymin, hi = job->ymax;
+    double low = job->bound_y[0];
+    for (size_t k = 0; k < job->n_bound; k++)
+      if (job->bound_y[k] < low) low = job->bound_y[k];
+    if (top > hi) {
+      if (opt->logy)
+        fprintf(f, "set yrange [%.17g:%.17g]\n", lo / 1.2, hi * 1.2);
+      else
+        fprintf(f, "set yrange [%.17g:%.17g]\n", lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo));
+      char value[48], at[48], label[160];
+      format_big(value, sizeof value, top);
+      format_count(at, sizeof at, job->bound_x[job->n_bound - 1]);
+      snprintf(label, sizeof label, "%s %s: %s at K = %s", job->bound_title,
+               low > hi ? "above the plot" : "leaves the plot", value, at);
+      fputs("set label 1 ", f);
+      put_quoted(f, label);
+      fputs(" at graph 0.02, graph 0.95 front\n", f);
+    }
+  }
   /* Every band before any line, so that no band hides another series'
    * line; a series' band and line share its colour. */
   fputs("plot", f);
@@ -777,11 +884,102 @@ static int write_script(FILE *f, void *ctx)
     else
       put_style(f, i);
     fputs(" title ", f);
-    put_quoted(f, job->lines->items[i].title);
+    const series *s = &job->lines->items[i];
+    if (s->has_fit && s->fit.has_slope) {
+      char suffix[48];
+      snprintf(suffix, sizeof suffix, ": slope %.2f", s->fit.slope);
+      put_quoted_with(f, s->title, suffix);
+    } else if (s->has_fit)
+      put_quoted_with(f, s->title, ": slope n/a");
+    else
+      put_quoted(f, s->title);
     sep = ", \\\n    ";
     put_bound(f, job, i);
+    if (s->has_fit) {
+      char title[1200];
+      fit_title(title, sizeof title, s, opt->fit);
+      fprintf(f, ", \\\n    $f%zu using 1:2 with lines lw 1.5 ", i + 1);
+      if (job->term == TERM_DUMB)
+        fprintf(f, "lt %zu", i + 1);
+      else
+        fprintf(f, "lc rgb '%s' dt 2", palette[i % PALETTE_SIZE]);
+      fputs(" title ", f);
+      put_quoted(f, title);
+    }
+  }
+  if (job->n_bound) {
+    fprintf(f, ", \\\n    $bound using 1:2 with lines lw 2 %s title ",
+            job->term == TERM_DUMB ? "lt 0" : "lc rgb '#000000' dt 3");
+    put_quoted(f, job->bound_title);
   }
   fputc('\n', f);
+  return TABRL_OK;
+}
+
+/* ---- fits and bounds ---- */
+
+/* Each curve's fit (opt->fit), told to opt->on_fit. */
+static int add_fits(series_list *lines, const tabrl_plot_options *opt)
+{
+  if (!opt->fit) return TABRL_OK;
+  for (size_t i = 0; i < lines->n; i++) {
+    series *s = &lines->items[i];
+    double *K = malloc((s->n + 1) * sizeof *K), *y = malloc((s->n + 1) * sizeof *y);
+    if (!K || !y) {
+      free(K);
+      free(y);
+      return tabrl_error(TABRL_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < s->n; k++) {
+      K[k] = s->points[k].x;
+      y[k] = s->points[k].mean;
+    }
+    int status = tabrl_fit_curve(K, y, s->n, opt->fit, &s->fit);
+    if (!status) {
+      s->has_fit = 1;
+      if (opt->on_fit) opt->on_fit(s->title, opt->fit, &s->fit, K, opt->fit_ctx);
+    }
+    free(K);
+    free(y);
+    if (status) return tabrl_error(status, "%s: cannot fit: %s", s->title, tabrl_error_message());
+  }
+  return TABRL_OK;
+}
+
+/* The bound at the checkpoints of the longest curve, and the data's y range. */
+static int make_bound(const series_list *lines, const tabrl_plot_options *opt, script_job *job,
+                      double **x, double **y)
+{
+  const series *longest = &lines->items[0];
+  int first = 1, status;
+  for (size_t i = 0; i < lines->n; i++) {
+    const series *s = &lines->items[i];
+    if (s->n > longest->n) longest = s;
+    for (size_t k = 0; k < s->n; k++) {
+      const double v[3] = {s->points[k].mean, s->points[k].lo, s->points[k].hi};
+      for (int j = 0; j < 3; j++) {
+        if (opt->logy && v[j] <= 0) continue;
+        if (first || v[j] < job->ymin) job->ymin = v[j];
+        if (first || v[j] > job->ymax) job->ymax = v[j];
+        first = 0;
+      }
+    }
+  }
+  if (first) job->ymin = job->ymax = 1;
+  if (job->ymax <= job->ymin) job->ymax = job->ymin + 1;
+  if (!(*x = malloc((longest->n + 1) * sizeof **x)) ||
+      !(*y = malloc((longest->n + 1) * sizeof **y)))
+    return tabrl_error(TABRL_ENOMEM, "out of memory");
+  for (size_t k = 0; k < longest->n; k++) {
+    if (longest->points[k].x <= 0) continue;
+    (*x)[job->n_bound] = longest->points[k].x;
+    if ((status = tabrl_regret_bound(opt->bound_algo, opt->bound_problem, longest->points[k].x,
+                                     &(*y)[job->n_bound], &job->bound_title)))
+      return status;
+    job->n_bound++;
+  }
+  job->bound_x = *x;
+  job->bound_y = *y;
   return TABRL_OK;
 }
 
@@ -872,6 +1070,7 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
   series_list lines = {0};
   tabrl_ini manifest = {0};
   char *image = NULL, *script = NULL, *manifest_path = NULL, *temporary = NULL;
+  double *bound_x = NULL, *bound_y = NULL;
   int status, have_manifest = 0, value;
   terminal term;
   script_job job = {0};
@@ -914,7 +1113,9 @@ int tabrl_plot(const char *dir, const tabrl_plot_options *opt)
     goto done;
   }
 
-  job = (script_job){&lines, opt, term, image, NULL, dir, script, 0};
+  if ((status = add_fits(&lines, opt))) goto done;
+  job = (script_job){&lines, opt, term, image, NULL, dir, script, 0, NULL, NULL, 0, NULL, 0, 0};
+  if (opt->bound_algo && (status = make_bound(&lines, opt, &job, &bound_x, &bound_y))) goto done;
   if (have_manifest) job.title = tabrl_ini_get(&manifest, "experiment", "name");
   /* Without a figure the script is the result: its directory is synced
    * now; with one, once after the figure's rename. */
@@ -948,5 +1149,7 @@ done:
   free(script);
   free(manifest_path);
   free(temporary);
+  free(bound_x);
+  free(bound_y);
   return status;
 }

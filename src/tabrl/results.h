@@ -102,25 +102,82 @@ typedef struct {
 int tabrl_results_merge(const char *const *dirs, size_t n, const char *out,
                         tabrl_merge_report *report);
 
-/* ---- figures ---- */
+/* ---- fitted growth rates and regret bounds ---- */
+
+/* The shapes a regret curve is fitted to: c K^(1/2), c K, c ln K. */
+typedef enum { TABRL_FIT_NONE, TABRL_FIT_SQRT, TABRL_FIT_LINEAR, TABRL_FIT_LOG } tabrl_fit_shape;
 
 typedef struct {
-  const char *metric;   /* "cum_regret" (also when NULL), "value", "w1", "cramer",
-                           "value_err", "queries", "kl", "cost" or
-                           "violation" */
-  const char *output;   /* the image; NULL: DIR/<metric>.png, or with x_key
-                           DIR/<metric>-vs-<x_key>.png.  The extension picks
-                           the terminal: .png pngcairo, .svg svg, .pdf
-                           pdfcairo.  With terminal "dumb": a text file, or
-                           NULL for the text on standard output. */
-  const char *terminal; /* NULL (from the extension) or "dumb" */
-  int logx, logy;       /* logarithmic axes */
-  const char *x_key;    /* NULL: curves against the episode.  A swept key
-                           (e.g. "ucbvi-b.scale"): the metric at each
-                           config's last checkpoint against the key's value
-                           in the manifest's [config LABEL] sections, one
-                           line with 95% error bars per algorithm (and per
-                           value of the other swept keys). */
+  size_t first, n; /* the points fitted: K[first .. first+n-1] */
+  int widened;     /* 1 when the last decade held fewer than 3 points and
+                      the last 3 (or all, if fewer) were taken */
+  int has_slope;   /* 0 when fewer than 2 of those points have y > 0 */
+  double slope;    /* least squares of ln y on ln K over those with y > 0 */
+  double c;        /* least squares of y on c f(K): sum y f / sum f^2 */
+} tabrl_fit;
+
+/* Fits y[0..n-1] at increasing K[0..n-1] > 0 over the last decade of
+ * checkpoints, K in [K[n-1] / 10, K[n-1]] (fewer than 3 there: the last 3).
+ * TABRL_EINVAL if n = 0, a K <= 0 or not increasing, a value not finite,
+ * shape is TABRL_FIT_NONE, or f(K) = 0 at every point fitted (c has no
+ * least-squares value: ln K with K = 1 only). */
+int tabrl_fit_curve(const double *K, const double *y, size_t n, tabrl_fit_shape shape,
+                    tabrl_fit *out);
+
+/* "sqrt", "linear" or "log" (TABRL_FIT_NONE for anything else). */
+tabrl_fit_shape tabrl_fit_shape_parse(const char *name);
+
+/* A problem's sizes, as regret bounds need them. */
+typedef struct {
+  double S, A, H;  /* states, actions, horizon */
+  double episodes; /* K of the whole run: L uses T = episodes H */
+  double delta;    /* the algorithm's failure probability */
+} tabrl_bound_problem;
+
+/* The regret bound of algorithm type `algo` after K episodes, with its
+ * constants, where the paper states them.  Returns TABRL_OK and sets
+ * *value and *title ("UCBVI-CH bound (Thm 1)"); TABRL_EUNSUPPORTED with a
+ * message saying why when the type's theorem has no constants (psrl);
+ * TABRL_ENOTFOUND when the type documents no bound (the message names
+ * those that do); TABRL_EINVAL for a problem out of range. */
+int tabrl_regret_bound(const char *algo, const tabrl_bound_problem *p, double K, double *value,
+                       const char **title);
+
+/* ---- figures ---- */
+
+/* Called once per curve with its fit (tabrl_plot_options.fit); K are the
+ * curve's checkpoints. */
+typedef void (*tabrl_plot_fit_fn)(const char *series, tabrl_fit_shape shape, const tabrl_fit *fit,
+                                  const double *K, void *ctx);
+
+typedef struct {
+  const char *metric;       /* "cum_regret" (also when NULL), "value", "w1", "cramer",
+                               "value_err", "queries", "kl", "cost" or
+                               "violation" */
+  const char *output;       /* the image; NULL: DIR/<metric>.png, or with x_key
+                               DIR/<metric>-vs-<x_key>.png.  The extension picks
+                               the terminal: .png pngcairo, .svg svg, .pdf
+                               pdfcairo.  With terminal "dumb": a text file, or
+                               NULL for the text on standard output. */
+  const char *terminal;     /* NULL (from the extension) or "dumb" */
+  int logx, logy;           /* logarithmic axes */
+  const char *x_key;        /* NULL: curves against the episode.  A swept key
+                               (e.g. "ucbvi-b.scale"): the metric at each
+                               config's last checkpoint against the key's value
+                               in the manifest's [config LABEL] sections, one
+                               line with 95% error bars per algorithm (and per
+                               value of the other swept keys). */
+  tabrl_fit_shape fit;      /* curves only: each curve's fit over its last
+                               decade (tabrl_fit_curve), dashed over the whole
+                               x range and titled "SERIES: 3.1 K^1/2"; the
+                               curve's own title gains ": slope 0.52" */
+  tabrl_plot_fit_fn on_fit; /* NULL, or told each fit */
+  void *fit_ctx;
+  const char *bound_algo; /* curves only: NULL, or an algorithm type whose
+                             tabrl_regret_bound is drawn dotted for
+                             *bound_problem; the y axis keeps to the data
+                             and a label says where a bound above it is */
+  const tabrl_bound_problem *bound_problem;
 } tabrl_plot_options;
 
 /* Draws DIR/summary.csv (the title is [experiment] name of DIR/manifest.ini
