@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/solve_html.h"
 #include "model/fileio.h"
 #include "tabrl/error.h"
 #include "tabrl/mdp_io.h"
@@ -30,17 +31,19 @@ const cli_option cli_solve_options[] = {
     {"method", OPT_METHOD, "backward|vi|pi",
      "solver of the mean objective (default: backward if episodic, else pi)"},
     {"eps", OPT_EPS, "E", "value iteration: greedy policy E-optimal (default 1e-9)"},
-    {"format", OPT_FORMAT, "table|csv|map",
-     "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), or "
-     "the greedy actions on a grid map"},
+    {"format", OPT_FORMAT, "table|csv|map|html",
+     "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), "
+     "the greedy actions on a grid map, or html: one offline page stepping through the "
+     "solver's iterations"},
     {"trace", OPT_TRACE, NULL,
      "one line per VI/PI iteration (on stdout with the table, else stderr)"},
     {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
     {"budget", OPT_BUDGET, "B",
      "constrained MDP (a model with costs): the optimum with expected cost <= B by the LP over "
      "occupancy measures, its cost and the budget's dual price"},
-    {"output", 'o', "FILE.csv",
-     "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it)"},
+    {"output", 'o', "FILE",
+     "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it); "
+     "with --format html: the page (default: standard output)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -312,13 +315,22 @@ int cli_solve(int argc, char **argv)
     code = cli_usage("solve", CLI_USAGE);
     goto done;
   }
-  if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map")) {
-    cli_error("--format %s: expected table, csv or map", format);
+  if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map") &&
+      strcmp(format, "html")) {
+    cli_error("--format %s: expected table, csv, map or html", format);
     code = CLI_USAGE;
     goto done;
   }
-  if (output && !budget_text) {
-    cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B", output);
+  int html = !strcmp(format, "html");
+  if (html && objective.type != &tabrl_objective_mean) {
+    cli_error("--format html: steps through the mean objective's solvers; not with --objective");
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (output && !budget_text && !html) {
+    cli_error("-o %s: writes the constrained optimum's policy (--budget B) or the page "
+              "(--format html)",
+              output);
     code = CLI_USAGE;
     goto done;
   }
@@ -355,6 +367,10 @@ int cli_solve(int argc, char **argv)
     goto done;
   }
   if (mean && (code = parse_method(method_text, m, &method))) goto done;
+  if (html) { /* the page records the solver's steps itself */
+    code = cli_solve_html(argv[optind], &settings, horizon, gamma, m, method, eps, trace, output);
+    goto done;
+  }
 
   V = calloc(tabrl_oracle_value_size(m), sizeof *V);
   pi = tabrl_policy_alloc_for(m);
