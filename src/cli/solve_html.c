@@ -324,7 +324,7 @@ int cli_solve_html(const char *env, const cli_settings *settings, const char *ho
   }
   if (status) {
     if (writing && output)
-      cli_error("-o %s: %s", output, tabrl_error_message());
+      cli_error("-o %s", tabrl_error_message()); /* the message names the file */
     else
       cli_error("--format html: %s", tabrl_error_message());
   }

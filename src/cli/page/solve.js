@@ -32,6 +32,11 @@
     var t = Number(x.toPrecision(digits || 4));
     return String(t);
   }
+  /* A grid cell's number: round-off residue such as -3e-15 stays visible
+   * but short enough for the cell. */
+  function cellNum(x) {
+    return x !== null && x !== 0 && Math.abs(x) < 1e-4 ? num(x, 2) : num(x, 4);
+  }
   function glyph(a) {
     if (a < 0) return '';
     if (D.grid && D.grid.glyphs) return ARROWS[D.grid.glyphs[a]] || D.grid.glyphs[a];
@@ -187,7 +192,7 @@
   }
 
   function drawGrid() {
-    var g = D.grid, st = stats(), size = Math.max(44, Math.min(64, Math.floor(620 / g.cols)));
+    var g = D.grid, st = stats(), size = Math.max(42, Math.min(64, Math.floor(560 / g.cols)));
     var t = el('table', { 'class': 'grid' });
     for (var r = 0; r < g.rows; r++) {
       var tr = el('tr');
@@ -208,7 +213,7 @@
         if (CELL[ch]) td.appendChild(el('span', { 'class': 'tag' }, ch));
         var a = action(stage, s);
         td.appendChild(el('span', { 'class': 'arrow' }, FREE.indexOf(ch) >= 0 ? glyph(a) : '\u00a0'));
-        var val = el('span', { 'class': 'val', 'data-state': s, 'data-stage': stage }, num(v, 4));
+        var val = el('span', { 'class': 'val', 'data-state': s, 'data-stage': stage }, cellNum(v));
         if (v !== null) val.setAttribute('data-value', String(v));
         td.appendChild(val);
         td.addEventListener('click', select.bind(null, s));
@@ -226,9 +231,10 @@
     for (var s = 0; s < N; s++) {
       var v = value(stage, s), col = colour(v, st.big), r = el('tr', s === selected ? { 'class': 'sel' } : {});
       r.appendChild(el('td', {}, String(s)));
-      var td = el('td', { 'data-state': s, 'data-stage': stage, style: 'background:' + col[0] + ';color:' + col[1] },
-        num(v, 10));
+      var td = el('td', { 'data-state': s, 'data-stage': stage }, num(v, 10));
       if (v !== null) td.setAttribute('data-value', String(v));
+      td.style.background = col[0];
+      td.style.color = col[1];
       r.appendChild(td);
       var a = action(stage, s);
       r.appendChild(el('td', {}, a < 0 ? '' : actionName(a)));
@@ -401,7 +407,7 @@
 
   header();
   controls();
-  var main = el('div', { 'class': 'main' }), left = el('div'), side = el('div', { 'class': 'side' });
+  var main = el('div', { 'class': 'main' }), left = el('div', { 'class': 'left' }), side = el('div', { 'class': 'side' });
   board = el('div', { id: 'board' });
   legendBox = el('div');
   left.appendChild(board);
