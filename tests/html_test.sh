@@ -58,6 +58,20 @@ check fourrooms-caption grep -q 'sweep 48: V_48 = T V_47' "$work/fourrooms.dom"
 check frozenlake-caption grep -q 'improvement 7: 0 states switched' "$work/frozenlake.dom"
 check riverswim-caption grep -q 'stage h = 0 computed' "$work/riverswim.dom"
 check frozenlake-slip grep -q '1/3 each' "$work/frozenlake.dom"
+# A state's Q panel (#state=N): each Q(s, a) of the C solver equals the
+# page's own sum over the outcomes of (s, a) of this step's values (Q is
+# inlined with 10 digits: equal to 1e-9).
+q_sums() {
+  local page=$1 hash=$2
+  browse "$page" "$hash" --dump-dom 2>/dev/null |
+    grep -oE 'data-qvalue="[^"]*"|data-sum="[^"]*"' | sed 's/.*="\(.*\)"/\1/' |
+    awk 'NR % 2 { q = $1; next } { n++; d = q - $1; if (d < 0) d = -d; if (d > 1e-9 * (1 + (q < 0 ? -q : q))) bad++ }
+      END { exit !(n > 0 && bad == 0) }'
+}
+check frozenlake-q-sums q_sums "$work/frozenlake.html" "step=last&state=6"
+check fourrooms-q-sums q_sums "$work/fourrooms.html" "step=10&state=20"
+check riverswim-q-sums q_sums "$work/riverswim.html" "step=5&state=2"
+
 # A request the page might make is refused by the CSP and logged: a page
 # with an image proves that the log shows it.
 sed 's|<div id="app"></div>|<img src="https://example.invalid/x.png">&|' "$work/frozenlake.html" \

@@ -130,7 +130,23 @@ static void write_json(FILE *f, const page *pg)
     json_string(f, p ? p->doc : "");
     putc(']', f);
   }
-  fputs("],\"grid\":", f);
+  /* The outcomes of every (state, action) so that a click can show how
+   * Q(s, a) is made: small models only, and all of their states. */
+  fputs("],\"P\":", f);
+  if (pg->shown == m->S && m->nnz <= CLI_HTML_MAX_OUTCOMES) {
+    fprintf(f, "{\"stages\":%d,\"rows\":[", m->stages);
+    for (size_t b = 0; b < (size_t)m->stages * m->S * m->A; b++) {
+      fputs(b ? ",[" : "[", f);
+      for (size_t k = m->row[b]; k < m->row[b + 1]; k++)
+        fprintf(f, "%s[%d,%.17g,%.17g]", k > m->row[b] ? "," : "", m->next[k], m->prob[k],
+                m->reward[k]);
+      putc(']', f);
+    }
+    fputs("]}", f);
+  } else {
+    fputs("null", f);
+  }
+  fputs(",\"grid\":", f);
   if (m->grid && m->S <= CLI_HTML_GRID_MAX_STATES) {
     const tabrl_grid *g = m->grid;
     char *cells = malloc((size_t)g->rows * g->cols + 1);
@@ -218,6 +234,7 @@ static int choose(page *pg)
   const tabrl_steps *st = pg->st;
   int stages = st->stages;
   double fixed = (double)strlen(cli_page_solve_js) + (double)strlen(cli_page_solve_css) +
+                 (m->nnz <= CLI_HTML_MAX_OUTCOMES ? 40.0 * (double)m->nnz : 0.0) +
                  60.0 * (double)st->n + 16384.0 +
                  (m->grid ? 12.0 * m->grid->rows * m->grid->cols : 0.0);
   size_t arrays = pg->method == 'b' ? 1 : 2; /* at least the first and the last */

@@ -11,6 +11,9 @@
 /* The table (and the data inlined) covers at most this many states, fewer
  * when the model has many stages: the page stays under CLI_HTML_MAX_BYTES. */
 #define CLI_HTML_TABLE_MAX_STATES 500
+/* Models with at most this many outcomes (s, a, s') inline them: a click
+ * on a state shows how each Q(s, a) is made. */
+#define CLI_HTML_MAX_OUTCOMES 20000
 /* The inlined steps are thinned (the first 100, every k-th, the last) to
  * keep the page below this size. */
 #define CLI_HTML_MAX_BYTES 2000000

@@ -140,7 +140,7 @@
     var c = el('div', { 'class': 'controls' });
     var mk = function (label, title, f) {
       var b = el('button', { type: 'button', title: title }, label);
-      b.addEventListener('click', function () { f(); update(); });
+      b.addEventListener('click', function () { f(); follow(); update(); });
       c.appendChild(b);
     };
     mk('|\u25c0', 'first step', function () { pos = 0; });
@@ -148,7 +148,7 @@
     mk('\u25b6', 'next step', function () { pos = Math.min(D.view.length - 1, pos + 1); });
     mk('\u25b6|', 'last step', function () { pos = D.view.length - 1; });
     slider = el('input', { type: 'range', min: 0, max: D.view.length - 1, value: 0, 'aria-label': 'step' });
-    slider.addEventListener('input', function () { pos = Number(slider.value); update(); });
+    slider.addEventListener('input', function () { pos = Number(slider.value); follow(); update(); });
     c.appendChild(slider);
     c.appendChild(el('span', { id: 'stepno', 'class': 'small' }));
     if (H > 1) {
@@ -165,6 +165,7 @@
       if (e.key === 'ArrowRight') pos = Math.min(D.view.length - 1, pos + 1);
       else if (e.key === 'ArrowLeft') pos = Math.max(0, pos - 1);
       else return;
+      follow();
       update();
     });
   }
@@ -278,6 +279,23 @@
     update();
   }
 
+  /* How Q(s, a) is made from this step's values: the outcomes of (s, a)
+   * with their probabilities, rewards and next values. */
+  function outcomes(h, s, a) {
+    var hs = D.P.stages === 1 ? 0 : h, row = D.P.rows[(hs * D.S + s) * A + a], g = D.horizon ? 1 : D.gamma;
+    var parts = [], total = 0;
+    row.forEach(function (o, j) {
+      var next = D.horizon ? (h + 1 < H ? value(h + 1, o[0]) : 0) : value(0, o[0]);
+      if (next === null) next = 0;
+      total += o[1] * (o[2] + g * next);
+      if (j < 6)
+        parts.push(num(o[1], 4) + ' [' + num(o[2], 4) + ' + ' + (D.horizon ? '' : num(g, 4) + ' x ') +
+          num(next, 4) + '] (s\' = ' + o[0] + ')');
+    });
+    if (row.length > 6) parts.push('... (' + row.length + ' next states)');
+    return { text: parts.join(' + ') + ' = ' + num(total, 8), total: total };
+  }
+
   function drawQ() {
     qbox.textContent = '';
     qbox.appendChild(el('h2', {}, 'Q values'));
@@ -286,9 +304,12 @@
       return;
     }
     var k = current().s[0];
+    var next = D.horizon ? 'V_h+1(s\') (V_H = 0)' : 'V(s\')';
     var what = k === 'evaluate' || k === 'improve' ? 'Q^pi(s,a) = r(s,a) + ' + (D.horizon ? '' : 'gamma ') +
-      'sum_s\' P(s\'|s,a) V^pi(s\') of the policy just evaluated' :
-      'Q(s,a) = r(s,a) + ' + (D.horizon ? '' : 'gamma ') + 'sum_s\' P(s\'|s,a) V(s\'), one step ahead of this step\'s values';
+      'sum_s\' P(s\'|s,a) ' + next.replace('V', 'V^pi') + ' of the policy just evaluated' :
+      'Q(s,a) = r(s,a) + ' + (D.horizon ? '' : 'gamma ') + 'sum_s\' P(s\'|s,a) ' + next +
+      ', one step ahead of this step\'s values';
+    what += '; \u2605 marks the greedy action (lowest action on ties)';
     qbox.appendChild(el('p', { 'class': 'small' }, 'state ' + selected + (H > 1 ? ', stage ' + stage : '') + ': ' + what));
     if (!computed(stage)) {
       qbox.appendChild(el('p', {}, 'stage ' + stage + ' not computed yet at this step'));
@@ -297,11 +318,20 @@
     var t = el('table', { 'class': 'q' }), tr = el('tr'), best = action(stage, selected);
     ['action', 'Q(s, a)', ''].forEach(function (x) { tr.appendChild(el('th', {}, x)); });
     t.appendChild(tr);
+    if (D.P) tr.appendChild(el('th', {}, 'sum over next states s\': P(s\'|s,a) [ r + ' +
+      (D.horizon ? '' : 'gamma ') + 'V' + (D.horizon ? '_h+1' : '') + '(s\') ]'));
     for (var a = 0; a < A; a++) {
       var q = qvalue(stage, selected, a), r = el('tr', a === best ? { 'class': 'max' } : {});
       r.appendChild(el('td', {}, actionName(a)));
-      r.appendChild(el('td', { 'data-q': a }, q === null ? 'not available' : num(q, 8)));
+      var qc = el('td', { 'data-q': a }, q === null ? 'not available' : num(q, 8));
+      if (q !== null) qc.setAttribute('data-qvalue', String(q));
+      r.appendChild(qc);
       r.appendChild(el('td', {}, a === best ? '\u2605 ' + (k === 'evaluate' ? 'pi\'s action' : 'max') : ''));
+      if (D.P && q !== null) {
+        var o = outcomes(stage, selected, a), sc = el('td', { 'class': 'sum' }, o.text);
+        sc.setAttribute('data-sum', String(o.total));
+        r.appendChild(sc);
+      } else if (D.P) r.appendChild(el('td'));
       t.appendChild(r);
     }
     qbox.appendChild(t);
@@ -374,6 +404,34 @@
     plotBox.appendChild(key);
   }
 
+  /* Backward induction: the stage shown follows the stage just computed. */
+  function follow() {
+    if (D.method !== 'backward') return;
+    var it = current().s[1];
+    stage = it > 0 ? D.horizon - it : H - 1;
+    if (stageSel) stageSel.value = stage;
+  }
+
+  /* Episodic models: V_h(s) of every stage at this step (blank: not
+   * computed yet), the stage shown highlighted. */
+  function drawStages() {
+    var box = el('div');
+    if (H <= 1 || H > 40 || N > 60) return box;
+    box.appendChild(el('h2', {}, 'V_h(s) at every stage h (rows: states)'));
+    var t = el('table', { 'class': 'vtab stages' }), tr = el('tr');
+    tr.appendChild(el('th', {}, 's \\ h'));
+    for (var h = 0; h < H; h++) tr.appendChild(el('th', h === stage ? { 'class': 'cur' } : {}, String(h)));
+    t.appendChild(tr);
+    for (var s = 0; s < N; s++) {
+      var r = el('tr');
+      r.appendChild(el('th', {}, String(s)));
+      for (h = 0; h < H; h++) r.appendChild(el('td', h === stage ? { 'class': 'cur' } : {}, num(value(h, s), 3)));
+      t.appendChild(r);
+    }
+    box.appendChild(t);
+    return box;
+  }
+
   function update() {
     slider.value = pos;
     document.getElementById('stepno').textContent = 'step ' + current().i + ' of ' + (D.series.length - 1);
@@ -382,12 +440,13 @@
     board.appendChild(D.grid ? drawGrid() : drawTable());
     legendBox.textContent = '';
     legendBox.appendChild(legend());
+    legendBox.appendChild(drawStages());
     drawQ();
     drawPlot();
   }
 
   function fromHash() {
-    var h = (location.hash || '').replace(/^#/, '').split('&');
+    var h = (location.hash || '').replace(/^#/, '').split('&'), given = false;
     h.forEach(function (kv) {
       var p = kv.split('=');
       if (p[0] === 'step') {
@@ -398,11 +457,16 @@
           pos = 0;
           for (var j = 0; j < D.view.length; j++) if (D.view[j][0] <= want) pos = j;
         }
+      } else if (p[0] === 'state') {
+        var q = Number(p[1]);
+        if (q >= 0 && q < N) selected = q;
       } else if (p[0] === 'stage' && H > 1) {
+        given = true;
         stage = Math.max(0, Math.min(H - 1, Number(p[1]) || 0));
         if (stageSel) stageSel.value = stage;
       }
     });
+    if (!given) follow();
   }
 
   header();
