@@ -89,6 +89,13 @@ check png-size test "$ihdr" = "0 0 4 176 0 0 3 232"
 check png-not-blank test "$(wc -c <"$work/fl.png")" -gt 20000
 check png-bytes test "$(od -An -tu1 -v "$work/fl.png" | tr -s ' ' '\n' | sort -u | wc -l)" -gt 200
 
+# --trace beside the page: the oracle's lines, as with --format csv.
+for method in vi pi; do
+  "$tabrl" solve gridworld --set map=fourrooms --method $method --trace --format csv 2>"$work/t.csv" >/dev/null
+  "$tabrl" solve gridworld --set map=fourrooms --method $method --trace --format html 2>"$work/t.html" >/dev/null
+  check "trace-$method" cmp -s "$work/t.csv" "$work/t.html"
+done
+
 # Bad input and the limits.
 "$tabrl" solve riverswim --format html >"$work/stdout.html"
 check stdout-page grep -q '</html>' "$work/stdout.html"

@@ -321,15 +321,22 @@ int cli_solve_html(const char *env, const cli_settings *settings, const char *ho
     size_t k = m->row[b + 1] - m->row[b];
     if ((int)k > pg.max_outcomes) pg.max_outcomes = (int)k;
   }
-  /* The lines of --trace (src/cli/solve.c), one per VI sweep or PI
-   * iteration. */
+  /* The lines of --trace exactly as the oracle prints them (src/cli/solve.c),
+   * one per VI sweep or PI iteration.  The oracle's sweep k counts the
+   * changes of the greedy policy of V_k-1 (all S at k = 1); PI's iteration
+   * k those of its improvement. */
   for (size_t i = 0; !status && trace && method != 'b' && i < st->n; i++) {
     const tabrl_step *t = &st->step[i];
     char text[32] = "-";
-    if (t->kind != TABRL_STEP_SWEEP && t->kind != TABRL_STEP_EVALUATE) continue;
+    long changes;
+    if (t->kind == TABRL_STEP_SWEEP)
+      changes = i == 1 ? (long)m->S : st->step[i - 1].changes;
+    else if (t->kind == TABRL_STEP_EVALUATE && i + 1 < st->n)
+      changes = st->step[i + 1].changes;
+    else
+      continue;
     if (!isnan(t->residual)) snprintf(text, sizeof text, "%.6g", t->residual);
-    fprintf(stderr, "iteration %4d  residual %-12s  policy changes %ld\n", t->iter, text,
-            t->kind == TABRL_STEP_EVALUATE && i + 1 < st->n ? st->step[i + 1].changes : t->changes);
+    fprintf(stderr, "iteration %4d  residual %-12s  policy changes %ld\n", t->iter, text, changes);
   }
   if (!status) status = choose(&pg);
   int writing = !status;
