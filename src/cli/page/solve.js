@@ -70,7 +70,7 @@
     var s = current().s, k = s[0], it = s[1], c = s[3];
     var sw = function (n) { return n + ' state' + (n === 1 ? '' : 's'); };
     if (k === 'start') {
-      if (D.method === 'vi') return 'start: V_0 = 0 (arrows: greedy for V_0)';
+      if (D.method === 'vi') return 'start: V_0 = 0 (arrows: greedy for V_0, ties to the lowest action)';
       return 'start';
     }
     if (k === 'sweep')
@@ -269,7 +269,8 @@
         item.appendChild(document.createTextNode((ch === '#' ? '' : ch + ': ') + CELL[ch][1]));
         box.appendChild(item);
       });
-      box.appendChild(el('span', {}, 'arrow: greedy action argmax_a Q(s,a) at this step'));
+      box.appendChild(el('span', {}, 'arrow: greedy action argmax_a Q(s,a) at this step (ties go to the ' +
+        'lowest action, ' + glyph(0) + ', so a state whose Q values are all equal shows ' + glyph(0) + ')'));
     }
     return box;
   }
