@@ -68,7 +68,7 @@ expect solve-budget-format 2 'not with --method, --trace, --format or --objectiv
 expect solve-output-needs-budget 2 'it needs --budget B' "$tabrl" solve "$cmdp" -o "$work/p.csv"
 expect bad-env 2 "unknown environment 'fozenlake'; did you mean 'frozenlake'" "$tabrl" solve fozenlake
 expect bad-command 2 "unknown command 'slove'; did you mean 'solve'" "$tabrl" slove riverswim
-expect bad-format 2 'expected table, csv or map' "$tabrl" solve riverswim --format xml
+expect bad-format 2 'expected table, csv, map or html' "$tabrl" solve riverswim --format xml
 expect bad-map 2 'has no grid map' "$tabrl" solve riverswim --format map
 expect bad-method 2 'needs an episodic model' "$tabrl" solve forest --method backward
 expect bad-objective 2 "unknown objective 'quantile'; the objectives are: coverage, cvar, ecrm, entropic, entropy, homeostatic, kl-robust, mean, mean-variance, penalty, threshold" "$tabrl" solve riverswim --objective quantile:0.1

@@ -328,8 +328,8 @@ int cli_solve(int argc, char **argv)
     goto done;
   }
   if (output && !budget_text && !html) {
-    cli_error("-o %s: writes the constrained optimum's policy (--budget B) or the page "
-              "(--format html)",
+    cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B (or --format "
+              "html: the page)",
               output);
     code = CLI_USAGE;
     goto done;
