@@ -109,4 +109,13 @@ check big-note grep -q '5000 states: the page shows the first' "$work/big.html"
 "$tabrl" solve frozenlake --set map=8x8 --gamma 0.999 --method vi --eps 1e-12 --format html \
   -o "$work/many.html"
 check vi-size test "$(wc -c <"$work/many.html")" -lt 2000000
+# A grid of 625 states: the table view and the note, not the drawing.
+{
+  printf 'S%024d\n' 0 | tr 0 .
+  for _ in $(seq 2 24); do printf '%025d\n' 0 | tr 0 .; done
+  printf '%024dG\n' 0 | tr 0 .
+} >"$work/big.map"
+"$tabrl" solve gridworld --set map_file="$work/big.map" --format html -o "$work/bigmap.html"
+check big-grid-table grep -q '"grid":null' "$work/bigmap.html"
+check big-grid-note grep -q 'More than 400 states: a table instead of the grid' "$work/bigmap.html"
 finish
