@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli/cli.h"
+#include "cli/solve_html.h"
 #include "cli/solve_tex.h"
 #include "model/fileio.h"
 #include "tabrl/error.h"
@@ -33,18 +34,19 @@ const cli_option cli_solve_options[] = {
     {"method", OPT_METHOD, "backward|vi|pi",
      "solver of the mean objective (default: backward if episodic, else pi)"},
     {"eps", OPT_EPS, "E", "value iteration: greedy policy E-optimal (default 1e-9)"},
-    {"format", OPT_FORMAT, "table|csv|map|tex",
+    {"format", OPT_FORMAT, "table|csv|map|html|tex",
      "table (default), csv h,s,value,action (augmented objectives: h,s,stock,value,action), "
-     "the greedy actions on a grid map, or tex: booktabs tables of V, Q and the policy"},
+     "the greedy actions on a grid map, html: one offline page stepping through the solver's "
+     "iterations, or tex: booktabs tables of V, Q and the policy"},
     {"trace", OPT_TRACE, NULL,
      "one line per VI/PI iteration (on stdout with the table, else stderr)"},
     {"objective", OPT_OBJECTIVE, "O", "objective to optimise (tabrl list objectives)"},
     {"budget", OPT_BUDGET, "B",
      "constrained MDP (a model with costs): the optimum with expected cost <= B by the LP over "
      "occupancy measures, its cost and the budget's dual price"},
-    {"output", 'o', "FILE.csv",
+    {"output", 'o', "FILE",
      "with --budget: write the optimal (stochastic) policy as h,s,a,prob (tabrl eval reads it); "
-     "with --format tex: the tables"},
+     "with --format html: the page, with --format tex: the tables (default: standard output)"},
     {"iterations", OPT_ITERATIONS, "all|last|N,M,...",
      "--format tex: the iterations tabled (VI sweeps, PI iterations, backward stages; default "
      "last)"},
@@ -327,13 +329,21 @@ int cli_solve(int argc, char **argv)
     goto done;
   }
   if (strcmp(format, "table") && strcmp(format, "csv") && strcmp(format, "map") &&
-      strcmp(format, "tex")) {
-    cli_error("--format %s: expected table, csv, map or tex", format);
+      strcmp(format, "html") && strcmp(format, "tex")) {
+    cli_error("--format %s: expected table, csv, map, html or tex", format);
     code = CLI_USAGE;
     goto done;
   }
-  if (output && !budget_text && strcmp(format, "tex")) {
-    cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B", output);
+  int html = !strcmp(format, "html");
+  if (html && objective.type != &tabrl_objective_mean) {
+    cli_error("--format html: steps through the mean objective's solvers; not with --objective");
+    code = CLI_USAGE;
+    goto done;
+  }
+  if (output && !budget_text && !html && strcmp(format, "tex")) {
+    cli_error("-o %s: writes the constrained optimum's policy; it needs --budget B (or --format "
+              "html or tex: the page or the tables)",
+              output);
     code = CLI_USAGE;
     goto done;
   }
@@ -384,6 +394,10 @@ int cli_solve(int argc, char **argv)
     } else {
       code = cli_solve_tex(m, method, eps, tex_iterations, tex_digits, output);
     }
+    goto done;
+  }
+  if (html) { /* the page records the solver's steps itself */
+    code = cli_solve_html(argv[optind], &settings, horizon, gamma, m, method, eps, trace, output);
     goto done;
   }
 
