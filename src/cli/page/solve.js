@@ -416,7 +416,9 @@
   /* Episodic models: V_h(s) of every stage at this step (blank: not
    * computed yet), the stage shown highlighted. */
   function drawStages() {
-    var box = el('div');
+    /* Its own scroll box: 40 stage columns are wider than the grid's
+     * column, and must not run under the Q values beside it. */
+    var box = el('div', { 'class': 'stagebox' });
     if (H <= 1 || H > 40 || N > 60) return box;
     box.appendChild(el('h2', {}, 'V_h(s) at every stage h (rows: states)'));
     var t = el('table', { 'class': 'vtab stages' }), tr = el('tr');
