@@ -22,67 +22,12 @@ Usage: /usr/bin/python3 tests/bench/psrl_reference.py --model FILE.csv
 Prints one line `episodes_per_s VALUE` (JIT compile excluded); exits 3 when
 numba cannot be imported (Debian: apt-get install python3-numba).
 """
-import argparse
 import sys
-import time
 
 import numpy as np
 
-def load_model(path):
-    """Dense P[s, a, s'], expected R[s, a] and mu0 from tabrl's model CSV
-    (README "The model CSV format"); a stage column h is refused."""
-    S = A = None
-    mu0 = None
-    rows = []
-    header = None
-    with open(path) as f:
-        for lineno, line in enumerate(f, 1):
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                key, _, value = line[1:].partition("=")
-                key, value = key.strip(), value.strip()
-                if key == "states":
-                    S = int(value)
-                elif key == "actions":
-                    A = int(value)
-                elif key == "mu0":
-                    mu0 = [(int(p.split(":")[0]), float(p.split(":")[1])) for p in value.split()]
-                continue
-            fields = line.split(",")
-            if header is None:
-                header = {name.strip(): i for i, name in enumerate(fields)}
-                if "h" in header:
-                    raise ValueError(f"line {lineno}: a stage-dependent model (column h) is not supported")
-                for column in ("s", "a", "s_next", "p", "r"):
-                    if column not in header:
-                        raise ValueError(f"line {lineno}: the header has no column {column}")
-                continue
-            try:
-                rows.append((int(fields[header["s"]]), int(fields[header["a"]]),
-                             int(fields[header["s_next"]]), float(fields[header["p"]]),
-                             float(fields[header["r"]])))
-            except (ValueError, IndexError):
-                raise ValueError(f"line {lineno}: not a row s,a,s_next,p,r: {line}") from None
-    if header is None:
-        raise ValueError("no header line s,a,s_next,p,r")
-    if S is None:
-        S = 1 + max(max(r[0], r[2]) for r in rows)
-    if A is None:
-        A = 1 + max(r[1] for r in rows)
-    P = np.zeros((S, A, S))
-    R = np.zeros((S, A))
-    for s, a, t, p, r in rows:
-        P[s, a, t] += p
-        R[s, a] += p * r
-    start = np.zeros(S)
-    if mu0 is None:
-        start[0] = 1.0
-    else:
-        for s, p in mu0:
-            start[s] += p
-    return P, R, start
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import peer_common  # noqa: E402
 
 
 def make_psrl():
@@ -159,30 +104,10 @@ def make_psrl():
 
 
 def main():
-    ap = argparse.ArgumentParser(description="PSRL in Numba: episodes/s")
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--horizon", type=int, required=True)
-    ap.add_argument("--episodes", type=int, required=True)
-    ap.add_argument("--variant", default="pooled", choices=["pooled", "stages"])
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
-    try:
-        f = make_psrl()
-    except ImportError:
-        print("psrl_reference: numba is not importable (apt-get install python3-numba)",
-              file=sys.stderr)
-        sys.exit(3)
-    try:
-        P, R, start = load_model(args.model)
-    except (OSError, ValueError, KeyError, IndexError) as e:
-        print(f"psrl_reference: {args.model}: {e}", file=sys.stderr)
-        sys.exit(2)
-    stages = args.variant == "stages"
-    f(P, R, start, args.horizon, 2, stages, 1.0, 0.25, args.seed)  # JIT compile
-    t0 = time.perf_counter()
-    f(P, R, start, args.horizon, args.episodes, stages, 1.0, 0.25, args.seed)
-    t = time.perf_counter() - t0
-    print(f"episodes_per_s {args.episodes / t:.6g}")
+    peer_common.run("psrl_reference", "PSRL in Numba: episodes/s", make_psrl,
+                    ("pooled", "stages"),
+                    lambda f, P, R, mu0, H, K, variant, seed:
+                    f(P, R, mu0, H, K, variant == "stages", 1.0, 0.25, seed))
 
 
 if __name__ == "__main__":

@@ -23,54 +23,13 @@ FILE.csv is tabrl's model CSV (`tabrl export`; README "The model CSV
 format").  Prints exactly one line `episodes_per_s VALUE`; exits 3 with one
 line on stderr when numba cannot be imported (Debian: python3-numba).
 """
-import argparse
 import os
 import sys
-import time
 
 import numpy as np
 
-
-def read_model(path):
-    """Dense P[s, a, s'], expected reward R[s, a] and mu0[s] of a model CSV."""
-    meta = {}
-    rows = []
-    header = None
-    with open(path, encoding="utf-8") as f:
-        for line in f:
-            line = line.strip()
-            if not line:
-                continue
-            if line.startswith("#"):
-                body = line[1:].split("(")[0]
-                if "=" in body:
-                    key, value = body.split("=", 1)
-                    meta[key.strip()] = value.strip()
-                continue
-            fields = line.split(",")
-            if header is None:
-                header = {name.strip(): i for i, name in enumerate(fields)}
-                if "h" in header:
-                    sys.exit(f"{path}: a stage-dependent model (column h) is not supported")
-                continue
-            rows.append(fields)
-    col = [header[k] for k in ("s", "a", "s_next", "p", "r")]
-    data = [[float(r[i]) for i in col] for r in rows]
-    S = int(meta["states"]) if "states" in meta else int(max(max(d[0], d[2]) for d in data)) + 1
-    A = int(meta["actions"]) if "actions" in meta else int(max(d[1] for d in data)) + 1
-    P = np.zeros((S, A, S))
-    R = np.zeros((S, A))
-    for s, a, t, p, r in data:
-        P[int(s), int(a), int(t)] += p
-        R[int(s), int(a)] += p * r
-    mu0 = np.zeros(S)
-    if "mu0" in meta:
-        for pair in meta["mu0"].split():
-            s, p = pair.split(":")
-            mu0[int(s)] += float(p)
-    else:
-        mu0[0] = 1.0
-    return P, R, mu0
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import peer_common  # noqa: E402
 
 
 def make_numba():
@@ -160,25 +119,9 @@ def make_numba():
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--model", required=True)
-    ap.add_argument("--horizon", type=int, required=True)
-    ap.add_argument("--episodes", type=int, required=True)
-    ap.add_argument("--variant", choices=("ch", "bf"), default="ch")
-    ap.add_argument("--seed", type=int, default=1)
-    args = ap.parse_args()
-    try:
-        f = make_numba()
-    except ImportError:
-        print("numba is not importable (Debian: apt-get install python3-numba)", file=sys.stderr)
-        sys.exit(3)
-    P, R, mu0 = read_model(args.model)
-    bf = args.variant == "bf"
-    f(P, R, mu0, args.horizon, 2, bf, 0.1, args.seed)  # compile
-    t0 = time.perf_counter()
-    f(P, R, mu0, args.horizon, args.episodes, bf, 0.1, args.seed)
-    t = time.perf_counter() - t0
-    print(f"episodes_per_s {args.episodes / t:.6g}")
+    peer_common.run("ucbvi_reference", __doc__.split("\n")[0], make_numba, ("ch", "bf"),
+                    lambda f, P, R, mu0, H, K, variant, seed:
+                    f(P, R, mu0, H, K, variant == "bf", 0.1, seed))
 
 
 if __name__ == "__main__":
