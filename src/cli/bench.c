@@ -144,9 +144,9 @@ static const char *bench_objective(const tabrl_algo_type *type)
  * run: a learner's episode costs more as it visits more entries, so two
  * rates compare only over the same episodes.  0 if the type cannot run on
  * m. */
-static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
-                        const tabrl_mdp *m, int runner, double budget, long *episodes, char *why,
-                        size_t why_size)
+static double algo_rate_k(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
+                          const tabrl_mdp *m, int runner, double budget, long *episodes, long K,
+                          char *why, size_t why_size)
 {
   long timed = 0;
   if (!episodes) episodes = &timed;
@@ -177,7 +177,7 @@ static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, s
     if (!d.first || !d.second || !d.traj || !d.traj_second) goto done;
   }
   if (!algo_rng || !transitions || !feedback_rng ||
-      tabrl_problem_init(&problem, m, 1000000, algo_rng, type->sees_model, &valid))
+      tabrl_problem_init(&problem, m, K, algo_rng, type->sees_model, &valid))
     goto done;
   if (tabrl_objective_parse(bench_objective(type), &objective) ||
       tabrl_problem_set_objective(&problem, &objective, m, &grid) ||
@@ -235,10 +235,21 @@ done:
   return rate;
 }
 
+/* algo_rate_k with the problem's K (the episode count in the learners'
+ * confidence widths, e.g. UCBVI's L = ln(5 S A K H / delta)) at a
+ * million: the rates of one bench compare the same arithmetic. */
+static double algo_rate(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
+                        const tabrl_mdp *m, int runner, double budget, long *episodes, char *why,
+                        size_t why_size)
+{
+  return algo_rate_k(type, set, nset, m, runner, budget, episodes, 1000000, why, why_size);
+}
+
+/* The problem's K is the episodes run, as a reference script's is. */
 double bench_algo_alone(const tabrl_algo_type *type, const tabrl_setting *set, size_t nset,
                         const tabrl_mdp *m, long *episodes, char *why, size_t why_size)
 {
-  return algo_rate(type, set, nset, m, 0, 0, episodes, why, why_size);
+  return algo_rate_k(type, set, nset, m, 0, 0, episodes, *episodes, why, why_size);
 }
 
 /* The runner's per-episode cost beside the algorithm's: episodes/s of each
