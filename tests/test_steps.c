@@ -34,7 +34,7 @@ START_TEST(test_vi_by_hand)
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   tabrl_steps *r;
   double V[2];
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_VI, 1e-3, V, pi, &r), 0);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_VI, 1e-3, V, pi, NULL, &r), 0);
   /* Stops at the first residual 2^(1-k) below 1e-3 (1 - 1/2) / (2 / 2) =
    * 5e-4: k = 12. */
   ck_assert_int_eq(r->iterations, 12);
@@ -80,7 +80,7 @@ START_TEST(test_pi_by_hand)
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   tabrl_steps *r;
   double V[2];
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_PI, 1e-9, V, pi, &r), 0);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_PI, 1e-9, V, pi, NULL, &r), 0);
   ck_assert_int_eq(r->iterations, 2);
   ck_assert_uint_eq(r->n, 4);
   const tabrl_step *t = r->step;
@@ -125,7 +125,7 @@ START_TEST(test_backward_by_hand)
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   tabrl_steps *r;
   double V[6];
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_BACKWARD, 0, V, pi, &r), 0);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_BACKWARD, 0, V, pi, NULL, &r), 0);
   ck_assert_uint_eq(r->n, 3);
   ck_assert_int_eq(r->stages, 2);
   const tabrl_step *t = r->step;
@@ -177,7 +177,7 @@ START_TEST(test_same_as_oracle)
   double V[30], V_ref[30] = {0};
   int iterations;
   tabrl_steps *r;
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_VI, 1e-6, V, pi, &r), 0);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_VI, 1e-6, V, pi, NULL, &r), 0);
   ck_assert_int_eq(tabrl_oracle_vi(m, 1e-6, 10000000, V_ref, ref, NULL, &iterations), 0);
   ck_assert_mem_eq(V, V_ref, sizeof V);
   ck_assert_int_eq(r->iterations, iterations);
@@ -193,7 +193,7 @@ START_TEST(test_same_as_oracle)
   tabrl_steps_free(r);
 
   tabrl_policy *pi2 = tabrl_policy_alloc_for(m), *ref2 = tabrl_policy_alloc_for(m);
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_PI, 0, V, pi2, &r), 0);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_PI, 0, V, pi2, NULL, &r), 0);
   ck_assert_int_eq(tabrl_oracle_pi(m, 100000, ref2, V_ref, NULL, &iterations), 0);
   ck_assert_mem_eq(V, V_ref, sizeof V);
   ck_assert_uint_eq(r->n, 2 * (size_t)iterations);
@@ -215,13 +215,55 @@ START_TEST(test_same_as_oracle)
 }
 END_TEST
 
+/* The caller's trace sees the oracle's own calls, unchanged. */
+typedef struct {
+  int n, iter[64];
+  double residual[64];
+  long changes[64];
+} trace_log;
+
+static void log_trace(void *ctx, int iter, double residual, long changes)
+{
+  trace_log *l = ctx;
+  if (l->n < 64) {
+    l->iter[l->n] = iter;
+    l->residual[l->n] = residual;
+    l->changes[l->n] = changes;
+  }
+  l->n++;
+}
+
+START_TEST(test_trace_forwarded)
+{
+  tabrl_mdp *m = random_model(12, 3, 0.5, 3);
+  tabrl_policy *pi = tabrl_policy_alloc_for(m), *ref = tabrl_policy_alloc_for(m);
+  double V[12], V_ref[12] = {0};
+  trace_log got = {0}, want = {0};
+  tabrl_trace t_got = {log_trace, &got, NULL}, t_want = {log_trace, &want, NULL};
+  tabrl_steps *r;
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_VI, 1e-6, V, pi, &t_got, &r), 0);
+  ck_assert_int_eq(tabrl_oracle_vi(m, 1e-6, 10000000, V_ref, ref, &t_want, NULL), 0);
+  ck_assert_int_gt(want.n, 3);
+  ck_assert_int_le(want.n, 64);
+  ck_assert_int_eq(got.n, want.n);
+  ck_assert_mem_eq(got.iter, want.iter, (size_t)want.n * sizeof *want.iter);
+  ck_assert_mem_eq(got.residual, want.residual, (size_t)want.n * sizeof *want.residual);
+  ck_assert_mem_eq(got.changes, want.changes, (size_t)want.n * sizeof *want.changes);
+  tabrl_steps_free(r);
+  tabrl_policy_free(pi);
+  tabrl_policy_free(ref);
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 START_TEST(test_refuses_mismatch)
 {
   tabrl_mdp *m = two_state();
   tabrl_policy *pi = tabrl_policy_alloc_for(m);
   tabrl_steps *r = (tabrl_steps *)1;
   double V[2];
-  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_BACKWARD, 0, V, pi, &r), TABRL_EUNSUPPORTED);
+  ck_assert_int_eq(tabrl_steps_record(m, TABRL_STEPS_BACKWARD, 0, V, pi, NULL, &r),
+                   TABRL_EUNSUPPORTED);
   ck_assert_ptr_null(r);
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "episodic"));
   tabrl_steps_free(NULL);
@@ -238,6 +280,7 @@ int main(void)
   tcase_add_test(tc, test_pi_by_hand);
   tcase_add_test(tc, test_backward_by_hand);
   tcase_add_test(tc, test_same_as_oracle);
+  tcase_add_test(tc, test_trace_forwarded);
   tcase_add_test(tc, test_refuses_mismatch);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);

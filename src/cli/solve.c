@@ -396,8 +396,10 @@ int cli_solve(int argc, char **argv)
     }
     goto done;
   }
+  tabrl_trace tr = {print_trace, !strcmp(format, "table") ? stdout : stderr, NULL};
   if (html) { /* the page records the solver's steps itself */
-    code = cli_solve_html(argv[optind], &settings, horizon, gamma, m, method, eps, trace, output);
+    code = cli_solve_html(argv[optind], &settings, horizon, gamma, m, method, eps,
+                          trace ? &tr : NULL, output);
     goto done;
   }
 
@@ -408,7 +410,6 @@ int cli_solve(int argc, char **argv)
     code = CLI_FAIL;
     goto done;
   }
-  tabrl_trace tr = {print_trace, !strcmp(format, "table") ? stdout : stderr, NULL};
   double J = 0;
   if (!mean)
     status = tabrl_objective_optimum(&objective, m, V, objective.type->augmented ? NULL : pi, &J);

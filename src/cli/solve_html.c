@@ -302,8 +302,8 @@ static tabrl_values *resolve_values(const char *env, const cli_settings *setting
 }
 
 int cli_solve_html(const char *env, const cli_settings *settings, const char *horizon,
-                   const char *gamma, const tabrl_mdp *m, int method, double eps, int trace,
-                   const char *output)
+                   const char *gamma, const tabrl_mdp *m, int method, double eps,
+                   const tabrl_trace *trace, const char *output)
 {
   page pg = {.m = m, .env = env, .method = method};
   tabrl_steps *st = NULL;
@@ -314,29 +314,12 @@ int cli_solve_html(const char *env, const cli_settings *settings, const char *ho
   tabrl_steps_method how = method == 'b'   ? TABRL_STEPS_BACKWARD
                            : method == 'v' ? TABRL_STEPS_VI
                                            : TABRL_STEPS_PI;
-  if (!status) status = tabrl_steps_record(m, how, eps, V, pi, &st);
+  if (!status) status = tabrl_steps_record(m, how, eps, V, pi, trace, &st);
   pg.st = st;
   pg.values = values;
-  for (size_t b = 0; !status && b + 1 < (size_t)m->stages * m->S * m->A + 1; b++) {
+  for (size_t b = 0; !status && b < (size_t)m->stages * m->S * m->A; b++) {
     size_t k = m->row[b + 1] - m->row[b];
     if ((int)k > pg.max_outcomes) pg.max_outcomes = (int)k;
-  }
-  /* The lines of --trace exactly as the oracle prints them (src/cli/solve.c),
-   * one per VI sweep or PI iteration.  The oracle's sweep k counts the
-   * changes of the greedy policy of V_k-1 (all S at k = 1); PI's iteration
-   * k those of its improvement. */
-  for (size_t i = 0; !status && trace && method != 'b' && i < st->n; i++) {
-    const tabrl_step *t = &st->step[i];
-    char text[32] = "-";
-    long changes;
-    if (t->kind == TABRL_STEP_SWEEP)
-      changes = i == 1 ? (long)m->S : st->step[i - 1].changes;
-    else if (t->kind == TABRL_STEP_EVALUATE && i + 1 < st->n)
-      changes = st->step[i + 1].changes;
-    else
-      continue;
-    if (!isnan(t->residual)) snprintf(text, sizeof text, "%.6g", t->residual);
-    fprintf(stderr, "iteration %4d  residual %-12s  policy changes %ld\n", t->iter, text, changes);
   }
   if (!status) status = choose(&pg);
   int writing = !status;

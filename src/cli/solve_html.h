@@ -5,6 +5,7 @@
 
 #include "cli/cli.h"
 #include "tabrl/mdp.h"
+#include "tabrl/oracle.h"
 
 /* Grids with more states are shown as a table. */
 #define CLI_HTML_GRID_MAX_STATES 400
@@ -20,12 +21,12 @@
 
 /* Records the solver's steps on m (method 'b' backward, 'v' value
  * iteration, 'p' policy iteration; eps: value iteration's tolerance) and
- * writes the page to output (NULL: standard output); trace: also the
- * --trace lines, on stderr.  env, settings,
- * horizon and gamma are the command line's, for the parameter table.
+ * writes the page to output (NULL: standard output); trace (or NULL) gets
+ * the solver's per-iteration calls (--trace).  env, settings, horizon and
+ * gamma are the command line's, for the parameter table.
  * Prints the error and returns the exit code. */
 int cli_solve_html(const char *env, const cli_settings *settings, const char *horizon,
-                   const char *gamma, const tabrl_mdp *m, int method, double eps, int trace,
-                   const char *output);
+                   const char *gamma, const tabrl_mdp *m, int method, double eps,
+                   const tabrl_trace *trace, const char *output);
 
 #endif

@@ -405,7 +405,7 @@ int cli_solve_tex(const tabrl_mdp *m, int method, double eps, const char *iterat
   tabrl_steps_method how = method == 'b'   ? TABRL_STEPS_BACKWARD
                            : method == 'v' ? TABRL_STEPS_VI
                                            : TABRL_STEPS_PI;
-  int status = V && pi ? tabrl_steps_record(m, how, eps, V, pi, &st)
+  int status = V && pi ? tabrl_steps_record(m, how, eps, V, pi, NULL, &st)
                        : tabrl_error(TABRL_ENOMEM, "out of memory");
   if (status) {
     cli_error("%s", tabrl_error_message());

@@ -13,9 +13,10 @@
 typedef struct {
   tabrl_steps *steps;
   const tabrl_mdp *m;
-  const tabrl_policy *pi; /* policy iteration's policy, improved in place */
-  tabrl_policy *greedy;   /* value iteration's scratch */
-  size_t doubles;         /* recorded so far */
+  const tabrl_policy *pi;     /* policy iteration's policy, improved in place */
+  tabrl_policy *greedy;       /* value iteration's scratch */
+  const tabrl_trace *forward; /* the caller's trace, or NULL */
+  size_t doubles;             /* recorded so far */
   int status;
 } recorder;
 
@@ -115,7 +116,10 @@ static void on_trace(void *ctx, int iter, double residual, long changes)
 {
   recorder *rec = ctx;
   tabrl_steps *r = rec->steps;
-  (void)changes; /* recounted against the previous step by fill_actions */
+  /* The oracle's changes go to the caller's trace as they are; a step's
+   * own are recounted against the previous step by fill_actions. */
+  if (rec->forward && rec->forward->fn)
+    rec->forward->fn(rec->forward->ctx, iter, residual, changes);
   if (rec->status || !r->n) return;
   r->step[r->n - 1].residual = residual;
   if (r->method != TABRL_STEPS_PI) return;
@@ -156,7 +160,7 @@ static int record_backward(recorder *rec, double *V, tabrl_policy *pi)
 }
 
 int tabrl_steps_record(const tabrl_mdp *m, tabrl_steps_method method, double eps, double *V,
-                       tabrl_policy *pi, tabrl_steps **out)
+                       tabrl_policy *pi, const tabrl_trace *trace, tabrl_steps **out)
 {
   int status = 0;
   *out = NULL;
@@ -172,7 +176,7 @@ int tabrl_steps_record(const tabrl_mdp *m, tabrl_steps_method method, double eps
   r->A = m->A;
   r->eps = eps;
   r->threshold = m->gamma > 0 ? eps * (1 - m->gamma) / (2 * m->gamma) : INFINITY;
-  recorder rec = {r, m, pi, NULL, 0, 0};
+  recorder rec = {r, m, pi, NULL, trace, 0, 0};
   memset(V, 0, tabrl_oracle_value_size(m) * sizeof *V);
   if (method == TABRL_STEPS_BACKWARD) {
     status = record_backward(&rec, V, pi);

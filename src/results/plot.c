@@ -713,16 +713,23 @@ static void fit_title(char *buffer, size_t size, const series *s, tabrl_fit_shap
 
 /* Series i's theoretical bound, if it has one: a thinner dashed line of
  * its colour beside the measured one, titled "<series> bound". */
-static void put_bound(FILE *f, const script_job *job, size_t i)
+/* A dashed companion of series i (datablock $<block><i+1>) in its colour,
+ * up to its title: a bound and a fit are drawn the same way. */
+static void put_dashed(FILE *f, const script_job *job, char block, size_t i)
 {
-  const series *s = &job->lines->items[i];
-  if (!s->n_bounds) return;
-  fprintf(f, ", \\\n    $b%zu using 1:2 with lines lw 1.5 ", i + 1);
+  fprintf(f, ", \\\n    $%c%zu using 1:2 with lines lw 1.5 ", block, i + 1);
   if (job->term == TERM_DUMB)
     fprintf(f, "lt %zu", i + 1);
   else
     fprintf(f, "lc rgb '%s' dt 2", palette[i % PALETTE_SIZE]);
   fputs(" title ", f);
+}
+
+static void put_bound(FILE *f, const script_job *job, size_t i)
+{
+  const series *s = &job->lines->items[i];
+  if (!s->n_bounds) return;
+  put_dashed(f, job, 'b', i);
   put_quoted_with(f, s->title, " bound");
 }
 
@@ -898,12 +905,7 @@ static int write_script(FILE *f, void *ctx)
     if (s->has_fit) {
       char title[1200];
       fit_title(title, sizeof title, s, opt->fit);
-      fprintf(f, ", \\\n    $f%zu using 1:2 with lines lw 1.5 ", i + 1);
-      if (job->term == TERM_DUMB)
-        fprintf(f, "lt %zu", i + 1);
-      else
-        fprintf(f, "lc rgb '%s' dt 2", palette[i % PALETTE_SIZE]);
-      fputs(" title ", f);
+      put_dashed(f, job, 'f', i);
       put_quoted(f, title);
     }
   }

@@ -31,6 +31,7 @@
 #include <stddef.h>
 
 #include "tabrl/mdp.h"
+#include "tabrl/oracle.h"
 #include "tabrl/policy.h"
 
 #pragma GCC visibility push(default)
@@ -78,9 +79,11 @@ typedef struct {
 /* Solves m by method (eps: value iteration's tolerance, as
  * tabrl_oracle_vi) and records every step in *out (NULL on failure).  V
  * (tabrl_oracle_value_size(m)) and pi (tabrl_policy_alloc_for(m)) receive
- * the solver's result, exactly as the oracle call would give them. */
+ * the solver's result, exactly as the oracle call would give them.  trace
+ * (or NULL) gets the oracle's own per-iteration calls (its fn only), as if
+ * passed to the solver: VI and PI, not backward induction. */
 int tabrl_steps_record(const tabrl_mdp *m, tabrl_steps_method method, double eps, double *V,
-                       tabrl_policy *pi, tabrl_steps **out);
+                       tabrl_policy *pi, const tabrl_trace *trace, tabrl_steps **out);
 
 void tabrl_steps_free(tabrl_steps *steps);
 
