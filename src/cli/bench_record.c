@@ -49,21 +49,6 @@ void bench_record_clear(void)
   lost = 0;
 }
 
-/* Names are ids built from algorithm and objective names; escape anyway so
- * the file stays valid JSON whatever a future id holds. */
-static void put_string(FILE *out, const char *s)
-{
-  fputc('"', out);
-  for (; *s; s++)
-    if (*s == '"' || *s == '\\')
-      fprintf(out, "\\%c", *s);
-    else if ((unsigned char)*s < 0x20)
-      fprintf(out, "\\u%04x", (unsigned)*s);
-    else
-      fputc(*s, out);
-  fputc('"', out);
-}
-
 void bench_load(double load[3])
 {
   FILE *in = fopen("/proc/loadavg", "r");
@@ -103,7 +88,7 @@ int bench_record_write(const char *path, const char *version, int quick)
     return CLI_FAIL;
   }
   fprintf(out, "{\n  \"tabrl_version\": ");
-  put_string(out, version);
+  cli_json_string(out, version);
   fprintf(out, ",\n  \"date\": \"%s\",\n  \"quick\": %s,\n", date, quick ? "true" : "false");
   /* null where /proc/loadavg is missing (not Linux): a number would lie. */
   if (isfinite(load[0]))
@@ -114,7 +99,7 @@ int bench_record_write(const char *path, const char *version, int quick)
   for (size_t i = 0; i < n_figures; i++) {
     const figure *f = &figures[i];
     fprintf(out, "%s\n    {\"name\": ", i ? "," : "");
-    put_string(out, f->name);
+    cli_json_string(out, f->name);
     fprintf(out, ", \"value\": %.17g, \"unit\": \"%s\", \"better\": \"%s\"}", f->value, f->unit,
             f->better == BENCH_HIGHER ? "higher" : "lower");
   }

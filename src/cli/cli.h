@@ -5,6 +5,7 @@
 #define TABRL_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include "tabrl/mdp.h"
 #include "tabrl/objective.h"
 #include "tabrl/param.h"
@@ -32,6 +33,10 @@ extern const cli_command cli_commands[];
 
 /* Prints "tabrl: <message>" on stderr. */
 void cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* s as a JSON string (NULL: ""), also safe inside an HTML <script>: '<',
+ * '>' and '&' as \u escapes, so no "</script>" can end the block. */
+void cli_json_string(FILE *f, const char *s);
 
 /* Exit code for a library status: input errors 2, the rest 1. */
 int cli_status(int status);

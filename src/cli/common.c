@@ -277,3 +277,18 @@ void cli_print_summary(const char *dir)
   config_names_free(&names);
   fclose(f);
 }
+
+void cli_json_string(FILE *f, const char *s)
+{
+  putc('"', f);
+  for (; s && *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c == '"' || c == '\\')
+      fprintf(f, "\\%c", c);
+    else if (c < 0x20 || c == '<' || c == '>' || c == '&')
+      fprintf(f, "\\u%04x", c);
+    else
+      putc(c, f);
+  }
+  putc('"', f);
+}

@@ -34,23 +34,6 @@ typedef struct {
   char note[768];
 } page;
 
-/* A JSON string, safe inside <script>: '<', '>' and '&' as \u escapes so
- * no "</script>" can end the block early. */
-static void json_string(FILE *f, const char *s)
-{
-  putc('"', f);
-  for (; s && *s; s++) {
-    unsigned char c = (unsigned char)*s;
-    if (c == '"' || c == '\\')
-      fprintf(f, "\\%c", c);
-    else if (c < 0x20 || c == '<' || c == '>' || c == '&')
-      fprintf(f, "\\u%04x", c);
-    else
-      putc(c, f);
-  }
-  putc('"', f);
-}
-
 /* A number, null where JSON has none (NAN: not computed; -inf: invalid
  * action). */
 static void json_number(FILE *f, double x, const char *format)
@@ -106,9 +89,9 @@ static void write_json(FILE *f, const page *pg)
   const tabrl_mdp *m = pg->m;
   const tabrl_steps *st = pg->st;
   fputs("{\"env\":", f);
-  json_string(f, pg->env);
+  cli_json_string(f, pg->env);
   fputs(",\"doc\":", f);
-  json_string(f, pg->type ? pg->type->doc : "");
+  cli_json_string(f, pg->type ? pg->type->doc : "");
   fprintf(f, ",\"S\":%d,\"A\":%d,\"stages\":%d,\"horizon\":%d,\"gamma\":%.17g", m->S, m->A,
           st->stages, m->horizon, m->gamma);
   fprintf(f, ",\"method\":\"%s\",\"eps\":%.17g,\"threshold\":", method_name(pg->method), st->eps);
@@ -117,17 +100,18 @@ static void write_json(FILE *f, const page *pg)
           pg->shown, pg->max_outcomes,
           pg->method == 'p' && m->S > TABRL_ORACLE_DENSE_PI_MAX_STATES ? "true" : "false");
   fputs(",\"note\":", f);
-  json_string(f, pg->note);
+  cli_json_string(f, pg->note);
   fputs(",\"params\":[", f);
   for (size_t i = 0; pg->values && i < tabrl_values_count(pg->values); i++) {
     const char *name = tabrl_values_name(pg->values, i);
     const tabrl_param *p = param_of(pg->type, name);
     fputs(i ? ",[" : "[", f);
-    json_string(f, name);
+    cli_json_string(f, name);
     putc(',', f);
-    json_string(f, tabrl_values_text(pg->values, i) ? tabrl_values_text(pg->values, i) : "(unset)");
+    cli_json_string(f, tabrl_values_text(pg->values, i) ? tabrl_values_text(pg->values, i)
+                                                        : "(unset)");
     putc(',', f);
-    json_string(f, p ? p->doc : "");
+    cli_json_string(f, p ? p->doc : "");
     putc(']', f);
   }
   /* The outcomes of every (state, action) so that a click can show how
@@ -155,10 +139,10 @@ static void write_json(FILE *f, const page *pg)
       memcpy(cells, g->cells, (size_t)g->rows * g->cols);
       cells[(size_t)g->rows * g->cols] = '\0';
     }
-    json_string(f, cells);
+    cli_json_string(f, cells);
     free(cells);
     fputs(",\"glyphs\":", f);
-    json_string(f, g->action_glyphs);
+    cli_json_string(f, g->action_glyphs);
     fputs(",\"state\":[", f);
     for (int i = 0; i < g->rows * g->cols; i++)
       fprintf(f, "%s%d", i ? "," : "", g->state_of_cell[i]);
