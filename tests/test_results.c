@@ -567,10 +567,12 @@ START_TEST(test_fit_closed_forms)
   const double K4[] = {1000, 2000, 4000, 8000}, y4[] = {0, 2000, 4000, 8000};
   ck_assert_int_eq(tabrl_fit_curve(K4, y4, 4, TABRL_FIT_LINEAR, &fit), 0);
   ck_assert_double_eq_tol(fit.slope, 1, 1e-12);
+  ck_assert_uint_eq(fit.n_slope, 3);
   ck_assert_double_eq_tol(fit.c, (4e6 + 16e6 + 64e6) / (1e6 + 4e6 + 16e6 + 64e6), 1e-12);
   const double z4[] = {0, 0, 0, 5};
   ck_assert_int_eq(tabrl_fit_curve(K4, z4, 4, TABRL_FIT_LINEAR, &fit), 0);
   ck_assert_int_eq(fit.has_slope, 0);
+  ck_assert_uint_eq(fit.n_slope, 1);
 
   const double bad[] = {2, 1};
   assert_error(tabrl_fit_curve(bad, y4, 2, TABRL_FIT_SQRT, &fit), TABRL_EINVAL, "increasing");

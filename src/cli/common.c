@@ -6,6 +6,7 @@
 #include "cli/cli.h"
 #include "tabrl/env.h"
 #include "tabrl/error.h"
+#include "tabrl/results.h"
 #include "tabrl/schema.h"
 
 int cli_settings_add(cli_settings *s, const char *arg, const char *source)
@@ -90,23 +91,15 @@ struct series {
 
 /* Least-squares slope of log(cum_regret) on log(episode) over the
  * checkpoints of the last decade (episode >= last / 10) with positive
- * regret; NAN with fewer than 3 such points. */
+ * regret, as `tabrl plot --fit` draws it; NAN with fewer than 3 such
+ * points. */
 static double loglog_slope(const struct series *x)
 {
-  double last = x->n ? x->episode[x->n - 1] : 0, sx = 0, sy = 0, sxx = 0, sxy = 0;
-  size_t k = 0;
-  for (size_t i = 0; i < x->n; i++) {
-    if (x->episode[i] < last / 10 || x->regret[i] <= 0) continue;
-    double lx = log(x->episode[i]), ly = log(x->regret[i]);
-    sx += lx;
-    sy += ly;
-    sxx += lx * lx;
-    sxy += lx * ly;
-    k++;
-  }
-  if (k < 3) return NAN;
-  double denominator = (double)k * sxx - sx * sx;
-  return denominator > 0 ? ((double)k * sxy - sx * sy) / denominator : NAN;
+  tabrl_fit fit;
+  if (tabrl_fit_curve(x->episode, x->regret, x->n, TABRL_FIT_LINEAR, &fit) || fit.widened ||
+      !fit.has_slope || fit.n_slope < 3)
+    return NAN;
+  return fit.slope;
 }
 
 /* The [config LABEL] sections of a manifest: each label with the values it

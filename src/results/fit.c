@@ -65,6 +65,7 @@ int tabrl_fit_curve(const double *K, const double *y, size_t n, tabrl_fit_shape 
       my += log(y[i]);
       m++;
     }
+  out->n_slope = m;
   if (m < 2) return TABRL_OK;
   mx /= (double)m;
   my /= (double)m;

@@ -112,6 +112,7 @@ typedef struct {
   int widened;     /* 1 when the last decade held fewer than 3 points and
                       the last 3 (or all, if fewer) were taken */
   int has_slope;   /* 0 when fewer than 2 of those points have y > 0 */
+  size_t n_slope;  /* how many of those points have y > 0 */
   double slope;    /* least squares of ln y on ln K over those with y > 0 */
   double c;        /* least squares of y on c f(K): sum y f / sum f^2 */
 } tabrl_fit;
