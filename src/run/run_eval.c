@@ -52,7 +52,7 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   size_t bytes = (size_t)pi->stages * (size_t)pi->S * (size_t)pi->A * sizeof(double);
   int status;
   tabrl_objective_evaluator *oe;
-  if (ev->have_prev == 1 && !memcmp(pi->prob, ev->prev->prob, bytes)) {
+  if (ev->have_prev == RUN_EVAL_TABLE && !memcmp(pi->prob, ev->prev->prob, bytes)) {
     *value = ev->value_prev;
     return 0;
   }
@@ -72,7 +72,7 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
   }
   ev->value_prev = *value;
   memcpy(ev->prev->prob, pi->prob, bytes);
-  ev->have_prev = 1;
+  ev->have_prev = RUN_EVAL_TABLE;
   return 0;
 }
 
@@ -82,7 +82,7 @@ static int value_actions(run_eval *ev, const tabrl_objective *o, const tabrl_mdp
 {
   size_t bytes = (size_t)m->horizon * (size_t)m->S * sizeof *ev->prev_actions;
   int status;
-  if (ev->have_prev == 2 && !memcmp(ep->actions, ev->prev_actions, bytes)) {
+  if (ev->have_prev == RUN_EVAL_ACTIONS && !memcmp(ep->actions, ev->prev_actions, bytes)) {
     *value = ev->value_prev;
     return 0;
   }
@@ -102,7 +102,7 @@ static int value_actions(run_eval *ev, const tabrl_objective *o, const tabrl_mdp
       return status;
   }
   memcpy(ev->prev_actions, ep->actions, bytes);
-  ev->have_prev = 2;
+  ev->have_prev = RUN_EVAL_ACTIONS;
   return 0;
 }
 

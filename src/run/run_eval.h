@@ -9,13 +9,17 @@
 #include "tabrl/oracle.h"
 #include "tabrl/policy.h"
 
+enum { RUN_EVAL_NONE, RUN_EVAL_TABLE, RUN_EVAL_ACTIONS };
+
 typedef struct {
   tabrl_policy *prev;         /* the last policy valued (the algorithm's shape) */
   double value_prev;          /* its value */
-  int have_prev;              /* prev and value_prev hold a valuation */
+  int have_prev;              /* what value_prev is the value of: RUN_EVAL_NONE,
+                                 RUN_EVAL_TABLE (prev) or RUN_EVAL_ACTIONS
+                                 (prev_actions) */
   double *V;                  /* tabrl_oracle_value_size(m) values */
   tabrl_oracle_workspace *ws; /* the mean objective's unchecked path, or NULL */
-  int *prev_actions;          /* the last actions valued (H S), when have_prev is 2 */
+  int *prev_actions;          /* the last actions valued (H S) */
   /* The other objectives' kept work (made at the first value, for its
    * model), or NULL. */
   tabrl_objective_evaluator *oe;
@@ -55,7 +59,7 @@ int run_eval_episode(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
 
 static inline void run_eval_forget(run_eval *ev)
 {
-  ev->have_prev = 0;
+  ev->have_prev = RUN_EVAL_NONE;
   if (ev->oe) tabrl_objective_evaluator_reset(ev->oe);
 }
 
