@@ -171,8 +171,8 @@ static void caption(FILE *f, const tex_doc *d, int iter, const tabrl_step *t,
             ", policy iteration, $\\gamma = %g$, iteration $k = %d$ of %d: exact evaluation "
             "$V^{\\pi_k}$, $Q^{\\pi_k}(s,a) = r(s,a) + \\gamma \\sum_{s'} P(s' \\mid s,a)\\, "
             "V^{\\pi_k}(s')$, and the improvement $\\pi_{k+1}(s) = \\arg\\max_a Q^{\\pi_k}(s,a)$ "
-            "(lowest on ties; %ld actions changed%s)",
-            m->gamma, iter, last, improve->changes,
+            "(lowest on ties; %ld action%s changed%s)",
+            m->gamma, iter, last, improve->changes, improve->changes == 1 ? "" : "s",
             improve->changes ? "" : ": $\\pi_k$ is optimal");
     if (!isnan(t->residual)) {
       fputs("; $\\|V^{\\pi_k} - V^{\\pi_{k-1}}\\|_\\infty = ", f);
