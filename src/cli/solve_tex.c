@@ -445,8 +445,11 @@ int cli_solve_tex(const tabrl_mdp *m, int method, double eps, const char *iterat
   else if (!(status = write_doc(stdout, &d)) && fflush(stdout))
     status = tabrl_error(TABRL_EIO, "write error");
   if (status) {
-    cli_error("%s%s: %s", output ? "-o " : "", output ? output : "standard output",
-              tabrl_error_message());
+    /* tabrl_write_atomic's message names the file already. */
+    if (output)
+      cli_error("-o %s", tabrl_error_message());
+    else
+      cli_error("standard output: %s", tabrl_error_message());
     code = CLI_FAIL;
   }
 done:
