@@ -223,6 +223,51 @@ START_TEST(test_optimal)
 }
 END_TEST
 
+/* The policy_version hook: optimal, uniform and qstar commit one policy
+ * for the run, so from the second episode on the protocol neither rebuilds
+ * nor revalues it; greedy commits a new one each episode.  Either way the
+ * table the episode holds is what policy() gives now, and act() stays
+ * inside it (tabrl_episode_online checks that). */
+START_TEST(test_policy_version)
+{
+  const tabrl_setting env[] = {SET("states", "4"), SET("horizon", "3"), SET("left_reward", "0.2")};
+  tabrl_mdp *m = test_env("chain", env, 3);
+  const char *const policies[] = {"optimal", "uniform", "qstar", "greedy"};
+  for (int i = 0; i < 4; i++) {
+    unsigned char valid[4 * 3 * 2];
+    gsl_rng *rng = tabrl_gsl_rng_stream(5, TABRL_STREAM_ALGO, 0);
+    gsl_rng *tr = tabrl_gsl_rng_stream(5, TABRL_STREAM_TRANSITIONS, 0);
+    tabrl_problem p = test_problem(m, valid, rng, 20, 0);
+    tabrl_policy *target = test_target(m), *now = tabrl_policy_alloc_for(m);
+    p.target = target;
+    const tabrl_setting set[] = {SET("policy", policies[i]), SET("epsilon", "0.3")};
+    tabrl_algo *algo = test_make("robust-td", &p, set, 2);
+    tabrl_episode ep = {.committed = tabrl_policy_alloc_for(m)};
+    size_t bytes = (size_t)m->horizon * m->S * m->A * sizeof(double);
+    long unchanged = 0;
+    for (long k = 1; k <= 20; k++) {
+      ck_assert_msg(tabrl_episode_online(algo, m, k, tr, &ep) == 0, "%s", tabrl_error_message());
+      ck_assert(ep.has_committed);
+      unchanged += ep.unchanged;
+      ck_assert_int_eq(ep.unchanged, k > 1 && i < 3);
+      /* observe() has moved Q since: greedy's table is Q's at the start. */
+      if (i < 3) {
+        ck_assert_int_eq(tabrl_algo_policy(algo, now), 0);
+        ck_assert(!memcmp(now->prob, ep.committed->prob, bytes));
+      }
+    }
+    ck_assert_int_eq(unchanged, i < 3 ? 19 : 0);
+    tabrl_policy_free(ep.committed);
+    tabrl_policy_free(now);
+    tabrl_policy_free(target);
+    tabrl_algo_free(algo);
+    gsl_rng_free(rng);
+    gsl_rng_free(tr);
+  }
+  tabrl_mdp_free(m);
+}
+END_TEST
+
 static Suite *robust_td_suite(void)
 {
   Suite *s = suite_create("robust-td");
@@ -233,6 +278,7 @@ static Suite *robust_td_suite(void)
   tcase_add_test(tc, test_exact_without_noise);
   tcase_add_test(tc, test_robust_under_student_t);
   tcase_add_test(tc, test_optimal);
+  tcase_add_test(tc, test_policy_version);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -92,11 +92,12 @@ typedef struct {
   const tabrl_policy *target; /* tabrl_problem.target, for policy = optimal */
   baseline_actions actions;
   tabrl_pcg32 *rng;
-  double *Q;    /* H*S*A, Q[(h*S + s)*A + a], starts at 0 */
-  double *Qact; /* H*S*A: Q as it was at the start of the episode, acted on */
-  long *visits; /* H*S*A */
-  int *tied;    /* A */
-  double *row;  /* A: one row of policy() */
+  double *Q;              /* H*S*A, Q[(h*S + s)*A + a], starts at 0 */
+  double *Qact;           /* H*S*A: Q as it was at the start of the episode, acted on */
+  unsigned long episodes; /* begun: the greedy policy's version */
+  long *visits;           /* H*S*A */
+  int *tied;              /* A */
+  double *row;            /* A: one row of policy() */
 } robust_td_state;
 
 static void robust_td_release(void *state)
@@ -284,8 +285,20 @@ static int robust_td_begin_episode(void *state, long k)
 {
   robust_td_state *st = state;
   (void)k;
-  memcpy(st->Qact, st->Q, (size_t)st->H * (size_t)st->S * (size_t)st->A * sizeof *st->Q);
+  /* Only greedy acts on Q; the other policies are fixed for the run. */
+  if (st->policy == POLICY_GREEDY) {
+    memcpy(st->Qact, st->Q, (size_t)st->H * (size_t)st->S * (size_t)st->A * sizeof *st->Q);
+    st->episodes++;
+  }
   return 0;
+}
+
+/* optimal, uniform and qstar commit one policy for the whole run; greedy a
+ * new one each episode. */
+static unsigned long robust_td_policy_version(const void *state)
+{
+  const robust_td_state *st = state;
+  return st->policy == POLICY_GREEDY ? st->episodes : 0;
 }
 
 const tabrl_algo_type tabrl_algo_robust_td = {
@@ -306,6 +319,7 @@ const tabrl_algo_type tabrl_algo_robust_td = {
     .act = robust_td_act,
     .observe = robust_td_observe,
     .begin_episode = robust_td_begin_episode,
+    .policy_version = robust_td_policy_version,
     .distribution = robust_td_distribution,
 };
 
