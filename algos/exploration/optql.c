@@ -89,7 +89,15 @@ typedef struct {
   double *Q;                           /* H*S*A */
   double *V;                           /* (H+1)*S, V[H*S + s] = 0 */
   double *value_sum, *value_sq, *beta; /* H*S*A, Bernstein only: mu, mu2, beta_{t-1} */
+  /* alpha_t and the Hoeffding bonus b_t for t = 1..n_steps, made once: a
+   * division and a square root per step cost more than the rest of it. */
+  long n_steps;
+  double (*steps)[2];
 } optql_state;
+
+/* Counts beyond this compute alpha_t and b_t in observe() (the table stays
+ * within 1 MB). */
+#define OPTQL_TABLE_MAX 65536L
 
 static void optql_release(void *state)
 {
@@ -101,6 +109,7 @@ static void optql_release(void *state)
   free(st->value_sum);
   free(st->value_sq);
   free(st->beta);
+  free(st->steps);
 }
 
 static inline size_t qi(const optql_state *st, int h, int s, int a)
@@ -147,6 +156,15 @@ static int optql_init(void *state, const tabrl_problem *problem, const tabrl_val
   }
   if (!st->Q || !st->V || !st->visits)
     return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %zu Q values", n);
+  /* A stage is visited once per episode: t <= K. */
+  st->n_steps = K < OPTQL_TABLE_MAX ? (long)K : OPTQL_TABLE_MAX;
+  if (!(st->steps = malloc(((size_t)st->n_steps + 1) * sizeof *st->steps)))
+    return tabrl_error(TABRL_ENOMEM, "optql: out of memory for %ld step sizes", st->n_steps);
+  for (long t = 1; t <= st->n_steps; t++) {
+    const double H = st->H;
+    st->steps[t][0] = (H + 1.0) / (H + (double)t);
+    st->steps[t][1] = st->c * sqrt(st->h3_iota / (double)t);
+  }
   for (int h = 0; h <= st->H; h++)
     for (int s = 0; s < st->S; s++) {
       double top = h < st->H ? tabrl_clip_level(st->clip, st->H, h) : 0.0;
@@ -164,9 +182,14 @@ static inline int greedy_action(const optql_state *st, int h, int s)
 {
   const double *Q = st->Q + qi(st, h, s, 0);
   if (st->all_valid) {
+    /* Selects, not branches: early on the greedy action flips often. */
     int best = 0;
-    for (int a = 1; a < st->A; a++)
-      if (Q[a] > Q[best]) best = a;
+    double top = Q[0];
+    for (int a = 1; a < st->A; a++) {
+      int better = Q[a] > top;
+      best = better ? a : best;
+      top = better ? Q[a] : top;
+    }
     return best;
   }
   const int *list = baseline_actions_list(&st->actions, h, s);
@@ -196,26 +219,35 @@ static int optql_act(void *state, int h, int s)
   return greedy_action(state, h, s);
 }
 
+/* Algorithm 2's bonus after the t-th visit of entry i (alpha = alpha_t):
+ * out of line, so that the Hoeffding step keeps its registers. */
+static __attribute__((noinline)) double bernstein_bonus(optql_state *st, size_t i, double t,
+                                                        double alpha, double next_value)
+{
+  double H = st->H, W, beta;
+  st->value_sum[i] += next_value;
+  st->value_sq[i] += next_value * next_value;
+  W = fmax(0.0, st->value_sq[i] / t - (st->value_sum[i] / t) * (st->value_sum[i] / t));
+  beta = fmin(st->c1 * (sqrt(H / t * (W + H) * st->iota) +
+                        sqrt(H * H * H * H * H * H * H * st->S * st->A) * st->iota / t),
+              st->c2 * sqrt(H * H * H * st->iota / t));
+  double bonus = (beta - (1.0 - alpha) * st->beta[i]) / (2.0 * alpha);
+  st->beta[i] = beta;
+  return bonus;
+}
+
 static int optql_observe(void *state, int h, int s, int a, double reward, int next)
 {
   optql_state *st = state;
   size_t i = qi(st, h, s, a);
-  double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus, t;
-  t = (double)++st->visits[i];
-  alpha = (H + 1.0) / (H + t);
-  if (st->bonus_kind == BONUS_HOEFFDING) {
-    bonus = st->c * sqrt(st->h3_iota / t);
-  } else {
-    double W, beta;
-    st->value_sum[i] += next_value;
-    st->value_sq[i] += next_value * next_value;
-    W = fmax(0.0, st->value_sq[i] / t - (st->value_sum[i] / t) * (st->value_sum[i] / t));
-    beta = fmin(st->c1 * (sqrt(H / t * (W + H) * st->iota) +
-                          sqrt(H * H * H * H * H * H * H * st->S * st->A) * st->iota / t),
-                st->c2 * sqrt(H * H * H * st->iota / t));
-    bonus = (beta - (1.0 - alpha) * st->beta[i]) / (2.0 * alpha);
-    st->beta[i] = beta;
-  }
+  double H = st->H, next_value = st->V[(size_t)(h + 1) * st->S + next], alpha, bonus;
+  long t = ++st->visits[i];
+  int table = t <= st->n_steps;
+  alpha = table ? st->steps[t][0] : (H + 1.0) / (H + (double)t);
+  if (st->bonus_kind == BONUS_HOEFFDING)
+    bonus = table ? st->steps[t][1] : st->c * sqrt(st->h3_iota / (double)t);
+  else
+    bonus = bernstein_bonus(st, i, (double)t, alpha, next_value);
   st->Q[i] = (1.0 - alpha) * st->Q[i] + alpha * (reward + next_value + bonus);
   /* min(C_h, max Q), as fmin (C_h >= 1 is a number; a NaN Q gives C_h) but
    * without a call into libm on every step */
