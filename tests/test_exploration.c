@@ -377,6 +377,20 @@ START_TEST(test_optql_by_hand)
   ck_assert_double_eq(tabrl_optql_state_value(algo, 2, 0), 0.0);
   tabrl_algo_free(algo);
 
+  /* K = 2: alpha_t and b_t come from the table made at init for t <= 2
+   * and are computed in observe beyond, the same numbers either way. */
+  tabrl_problem p2 = tiny_problem(2, 1, 2, 2);
+  const double iota2 = log(80.0);
+  algo = test_make("optql", &p2, set, 1);
+  double q = 2;
+  for (int visit = 1; visit <= 5; visit++) {
+    algo->type->observe(algo->state, 1, 0, 0, 0.25, 1);
+    double alpha = 3.0 / (2.0 + visit);
+    q = (1 - alpha) * q + alpha * (0.25 + c * sqrt(H * H * H * iota2 / visit));
+    ck_assert_double_eq_tol(tabrl_optql_value(algo, 1, 0, 0), q, 1e-13);
+  }
+  tabrl_algo_free(algo);
+
   /* Bernstein (Algorithm 2), same steps; c1 = c2 = 0.01 * 4 sqrt(2),
    * beta_t = min(c1 (sqrt(H/t (W_t + H) iota) + sqrt(H^7 S A) iota / t),
    *              c2 sqrt(H^3 iota / t)),
