@@ -38,18 +38,19 @@ enum { PEER_OK, PEER_FAILED, PEER_NO_NUMBA };
 /* Runs one reference script and reads its episodes/s.  execv, not a
  * shell: the paths come from the environment. */
 static int run_peer(const char *script, const char *model, int horizon, long episodes,
-                    const char *variant, const char *cache, double *rate, char *why,
+                    const char *variant, double budget, const char *cache, double *rate, char *why,
                     size_t why_size)
 {
-  char h[16], k[24];
-  const char *argv[14] = {"/usr/bin/python3", script, "--model", model, "--horizon", h,
-                          "--episodes",       k,      "--seed",  "1"};
+  char h[16], k[24], b[24];
+  const char *argv[16] = {"/usr/bin/python3", script, "--model", model, "--horizon", h,
+                          "--episodes",       k,      "--seed",  "1",   "--budget",  b};
   int fd[2], status;
   snprintf(h, sizeof h, "%d", horizon);
   snprintf(k, sizeof k, "%ld", episodes);
+  snprintf(b, sizeof b, "%g", budget);
   if (variant) {
-    argv[10] = "--variant";
-    argv[11] = variant;
+    argv[12] = "--variant";
+    argv[13] = variant;
   }
   *rate = 0;
   if (pipe(fd)) {
@@ -173,6 +174,10 @@ int bench_peers(int quick)
   }
   char csv[] = "/tmp/tabrl-peers-XXXXXX", why[512];
   int fd = mkstemp(csv), code = 0, horizon = 20, rounds = quick ? 1 : 3;
+  /* Seconds of repeated timings per side and round: this machine's speed
+   * drifts by up to 1.8x over tenths of a second, so each side gets the
+   * same wall time to meet a fast moment. */
+  double budget = quick ? 0.2 : 0.5;
   if (fd < 0) {
     cli_error("cannot create a temporary model file in /tmp: %s", strerror(errno));
     return CLI_FAIL;
@@ -182,9 +187,9 @@ int bench_peers(int quick)
   const char *cache = mkdtemp(cache_dir);
   printf("peers: each algorithm alone against the same algorithm written densely in Numba\n"
          "(%s/NAME_reference.py, JIT compile excluded), H = 20, the same episodes each;\n"
-         "episodes/s, best of %d Numba runs, each followed by 3 of tabrl; tabrl / Numba\n"
-         "(> 1: tabrl faster); the 1-minute load\n",
-         dir, rounds);
+         "episodes/s, the best of each side's timings repeated over %g s, %d round(s) of\n"
+         "Numba then tabrl; tabrl / Numba (> 1: tabrl faster); the 1-minute load\n",
+         dir, budget, rounds);
   printf("  %-9s %-18s %7s %11s %11s %7s %5s\n", "", "", "episodes", "tabrl", "numba", "ratio",
          "load");
   for (size_t j = 0; j < sizeof sizes / sizeof sizes[0] && !code; j++) {
@@ -223,17 +228,17 @@ int bench_peers(int quick)
       int peer = PEER_OK;
       for (int round = 0; round < rounds && peer == PEER_OK && ours >= 0; round++) {
         double r;
-        peer =
-            run_peer(script, csv, horizon, episodes, peers[i].variant, cache, &r, why, sizeof why);
+        peer = run_peer(script, csv, horizon, episodes, peers[i].variant, budget, cache, &r, why,
+                        sizeof why);
         numba = fmax(numba, r);
         if (peer != PEER_OK) break;
-        /* tabrl's side is the shorter timing (tenths of a second at
-         * small sizes), so the more exposed to a burst of load: three. */
-        for (int rep = 0; rep < 3 && ours >= 0; rep++) {
+        /* The same budget as the script's, at least one timing. */
+        for (double spent = 0; ours >= 0 && (spent == 0 || spent < budget);) {
           long k = episodes;
           r = bench_algo_alone(t, peers[i].set.key ? &peers[i].set : NULL, peers[i].set.key ? 1 : 0,
                                m, &k, why, sizeof why);
           ours = r > 0 ? fmax(ours, r) : -1;
+          if (r > 0) spent += (double)k / r;
         }
       }
       if (peer == PEER_NO_NUMBA) {

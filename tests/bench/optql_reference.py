@@ -19,7 +19,7 @@ It exists to measure tabrl's speed against: the random streams differ, so
 only the episodes/s compare, not the numbers.
 
 Usage: /usr/bin/python3 tests/bench/optql_reference.py --model FILE.csv
-       --horizon H --episodes K [--variant hoeffding|bernstein] [--seed N]
+       --horizon H --episodes K [--variant hoeffding|bernstein] [--seed N] [--budget S]
 Prints one line `episodes_per_s VALUE` (JIT compile excluded); exits 3 when
 numba cannot be imported (Debian: apt-get install python3-numba).
 """

@@ -18,7 +18,7 @@ Numba user writes it; the JIT compile is excluded (a tiny run first).
 
 Usage (the interface every tests/bench/*_reference.py script follows):
   /usr/bin/python3 tests/bench/ucbvi_reference.py --model FILE.csv --horizon H
-      --episodes K [--variant ch|bf] [--seed N]
+      --episodes K [--variant ch|bf] [--seed N] [--budget S]
 FILE.csv is tabrl's model CSV (`tabrl export`; README "The model CSV
 format").  Prints exactly one line `episodes_per_s VALUE`; exits 3 with one
 line on stderr when numba cannot be imported (Debian: python3-numba).
