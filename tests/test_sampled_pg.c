@@ -395,6 +395,47 @@ START_TEST(test_ppo_bound)
 }
 END_TEST
 
+/* The policy_version hook: pi changes only when a batch of B episodes is
+ * full, so the protocol commits (and the runner values) a new policy at
+ * episodes 1, B + 1, 2 B + 1, ... and reuses it in between; the table an
+ * episode holds is always what policy() gives at its start. */
+START_TEST(test_policy_version_batches)
+{
+  const char *const types[] = {"reinforce", "ppo"};
+  for (int t = 0; t < 2; t++)
+    for (long B = 1; B <= 3; B++) {
+      fixture f;
+      setup(&f, garnet_episodic(), 0, 11);
+      char batch[8];
+      snprintf(batch, sizeof batch, "%ld", B);
+      tabrl_setting set[] = {{"eta", "0.5", "test", 0}, {"batch", batch, "test", 0}};
+      tabrl_algo *algo = test_make(types[t], &f.p, set, 2);
+      gsl_rng *tr = tabrl_gsl_rng_stream(11, TABRL_STREAM_TRANSITIONS, 0);
+      tabrl_policy *now = tabrl_policy_alloc_for(f.m), *first = tabrl_policy_alloc_for(f.m);
+      tabrl_episode ep = {.committed = tabrl_policy_alloc_for(f.m)};
+      size_t bytes = (size_t)f.m->horizon * f.m->S * f.m->A * sizeof(double);
+      int changes = 0;
+      for (long k = 1; k <= 12; k++) {
+        ck_assert_int_eq(tabrl_algo_policy(algo, now), 0);
+        ck_assert_msg(tabrl_episode_online(algo, f.m, k, tr, &ep) == 0, "%s",
+                      tabrl_error_message());
+        ck_assert_int_eq(ep.unchanged, (k - 1) % B != 0);
+        ck_assert(!memcmp(now->prob, ep.committed->prob, bytes));
+        if (k == 1) memcpy(first->prob, now->prob, bytes);
+        changes += !ep.unchanged && memcmp(first->prob, now->prob, bytes);
+      }
+      /* The updates did move the policy. */
+      ck_assert_int_gt(changes, 0);
+      tabrl_policy_free(ep.committed);
+      tabrl_policy_free(now);
+      tabrl_policy_free(first);
+      gsl_rng_free(tr);
+      tabrl_algo_free(algo);
+      teardown(&f);
+    }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("sampled_pg");
@@ -407,6 +448,7 @@ int main(void)
   tcase_add_test(tc, test_ppo_first_step_is_reinforce);
   tcase_add_test(tc, test_ppo_clip);
   tcase_add_test(tc, test_ppo_bound);
+  tcase_add_test(tc, test_policy_version_batches);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

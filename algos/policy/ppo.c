@@ -75,6 +75,11 @@ static int ppo_policy(void *state, tabrl_policy *pi)
   return tabrl_spg_policy(&((ppo_state *)state)->g, pi, "ppo");
 }
 
+static unsigned long ppo_policy_version(const void *state)
+{
+  return tabrl_spg_version(&((const ppo_state *)state)->g);
+}
+
 static int ppo_act(void *state, int h, int s)
 {
   return tabrl_spg_act(&((ppo_state *)state)->g, h, s);
@@ -129,6 +134,7 @@ const tabrl_algo_type tabrl_algo_ppo = {
     .init = ppo_init,
     .release = ppo_release,
     .policy = ppo_policy,
+    .policy_version = ppo_policy_version,
     .act = ppo_act,
     .observe = ppo_observe,
     .end_episode = ppo_end_episode,

@@ -52,6 +52,11 @@ static int reinforce_policy(void *state, tabrl_policy *pi)
   return tabrl_spg_policy(&((reinforce_state *)state)->g, pi, "reinforce");
 }
 
+static unsigned long reinforce_policy_version(const void *state)
+{
+  return tabrl_spg_version(&((const reinforce_state *)state)->g);
+}
+
 static int reinforce_act(void *state, int h, int s)
 {
   return tabrl_spg_act(&((reinforce_state *)state)->g, h, s);
@@ -92,6 +97,7 @@ const tabrl_algo_type tabrl_algo_reinforce = {
     .init = reinforce_init,
     .release = reinforce_release,
     .policy = reinforce_policy,
+    .policy_version = reinforce_policy_version,
     .act = reinforce_act,
     .observe = reinforce_observe,
     .end_episode = reinforce_end_episode,

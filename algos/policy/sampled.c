@@ -123,5 +123,11 @@ void tabrl_spg_commit(tabrl_spg *g, const double *step)
       if (t[a] > -INFINITY) t[a] -= top;
   }
   g->filled = 0;
+  g->commits++;
   tabrl_spg_softmax(g, g->theta, g->pi);
+}
+
+unsigned long tabrl_spg_version(const tabrl_spg *g)
+{
+  return g->commits;
 }

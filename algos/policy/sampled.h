@@ -34,6 +34,7 @@ typedef struct {
   double *rewards;           /* H: the current episode's */
   tabrl_spg_sample *samples; /* B*H: the batch */
   long filled;               /* episodes in the batch so far */
+  unsigned long commits;     /* updates of pi so far: its version */
 } tabrl_spg;
 
 /* The `baseline` and `batch` parameters both types list. */
@@ -47,6 +48,10 @@ typedef struct {
 int tabrl_spg_init(tabrl_spg *g, const tabrl_problem *problem, const tabrl_values *params,
                    const char *name);
 void tabrl_spg_release(tabrl_spg *g);
+
+/* The policy's version (tabrl_algo_type.policy_version): pi changes only
+ * at the end of a batch, so B - 1 of B episodes commit the last one. */
+unsigned long tabrl_spg_version(const tabrl_spg *g);
 
 /* pi <- softmax(theta), each row's logits shifted so that the largest is 0. */
 void tabrl_spg_softmax(const tabrl_spg *g, const double *theta, double *pi);
