@@ -8,8 +8,9 @@
  * tabrl_objective_evaluator_reset; the unchecked flag skips only the row
  * scan; the stock-augmented objectives (cvar, mean-variance, threshold,
  * homeostatic) keep their stock work with the same bits, for policies of
- * the model and of its stock model; ERM_b of one outcome without its expm1 and log1p has the bits
- * of the full formula. */
+ * the model and of its stock model; a deterministic policy given as actions
+ * has the bits of its one-hot table (tabrl_objective_evaluator_actions); ERM_b of one outcome
+ * without its expm1 and log1p has the bits of the full formula. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -389,6 +390,120 @@ START_TEST(test_erm_one_outcome)
 }
 END_TEST
 
+/* Garnet-like, H = 20, S = 12, A = 4, 3 next states per block, rewards of
+ * each stage drawn afresh in [0, 2] (returns of about 20), action 3
+ * invalid in odd states. */
+static tabrl_mdp *garnet_staged(void)
+{
+  unsigned long long x = 29;
+  int S = 12, A = 4, H = 20;
+  tabrl_mdp_builder *b = tabrl_mdp_builder_alloc(S, A, H);
+  for (int h = 0; h < H; h++)
+    for (int s = 0; s < S; s++)
+      for (int a = 0; a < A; a++) {
+        if (a == 3 && s % 2) continue;
+        int first = (int)(uniform(&x) * S);
+        double p[3] = {uniform(&x) + 0.05, uniform(&x) + 0.05, uniform(&x) + 0.05};
+        double total = p[0] + p[1] + p[2];
+        for (int e = 0; e < 3; e++)
+          ck_assert_int_eq(
+              tabrl_mdp_builder_add(b, h, s, a, (first + 4 * e) % S, p[e] / total, 2 * uniform(&x)),
+              0);
+      }
+  tabrl_mdp_builder_set_time(b, H, 0);
+  tabrl_mdp *m = NULL;
+  ck_assert_msg(tabrl_mdp_builder_finish(b, &m) == 0, "%s", tabrl_error_message());
+  tabrl_mdp_builder_free(b);
+  for (int s = 0; s < S; s++) m->mu0[s] = 1.0 / S;
+  return m;
+}
+
+/* Number of (h, s) where the factored sum of action[h S + s] underflows
+ * (the sweep's log-space fallback) for the values V of those actions. */
+static int underflows(const tabrl_objective *o, const tabrl_mdp *m, const int *action,
+                      const double *V)
+{
+  tabrl_nested_ws ws;
+  int n = 0;
+  ck_assert_int_eq(tabrl_nested_ws_init(&ws, tabrl_nested_entropic(), o, m), 0);
+  ck_assert(ws.fast.on);
+  for (int h = 0; h < m->horizon; h++) {
+    tabrl_nested_fast_values(&ws.fast, m->S, V + (size_t)(h + 1) * (size_t)m->S);
+    for (int s = 0; s < m->S; s++) {
+      size_t blk = tabrl_mdp_block(m, h, s, action[h * m->S + s]);
+      double T = 0;
+      for (size_t e = m->row[blk]; e < m->row[blk + 1]; e++)
+        T += ws.fast.w[e] * ws.fast.u[m->next[e]];
+      n += !(T > TABRL_NESTED_FACTOR_MIN_SUM);
+    }
+  }
+  tabrl_nested_ws_free(&ws);
+  return n;
+}
+
+/* tabrl_objective_evaluator_actions against tabrl_objective_value of the
+ * one-hot table, memcmp of J and of every V: the mean path (|b| < 1e-8),
+ * log space (|b| < 1e-2), factored (b = -1, 1) and factored with sums
+ * that underflow (b = -200 on returns of about 20, asserted to happen). */
+START_TEST(test_actions)
+{
+  static const char *const texts[] = {
+      "entropic:-1",   "entropic:1",  "entropic:1e-3",  "entropic:-1e-3", "entropic:1e-9",
+      "entropic:-200", "kl-robust:1", "kl-robust:1e-3", "kl-robust:1e-9", "kl-robust:200"};
+  tabrl_mdp *m = garnet_staged();
+  int H = m->horizon, S = m->S, A = m->A, *action = malloc((size_t)H * S * sizeof *action);
+  size_t n = tabrl_oracle_value_size(m);
+  double *V1 = malloc(n * sizeof *V1), *V2 = malloc(n * sizeof *V2);
+  tabrl_policy *pi = tabrl_policy_alloc(S, A, H);
+  unsigned long long x = 5;
+  int under = 0;
+  for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+    tabrl_objective o = parsed(texts[i]);
+    tabrl_objective_evaluator *ev = tabrl_objective_evaluator_alloc(&o, m);
+    ck_assert_msg(ev != NULL, "%s", tabrl_error_message());
+    ck_assert_int_eq(tabrl_objective_evaluator_has_actions(ev), 1);
+    for (int k = 0; k < 8; k++) {
+      for (int hs = 0; hs < H * S; hs++) {
+        int a = (int)(uniform(&x) * A);
+        while (!tabrl_mdp_valid(m, hs / S, hs % S, a)) a = (a + 1) % A;
+        action[hs] = a;
+      }
+      double J1 = NAN, J2 = NAN;
+      ck_assert_int_eq(tabrl_policy_from_plan(pi, action, S, A, H, "test"), 0);
+      ck_assert_msg(tabrl_objective_value(&o, m, pi, V1, &J1) == 0, "%s", tabrl_error_message());
+      memset(V2, 0xff, n * sizeof *V2);
+      ck_assert_msg(tabrl_objective_evaluator_actions(ev, action, V2, &J2) == 0, "%s",
+                    tabrl_error_message());
+      ck_assert_msg(isfinite(J1) && J1 > 0, "%s: J %g", texts[i], J1);
+      ck_assert_msg(!memcmp(&J1, &J2, sizeof J1), "%s policy %d: J %.17g actions %.17g", texts[i],
+                    k, J1, J2);
+      ck_assert_msg(!memcmp(V1, V2, n * sizeof *V1), "%s policy %d: V differs", texts[i], k);
+      if (!strcmp(texts[i], "entropic:-200")) under += underflows(&o, m, action, V1);
+    }
+    tabrl_objective_evaluator_free(ev);
+  }
+  ck_assert_msg(under > 0, "b = -200 never reached the underflow fallback");
+  /* Discounted models and objectives without the hook: not supported. */
+  tabrl_mdp *d = garnet(0, "0.9", "3");
+  tabrl_objective o = parsed("entropic:-1"), c = parsed("mean");
+  tabrl_objective_evaluator *ev = tabrl_objective_evaluator_alloc(&o, d);
+  ck_assert_msg(ev != NULL, "%s", tabrl_error_message());
+  ck_assert_int_eq(tabrl_objective_evaluator_has_actions(ev), 0);
+  ck_assert_int_eq(tabrl_objective_evaluator_actions(ev, action, V2, V1), TABRL_EUNSUPPORTED);
+  tabrl_objective_evaluator_free(ev);
+  ev = tabrl_objective_evaluator_alloc(&c, m);
+  ck_assert_msg(ev != NULL, "%s", tabrl_error_message());
+  ck_assert_int_eq(tabrl_objective_evaluator_has_actions(ev), 0);
+  tabrl_objective_evaluator_free(ev);
+  tabrl_mdp_free(d);
+  tabrl_policy_free(pi);
+  tabrl_mdp_free(m);
+  free(action);
+  free(V1);
+  free(V2);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("objective_evaluator");
@@ -402,6 +517,7 @@ int main(void)
   tcase_add_test(tc, test_mean_passes_through);
   tcase_add_test(tc, test_erm_one_outcome);
   tcase_add_test(tc, test_augmented);
+  tcase_add_test(tc, test_actions);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -38,9 +38,13 @@
  * observed, after its action, and each stage is visited once per episode,
  * so the greedy policy at the start of an episode is the one followed
  * throughout: commits_per_episode = 1 and the runner scores each episode
- * by the exact entropic value of that policy. */
+ * by the exact entropic value of that policy.  The greedy action of
+ * (h, s) depends only on Q_h(s, .) and the counts of (h, s, .), so observe
+ * keeps the plan current (one greedy per update, which V_h needs anyway)
+ * and counts the changes of any action (policy_version). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
@@ -60,11 +64,12 @@ typedef struct {
   int S, A, H;
   double b, log_c, log_width; /* log_width = log(H iota) */
   baseline_actions actions;
-  long *visits;      /* H*S*A */
-  double *Q;         /* H*S*A */
-  double *log_bonus; /* H*S*A: log(bonus_t) of the last update (-inf before) */
-  double *V;         /* (H+1)*S, V_H = 0 */
-  int *plan;         /* H*S: room for policy()'s greedy plan */
+  long *visits;          /* H*S*A */
+  double *Q;             /* H*S*A */
+  double *log_bonus;     /* H*S*A: log(bonus_t) of the last update (-inf before) */
+  double *V;             /* (H+1)*S, V_H = 0 */
+  int *plan;             /* H*S: the greedy action of every (h, s) */
+  unsigned long changes; /* of an action of plan */
 } rsq_state;
 
 static inline size_t qi(const rsq_state *st, int h, int s, int a)
@@ -88,6 +93,8 @@ static int rsq_check(const tabrl_problem *problem, const tabrl_values *params)
   (void)params;
   return tabrl_entropic_check("rsq", problem);
 }
+
+static int rsq_greedy(const rsq_state *st, int h, int s);
 
 static int rsq_init(void *state, const tabrl_problem *problem, const tabrl_values *params)
 {
@@ -119,6 +126,8 @@ static int rsq_init(void *state, const tabrl_problem *problem, const tabrl_value
         st->Q[qi(st, h, s, a)] = tabrl_problem_valid(problem, h, s, a) ? st->H - h : -INFINITY;
         st->log_bonus[qi(st, h, s, a)] = -INFINITY;
       }
+  for (int h = 0; h < st->H; h++)
+    for (int s = 0; s < st->S; s++) st->plan[(size_t)h * st->S + s] = rsq_greedy(st, h, s);
   return 0;
 }
 
@@ -138,7 +147,8 @@ static int rsq_greedy(const rsq_state *st, int h, int s)
 
 static int rsq_act(void *state, int h, int s)
 {
-  return rsq_greedy(state, h, s);
+  const rsq_state *st = state;
+  return st->plan[(size_t)h * st->S + s];
 }
 
 static int rsq_observe(void *state, int h, int s, int a, double reward, int next)
@@ -154,16 +164,29 @@ static int rsq_observe(void *state, int h, int s, int a, double reward, int next
       st->log_c + tabrl_log_abs_expm1(st->b * cap) + 0.5 * (st->log_width - log((double)t));
   st->log_bonus[m] = log_bonus;
   st->Q[m] = tabrl_entropic_optimistic(st->b, q, log(alpha) + log_bonus, cap);
-  st->V[(size_t)h * st->S + s] = st->Q[qi(st, h, s, rsq_greedy(st, h, s))];
+  int greedy = rsq_greedy(st, h, s), *planned = &st->plan[(size_t)h * st->S + s];
+  st->V[(size_t)h * st->S + s] = st->Q[qi(st, h, s, greedy)];
+  if (greedy != *planned) *planned = greedy, st->changes++;
   return 0;
 }
 
 static int rsq_policy(void *state, tabrl_policy *pi)
 {
-  rsq_state *st = state;
-  for (int h = 0; h < st->H; h++)
-    for (int s = 0; s < st->S; s++) st->plan[(size_t)h * st->S + s] = rsq_greedy(st, h, s);
+  const rsq_state *st = state;
   return tabrl_policy_from_plan(pi, st->plan, st->S, st->A, st->H, "rsq");
+}
+
+/* The committed policy's actions: policy() is one-hot at them. */
+static int rsq_actions(void *state, int *action)
+{
+  const rsq_state *st = state;
+  memcpy(action, st->plan, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
+static unsigned long rsq_policy_version(const void *state)
+{
+  return ((const rsq_state *)state)->changes;
 }
 
 static double rsq_saturation(const void *state)
@@ -198,6 +221,8 @@ const tabrl_algo_type tabrl_algo_rsq = {
     .init = rsq_init,
     .release = rsq_release,
     .policy = rsq_policy,
+    .actions = rsq_actions,
+    .policy_version = rsq_policy_version,
     .act = rsq_act,
     .observe = rsq_observe,
     .saturation = rsq_saturation,

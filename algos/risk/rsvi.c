@@ -51,6 +51,7 @@
  * the exact entropic value of that policy. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 #include "tabrl/algo.h"
 #include "tabrl/error.h"
 #include "common/actions.h"
@@ -234,6 +235,14 @@ static int rsvi_policy(void *state, tabrl_policy *pi)
   return tabrl_policy_from_plan(pi, st->greedy, st->S, st->A, st->H, "rsvi");
 }
 
+/* The committed policy's actions: policy() is one-hot at them. */
+static int rsvi_committed_actions(void *state, int *action)
+{
+  const rsvi_state *st = state;
+  memcpy(action, st->greedy, (size_t)st->H * (size_t)st->S * sizeof *action);
+  return 0;
+}
+
 static int rsvi_act(void *state, int h, int s)
 {
   const rsvi_state *st = state;
@@ -274,6 +283,7 @@ const tabrl_algo_type tabrl_algo_rsvi = {
     .init = rsvi_init,
     .release = rsvi_release,
     .policy = rsvi_policy,
+    .actions = rsvi_committed_actions,
     .act = rsvi_act,
     .observe = rsvi_observe,
     .end_episode = rsvi_plan,

@@ -123,9 +123,11 @@ typedef struct {
                   double *kappa);
 } tabrl_nested_ops;
 
-/* Scratch of a solve: Q (A), the factored form, Vnew (S, discounted). */
+/* Scratch of a solve: Q (A), the factored form, Vnew (S, discounted),
+ * onehot (A zeros: the row of a deterministic policy's action, set and
+ * cleared around each use). */
 typedef struct {
-  double *Q, *Vnew;
+  double *Q, *Vnew, *onehot;
   tabrl_nested_fast fast;
 } tabrl_nested_ws;
 
@@ -133,6 +135,7 @@ static inline void tabrl_nested_ws_free(tabrl_nested_ws *ws)
 {
   free(ws->Q);
   free(ws->Vnew);
+  free(ws->onehot);
   free(ws->fast.w);
   free(ws->fast.top);
   free(ws->fast.u);
@@ -167,7 +170,8 @@ static inline int tabrl_nested_ws_init(tabrl_nested_ws *ws, const tabrl_nested_o
   memset(ws, 0, sizeof *ws);
   ws->Q = malloc((size_t)m->A * sizeof *ws->Q);
   ws->Vnew = malloc((size_t)m->S * sizeof *ws->Vnew);
-  if (!ws->Q || !ws->Vnew) return tabrl_error(TABRL_ENOMEM, "out of memory");
+  ws->onehot = calloc((size_t)m->A, sizeof *ws->onehot);
+  if (!ws->Q || !ws->Vnew || !ws->onehot) return tabrl_error(TABRL_ENOMEM, "out of memory");
   tabrl_nested_fast *f = &ws->fast;
   if (!ops->factors) return 0;
   ops->factors(o, m, &f->b, &f->cr, &f->cv, &f->kappa);
@@ -191,20 +195,24 @@ static inline void tabrl_nested_fast_values(tabrl_nested_fast *f, int S, const d
 }
 
 /* One sweep of stage h: Vh[s] from Vn; greedy (pi_out, may be NULL) when pi
- * is NULL, else the value of pi.  Returns max |Vh - old| over s when old is
- * given. */
-static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl_objective *o,
-                                        const tabrl_mdp *m, int h, const double *Vn, double *Vh,
-                                        const tabrl_policy *pi, tabrl_policy *pi_out,
-                                        tabrl_nested_ws *ws, const double *old)
+ * and act are NULL, else the value of pi, or of the deterministic policy
+ * taking act[s] (S valid actions of stage h) through the one-hot row
+ * pi would have there, so with the same bits.  Returns max |Vh - old| over
+ * s when old is given. */
+static inline double tabrl_nested_sweep_act(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                            const tabrl_mdp *m, int h, const double *Vn, double *Vh,
+                                            const tabrl_policy *pi, const int *act,
+                                            tabrl_policy *pi_out, tabrl_nested_ws *ws,
+                                            const double *old)
 {
   double residual = 0, *Q = ws->Q;
   const tabrl_nested_fast *f = &ws->fast;
   tabrl_nested_fast_values(&ws->fast, m->S, Vn);
   for (int s = 0; s < m->S; s++) {
-    const double *w = pi ? tabrl_policy_row(pi, h, s) : NULL;
+    const double *w = pi ? tabrl_policy_row(pi, h, s) : act ? ws->onehot : NULL;
     int best = -1;
-    if (!pi && f->on) {
+    if (act) ws->onehot[act[s]] = 1;
+    if (!w && f->on) {
       /* Rank the actions by T; kappa / b < 0 prefers the smallest. */
       double best_T = 0, sign = f->kappa / f->b > 0 ? 1 : -1;
       int under = 0;
@@ -233,11 +241,21 @@ static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl
       if (best < 0 || Q[a] > Q[best]) best = a;
     }
     double v = w ? ops->mix(o, m->A, w, Q) : Q[best];
+    if (act) ws->onehot[act[s]] = 0;
     if (!w && pi_out) tabrl_policy_set_action(pi_out, h, s, best);
     if (old) residual = fmax(residual, fabs(v - old[s]));
     Vh[s] = v;
   }
   return residual;
+}
+
+/* The sweep of pi or of the optimum (tabrl_nested_sweep_act without act). */
+static inline double tabrl_nested_sweep(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                        const tabrl_mdp *m, int h, const double *Vn, double *Vh,
+                                        const tabrl_policy *pi, tabrl_policy *pi_out,
+                                        tabrl_nested_ws *ws, const double *old)
+{
+  return tabrl_nested_sweep_act(ops, o, m, h, Vn, Vh, pi, NULL, pi_out, ws, old);
 }
 
 /* Backward induction (episodic: V is (H+1) S, V_H = 0) or value iteration
@@ -287,6 +305,23 @@ static inline int tabrl_nested_solve_ws(const tabrl_nested_ops *ops, const tabrl
                            TABRL_NESTED_MAX_SWEEPS);
   }
   return status;
+}
+
+/* Backward induction of the deterministic policy taking action[h S + s]
+ * at (h, s) (H S valid actions, unchecked) on an episodic m, with the bits
+ * of tabrl_nested_solve_ws on its one-hot table; TABRL_EINVAL for a
+ * discounted m. */
+static inline int tabrl_nested_solve_actions(const tabrl_nested_ops *ops, const tabrl_objective *o,
+                                             const tabrl_mdp *m, const int *action,
+                                             tabrl_nested_ws *ws, double *V)
+{
+  int S = m->S, H = m->horizon;
+  if (H <= 0) return tabrl_error(TABRL_EINVAL, "a policy as actions needs an episodic model");
+  memset(V + (size_t)H * (size_t)S, 0, (size_t)S * sizeof *V);
+  for (int h = H - 1; h >= 0; h--)
+    tabrl_nested_sweep_act(ops, o, m, h, V + (size_t)(h + 1) * (size_t)S, V + (size_t)h * (size_t)S,
+                           NULL, action + (size_t)h * (size_t)S, NULL, ws, NULL);
+  return 0;
 }
 
 /* The same with a scratch of its own, checked. */

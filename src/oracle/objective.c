@@ -146,3 +146,17 @@ int tabrl_objective_evaluator_value(tabrl_objective_evaluator *ev, const tabrl_p
   if (!ev->work) return tabrl_objective_value(&ev->o, ev->m, pi, V, J);
   return ev->o.type->work_value(ev->work, &ev->o, ev->m, pi, flags, V, J);
 }
+
+int tabrl_objective_evaluator_has_actions(const tabrl_objective_evaluator *ev)
+{
+  return ev->work && ev->o.type->work_value_actions && ev->m->horizon > 0;
+}
+
+int tabrl_objective_evaluator_actions(tabrl_objective_evaluator *ev, const int *action, double *V,
+                                      double *J)
+{
+  if (!tabrl_objective_evaluator_has_actions(ev))
+    return tabrl_error(TABRL_EUNSUPPORTED,
+                       "objective %s: no valuation of a policy given as actions here", ev->o.text);
+  return ev->o.type->work_value_actions(ev->work, &ev->o, ev->m, action, V, J);
+}

@@ -47,6 +47,22 @@ static int entropic_work_value(void *work, const tabrl_objective *o, const tabrl
   return status;
 }
 
+/* |b| < 1e-8: the mean's evaluation of the actions, which has the bits of
+ * its one-hot table (tabrl_oracle_evaluate_actions). */
+static int entropic_work_value_actions(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                                       const int *action, double *V, double *J)
+{
+  int status;
+  if (fabs(o->param) < TABRL_NESTED_MEAN_B) {
+    if (!(status = tabrl_oracle_evaluate_actions(m, action, TABRL_ORACLE_UNCHECKED, V)))
+      *J = tabrl_oracle_start_value(m, V);
+    return status;
+  }
+  if (!(status = tabrl_nested_solve_actions(tabrl_nested_entropic(), o, m, action, work, V)))
+    *J = tabrl_nested_erm(o->param, (size_t)m->S, m->mu0, V);
+  return status;
+}
+
 static const tabrl_param entropic_params[] = {
     {"b", TABRL_DOUBLE, NULL, "(-inf,inf)",
      "risk parameter: b < 0 risk-averse, b > 0 risk-seeking, |b| < 1e-8 the mean"},
@@ -68,4 +84,5 @@ const tabrl_objective_type tabrl_objective_entropic = {
     .work_reset = tabrl_nested_work_reset,
     .work_value = entropic_work_value,
     .work_free = tabrl_nested_work_free,
+    .work_value_actions = entropic_work_value_actions,
 };

@@ -79,6 +79,14 @@ static int kl_work_value(void *work, const tabrl_objective *o, const tabrl_mdp *
   return status;
 }
 
+static int kl_work_value_actions(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                                 const int *action, double *V, double *J)
+{
+  int status = tabrl_nested_solve_actions(&kl_ops, o, m, action, work, V);
+  if (!status) *J = tabrl_oracle_start_value(m, V);
+  return status;
+}
+
 static const tabrl_param kl_params[] = {
     {"beta", TABRL_DOUBLE, NULL, "(0,inf)",
      "inverse price of the adversary's KL divergence (larger beta: more robust)"},
@@ -98,4 +106,5 @@ const tabrl_objective_type tabrl_objective_kl_robust = {
     .work_reset = tabrl_nested_work_reset,
     .work_value = kl_work_value,
     .work_free = tabrl_nested_work_free,
+    .work_value_actions = kl_work_value_actions,
 };

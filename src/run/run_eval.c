@@ -82,6 +82,7 @@ static int value_actions(run_eval *ev, const tabrl_objective *o, const tabrl_mdp
 {
   size_t bytes = (size_t)m->horizon * (size_t)m->S * sizeof *ev->prev_actions;
   int status;
+  tabrl_objective_evaluator *oe;
   if (ev->have_prev == RUN_EVAL_ACTIONS && !memcmp(ep->actions, ev->prev_actions, bytes)) {
     *value = ev->value_prev;
     return 0;
@@ -93,6 +94,14 @@ static int value_actions(run_eval *ev, const tabrl_objective *o, const tabrl_mdp
       return status;
     }
     *value = tabrl_oracle_start_value(m, ev->V);
+    ev->value_prev = *value;
+  } else if ((oe = evaluator_of(ev, o, m)) && tabrl_objective_evaluator_has_actions(oe) &&
+             ep->committed->stages == m->horizon) {
+    /* Checked by the protocol; the same bits as the one-hot table. */
+    if ((status = tabrl_objective_evaluator_actions(oe, ep->actions, ev->V, value))) {
+      tabrl_error_prefix("the policy of the algorithm is not valid");
+      return status;
+    }
     ev->value_prev = *value;
   } else {
     /* Other objectives value tables: the one-hot one policy() would give. */

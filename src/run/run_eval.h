@@ -51,8 +51,10 @@ int run_eval_value(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
 /* J(pi_k) of the policy episode ep committed to (ep->has_committed):
  * its table through run_eval_value, or its actions (ep->actions, H S),
  * which the mean objective on an episodic model values by
- * tabrl_oracle_evaluate_actions (the same bits as their one-hot table)
- * and any other fills into ep->committed first; an unchanged policy
+ * tabrl_oracle_evaluate_actions, an objective whose evaluator takes
+ * actions (tabrl_objective_evaluator_has_actions: entropic, kl-robust) by
+ * tabrl_objective_evaluator_actions (both the same bits as their one-hot
+ * table), and any other fills into ep->committed first; an unchanged policy
  * (ep->unchanged) keeps the last value. */
 int run_eval_episode(run_eval *ev, const tabrl_objective *o, const tabrl_mdp *m,
                      const tabrl_episode *ep, double *value);

@@ -64,6 +64,13 @@ typedef struct tabrl_objective_type {
   int (*work_value)(void *work, const tabrl_objective *o, const tabrl_mdp *m,
                     const tabrl_policy *pi, unsigned flags, double *V, double *J);
   void (*work_free)(void *work);
+  /* Optional (NULL: callers value the one-hot table instead), with the
+   * four above: J(pi) and V of the deterministic policy taking
+   * action[h S + s] at (h, s) on an episodic m (H S actions, valid for m:
+   * not checked), the same bits as work_value of its one-hot table, without
+   * building one. */
+  int (*work_value_actions)(void *work, const tabrl_objective *o, const tabrl_mdp *m,
+                            const int *action, double *V, double *J);
 } tabrl_objective_type;
 
 /* A resolved objective. */
@@ -127,6 +134,19 @@ void tabrl_objective_evaluator_reset(tabrl_objective_evaluator *ev);
  * crash. */
 int tabrl_objective_evaluator_value(tabrl_objective_evaluator *ev, const tabrl_policy *pi,
                                     unsigned flags, double *V, double *J);
+
+/* 1 when tabrl_objective_evaluator_actions can value a deterministic
+ * policy given as actions (the type has work_value_actions and the model
+ * is episodic), else 0: value its one-hot table. */
+int tabrl_objective_evaluator_has_actions(const tabrl_objective_evaluator *ev);
+
+/* J (and V, tabrl_oracle_value_size doubles) of the deterministic policy
+ * taking action[h S + s] at (h, s) (H S actions, already checked valid:
+ * the protocol boundary), bit for bit tabrl_objective_value of its one-hot
+ * table with H stages.  TABRL_EUNSUPPORTED when
+ * tabrl_objective_evaluator_has_actions is 0. */
+int tabrl_objective_evaluator_actions(tabrl_objective_evaluator *ev, const int *action, double *V,
+                                      double *J);
 
 #pragma GCC visibility pop
 
