@@ -183,7 +183,9 @@ typedef struct tabrl_algo_type {
    * action[h S + s] for the H stages, the action at which policy()'s row
    * is 1 (every other entry 0).  The episode then commits to the actions,
    * checked in O(H S) instead of the O(H S A) table, and the runner values
-   * them by a deterministic evaluation (tabrl_oracle_evaluate_actions). */
+   * them without a table (tabrl_oracle_evaluate_actions for the mean,
+   * tabrl_objective_evaluator_actions for entropic and kl-robust; other
+   * objectives value the one-hot table). */
   int (*actions)(void *state, int *action);
   /* Optional (online types with commits_per_episode): a number that
    * changes whenever the policy may have changed since an earlier call
