@@ -920,7 +920,7 @@ int cli_bench(int argc, char **argv)
     printf("  %-18s %22.3g %26.3g\n", variants[i].label, a, b);
   }
   /* Many short rounds: the machine's speed drifts over tenths of a second. */
-  bench_overhead(rs, g3, quick ? 0.01 : budget / 2, quick ? 3 : 6);
+  bench_overhead(rs, g3, quick ? 0.01 : budget / 10, quick ? 3 : 15);
   printf(
       "online-preference algorithms, episodes/s with default parameters (two roll-outs and a\n"
       "logistic bit on the returns per duel; `random` above is the online protocol's ceiling)\n");
