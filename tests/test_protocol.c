@@ -230,6 +230,13 @@ START_TEST(test_episode_rejects_bad_actions)
   ck_assert_int_eq(tabrl_episode_online(algo, m, 4, rng, &ep), TABRL_EINVAL);
   ck_assert_ptr_nonnull(strstr(tabrl_error_message(), "outside the policy it committed to for "
                                                       "episode 4"));
+  ck_assert_int_eq(ep.full_support, 0);
+  tabrl_algo_free(algo);
+  /* a table with mass on every valid action takes any valid action
+   * without a per-step lookup */
+  algo = fake(m, valid, (fake_state){.action = 1, .bad_action = 0, .mass = 0.25});
+  ck_assert_int_eq(tabrl_episode_online(algo, m, 5, rng, &ep), 0);
+  ck_assert_int_eq(ep.full_support, 1);
   tabrl_algo_free(algo);
   /* without a committed table the same actions pass */
   algo = fake(m, valid, (fake_state){.action = 1, .bad_action = 0, .mass = 0});
@@ -256,9 +263,20 @@ START_TEST(test_policy_rows_checked)
   tabrl_algo *algo = fake(m, valid, (fake_state){.action = 1, .bad_action = -1, .mass = 0.25});
   ck_assert_int_eq(tabrl_algo_policy(algo, pi), 0);
   ck_assert_double_eq(tabrl_policy_row(pi, 4, 3)[0], 0.25);
+  /* mass on both (valid) actions of every row: full support */
+  int full = -1;
+  ck_assert_int_eq(tabrl_algo_policy_support(algo, pi, &full), 0);
+  ck_assert_int_eq(full, 1);
+  tabrl_algo_free(algo);
+  algo = fake(m, valid, (fake_state){.action = 1, .bad_action = -1, .mass = 0});
+  ck_assert_int_eq(tabrl_algo_policy_support(algo, pi, &full), 0);
+  ck_assert_int_eq(full, 0);
   tabrl_algo_free(algo);
   /* a mass of 1.5 on action 0 (and -0.5 on action 1) is refused */
   algo = fake(m, valid, (fake_state){.action = 1, .bad_action = -1, .mass = 1.5});
+  full = -1;
+  ck_assert_int_eq(tabrl_algo_policy_support(algo, pi, &full), TABRL_EINVAL);
+  ck_assert_int_eq(full, 0);
   ck_assert_int_eq(tabrl_algo_policy(algo, pi), TABRL_EINVAL);
   ck_assert_str_eq(tabrl_error_message(),
                    "fake: policy(): policy at stage 0, state 0: pi(0) = 1.5 is not a probability");

@@ -424,10 +424,12 @@ static int policy_states(const tabrl_algo *algo)
  * valid table read in place: no call per entry, and every policy an online
  * algorithm commits to is checked here each episode (the runner values it
  * unchecked).  1 when every row passes (the same sums in the same order);
- * 0 sends the policy to the general check for its message. */
-static int rows_pass(const tabrl_problem *p, const tabrl_policy *pi, int stages)
+ * 0 sends the policy to the general check for its message.  *full: 1 when
+ * every row also puts mass on every valid action. */
+static int rows_pass(const tabrl_problem *p, const tabrl_policy *pi, int stages, int *full)
 {
   const int S = p->S, A = p->A;
+  int all = 1;
   if (pi->S != S || pi->A != A || (pi->stages != 1 && pi->stages != stages)) return 0;
   for (int h = 0; h < stages; h++) {
     const unsigned char *valid =
@@ -439,23 +441,33 @@ static int rows_pass(const tabrl_problem *p, const tabrl_policy *pi, int stages)
       int bad = 0;
       for (int a = 0; a < A; a++) {
         bad |= !(row[a] >= 0 && row[a] <= 1 + 1e-9) || (row[a] > 0 && ok && !ok[a]);
+        all &= row[a] > 0 || (ok && !ok[a]);
         total += row[a];
       }
       if (bad || fabs(total - 1.0) > 1e-9) return 0;
     }
   }
+  *full = all;
   return 1;
 }
 
-static int check_policy(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
+static int check_policy_full(const tabrl_algo *algo, const tabrl_policy *pi, const char *call,
+                             int *full)
 {
   const tabrl_problem *p = &algo->problem;
   int stages = p->horizon > 0 ? p->horizon : 1;
-  if (!algo->type->stock_policies && rows_pass(p, pi, stages)) return 0;
+  *full = 0;
+  if (!algo->type->stock_policies && rows_pass(p, pi, stages, full)) return 0;
   return failed(algo, call,
                 tabrl_policy_check_rows(pi, policy_states(algo), p->A, stages,
                                         algo->type->stock_policies ? stock_valid : problem_valid,
                                         p));
+}
+
+static int check_policy(const tabrl_algo *algo, const tabrl_policy *pi, const char *call)
+{
+  int full;
+  return check_policy_full(algo, pi, call, &full);
 }
 
 /* The table offered to policy(): S x A (S K x A for a stock policy) with
@@ -473,11 +485,18 @@ static int check_table(const tabrl_algo *algo, const tabrl_policy *pi, const cha
   return 0;
 }
 
-int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi)
+int tabrl_algo_policy_support(tabrl_algo *algo, tabrl_policy *pi, int *full)
 {
   int status = check_table(algo, pi, "policy");
+  *full = 0;
   if (!status) status = failed(algo, "policy", algo->type->policy(algo->state, pi));
-  return status ? status : check_policy(algo, pi, "policy");
+  return status ? status : check_policy_full(algo, pi, "policy", full);
+}
+
+int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi)
+{
+  int full;
+  return tabrl_algo_policy_support(algo, pi, &full);
 }
 
 int tabrl_algo_actions(tabrl_algo *algo, int *action)

@@ -31,8 +31,9 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
       ep->unchanged = 1;
     } else {
       ep->version_of = NULL;
+      ep->full_support = 0;
       status = by_actions ? tabrl_algo_actions(algo, ep->actions)
-                          : tabrl_algo_policy(algo, ep->committed);
+                          : tabrl_algo_policy_support(algo, ep->committed, &ep->full_support);
       if (status) return status;
       ep->commit = by_actions ? TABRL_COMMIT_ACTIONS : TABRL_COMMIT_TABLE;
       if (t->policy_version) {
@@ -55,7 +56,7 @@ int tabrl_episode_online(tabrl_algo *algo, const tabrl_mdp *m, long k, gsl_rng *
     double reward;
     if ((status = tabrl_algo_act(algo, h, s, &a))) return status;
     int row = grid ? (int)tabrl_stock_index(grid, s, stock) : s;
-    if ((pi && !(tabrl_policy_row(pi, h, row)[a] > 0)) ||
+    if ((pi && !ep->full_support && !(tabrl_policy_row(pi, h, row)[a] > 0)) ||
         (acts && a != acts[(size_t)h * (size_t)m->S + (size_t)s]))
       return tabrl_error(TABRL_EINVAL,
                          "%s: act() took action %d at stage %d, state %d, outside the policy it "

@@ -359,6 +359,11 @@ static inline int tabrl_algo_observe(tabrl_algo *algo, int h, int s, int a, doub
  * checked: a distribution within 1e-9 with no mass on an invalid action. */
 int tabrl_algo_policy(tabrl_algo *algo, tabrl_policy *pi);
 
+/* The same, and *full = 1 when every row of the (checked, non-stock)
+ * policy puts positive mass on every valid action, so that any valid
+ * action is inside it (else 0). */
+int tabrl_algo_policy_support(tabrl_algo *algo, tabrl_policy *pi, int *full);
+
 /* Online: the current policy as one action per (h, s) into action (H S
  * ints), each checked to be a valid action there; TABRL_EUNSUPPORTED when
  * the type has no actions hook. */

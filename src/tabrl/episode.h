@@ -45,9 +45,12 @@ typedef struct {
    * previous episode of this tabrl_episode: committed (or actions) was
    * neither refilled nor checked, and still holds it. */
   int unchanged;
-  /* Private: the version and algorithm of the last commitment. */
+  /* Private: the version and algorithm of the last commitment, and
+   * whether its table has mass on every valid action (any action act()
+   * may validly return is then inside it: no per-step lookup). */
   unsigned long version;
   const tabrl_algo *version_of;
+  int full_support;
 } tabrl_episode;
 
 enum { TABRL_COMMIT_TABLE = 1, TABRL_COMMIT_ACTIONS = 2 };
