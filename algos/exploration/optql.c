@@ -219,10 +219,8 @@ static int optql_act(void *state, int h, int s)
   return greedy_action(state, h, s);
 }
 
-/* Algorithm 2's bonus after the t-th visit of entry i (alpha = alpha_t):
- * out of line, so that the Hoeffding step keeps its registers. */
-static __attribute__((noinline)) double bernstein_bonus(optql_state *st, size_t i, double t,
-                                                        double alpha, double next_value)
+/* Algorithm 2's bonus after the t-th visit of entry i (alpha = alpha_t). */
+static double bernstein_bonus(optql_state *st, size_t i, double t, double alpha, double next_value)
 {
   double H = st->H, W, beta;
   st->value_sum[i] += next_value;
