@@ -133,17 +133,17 @@ static void check_paths_under(const char *name, const char *key, const char *val
   run_eval ev[2];
   tabrl_policy *pi[2], *table = tabrl_policy_alloc_for(m);
   int *next = malloc(hs * sizeof *next);
-  tabrl_objective mean;
-  ck_assert_int_eq(tabrl_objective_parse(objective, &mean), 0);
+  tabrl_objective o;
+  ck_assert_int_eq(tabrl_objective_parse(objective, &o), 0);
   double *V = malloc(tabrl_oracle_value_size(m) * sizeof *V);
   for (int i = 0; i < 2; i++) {
     rng[i] = tabrl_gsl_rng_stream(7, TABRL_STREAM_ALGO, 0);
     tr[i] = tabrl_gsl_rng_stream(7, TABRL_STREAM_TRANSITIONS, 0);
     tabrl_problem p = test_problem(m, valid, rng[i], K, 0);
-    p.objective = &mean;
+    p.objective = &o;
     algo[i] = make(i ? &plain : type, &p, key, value);
     pi[i] = tabrl_policy_alloc_for(m);
-    ck_assert_int_eq(run_eval_init(&ev[i], &mean, m, pi[i]), 0);
+    ck_assert_int_eq(run_eval_init(&ev[i], &o, m, pi[i]), 0);
     ep[i] = (tabrl_episode){.committed = pi[i], .actions = malloc(hs * sizeof(int))};
   }
   long unchanged = 0, by_actions = 0;
@@ -153,14 +153,14 @@ static void check_paths_under(const char *name, const char *key, const char *val
       ck_assert_msg(tabrl_episode_online(algo[i], m, k, tr[i], &ep[i]) == 0, "%s",
                     tabrl_error_message());
       ck_assert(ep[i].has_committed);
-      ck_assert_int_eq(run_eval_episode(&ev[i], &mean, m, &ep[i], &value[i]), 0);
+      ck_assert_int_eq(run_eval_episode(&ev[i], &o, m, &ep[i], &value[i]), 0);
     }
     ck_assert_int_eq(ep[1].commit, TABRL_COMMIT_TABLE);
     ck_assert(!ep[1].unchanged);
     ck_assert(ep[0].ret == ep[1].ret);
     ck_assert(!memcmp(&value[0], &value[1], sizeof(double)));
     double exact = NAN;
-    ck_assert_int_eq(tabrl_objective_value(&mean, m, pi[1], V, &exact), 0);
+    ck_assert_int_eq(tabrl_objective_value(&o, m, pi[1], V, &exact), 0);
     ck_assert_msg(!memcmp(&value[0], &exact, sizeof(double)), "%s %s episode %ld: %.17g vs %.17g",
                   name, objective, k, value[0], exact);
     unchanged += ep[0].unchanged;
